@@ -1,0 +1,57 @@
+"""The one place where the service reads its settings (environment variables prefixed ROTA_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+SAMPLE_SCENARIO = EXAMPLES_DIR / "quannan.yaml"
+
+
+def default_database_url() -> str:
+    """An SQLite file in ./var, created on first use: the embedded, zero set-up default."""
+    return f"sqlite:///{Path.cwd() / 'var' / 'rota.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    """Service settings; every field can be set as ROTA_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ROTA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = ""  # public URL used in feed links; defaults to http://host:port
+    language: str = "zh-CN"  # zh-CN or en for calendar titles, pages and notices
+    solver_time_limit: float = 20.0
+    solver_workers: int = 2
+    auto_approve_requests: bool = True
+    reminder_offsets: str = "P1D,PT2H"  # ISO 8601 durations before each session
+    draft_day: int = 20  # day of month on which next month's draft is generated
+    draft_time: str = "09:00"
+    digest_time: str = "17:00"
+    publish_time: str = ""  # optional HH:MM on the draft day +N to auto-publish; empty = on approval
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "rota@localhost"
+    smtp_starttls: bool = False
+    webhook_url: str = ""
+    event_max_attempts: int = 5
+    feed_cancelled_days: int = 30
+    run_scheduler: bool = True  # take part in the leader election for timed jobs
+
+    @property
+    def public_base_url(self) -> str:
+        return self.base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,123 @@
+"""The `rota.roster/1` JSON export (spec/roster.md): written by `rota solve`, served by GET /rosters/{month}."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from scheduler.errors import FieldError, ScenarioError
+from solver.solution import Assignment, SolveReport, Solution, Unmet
+
+FORMAT = "rota.roster/1"
+
+
+def assignment_json(assignment: Assignment) -> dict[str, Any]:
+    return {
+        "id": assignment.id,
+        "date": assignment.date.isoformat(),
+        "half_day": assignment.half_day,
+        "township": assignment.township,
+        "type": assignment.type,
+        "specialty": assignment.specialty,
+        "expert": assignment.expert,
+        "link_visit": assignment.link_visit,
+    }
+
+
+def unmet_json(unmet: Unmet) -> dict[str, Any]:
+    row: dict[str, Any] = {"township": unmet.township, "type": unmet.type, "specialty": unmet.specialty}
+    if unmet.member is not None:
+        row["member"] = unmet.member
+    row.update({"sessions": unmet.sessions, "reason": unmet.reason})
+    return row
+
+
+def report_json(report: SolveReport) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": report.status,
+        "objective": report.objective,
+        "best_bound": report.best_bound,
+        "wall_seconds": round(report.wall_seconds, 3),
+        "workers": report.workers,
+    }
+    if report.explanation:
+        body["explanation"] = report.explanation
+    if report.gap is not None:
+        body["gap"] = round(report.gap, 6)
+    body["unmet_sessions"] = report.unmet_sessions
+    if report.unmet_bound is not None:
+        body["unmet_bound"] = report.unmet_bound
+    if report.first_feasible_seconds is not None:
+        body["first_feasible_seconds"] = round(report.first_feasible_seconds, 3)
+    if report.objective_terms:
+        body["objective_terms"] = dict(report.objective_terms)
+    return body
+
+
+def roster_json(community: str, solution: Solution, version: int = 1, status: str = "draft") -> dict[str, Any]:
+    """The roster document in the public `rota.roster/1` shape."""
+    ordered = sorted(solution.assignments, key=lambda a: (a.date, a.half_day, a.township, a.type, a.specialty or "", a.expert))
+    return {
+        "format": FORMAT,
+        "community": community,
+        "month": solution.month,
+        "version": version,
+        "status": status,
+        "assignments": [assignment_json(a) for a in ordered],
+        "unmet": [unmet_json(u) for u in solution.unmet],
+        "solver": report_json(solution.report),
+    }
+
+
+def _required(row: dict, key: str, path: str) -> Any:
+    if key not in row:
+        raise ScenarioError([FieldError(f"{path}.{key}", "required field is missing")])
+    return row[key]
+
+
+def parse_roster(document: Any) -> tuple[Solution, int, str]:
+    """Read a `rota.roster/1` document back into a Solution with its version and status."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ScenarioError([FieldError("format", f"not a {FORMAT} document")])
+    assignments = []
+    rows = document.get("assignments")
+    if not isinstance(rows, list):
+        raise ScenarioError([FieldError("assignments", "must be a list")])
+    for index, row in enumerate(rows):
+        path = f"assignments[{index}]"
+        if not isinstance(row, dict):
+            raise ScenarioError([FieldError(path, "must be a mapping")])
+        try:
+            day = dt.date.fromisoformat(_required(row, "date", path))
+        except (TypeError, ValueError):
+            raise ScenarioError([FieldError(f"{path}.date", "must be a date YYYY-MM-DD")]) from None
+        assignments.append(
+            Assignment(
+                date=day,
+                half_day=_required(row, "half_day", path),
+                township=_required(row, "township", path),
+                type=_required(row, "type", path),
+                specialty=row.get("specialty"),
+                expert=_required(row, "expert", path),
+                link_visit=bool(row.get("link_visit", False)),
+                id=str(_required(row, "id", path)),
+            )
+        )
+    unmet = tuple(
+        Unmet(u["township"], u["type"], u.get("specialty"), int(u["sessions"]), u.get("reason", ""), u.get("member"))
+        for u in document.get("unmet") or []
+        if isinstance(u, dict)
+    )
+    solver = document.get("solver") or {}
+    report = SolveReport(
+        status=solver.get("status", "UNKNOWN"),
+        objective=solver.get("objective"),
+        best_bound=solver.get("best_bound"),
+        wall_seconds=float(solver.get("wall_seconds") or 0.0),
+        workers=int(solver.get("workers") or 0),
+    )
+    month = document.get("month")
+    if not isinstance(month, str):
+        raise ScenarioError([FieldError("month", "must be YYYY-MM")])
+    version = document.get("version", 1)
+    return Solution(month, tuple(assignments), unmet, report), int(version) if isinstance(version, int) else 1, str(document.get("status", "draft"))

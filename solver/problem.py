@@ -1,0 +1,149 @@
+"""The solver's input: one month of one county, as plain frozen data (no file formats, no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+HalfDay = Literal["am", "pm"]
+SessionType = Literal["clinic", "teaching", "ward_round", "supervision"]
+DEMAND_TYPES: tuple[str, ...] = ("clinic", "teaching", "ward_round")
+TITLE_RANK = {"attending": 0, "associate_chief": 1, "chief": 2}
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """One working half-day of the month."""
+
+    day: dt.date
+    half_day: str  # "am" | "pm"
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.half_day}"
+
+
+@dataclass(frozen=True)
+class Expert:
+    id: str
+    department: str
+    title: str
+    specialties: frozenset[str]
+    max_sessions: int
+    name: str = ""
+    avoid_weekdays: frozenset[int] = frozenset()  # 0 = Monday
+    blocked: dict[Slot, str] = field(default_factory=dict, hash=False, compare=False)  # slot -> reason
+    previous_townships: frozenset[str] = frozenset()
+
+    def available(self, slot: Slot) -> bool:
+        return slot not in self.blocked
+
+
+@dataclass(frozen=True)
+class Township:
+    id: str
+    rooms: int
+    inpatient_ward: bool
+    name: str = ""
+    travel_minutes: int = 0
+    preferred_weekdays: frozenset[int] = frozenset()
+    closed_days: frozenset[dt.date] = frozenset()  # closures that hit this township only (flood, outbreak)
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    min_on_site: int
+    name: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class DemandKey:
+    """What a township asks for: a session type in a specialty."""
+
+    township: str
+    type: str
+    specialty: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A party-committee member's link to one township (挂点)."""
+
+    member: str
+    township: str
+
+
+@dataclass(frozen=True)
+class Weights:
+    link: int = 5000
+    unmet: int = 1000
+    fairness: int = 10
+    spread: int = 5
+    trips: int = 3
+    continuity: int = 2
+    preference: int = 1
+
+
+@dataclass(frozen=True)
+class Rules:
+    teaching_min_title: str = "associate_chief"
+    ward_round_half_days: frozenset[str] = frozenset({"am"})
+    link_visits_per_month: int = 1
+    link_team_min: int = 2
+    weights: Weights = Weights()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A month to roster: working slots, people, places, demand, links and rules."""
+
+    month: str
+    slots: tuple[Slot, ...]
+    experts: tuple[Expert, ...]
+    townships: tuple[Township, ...]
+    departments: tuple[Department, ...]
+    demand: dict[DemandKey, int] = field(hash=False, compare=False)  # sessions wanted, rows already summed
+    links: tuple[Link, ...] = ()
+    rules: Rules = Rules()
+    specialty_names: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    def expert(self, expert_id: str) -> Expert:
+        return self._experts_by_id[expert_id]
+
+    def township(self, township_id: str) -> Township:
+        return self._townships_by_id[township_id]
+
+    def department(self, code: str) -> Department:
+        return self._departments_by_code[code]
+
+    @property
+    def _experts_by_id(self) -> dict[str, Expert]:
+        cached = self.__dict__.get("_expert_index")
+        if cached is None:
+            cached = {expert.id: expert for expert in self.experts}
+            object.__setattr__(self, "_expert_index", cached)
+        return cached
+
+    @property
+    def _townships_by_id(self) -> dict[str, Township]:
+        cached = self.__dict__.get("_township_index")
+        if cached is None:
+            cached = {township.id: township for township in self.townships}
+            object.__setattr__(self, "_township_index", cached)
+        return cached
+
+    @property
+    def _departments_by_code(self) -> dict[str, Department]:
+        cached = self.__dict__.get("_department_index")
+        if cached is None:
+            cached = {department.code: department for department in self.departments}
+            object.__setattr__(self, "_department_index", cached)
+        return cached
+
+    @property
+    def days(self) -> tuple[dt.date, ...]:
+        return tuple(sorted({slot.day for slot in self.slots}))
+
+    def slot_open_at(self, slot: Slot, township: Township) -> bool:
+        return slot.day not in township.closed_days
