@@ -1,0 +1,3 @@
+"""rota commands: serve (see api/cli.py)."""
+
+from api.cli import app  # noqa: F401
