@@ -1,0 +1,226 @@
+"""What a medical affairs office does by hand: a first-fit greedy roster, the yardstick the solver is measured against.
+
+Walk the demand rows in order; for each session take the first working half-day in which
+some eligible expert is free, and the first such expert, keeping every hard rule of
+DOMAIN.md. Then, for each party-committee link, pick the first day the member can come and
+enough colleagues already serve that township. Nothing is balanced, spread or optimised.
+
+Rule 7 reading (shared with tests/solver/checker.py): in each half-day a department's experts
+with any session, supervision included, are away; its available experts are those not
+blocked that half-day with max_sessions > 0; away <= max(0, available - min_on_site).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+
+from solver.problem import TITLE_RANK, DemandKey, Expert, Link, Problem, Slot
+from solver.solution import Assignment, SolveReport, Solution, Unmet, new_assignment_id
+
+SUPERVISION = "supervision"
+
+
+@dataclass
+class _Ledger:
+    """The roster so far, indexed by what the hard rules ask about."""
+
+    problem: Problem
+    assignments: list[Assignment] = field(default_factory=list)
+    busy: set[tuple[str, Slot]] = field(default_factory=set)
+    township_on_day: dict[tuple[str, dt.date], str] = field(default_factory=dict)
+    sessions: Counter[str] = field(default_factory=Counter)
+    rooms_used: Counter[tuple[str, Slot]] = field(default_factory=Counter)
+    away: Counter[tuple[str, Slot]] = field(default_factory=Counter)
+    spare: dict[tuple[str, Slot], int] = field(default_factory=dict)
+    present: defaultdict[tuple[str, dt.date], set[str]] = field(default_factory=lambda: defaultdict(set))  # (township, day) -> experts
+
+    def __post_init__(self) -> None:
+        available: Counter[tuple[str, Slot]] = Counter()
+        for expert in self.problem.experts:
+            if expert.max_sessions > 0:
+                for slot in self.problem.slots:
+                    if expert.available(slot):
+                        available[(expert.department, slot)] += 1
+        minimum = {department.code: department.min_on_site for department in self.problem.departments}
+        self.spare = {
+            (expert.department, slot): max(0, available[(expert.department, slot)] - minimum.get(expert.department, 0))
+            for expert in self.problem.experts
+            for slot in self.problem.slots
+        }
+
+    def can_go(self, expert: Expert, slot: Slot, township: str, limit: int) -> bool:
+        """Rules 2, 3, 4 and 7 for one expert in one half-day at one township."""
+        return (
+            self.sessions[expert.id] < limit
+            and expert.available(slot)
+            and (expert.id, slot) not in self.busy
+            and self.township_on_day.get((expert.id, slot.day), township) == township
+            and self.away[(expert.department, slot)] < self.spare.get((expert.department, slot), 0)
+        )
+
+    def add(self, expert: Expert, slot: Slot, township: str, session_type: str, specialty: str | None, link_visit: bool = False) -> None:
+        self.assignments.append(Assignment(slot.day, slot.half_day, township, session_type, specialty, expert.id, link_visit))
+        self.busy.add((expert.id, slot))
+        self.township_on_day[(expert.id, slot.day)] = township
+        self.sessions[expert.id] += 1
+        self.away[(expert.department, slot)] += 1
+        self.present[(township, slot.day)].add(expert.id)
+        if session_type != SUPERVISION:
+            self.rooms_used[(township, slot)] += 1
+
+
+def _can_serve(problem: Problem, expert: Expert, key: DemandKey) -> bool:
+    if key.specialty not in expert.specialties:
+        return False
+    return key.type != "teaching" or TITLE_RANK[expert.title] >= TITLE_RANK[problem.rules.teaching_min_title]
+
+
+def _can_host(problem: Problem, key: DemandKey, slot: Slot) -> bool:
+    township = problem.township(key.township)
+    if slot.day in township.closed_days:
+        return False
+    if key.type == "ward_round":
+        return township.inpatient_ward and slot.half_day in problem.rules.ward_round_half_days
+    return True
+
+
+def _owed_visits(problem: Problem) -> Counter[str]:
+    """Sessions each committee member keeps back for link visits while the demand is rostered."""
+    owed: Counter[str] = Counter()
+    if problem.rules.link_visits_per_month > 0:
+        for link in problem.links:
+            owed[link.member] += problem.rules.link_visits_per_month
+    return owed
+
+
+def _fill_demand(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[Unmet]:
+    unmet = []
+    for key, wanted in problem.demand.items():
+        if key.township not in {t.id for t in problem.townships}:
+            continue
+        eligible = [expert for expert in problem.experts if _can_serve(problem, expert, key)]
+        rooms = problem.township(key.township).rooms
+        placed = 0
+        first_slot = 0  # the ledger only fills up, so a half-day that failed once stays failed
+        while placed < wanted:
+            found = False
+            for index in range(first_slot, len(problem.slots)):
+                slot = problem.slots[index]
+                if ledger.rooms_used[(key.township, slot)] >= rooms or not _can_host(problem, key, slot):
+                    continue
+                for expert in eligible:
+                    if ledger.can_go(expert, slot, key.township, expert.max_sessions - owed[expert.id]):
+                        ledger.add(expert, slot, key.township, key.type, key.specialty)
+                        found = True
+                        break
+                if found:
+                    first_slot = index
+                    break
+            if not found:
+                break
+            placed += 1
+        if placed < wanted:
+            unmet.append(Unmet(key.township, key.type, key.specialty, wanted - placed, _demand_reason(problem, key, eligible)))
+    return unmet
+
+
+def _demand_reason(problem: Problem, key: DemandKey, eligible: list[Expert]) -> str:
+    name = problem.specialty_names.get(key.specialty, key.specialty)
+    township = problem.township(key.township)
+    if key.type == "ward_round" and not township.inpatient_ward:
+        return f"{key.township} has no inpatient ward for ward rounds"
+    if not any(key.specialty in expert.specialties for expert in problem.experts):
+        return f"no expert holds {name}"
+    if not eligible:
+        return f"no {name} expert has the title to teach ({problem.rules.teaching_min_title} or above)"
+    return f"all {len(eligible)} eligible {name} experts are at their monthly limit, away, or needed on site in the half-days left"
+
+
+def _make_visits(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[Unmet]:
+    unmet = []
+    wanted = problem.rules.link_visits_per_month
+    if wanted <= 0:
+        return unmet
+    for link in problem.links:
+        visit_days: set[dt.date] = set()
+        for _ in range(wanted):
+            day = _visit_on_an_existing_session(problem, ledger, link, visit_days) or _visit_by_supervision(problem, ledger, link, visit_days)
+            if day is None:
+                break
+            visit_days.add(day)
+            owed[link.member] -= 1
+        missing = wanted - len(visit_days)
+        if missing:
+            unmet.append(Unmet(link.township, SUPERVISION, None, missing, _visit_reason(problem, ledger, link), member=link.member))
+    return unmet
+
+
+def _team_size(ledger: _Ledger, township: str, day: dt.date, member: str) -> int:
+    return len(ledger.present[(township, day)] - {member})
+
+
+def _visit_on_an_existing_session(problem: Problem, ledger: _Ledger, link: Link, taken: set[dt.date]) -> dt.date | None:
+    """Flag a session the member already has at the township on a day with a full team."""
+    for index, assignment in enumerate(ledger.assignments):
+        if assignment.expert != link.member or assignment.township != link.township or assignment.date in taken:
+            continue
+        if assignment.link_visit or _team_size(ledger, link.township, assignment.date, link.member) < problem.rules.link_team_min:
+            continue
+        ledger.assignments[index] = replace(assignment, link_visit=True)
+        return assignment.date
+    return None
+
+
+def _visit_by_supervision(problem: Problem, ledger: _Ledger, link: Link, taken: set[dt.date]) -> dt.date | None:
+    """Add a supervision session on the first day the member is free and a team already serves there."""
+    member = problem.expert(link.member)
+    township = problem.township(link.township)
+    for slot in problem.slots:
+        if slot.day in taken or slot.day in township.closed_days:
+            continue
+        if _team_size(ledger, link.township, slot.day, link.member) < problem.rules.link_team_min:
+            continue
+        if ledger.can_go(member, slot, link.township, member.max_sessions):
+            ledger.add(member, slot, link.township, SUPERVISION, None, link_visit=True)
+            return slot.day
+    return None
+
+
+def _visit_reason(problem: Problem, ledger: _Ledger, link: Link) -> str:
+    member = problem.expert(link.member)
+    if not any(member.available(slot) for slot in problem.slots):
+        return f"{member.id} is unavailable every working day of the month"
+    if ledger.sessions[member.id] >= member.max_sessions:
+        return f"{member.id} has used all {member.max_sessions} sessions of the month"
+    return f"no day when {member.id} is free and {problem.rules.link_team_min} other experts serve {link.township}"
+
+
+def greedy_baseline(problem: Problem) -> Solution:
+    """A first-fit roster keeping every hard rule, with unmet demand and missed link visits reported."""
+    started = time.perf_counter()
+    ledger = _Ledger(problem)
+    owed = _owed_visits(problem)
+    unmet = _fill_demand(problem, ledger, owed)
+    unmet += _make_visits(problem, ledger, owed)
+    seen: Counter[str] = Counter()
+    assignments = []
+    for assignment in ledger.assignments:
+        assignment_id = new_assignment_id(problem.month, assignment)
+        seen[assignment_id] += 1
+        if seen[assignment_id] > 1:
+            assignment_id = new_assignment_id(problem.month, assignment, salt=str(seen[assignment_id]))
+        assignments.append(assignment.with_id(assignment_id))
+    wall = time.perf_counter() - started
+    unmet_sessions = sum(row.sessions for row in unmet if row.type != SUPERVISION)
+    report = SolveReport(
+        status="FEASIBLE",
+        wall_seconds=wall,
+        workers=1,
+        explanation="greedy baseline: first free expert at the first half-day that keeps the hard rules",
+        unmet_sessions=unmet_sessions,
+        first_feasible_seconds=wall,
+    )
+    return Solution(problem.month, tuple(sorted(assignments, key=lambda a: (a.date, a.half_day, a.township, a.expert))), tuple(unmet), report)
