@@ -1,0 +1,117 @@
+"""Shared fixtures: a migrated, empty database on BOTH engines (an SQLite file and a fresh PostgreSQL database).
+
+`database_url` is parametrized over "sqlite" and "postgresql", so every test that uses it (or
+`engine`, `session_factory`, `session`) runs twice. PostgreSQL is real: the session creates a
+uniquely named database on the server (ROTA_TEST_POSTGRES_URL, default
+postgresql://postgres@127.0.0.1:5432/test names the server and the database to connect to for
+CREATE DATABASE), empties it before each test, and drops it at the end. If the server is down
+the fixture tries to start it; if it still cannot connect the test FAILS, it is never skipped.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import SAMPLE_SCENARIO
+from scheduler.db import make_engine, session_factory as make_session_factory
+from scheduler.migrate import migrate
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _psycopg_url(url: str) -> str:
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
+
+
+def _connect_admin(url: str) -> Engine:
+    """An AUTOCOMMIT engine on the maintenance database, starting the local cluster once if it is down."""
+    engine = create_engine(_psycopg_url(url), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return engine
+    except Exception as first_error:  # noqa: BLE001 - any failure means "try to start it"
+        versions = [Path(p).name for p in glob.glob("/etc/postgresql/*")]
+        for version in versions:
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], capture_output=True, timeout=60, check=False)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return engine
+            except Exception:  # noqa: BLE001
+                time.sleep(0.5)
+        pytest.fail(f"PostgreSQL at {make_url(url).render_as_string(hide_password=True)} cannot be reached (tried to start it): {first_error}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of a fresh PostgreSQL database for this test session, dropped when the session ends."""
+    admin_url = os.environ.get("ROTA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    admin = _connect_admin(admin_url)
+    name = f"rota_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(_psycopg_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty (unmigrated) database on each engine: an SQLite file in tmp_path, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rota.sqlite3'}"
+    url = request.getfixturevalue("postgres_server_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated to head, disposed after the test."""
+    built = make_engine(database_url)
+    migrate(built)
+    yield built
+    built.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One open session; the test commits what it wants kept."""
+    with session_factory() as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def sample_scenario_path() -> Path:
+    return SAMPLE_SCENARIO
