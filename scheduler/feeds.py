@@ -178,6 +178,17 @@ def feed_entries(
     return feed_entries_for(community_scope(), published_versions, now, cancelled_days)
 
 
+def feed_entries_across_months(
+    scope: FeedScope,
+    histories: Iterable[Sequence[tuple[dt.datetime, Sequence[Assignment]]]],
+    now: dt.datetime,
+    cancelled_days: int = CANCELLED_DAYS,
+) -> list[FeedEntry]:
+    """One scope's events over several months, each month's published history (oldest first) given on its own."""
+    entries = [entry for history in histories for entry in feed_entries_for(scope, history, now, cancelled_days)]
+    return sorted(entries, key=_entry_order)
+
+
 def _when_sequence_reached(
     assignment_id: str,
     sequence: int,

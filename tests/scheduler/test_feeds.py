@@ -152,6 +152,12 @@ def test_a_session_that_comes_back_outranks_its_cancellation():
     assert by_id(feed_entries(history, now=at(5))) == {"back": (2, "CONFIRMED")}
 
 
+def test_an_experts_feed_spans_months():
+    february = [PublishedVersion(at(20), [Assignment(dt.date(2027, 2, 3), "am", "pitou", "clinic", "cardio", "E07", False, "feb1")])]
+    entries = feeds.feed_entries_across_months(expert_scope("E07"), [february, HISTORY], now=at(25))
+    assert [e.assignment.id for e in entries] == ["keep", "remove", "hand", "move", "feb1"]  # in date order
+
+
 def test_history_must_be_oldest_first_and_zoned():
     with pytest.raises(ValueError, match="oldest first"):
         feed_entries([V2, V1], now=at(5))
@@ -325,6 +331,8 @@ def test_ical_js_reads_the_feed_as_a_calendar_app_would(ical_js):
     assert keep["start_utc"] == "2027-01-05T00:30:00.000Z"
     assert keep["end_utc"] == "2027-01-05T03:30:00.000Z"
     assert keep["alarms"] == [{"action": "DISPLAY", "trigger": "-P1D"}]
+    # Long Chinese lines are folded in the file; ical.js must get them back whole.
+    assert keep["description"] == "2027年1月5日（星期二）上午 08:30–11:30\n当天仅您一人前往南迳镇卫生院。\n单程约40分钟。"
     assert events["move@township-rota"]["start_utc"] == "2027-01-12T06:30:00.000Z"
     assert events["remove@township-rota"]["alarms"] == []
 
