@@ -1,0 +1,208 @@
+"""A strong constructive start: link visits first, then the scarcest demand, each session placed where it costs least.
+
+The result is a complete, rule-abiding roster that CP-SAT receives as its hint, so the search
+starts from a full solution instead of an empty one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from solver.candidates import Candidates
+from solver.problem import DemandKey, Problem, Slot
+
+
+@dataclass
+class RosterState:
+    """What is taken so far, in the counters every hard rule needs."""
+
+    problem: Problem
+    candidates: Candidates
+    chosen: set[int] = field(default_factory=set)
+    visits: set[tuple[str, str, dt.date]] = field(default_factory=set)
+    busy: set[tuple[str, object]] = field(default_factory=set)  # (expert, slot)
+    township_of_day: dict[tuple[str, dt.date], str] = field(default_factory=dict)
+    supervising: set[tuple[str, dt.date]] = field(default_factory=set)
+    load: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rooms_used: dict[tuple[str, object], int] = field(default_factory=lambda: defaultdict(int))
+    away: dict[tuple[str, object], int] = field(default_factory=lambda: defaultdict(int))
+    covered: dict[DemandKey, int] = field(default_factory=lambda: defaultdict(int))
+    week_count: dict[tuple[str, str, tuple], int] = field(default_factory=lambda: defaultdict(int))
+    trips: set[tuple[str, dt.date]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.experts = {e.id: e for e in self.problem.experts}
+        self.rooms = {t.id: t.rooms for t in self.problem.townships}
+
+    def fits(self, index: int) -> bool:
+        """True when adding the candidate keeps every hard rule."""
+        c = self.candidates.items[index]
+        expert = self.experts[c.expert]
+        if (c.expert, c.slot) in self.busy or self.load[c.expert] >= expert.max_sessions:
+            return False
+        town_today = self.township_of_day.get((c.expert, c.day))
+        if town_today is not None and town_today != c.township:
+            return False
+        if (c.expert, c.day) in self.supervising:
+            return False
+        if self.away[(expert.department, c.slot)] >= self.candidates.spare.get((expert.department, c.slot), 0):
+            return False
+        if c.key is None:
+            return town_today is None
+        return self.rooms_used[(c.township, c.slot)] < self.rooms[c.township] and self.covered[c.key] < self.problem.demand[c.key]
+
+    def take(self, index: int) -> None:
+        c = self.candidates.items[index]
+        expert = self.experts[c.expert]
+        self.chosen.add(index)
+        self.busy.add((c.expert, c.slot))
+        self.township_of_day[(c.expert, c.day)] = c.township
+        self.load[c.expert] += 1
+        self.away[(expert.department, c.slot)] += 1
+        self.trips.add((c.township, c.day))
+        if c.key is None:
+            self.supervising.add((c.expert, c.day))
+        else:
+            self.rooms_used[(c.township, c.slot)] += 1
+            self.covered[c.key] += 1
+            self.week_count[(c.township, c.key.specialty, c.day.isocalendar()[:2])] += 1
+
+    def drop(self, index: int) -> None:
+        c = self.candidates.items[index]
+        expert = self.experts[c.expert]
+        self.chosen.discard(index)
+        self.busy.discard((c.expert, c.slot))
+        self.load[c.expert] -= 1
+        self.away[(expert.department, c.slot)] -= 1
+        if not any((c.expert, Slot(c.day, half)) in self.busy for half in ("am", "pm")):
+            self.township_of_day.pop((c.expert, c.day), None)
+        if c.key is None:
+            self.supervising.discard((c.expert, c.day))
+        else:
+            self.rooms_used[(c.township, c.slot)] -= 1
+            self.covered[c.key] -= 1
+            self.week_count[(c.township, c.key.specialty, c.day.isocalendar()[:2])] -= 1
+
+
+def _session_cost(state: RosterState, index: int, even: dict) -> float:
+    """The soft cost of adding one session, in the objective's own weights (approximately)."""
+    problem = state.problem
+    weights = problem.rules.weights
+    c = state.candidates.items[index]
+    expert = state.experts[c.expert]
+    cost = weights.fairness * (state.load[c.expert] + 1) / max(1, expert.max_sessions) * 2
+    if (c.township, c.day) not in state.trips:
+        cost += weights.trips
+    if c.key is not None:
+        week = c.day.isocalendar()[:2]
+        if state.week_count[(c.township, c.key.specialty, week)] + 1 > even.get((c.township, c.key.specialty, week), 1):
+            cost += weights.spread
+        township = problem.township(c.township)
+        if township.preferred_weekdays and c.day.weekday() not in township.preferred_weekdays:
+            cost += weights.preference
+    if expert.previous_townships and c.township not in expert.previous_townships:
+        cost += weights.continuity
+    if c.day.weekday() in expert.avoid_weekdays:
+        cost += weights.preference
+    return cost
+
+
+def even_week_shares(problem: Problem) -> dict[tuple[str, str, tuple], int]:
+    """For spread: the sessions of a (township, specialty) a week would get if spread evenly by working days."""
+    days = problem.days
+    weeks: dict[tuple, int] = defaultdict(int)
+    for day in days:
+        weeks[day.isocalendar()[:2]] += 1
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    for key, sessions in problem.demand.items():
+        wanted[(key.township, key.specialty)] += sessions
+    return {
+        (township, specialty, week): math.ceil(total * count / max(1, len(days)))
+        for (township, specialty), total in wanted.items()
+        for week, count in weeks.items()
+    }
+
+
+def _try_visit(state: RosterState, member: str, township: str, day: dt.date, even: dict, pending: dict[str, int]) -> list[int] | None:
+    """Place a link visit on one day (team first, then the member) or leave the state as it was."""
+    cands = state.candidates
+    team_min = state.problem.rules.link_team_min
+    taken: list[int] = []
+    present = {e for (e, d), t in state.township_of_day.items() if d == day and t == township and e != member}
+    for (expert, d, town), indices in cands.by_expert_day_township.items():
+        if len(present) >= team_min:
+            break
+        if d != day or town != township or expert == member or expert in present:
+            continue
+        if state.load[expert] + pending.get(expert, 0) >= state.experts[expert].max_sessions:
+            continue  # keep their capacity for their own link visits
+        fitting = [i for i in indices if cands.items[i].key is not None and state.fits(i)]
+        if fitting:
+            index = min(fitting, key=lambda i: _session_cost(state, i, even))
+            state.take(index)
+            taken.append(index)
+            present.add(expert)
+    own = sorted(cands.by_expert_day_township.get((member, day, township), []), key=lambda i: (cands.items[i].key is None, _session_cost(state, i, even)))
+    member_index = next((i for i in own if state.fits(i)), None)
+    if len(present) < team_min or member_index is None:
+        for index in reversed(taken):
+            state.drop(index)
+        return None
+    state.take(member_index)
+    state.visits.add((member, township, day))
+    return taken + [member_index]
+
+
+def _place_link_visits(state: RosterState, even: dict) -> None:
+    problem = state.problem
+    cands = state.candidates
+    team_size: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for (_expert, day, township), indices in cands.by_expert_day_township.items():
+        if any(cands.items[i].key is not None for i in indices):
+            team_size[(township, day)] += 1
+    # members with the fewest possible days go first
+    links = sorted(problem.links, key=lambda l: sum(1 for d in problem.days if cands.by_expert_day_township.get((l.member, d, l.township))))
+    pending: dict[str, int] = defaultdict(int)
+    for link in links:
+        pending[link.member] += problem.rules.link_visits_per_month
+    for _round in range(problem.rules.link_visits_per_month):
+        for link in links:
+            done_days = {d for (m, t, d) in state.visits if m == link.member and t == link.township}
+            days = [d for d in problem.days if d not in done_days and cands.by_expert_day_township.get((link.member, d, link.township))]
+            days.sort(key=lambda d: (-team_size[(link.township, d)], (link.township, d) not in state.trips))
+            pending[link.member] -= 1
+            for day in days:
+                if _try_visit(state, link.member, link.township, day, even, pending) is not None:
+                    break
+
+
+def _place_demand(state: RosterState, even: dict) -> None:
+    problem = state.problem
+    cands = state.candidates
+    capacity = {key: len({cands.items[i].expert for i in indices}) for key, indices in cands.by_key.items()}
+    keys = sorted(cands.by_key, key=lambda k: (capacity[k] / max(1, problem.demand[k]), k))
+    open_keys = [k for k in keys if state.covered[k] < problem.demand[k]]
+    while open_keys:
+        still_open = []
+        for key in open_keys:
+            fitting = [i for i in cands.by_key[key] if state.fits(i)]
+            if not fitting:
+                continue
+            state.take(min(fitting, key=lambda i: _session_cost(state, i, even)))
+            if state.covered[key] < problem.demand[key]:
+                still_open.append(key)
+        open_keys = still_open
+
+
+def construct(problem: Problem, candidates: Candidates, fixed: set[int] | None = None) -> RosterState:
+    """A complete roster: fixed candidates kept, then link visits, then demand, greedily by least soft cost."""
+    state = RosterState(problem, candidates)
+    for index in sorted(fixed or ()):
+        state.take(index)
+    even = even_week_shares(problem)
+    _place_link_visits(state, even)
+    _place_demand(state, even)
+    return state

@@ -1,0 +1,225 @@
+"""Solve a month: constructive start, CP-SAT (whole model, or large-neighbourhood search when it is big), report.
+
+`solve` is the one entry point: a fresh roster, or with `previous` a minimal-change re-plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
+
+from ortools.sat.python import cp_model
+
+from solver.bounds import impossible_link_visits, unmet_lower_bound
+from solver.candidates import Candidates, enumerate_candidates
+from solver.construct import RosterState, construct
+from solver.model import RosterModel, build_model
+from solver.problem import Problem
+from solver.reasons import explain_infeasible, explain_unmet
+from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
+
+Progress = Callable[[str], None]
+
+# Above this many candidates the whole model is too slow to improve directly; LNS takes over.
+FULL_MODEL_CANDIDATES = 40_000
+
+
+@dataclass
+class Incumbent:
+    """The best roster found so far, as candidate indices and visit days."""
+
+    chosen: set[int]
+    visits: set[tuple[str, str, dt.date]]
+    objective: int | None = None
+    terms: dict[str, int] = field(default_factory=dict)
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    """Notes the first solution's time, reports progress, and stops once a known floor is reached."""
+
+    def __init__(self, started: float, progress: Progress | None, label: str, floor: int | None = None) -> None:
+        super().__init__()
+        self.started = started
+        self.first: float | None = None
+        self.progress = progress
+        self.label = label
+        self.floor = floor
+
+    def on_solution_callback(self) -> None:
+        if self.first is None:
+            self.first = time.monotonic() - self.started
+        if self.progress:
+            self.progress(f"{self.label}: objective {int(self.objective_value)}, bound {int(self.best_objective_bound)}")
+        if self.floor is not None and self.objective_value <= self.floor:
+            self.stop_search()
+
+
+def _solver(time_limit: float, workers: int, seed: int = 0) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
+    solver.parameters.num_workers = max(1, workers)
+    solver.parameters.random_seed = seed
+    solver.parameters.log_search_progress = False
+    # Presolve's repeated probing costs seconds on these models and buys little: one pass.
+    solver.parameters.max_presolve_iterations = 1
+    solver.parameters.cp_model_probing_level = 0
+    return solver
+
+
+def _read(roster: RosterModel, solver: cp_model.CpSolver) -> Incumbent:
+    chosen = set(roster.fixed) | {index for index, variable in roster.x.items() if solver.boolean_value(variable)}
+    visits = {key for key, variable in roster.visits.items() if solver.boolean_value(variable)}
+    terms: dict[str, int] = defaultdict(int)
+    for penalty in roster.penalties:
+        value = penalty.expression if isinstance(penalty.expression, int) else solver.value(penalty.expression)
+        terms[penalty.family] += int(value) * penalty.weight
+    return Incumbent(chosen, visits, sum(terms.values()), dict(terms))
+
+
+def to_assignments(problem: Problem, candidates: Candidates, chosen: Collection[int], visits: Collection[tuple]) -> list[Assignment]:
+    """Turn chosen candidates into assignments; one assignment per visit carries `link_visit`."""
+    visit_days = set(visits)
+    carriers: dict[tuple, int] = {}
+    for index in sorted(chosen, key=lambda i: (candidates.items[i].key is None, candidates.items[i].slot)):
+        c = candidates.items[index]
+        visit = (c.expert, c.township, c.day)
+        if visit in visit_days and visit not in carriers:
+            carriers[visit] = index
+    carrier_indices = set(carriers.values())
+    assignments = []
+    for index in chosen:
+        c = candidates.items[index]
+        assignment = Assignment(c.day, c.slot.half_day, c.township, c.type, c.specialty, c.expert, index in carrier_indices)
+        assignments.append(assignment.with_id(new_assignment_id(problem.month, assignment)))
+    return sorted(assignments, key=lambda a: (a.date, a.half_day, a.township, a.expert))
+
+
+def _state_incumbent(state: RosterState) -> Incumbent:
+    return Incumbent(set(state.chosen), set(state.visits))
+
+
+def _solve_model(roster: RosterModel, incumbent: Incumbent | None, time_limit: float, workers: int, progress: Progress | None, label: str, seed: int = 0, floor: int | None = None):
+    if incumbent is not None:
+        roster.hint(incumbent.chosen, incumbent.visits)
+    solver = _solver(time_limit, workers, seed)
+    started = time.monotonic()
+    callback = _FirstSolution(started, progress, label, floor)
+    status = solver.solve(roster.model, callback)
+    return solver, status, callback.first
+
+
+def solve(
+    problem: Problem,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    previous: Solution | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> Solution:
+    """A month's roster (or, with `previous`, a minimal-change re-plan of it) within `time_limit` seconds."""
+    if previous is not None:
+        from solver.replan import replan
+
+        return replan(problem, previous, time_limit=time_limit, workers=workers, progress=progress, seed=seed)
+    started = time.monotonic()
+    candidates = enumerate_candidates(problem)
+    if progress:
+        progress(f"{len(candidates.items)} candidate assignments")
+    state = construct(problem, candidates)
+    incumbent = _state_incumbent(state)
+    first_feasible = time.monotonic() - started
+    if progress:
+        progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
+    remaining = time_limit - (time.monotonic() - started)
+    if len(candidates.items) > FULL_MODEL_CANDIDATES:
+        from solver.lns import improve
+
+        incumbent = improve(problem, candidates, incumbent, deadline=started + remaining * 0.75, workers=workers, progress=progress, seed=seed)
+        remaining = time_limit - (time.monotonic() - started)
+    roster = build_model(problem, candidates, free=range(len(candidates.items)))
+    return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible)
+
+
+COVERAGE = ("link", "unmet")
+
+
+def _family_sum(roster: RosterModel, coverage: bool) -> cp_model.LinearExprT:
+    parts = [p for p in roster.penalties if (p.family in COVERAGE) == coverage]
+    return cp_model.LinearExpr.weighted_sum([p.expression for p in parts], [p.weight for p in parts])
+
+
+def coverage_cost(problem: Problem, candidates: Candidates, incumbent: Incumbent) -> int:
+    """The weighted unmet demand and missed link visits of a roster."""
+    covered = sum(1 for i in incumbent.chosen if candidates.items[i].key is not None)
+    weights = problem.rules.weights
+    missed = len(problem.links) * problem.rules.link_visits_per_month - len(incumbent.visits)
+    return weights.unmet * (sum(problem.demand.values()) - covered) + weights.link * missed
+
+
+def two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible) -> Solution:
+    """Stage A settles the least weighted unmet demand and missed visits; stage B optimises the soft terms at that level.
+
+    Stage A starts from a max-flow floor (solver.bounds) and stops as soon as it meets it. When
+    A is proven and the soft cost is below one unmet session's (or visit's) weight, no roster
+    with worse coverage can win, so A's optimum plus B's bound bounds the whole objective.
+    """
+    weights = problem.rules.weights
+    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
+    floor = weights.unmet * unmet_lower_bound(problem, candidates) + weights.link * impossible_link_visits(problem, candidates)
+    roster.model.add(coverage >= floor)  # a valid cut
+    best, coverage_best, coverage_bound = incumbent, coverage_cost(problem, candidates, incumbent), floor
+    if coverage_best > floor:
+        roster.model.minimize(coverage)
+        remaining = time_limit - (time.monotonic() - started)
+        solver, status, _ = _solve_model(roster, incumbent, max(0.2, remaining * 0.4), workers, progress, "coverage", seed, floor=floor)
+        if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+            return _failure(problem, candidates, roster, status, started, workers)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            best = _read(roster, solver)
+            coverage_best = best.terms.get("unmet", 0) + best.terms.get("link", 0)
+            coverage_bound = max(floor, int(solver.best_objective_bound))
+    proven = coverage_best <= coverage_bound
+    roster.model.add(coverage <= coverage_best)
+    roster.model.minimize(soft)
+    remaining = time_limit - (time.monotonic() - started)
+    solver, status, _ = _solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed)
+    soft_bound = 0
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        best = _read(roster, solver)
+        soft_bound = max(0, int(solver.best_objective_bound))
+    elif status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+        return _failure(problem, candidates, roster, status, started, workers)
+    objective = best.objective if best.objective is not None else coverage_best
+    step = min([w for w in (weights.unmet, weights.link) if w > 0] or [0])
+    if proven and (objective - coverage_best < step or not step):
+        bound = coverage_best + soft_bound
+    else:
+        bound = coverage_bound
+    assignments = to_assignments(problem, candidates, best.chosen, best.visits)
+    unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
+    unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
+    report = SolveReport(
+        status="OPTIMAL" if objective <= bound else "FEASIBLE",
+        objective=objective,
+        best_bound=bound,
+        wall_seconds=time.monotonic() - started,
+        workers=workers,
+        unmet_sessions=unmet_sessions,
+        unmet_bound=unmet_sessions if proven else (coverage_bound // weights.unmet if weights.unmet and not problem.links else None),
+        first_feasible_seconds=first_feasible,
+        objective_terms=best.terms,
+    )
+    return Solution(problem.month, tuple(assignments), tuple(unmet), report)
+
+
+def _failure(problem, candidates, roster, status, started, workers) -> Solution:
+    """An empty roster that says why: which hard rules clash, or what is wrong with the model."""
+    if status == cp_model.INFEASIBLE:
+        report = SolveReport("INFEASIBLE", None, None, time.monotonic() - started, workers, explain_infeasible(problem, candidates, roster.fixed))
+    else:
+        report = SolveReport("MODEL_INVALID", None, None, time.monotonic() - started, workers, roster.model.validate() or "the model is invalid")
+    return Solution(problem.month, (), (), report)

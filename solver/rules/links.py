@@ -1,0 +1,48 @@
+"""Party-committee link visits (rule 8): each member visits each linked township with a team."""
+
+from __future__ import annotations
+
+from solver.model import RosterModel, supervision_indices
+
+
+def link_visits_with_their_team(roster: RosterModel) -> None:
+    """Rule 8: a visit day has the member at the township and at least link_team_min other experts serving there.
+
+    A supervision session exists only on a visit day. Visits the roster does not make are
+    counted in `roster.link_misses` and priced by the `link` weight; the engine reports each
+    miss with its reason, and a visit that no roster could hold is the only kind left missing.
+    """
+    problem = roster.problem
+    wanted = problem.rules.link_visits_per_month
+    team_min = problem.rules.link_team_min
+    if wanted <= 0:
+        return
+    serving_at: dict[tuple, list] = {}
+    for (expert, day, township), flag in roster.serves.items():
+        serving_at.setdefault((township, day), []).append((expert, flag))
+    for link in problem.links:
+        day_visits = []
+        for day in problem.days:
+            supervision = supervision_indices(
+                roster.candidates, roster.candidates.by_expert_day_township.get((link.member, day, link.township), [])
+            )
+            own = roster.serves.get((link.member, day, link.township), 0)
+            present = own + roster.total(supervision)
+            team = [flag for expert, flag in serving_at.get((link.township, day), []) if expert != link.member]
+            if (isinstance(present, int) and present == 0) or len(team) < team_min:
+                if supervision:
+                    roster.add("supervision only on a visit day", roster.total(supervision) <= 0)
+                continue
+            visit = roster.model.new_bool_var(f"visit:{link.member}:{link.township}:{day}")
+            roster.visits[(link.member, link.township, day)] = visit
+            roster.add("link member present on the visit", present >= visit)
+            if team_min:
+                roster.add("link team minimum", sum(team) >= team_min * visit)
+            if supervision:
+                roster.add("supervision only on a visit day", roster.total(supervision) <= visit)
+            day_visits.append(visit)
+        made = sum(day_visits)
+        if day_visits:
+            roster.add("link visits per month", made <= wanted)
+        roster.link_misses[(link.member, link.township)] = wanted - made
+        roster.penalize("link", wanted - made, problem.rules.weights.link)

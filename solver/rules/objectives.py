@@ -1,0 +1,160 @@
+"""What makes one roster better than another (DOMAIN.md's soft rules), each a penalty in the scenario's weights."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from solver.model import RosterModel, supervision_indices
+
+
+def unmet_demand(roster: RosterModel) -> None:
+    """Every demanded session without an expert costs `unmet`."""
+    weight = roster.problem.rules.weights.unmet
+    for key, sessions in roster.problem.demand.items():
+        indices = roster.candidates.by_key.get(key, [])
+        roster.penalize("unmet", sessions - roster.total(indices), weight)
+
+
+def fair_share(roster: RosterModel) -> float:
+    """The share of capacity every expert would carry if demand were spread evenly."""
+    capacity = sum(e.max_sessions for e in roster.problem.experts if roster.candidates.by_expert.get(e.id))
+    demand = sum(roster.problem.demand.values())
+    return min(1.0, demand / capacity) if capacity else 0.0
+
+
+def load_fair_to_capacity(roster: RosterModel) -> None:
+    """Fairness: each expert's load stays near the same share of their max_sessions (L1 deviation)."""
+    weight = roster.problem.rules.weights.fairness
+    if not weight:
+        return
+    share = fair_share(roster)
+    for expert in roster.problem.experts:
+        indices = roster.candidates.by_expert.get(expert.id)
+        if not indices:
+            continue
+        target = round(expert.max_sessions * share)
+        load = roster.total(indices)
+        if isinstance(load, int):
+            roster.penalize("fairness", abs(load - target), weight)
+            continue
+        deviation = roster.model.new_int_var(0, max(target, expert.max_sessions), f"dev:{expert.id}")
+        roster.model.add(deviation >= load - target)
+        roster.model.add(deviation >= target - load)
+        count = roster.count_chosen(indices)
+        roster.derive(deviation, lambda chosen, count=count, target=target: abs(count(chosen) - target))
+        roster.penalize("fairness", deviation, weight)
+
+
+def sessions_spread_across_weeks(roster: RosterModel) -> None:
+    """Spread: a township's sessions of one specialty beyond a week's even share cost `spread` each."""
+    weight = roster.problem.rules.weights.spread
+    if not weight:
+        return
+    days = roster.problem.days
+    week_of = {day: day.isocalendar()[:2] for day in days}
+    days_in_week: dict[tuple, int] = defaultdict(int)
+    for day in days:
+        days_in_week[week_of[day]] += 1
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    for key, sessions in roster.problem.demand.items():
+        wanted[(key.township, key.specialty)] += sessions
+    by_week: dict[tuple, list[int]] = defaultdict(list)
+    for key, indices in roster.candidates.by_key.items():
+        for index in indices:
+            by_week[(key.township, key.specialty, week_of[roster.candidates.items[index].day])].append(index)
+    for (township, specialty, week), indices in by_week.items():
+        even = math.ceil(wanted[(township, specialty)] * days_in_week[week] / len(days))
+        count = roster.total(indices)
+        if isinstance(count, int):
+            roster.penalize("spread", max(0, count - even), weight)
+            continue
+        excess = roster.model.new_int_var(0, len(indices), f"spread:{township}:{specialty}:{week}")
+        roster.model.add(excess >= count - even)
+        counted = roster.count_chosen(indices)
+        roster.derive(excess, lambda chosen, counted=counted, even=even: max(0, counted(chosen) - even))
+        roster.penalize("spread", excess, weight)
+
+
+def shared_cars(roster: RosterModel) -> None:
+    """Trips: each distinct (township, day) someone travels to costs `trips`; experts on one day share a car."""
+    weight = roster.problem.rules.weights.trips
+    if not weight:
+        return
+    travellers: dict[tuple, list] = defaultdict(list)
+    everyone: dict[tuple, list[int]] = defaultdict(list)
+    for (_expert, day, township), flag in roster.serves.items():
+        travellers[(township, day)].append(flag)
+    for (_expert, day, township), indices in roster.candidates.by_expert_day_township.items():
+        everyone[(township, day)].extend(indices)
+        for index in supervision_indices(roster.candidates, indices):
+            term = roster.term(index)
+            if not (isinstance(term, int) and term == 0):
+                travellers[(township, day)].append(term)
+    for (township, day), flags in travellers.items():
+        if any(isinstance(flag, int) and flag for flag in flags):
+            roster.penalize("trips", 1, weight)
+            continue
+        variables = [flag for flag in flags if not isinstance(flag, int)]
+        if not variables:
+            continue
+        trip = roster.model.new_bool_var(f"trip:{township}:{day}")
+        for flag in variables:
+            roster.model.add_implication(flag, trip)
+        # A valid cut that tightens the LP: a day's sessions at a township need its car to go.
+        day_sessions = [v for i in everyone[(township, day)] if (v := roster.x.get(i)) is not None]
+        roster.model.add(cp_model.LinearExpr.sum(day_sessions) <= len(day_sessions) * trip)
+        members = tuple(everyone[(township, day)])
+        roster.derive(trip, lambda chosen, members=members: int(any(i in chosen for i in members)))
+        roster.penalize("trips", trip, weight)
+
+
+def _per_session(costs: dict[int, int], roster: RosterModel) -> cp_model.LinearExprT:
+    """Sum of per-candidate costs, with fixed candidates folded into the constant."""
+    constant, variables, coefficients = 0, [], []
+    for index, cost in costs.items():
+        term = roster.term(index)
+        if isinstance(term, int):
+            constant += cost * term
+        else:
+            variables.append(term)
+            coefficients.append(cost)
+    return cp_model.LinearExpr.weighted_sum(variables, coefficients) + constant if variables else constant
+
+
+def same_expert_returns(roster: RosterModel) -> None:
+    """Continuity: a session at a township the expert has not served before costs `continuity`."""
+    previous = {e.id: e.previous_townships for e in roster.problem.experts if e.previous_townships}
+    costs = {
+        candidate.index: 1
+        for candidate in roster.candidates.items
+        if candidate.key is not None and candidate.expert in previous and candidate.township not in previous[candidate.expert]
+    }
+    roster.penalize("continuity", _per_session(costs, roster), roster.problem.rules.weights.continuity)
+
+
+def prefer_market_days_and_avoid_weekdays(roster: RosterModel) -> None:
+    """Preferences: off a township's market days, or on a weekday the expert avoids, costs `preference`."""
+    preferred = {t.id: t.preferred_weekdays for t in roster.problem.townships}
+    avoided = {e.id: e.avoid_weekdays for e in roster.problem.experts}
+    costs = {}
+    for candidate in roster.candidates.items:
+        weekday = candidate.day.weekday()
+        cost = 0
+        if candidate.key is not None and preferred[candidate.township] and weekday not in preferred[candidate.township]:
+            cost += 1
+        if weekday in avoided[candidate.expert]:
+            cost += 1
+        if cost:
+            costs[candidate.index] = cost
+    roster.penalize("preference", _per_session(costs, roster), roster.problem.rules.weights.preference)
+
+
+def keep_published_assignments(roster: RosterModel) -> None:
+    """Stability: in a re-plan, each previous assignment not kept (moved, reassigned, dropped) costs one change."""
+    if not roster.previous or not roster.stability_weight:
+        return
+    kept = _per_session({index: 1 for index in roster.previous}, roster)
+    roster.penalize("stability", len(roster.previous) - kept, roster.stability_weight)
