@@ -12,6 +12,8 @@ from collections import defaultdict
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -28,7 +30,7 @@ FIRST_DAY_COLUMN = 2  # column A holds the township names
 HEADER_ROWS = 4  # title, legend, dates, half-days
 OFF_DAY_FILL = PatternFill(fill_type="solid", start_color="FFD9D9D9", end_color="FFD9D9D9")
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
-LINK_FONT = Font(bold=True, color="FFC00000")
+LINK_FONT = InlineFont(b=True, color="FFC00000")
 THIN = Side(style="thin", color="FFBFBFBF")
 GRID_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP_CENTRE = Alignment(wrap_text=True, vertical="center", horizontal="center")
@@ -41,6 +43,18 @@ def session_cell_line(assignment: Assignment, labels: CommunityLabels, lang: str
     what = session_type if assignment.specialty is None else f"{labels.specialty(assignment.specialty)} {session_type}"
     mark = LINK_MARK if assignment.link_visit else ""
     return f"{mark}{labels.expert(assignment.expert)} {what}"
+
+
+def _cell_text(sessions: list[Assignment], labels: CommunityLabels, lang: str) -> str | CellRichText:
+    lines = [session_cell_line(a, labels, lang) for a in sessions]
+    if not any(a.link_visit for a in sessions):
+        return "\n".join(lines)
+    # Rich text so only the link-visit line stands out (bold red), not the whole cell.
+    blocks: list[str | TextBlock] = []
+    for index, (assignment, line) in enumerate(zip(sessions, lines)):
+        text = line if index == len(lines) - 1 else line + "\n"
+        blocks.append(TextBlock(LINK_FONT, text) if assignment.link_visit else text)
+    return CellRichText(blocks)
 
 
 def day_column(day: dt.date, half_day: str) -> int:
@@ -127,9 +141,7 @@ def _roster_sheet(
                     cell.fill = OFF_DAY_FILL
                 sessions = sorted(cells.get((township, day, half_day), []), key=lambda a: (not a.link_visit, a.expert, a.type))
                 if sessions:
-                    cell.value = "\n".join(session_cell_line(a, labels, lang) for a in sessions)
-                    if any(a.link_visit for a in sessions):
-                        cell.font = LINK_FONT
+                    cell.value = _cell_text(sessions, labels, lang)
                     tallest = max(tallest, len(sessions))
         sheet.row_dimensions[row].height = max(30, 15 * tallest + 4)
 

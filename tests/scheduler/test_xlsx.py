@@ -57,15 +57,21 @@ def test_grid_has_townships_down_and_half_days_across():
     fifth_am = day_column(dt.date(2027, 1, 5), "am")
     assert sheet.cell(row=3, column=fifth_am).value == "1月5日\n二"
     assert (sheet.cell(row=4, column=fifth_am).value, sheet.cell(row=4, column=fifth_am + 1).value) == ("上午", "下午")
-    # The link visit comes first and carries the star; the cell is in the link font.
+    # The link visit comes first and carries the star.
     assert sheet.cell(row=5, column=fifth_am).value == f"{LINK_MARK}李海林 挂点督导\n王芳 心血管内科 坐诊"
-    assert sheet.cell(row=5, column=fifth_am).font.bold
     assert sheet.cell(row=5, column=fifth_am + 1).value == "张伟 普通内科 带教"
     assert sheet.cell(row=6, column=day_column(dt.date(2027, 1, 12), "am")).value == "张伟 儿科 坐诊"
     assert sheet.cell(row=6, column=fifth_am).value is None
     assert sheet.freeze_panes == "B5"
     assert sheet.column_dimensions["A"].width == 16
     assert sheet.max_column == day_column(dt.date(2027, 1, 31), "pm")
+
+
+def test_only_the_link_visit_line_is_bold_red():
+    workbook = load_workbook(io.BytesIO(roster_workbook(roster_document(), LABELS, CALENDAR)), rich_text=True)
+    blocks = list(workbook["排班表"].cell(row=5, column=day_column(dt.date(2027, 1, 5), "am")).value)
+    assert blocks[0].text == f"{LINK_MARK}李海林 挂点督导\n" and blocks[0].font.b and blocks[0].font.color.rgb == "FFC00000"
+    assert blocks[1] == "王芳 心血管内科 坐诊"
 
 
 def test_weekends_holidays_and_closed_days_are_shaded_and_working_days_are_not():
