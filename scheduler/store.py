@@ -200,6 +200,9 @@ def import_scenario(session: Session, scenario: Scenario) -> int:
         row.unavailable = from_file + from_events
 
     for stale in stale_experts:
+        # Drop their links through the ORM too, or it would later delete rows the database cascade already removed.
+        for link in [link for link in community.links if link.member_id == stale.id]:
+            community.links.remove(link)
         community.experts.remove(stale)
     session.flush()
 
