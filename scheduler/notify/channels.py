@@ -1,0 +1,173 @@
+"""The ways a notice leaves the service: email over SMTP and a WeCom/DingTalk-style group robot webhook."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from typing import Protocol
+
+import httpx2
+
+from config.settings import Settings
+
+
+@dataclass(frozen=True)
+class OutgoingNotice:
+    """What a channel needs to send one notice; built by the outbox from a `notices` row."""
+
+    dedup_key: str
+    address: str
+    subject: str
+    body: str
+    language: str = "zh-CN"
+
+
+class DeliveryError(Exception):
+    """A send that did not go through; `permanent` means retrying cannot help (a refused recipient, say)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    """A way to deliver notices: `send` returns when the receiver accepted, or raises DeliveryError."""
+
+    name: str
+
+    def send(self, notice: OutgoingNotice) -> None: ...
+
+
+def message_id_for(dedup_key: str, domain: str) -> str:
+    """A Message-ID fixed by the dedup key, so a re-send after a crash is recognisable as the same mail."""
+    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:32]
+    return f"<rota.{digest}@{domain}>"
+
+
+class EmailChannel:
+    """Plain SMTP with optional STARTTLS and login; one connection per send keeps failures independent."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        sender: str = "rota@localhost",
+        user: str = "",
+        password: str = "",
+        starttls: bool = False,
+        timeout: float = 15.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.user = user
+        self.password = password
+        self.starttls = starttls
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmailChannel:
+        """The channel described by the ROTA_SMTP_* settings."""
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+        )
+
+    @property
+    def message_id_domain(self) -> str:
+        return self.sender.rpartition("@")[2] or "localhost"
+
+    def build_message(self, notice: OutgoingNotice) -> EmailMessage:
+        """The MIME message for a notice: UTF-8 text, a stable Message-ID, the notice language."""
+        message = EmailMessage()
+        message["Subject"] = notice.subject
+        message["From"] = formataddr(("乡镇下沉排班" if notice.language == "zh-CN" else "Township rota", self.sender))
+        message["To"] = notice.address
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = message_id_for(notice.dedup_key, self.message_id_domain)
+        message["Content-Language"] = notice.language
+        message["X-Rota-Notice"] = notice.dedup_key
+        message.set_content(notice.body, charset="utf-8")
+        return message
+
+    def send(self, notice: OutgoingNotice) -> None:
+        """Hand the notice to the SMTP server; DeliveryError on any refusal or network failure."""
+        message = self.build_message(notice)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            raise DeliveryError(f"SMTP refused the recipient {notice.address}: {error.recipients}", permanent=True) from error
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryError(f"SMTP login failed for {self.user}: {error.smtp_code} {error.smtp_error!r}") from error
+        except smtplib.SMTPResponseException as error:
+            # 5xx is the server saying "never"; 4xx is "later".
+            raise DeliveryError(
+                f"SMTP {self.host}:{self.port} answered {error.smtp_code} {error.smtp_error!r}",
+                permanent=500 <= error.smtp_code < 600,
+            ) from error
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(f"SMTP {self.host}:{self.port} unreachable or failed: {error!r}") from error
+
+
+class WebhookChannel:
+    """A group robot (WeCom 企业微信 / DingTalk 钉钉): JSON POST of a text message; errcode != 0 is a failure."""
+
+    name = "webhook"
+
+    def __init__(self, default_url: str = "", timeout: float = 10.0) -> None:
+        self.default_url = default_url
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WebhookChannel:
+        """The channel for ROTA_WEBHOOK_URL (a notice may carry its own robot URL as its address)."""
+        return cls(default_url=settings.webhook_url)
+
+    @staticmethod
+    def payload(notice: OutgoingNotice) -> dict:
+        """The robot's text-message body, the same shape for WeCom and DingTalk."""
+        return {"msgtype": "text", "text": {"content": f"{notice.subject}\n{notice.body}"}}
+
+    def send(self, notice: OutgoingNotice) -> None:
+        """POST the notice to the robot; DeliveryError on a network failure, a non-2xx answer or a non-zero errcode."""
+        url = notice.address or self.default_url
+        if not url:
+            raise DeliveryError("no webhook URL (set ROTA_WEBHOOK_URL or the contact's webhook_url)", permanent=True)
+        try:
+            response = httpx2.post(url, json=self.payload(notice), timeout=self.timeout)
+        except httpx2.HTTPError as error:
+            raise DeliveryError(f"webhook {url} unreachable: {error!r}") from error
+        if not 200 <= response.status_code < 300:
+            # 4xx (bad robot key, bad body) will not fix itself, except 429 (rate limit: robots allow ~20/min).
+            permanent = 400 <= response.status_code < 500 and response.status_code != 429
+            raise DeliveryError(f"webhook answered HTTP {response.status_code}: {response.text[:200]}", permanent=permanent)
+        try:
+            answer = response.json()
+        except (json.JSONDecodeError, ValueError):
+            return  # a 2xx without JSON: a receiver that is not a robot but accepted the post
+        if isinstance(answer, dict) and answer.get("errcode", 0) not in (0, "0"):
+            raise DeliveryError(f"webhook robot refused: errcode {answer.get('errcode')} {answer.get('errmsg', '')}")
+
+
+def channels_from_settings(settings: Settings) -> dict[str, Channel]:
+    """The channels that the settings configure (email needs ROTA_SMTP_HOST; webhook is always able to use a contact's URL)."""
+    channels: dict[str, Channel] = {"webhook": WebhookChannel.from_settings(settings)}
+    if settings.smtp_host:
+        channels["email"] = EmailChannel.from_settings(settings)
+    return channels
