@@ -171,9 +171,11 @@ def _place_link_visits(state: RosterState, even: dict) -> None:
     for _round in range(problem.rules.link_visits_per_month):
         for link in links:
             done_days = {d for (m, t, d) in state.visits if m == link.member and t == link.township}
+            pending[link.member] -= 1
+            if len(done_days) >= problem.rules.link_visits_per_month:
+                continue
             days = [d for d in problem.days if d not in done_days and cands.by_expert_day_township.get((link.member, d, link.township))]
             days.sort(key=lambda d: (-team_size[(link.township, d)], (link.township, d) not in state.trips))
-            pending[link.member] -= 1
             for day in days:
                 if _try_visit(state, link.member, link.township, day, even, pending) is not None:
                     break
@@ -197,11 +199,31 @@ def _place_demand(state: RosterState, even: dict) -> None:
         open_keys = still_open
 
 
-def construct(problem: Problem, candidates: Candidates, fixed: set[int] | None = None) -> RosterState:
-    """A complete roster: fixed candidates kept, then link visits, then demand, greedily by least soft cost."""
+def _record_existing_visits(state: RosterState) -> None:
+    """Count the link visits that the roster in `state` already makes."""
+    problem = state.problem
+    for link in problem.links:
+        made = 0
+        for day in problem.days:
+            if made >= problem.rules.link_visits_per_month:
+                break
+            if state.township_of_day.get((link.member, day)) != link.township:
+                continue
+            team = sum(1 for (e, d), t in state.township_of_day.items() if d == day and t == link.township and e != link.member and (e, d) not in state.supervising)
+            if team >= problem.rules.link_team_min:
+                state.visits.add((link.member, link.township, day))
+                made += 1
+
+
+def construct(problem: Problem, candidates: Candidates, fixed: set[int] | None = None, keep: list[int] | tuple = ()) -> RosterState:
+    """A complete roster: fixed candidates, then those to keep where they fit, then link visits, then demand."""
     state = RosterState(problem, candidates)
     for index in sorted(fixed or ()):
         state.take(index)
+    for index in sorted(keep):
+        if state.fits(index):
+            state.take(index)
+    _record_existing_visits(state)
     even = even_week_shares(problem)
     _place_link_visits(state, even)
     _place_demand(state, even)

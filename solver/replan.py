@@ -1,0 +1,153 @@
+"""Minimal-change re-planning: a new version of a month that keeps what it can of the previous one.
+
+Only a neighbourhood of the change is re-optimised: the demand rows that lost a session or
+gained demand, the experts who could fill them, and their own sessions (so a chain of one
+move is possible). Everything else is fixed as it was. The objective first restores coverage
+(unmet demand, link visits) and then, at that coverage, minimises changes before soft terms,
+so a kept assignment is moved only when that buys demand or a visit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from solver.candidates import Candidates, enumerate_candidates
+from solver.construct import construct
+from solver.engine import Incumbent, Progress, _family_sum, _read, _solve_model, coverage_cost
+from solver.model import build_model
+from solver.problem import DemandKey, Problem
+from solver.reasons import explain_unmet
+from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
+
+# In stage B a change must outweigh every soft gain it could buy.
+CHANGE_WEIGHT = 10_000
+
+
+def previous_candidates(problem: Problem, candidates: Candidates, previous: Solution) -> tuple[dict[int, Assignment], list[Assignment]]:
+    """Previous assignments that are still possible (by candidate index), and those the change made impossible."""
+    kept: dict[int, Assignment] = {}
+    lost: list[Assignment] = []
+    for assignment in previous.assignments:
+        key = None if assignment.type == "supervision" else DemandKey(assignment.township, assignment.type, assignment.specialty or "")
+        index = candidates.index_of(assignment.expert, assignment.slot, assignment.township, key)
+        if index is None or index in kept:
+            lost.append(assignment)
+        else:
+            kept[index] = assignment
+    return kept, lost
+
+
+def _neighbourhood(problem: Problem, candidates: Candidates, kept: dict[int, Assignment], lost: list[Assignment]) -> set[int]:
+    """Candidates free to change: the touched demand rows and links, and the experts who could serve them."""
+    covered: dict[DemandKey, int] = defaultdict(int)
+    for index in kept:
+        key = candidates.items[index].key
+        if key is not None:
+            covered[key] += 1
+    touched_keys = {key for key, wanted in problem.demand.items() if covered[key] != wanted}
+    touched_townships = {a.township for a in lost}
+    touched_experts = {a.expert for a in lost}
+    for link in problem.links:
+        if link.township in touched_townships or link.member in touched_experts:
+            touched_keys |= {key for key in problem.demand if key.township == link.township}
+    free: set[int] = set()
+    helpers: set[str] = set(touched_experts)
+    for key in touched_keys:
+        for index in candidates.by_key.get(key, []):
+            free.add(index)
+            helpers.add(candidates.items[index].expert)
+    for index in kept:
+        if candidates.items[index].expert in helpers:
+            free.add(index)
+    for link in problem.links:
+        if link.township in touched_townships or link.member in helpers:
+            free |= {i for i in candidates.by_expert.get(link.member, []) if candidates.items[i].key is None and candidates.items[i].township == link.township}
+    return free
+
+
+def carry_ids(month: str, previous: Solution, assignments: list[Assignment]) -> list[Assignment]:
+    """Give unchanged and moved assignments their previous ids; new ones get fresh ids."""
+    old_by_content = {a.content[:6]: a for a in previous.assignments}
+    used: set[str] = set()
+    result: list[Assignment | None] = [None] * len(assignments)
+    pending = []
+    for position, assignment in enumerate(assignments):
+        old = old_by_content.get(assignment.content[:6])
+        if old is not None and old.id not in used:
+            used.add(old.id)
+            result[position] = assignment.with_id(old.id)
+        else:
+            pending.append(position)
+    # a move: the same expert, township and session kind on another half-day keeps its id
+    spare: dict[tuple, list[Assignment]] = defaultdict(list)
+    for old in previous.assignments:
+        if old.id not in used:
+            spare[(old.expert, old.township, old.type, old.specialty)].append(old)
+    taken_ids = {a.id for a in previous.assignments}
+    for position in pending:
+        assignment = assignments[position]
+        options = spare.get((assignment.expert, assignment.township, assignment.type, assignment.specialty))
+        if options:
+            options.sort(key=lambda old: abs((old.date - assignment.date).days))
+            old = options.pop(0)
+            used.add(old.id)
+            result[position] = assignment.with_id(old.id)
+            continue
+        salt, fresh = 0, new_assignment_id(month, assignment)
+        while fresh in taken_ids:
+            salt += 1
+            fresh = new_assignment_id(month, assignment, salt=str(salt))
+        taken_ids.add(fresh)
+        result[position] = assignment.with_id(fresh)
+    return [a for a in result if a is not None]
+
+
+def replan(problem: Problem, previous: Solution, time_limit: float = 5.0, workers: int = 2, progress: Progress | None = None, seed: int = 0) -> Solution:
+    """A new roster for the changed problem that changes as few of `previous`'s assignments as it can."""
+    from solver.engine import to_assignments
+
+    started = time.monotonic()
+    candidates = enumerate_candidates(problem)
+    kept, lost = previous_candidates(problem, candidates, previous)
+    free = _neighbourhood(problem, candidates, kept, lost)
+    fixed = set(kept) - free
+    if progress:
+        progress(f"re-plan: {len(kept)} assignments still possible, {len(lost)} not; {len(free)} candidates free")
+    state = construct(problem, candidates, fixed=fixed, keep=[i for i in kept if i in free])
+    incumbent = Incumbent(set(state.chosen), set(state.visits))
+    roster = build_model(problem, candidates, free=free, fixed=fixed, previous=kept.keys(), stability_weight=1)
+    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
+    stability = [p for p in roster.penalties if p.family == "stability"]
+    roster.penalties = [p for p in roster.penalties if p.family != "stability"]
+    changes = stability[0].expression if stability else 0
+    soft = _family_sum(roster, False)
+
+    roster.model.minimize(coverage)
+    solver, status, _ = _solve_model(roster, incumbent, max(0.2, time_limit * 0.5), workers, progress, "re-plan coverage", seed)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        incumbent = _read(roster, solver)
+        coverage_best = incumbent.terms.get("unmet", 0) + incumbent.terms.get("link", 0)
+    else:
+        coverage_best = coverage_cost(problem, candidates, incumbent)
+    roster.model.add(coverage <= coverage_best)
+    roster.model.minimize(CHANGE_WEIGHT * changes + soft)
+    remaining = time_limit - (time.monotonic() - started)
+    solver, status, _ = _solve_model(roster, incumbent, max(0.2, remaining), workers, progress, "re-plan changes", seed)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        incumbent = _read(roster, solver)
+    name = solver.status_name(status) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "FEASIBLE"
+    assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, incumbent.chosen, incumbent.visits))
+    unmet = explain_unmet(problem, candidates, incumbent.chosen, incumbent.visits)
+    report = SolveReport(
+        status=name,
+        objective=incumbent.objective,
+        best_bound=int(solver.best_objective_bound) if status == cp_model.OPTIMAL else None,
+        wall_seconds=time.monotonic() - started,
+        workers=workers,
+        unmet_sessions=sum(u.sessions for u in unmet if u.type != "supervision"),
+        objective_terms=incumbent.terms,
+    )
+    return Solution(problem.month, tuple(assignments), tuple(unmet), report)
