@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 import scheduler.models  # noqa: F401  (registers the store's tables on Base.metadata)
+import scheduler.notify.models  # noqa: F401  (the notices outbox and contacts)
 from scheduler.db import Base, make_engine
 
 config = context.config

@@ -1,6 +1,6 @@
 """Notices: outbox dedup, retries with backoff, crash recovery, and real receivers (aiosmtpd, an HTTP robot).
 
-Every test runs on SQLite and on PostgreSQL (a database created for the test and dropped after).
+Every database test runs on SQLite and on PostgreSQL, migrated to head by the shared fixtures.
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ import json
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import psycopg
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 
-from scheduler.db import Base, make_engine, session_factory, transaction
+from scheduler.db import Base, transaction
 from scheduler.errors import Conflict, ScenarioError
 from scheduler.labels import CommunityLabels
 from scheduler.notify import channels as channels_module
@@ -50,7 +48,6 @@ from scheduler.notify.outbox import (
 from solver.solution import Assignment
 
 T0 = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
-PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 
 LABELS = CommunityLabels(
     community="全南县总医院",
@@ -64,26 +61,22 @@ CLINIC = Assignment(dt.date(2027, 1, 5), "am", "t01", "clinic", "cardio", "E007"
 # --- engines -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def notify_db(request, tmp_path) -> Iterator:
-    """A session factory on a fresh database with the notice tables, on each engine."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'notify.sqlite3'}")
-        Base.metadata.create_all(engine, tables=[Notice.__table__, Base.metadata.tables["contacts"]])
-        yield session_factory(engine)
-        engine.dispose()
-        return
-    name = f"rota_notify_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    engine = make_engine(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    try:
-        Base.metadata.create_all(engine, tables=[Notice.__table__, Base.metadata.tables["contacts"]])
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture
+def notify_db(session_factory):
+    """Sessions on a database migrated to head (tests/conftest.py), once on SQLite and once on PostgreSQL."""
+    return session_factory
+
+
+def test_migrations_create_the_notice_tables_as_the_models_say(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    ours = [d for d in differences if "notices" in repr(d) or "contacts" in repr(d)]
+    assert ours == []
+    assert {"notices", "contacts"} <= set(inspect(engine).get_table_names())
 
 
 def free_port() -> int:
