@@ -24,9 +24,9 @@ def fail_on_bad_input(exc: Exception) -> None:
     """The one place where bad input becomes readable lines on stderr and exit code 2."""
     if isinstance(exc, ScenarioError):
         for problem in exc.problems:
-            err.print(f"error: {problem}", markup=False)
+            err.print(f"error: {problem}", markup=False, soft_wrap=True)  # one problem per line, never wrapped
     else:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 

@@ -64,6 +64,8 @@ def _message(error: dict[str, Any]) -> str:
         return f"must be a mapping of fields (got {_shown(given)})"
     if kind == "greater_than_equal":
         return f"must be at least {context.get('ge')} (got {_shown(given)})"
+    if kind == "less_than_equal":
+        return f"must be at most {context.get('le')} (got {_shown(given)})"
     if kind == "too_short":
         return "must not be empty"
     if kind == "string_too_short":
@@ -109,9 +111,12 @@ def parse_scenario(raw: bytes | str, source: str = "the scenario") -> Scenario:
     """Parse and validate a scenario document; raise ScenarioError naming every problem."""
     try:
         document = _decode(raw, source)
+        return validate_document(document, source)
     except UnicodeDecodeError:
         raise ScenarioError([FieldError("", f"{source} is not UTF-8 text")]) from None
-    return validate_document(document, source)
+    except RecursionError:
+        # The YAML and JSON parsers recurse per nesting level; a hostile file can exhaust the stack.
+        raise ScenarioError([FieldError("", f"{source} is nested too deeply to be a scenario")]) from None
 
 
 def validate_document(document: Any, source: str = "the scenario") -> Scenario:

@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
 FORMAT = "rota.scenario/1"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -43,10 +43,21 @@ def _clock(value: object) -> str:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 ClockTime = Annotated[str, BeforeValidator(_clock)]
-Id = Annotated[StrictStr, Field(min_length=1)]
-Text = Annotated[StrictStr, Field(min_length=1)]
-NonNegative = Annotated[StrictInt, Field(ge=0)]
-Positive = Annotated[StrictInt, Field(ge=1)]
+# Every number and text must be storable: a 32-bit integer column, and no NUL (PostgreSQL text refuses it).
+LARGEST = 2_147_483_647
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+PlainText = Annotated[StrictStr, AfterValidator(_no_nul)]
+Id = Annotated[StrictStr, Field(min_length=1), AfterValidator(_no_nul)]
+Text = Annotated[StrictStr, Field(min_length=1), AfterValidator(_no_nul)]
+NonNegative = Annotated[StrictInt, Field(ge=0, le=LARGEST)]
+Positive = Annotated[StrictInt, Field(ge=1, le=LARGEST)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Title = Literal["chief", "associate_chief", "attending"]
 HalfDay = Literal["am", "pm"]
@@ -126,7 +137,7 @@ class Unavailability(Strict):
     to: IsoDate | None = None
     date: IsoDate | None = None
     half_day: HalfDay | None = None
-    reason: StrictStr | None = None
+    reason: PlainText | None = None
 
     @model_validator(mode="after")
     def _one_shape(self) -> "Unavailability":
