@@ -1,3 +1,246 @@
-"""rota commands: scenario (see api/cli.py)."""
+"""rota commands for scenario files: `validate` (with a one-screen summary), `import` into the store, `export` from it."""
 
-from api.cli import app  # noqa: F401
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from api.cli import InputError, app, fail_on_bad_input
+from config.settings import get_settings
+from scheduler.calendar import month_calendar_for
+from scheduler.errors import Conflict, NotFound, ScenarioError
+from scheduler.scenario import Scenario, dump_scenario, load_scenario
+from scheduler.scenario.schema import TITLES, WEEKDAYS
+
+out = Console(highlight=False)
+
+TITLE_LABELS = {"chief": "chief 主任医师", "associate_chief": "associate chief 副主任医师", "attending": "attending 主治医师"}
+
+
+@dataclass(frozen=True)
+class SpecialtyLoad:
+    """Demand for one specialty against the sessions its experts could give in a month."""
+
+    code: str
+    name: str
+    demand: int
+    experts: int
+    capacity: int
+
+
+def implied_months(scenario: Scenario) -> list[str]:
+    """The months (YYYY-MM) that the file's dates fall in: calendar edits and unavailability."""
+    days: set[dt.date] = set(scenario.calendar.closed) | set(scenario.calendar.extra_workdays)
+    for expert in scenario.experts:
+        for period in expert.unavailable:
+            days.update({period.first_day, period.last_day})
+    return sorted({day.strftime("%Y-%m") for day in days})
+
+
+def specialty_loads(scenario: Scenario) -> list[SpecialtyLoad]:
+    """Demand vs capacity per specialty; an expert with several specialties counts toward each."""
+    demand: Counter[str] = Counter()
+    for row in scenario.demand:
+        demand[row.specialty] += row.sessions
+    loads = []
+    for specialty in scenario.specialties:
+        holders = [e for e in scenario.experts if specialty.code in e.specialties]
+        loads.append(SpecialtyLoad(specialty.code, specialty.name, demand[specialty.code], len(holders), sum(e.max_sessions for e in holders)))
+    return loads
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """What is valid but likely wrong: demand no one can serve, ward rounds without a ward, idle link members, ..."""
+    warnings: list[str] = []
+    experts_by_id = {e.id: e for e in scenario.experts}
+    townships = {t.id: t for t in scenario.townships}
+    rank = {title: position for position, title in enumerate(TITLES)}
+    minimum = scenario.rules.teaching_min_title
+
+    for load in specialty_loads(scenario):
+        if load.demand and load.experts == 0:
+            warnings.append(f"specialty '{load.code}': {load.demand} sessions demanded but no expert holds it")
+        elif load.demand > load.capacity:
+            warnings.append(
+                f"specialty '{load.code}': {load.demand} sessions demanded but its {load.experts} expert(s) can give at most {load.capacity}"
+            )
+    unteachable: dict[str, list[str]] = defaultdict(list)
+    for index, row in enumerate(scenario.demand):
+        township = townships[row.township]
+        if row.type == "ward_round" and not township.inpatient_ward:
+            warnings.append(f"demand[{index}]: ward_round at '{row.township}', which has no inpatient_ward (cannot be served)")
+        if row.type == "teaching":
+            seniors = [e for e in scenario.experts if row.specialty in e.specialties and rank[e.title] >= rank[minimum] and e.max_sessions > 0]
+            if not seniors:
+                unteachable[row.specialty].append(f"demand[{index}]")
+    for specialty, rows in unteachable.items():
+        warnings.append(f"{', '.join(rows)}: teaching '{specialty}' needs an expert of title {minimum} or above, and none holds it")
+    visits = scenario.rules.link_visits_per_month
+    linked: dict[str, int] = defaultdict(int)
+    for link in scenario.links:
+        linked[link.member] += len(link.townships)
+    for index, link in enumerate(scenario.links):
+        member = experts_by_id[link.member]
+        if member.max_sessions == 0 and visits > 0:
+            warnings.append(f"links[{index}]: member {member.id} ({member.name}) has max_sessions 0, so cannot make any link visit")
+    for member_id, count in linked.items():
+        member = experts_by_id[member_id]
+        if 0 < member.max_sessions < count * visits:
+            warnings.append(f"expert {member_id}: {count * visits} link visits a month but max_sessions is {member.max_sessions}")
+    link_members = set(linked)
+    for expert in scenario.experts:
+        if not expert.specialties and expert.id not in link_members and expert.max_sessions > 0:
+            warnings.append(f"expert {expert.id}: holds no specialty and is no link member, so is never rostered")
+    team = scenario.rules.link_team_min
+    if scenario.links and visits and team > sum(1 for e in scenario.experts if e.specialties and e.max_sessions > 0):
+        warnings.append(f"rules.link_team_min is {team} but fewer experts than that can serve at all")
+    for day in scenario.calendar.extra_workdays:
+        if day.weekday() < 5 and scenario.calendar.holidays == "none":
+            warnings.append(f"calendar.extra_workdays: {day.isoformat()} is a {WEEKDAYS[day.weekday()]}, already a working day")
+    for day in set(scenario.calendar.closed) & set(scenario.calendar.extra_workdays):
+        warnings.append(f"calendar: {day.isoformat()} is both closed and an extra workday (it will be worked)")
+    return warnings
+
+
+def _print_summary(scenario: Scenario, source: str) -> None:
+    calendar = scenario.calendar
+    # Names come from the file: escape them, or a '[' in a name would be read as rich markup.
+    out.print(f"[bold green]ok[/] {escape(source)}: [bold]{escape(scenario.community.name)}[/] ({escape(scenario.community.timezone)})")
+    edits = []
+    if calendar.closed:
+        edits.append(f"closed {', '.join(d.isoformat() for d in calendar.closed)}")
+    if calendar.extra_workdays:
+        edits.append(f"extra workdays {', '.join(d.isoformat() for d in calendar.extra_workdays)}")
+    out.print(f"calendar: holidays {calendar.holidays}" + (f"; {'; '.join(edits)}" if edits else ""), markup=False)
+    months = implied_months(scenario)
+    calendar_warnings: list[str] = []
+    if months:
+        described = []
+        for month in months:
+            month_calendar = month_calendar_for(calendar, month)
+            described.append(f"{month} ({len(month_calendar.working_days)} working days)")
+            calendar_warnings.extend(w for w in month_calendar.warnings if w not in calendar_warnings)
+        out.print(f"month(s) implied by the file's dates: {', '.join(described)}")
+    else:
+        out.print("month(s) implied by the file's dates: none (the file names no dates)")
+    wards = sum(1 for t in scenario.townships if t.inpatient_ward)
+    out.print(f"townships: {len(scenario.townships)} ({sum(t.rooms for t in scenario.townships)} rooms, {wards} with an inpatient ward)")
+    titles = Counter(e.title for e in scenario.experts)
+    by_title = ", ".join(f"{titles[t]} {TITLE_LABELS[t]}" for t in reversed(TITLES) if titles[t])
+    idle = sum(1 for e in scenario.experts if e.max_sessions == 0)
+    out.print(f"experts: {len(scenario.experts)} ({by_title})" + (f"; {idle} not rostered (max_sessions 0)" if idle else ""))
+    pairs = sum(len(link.townships) for link in scenario.links)
+    linked_townships = {code for link in scenario.links for code in link.townships}
+    out.print(
+        f"links: {len(scenario.links)} member(s), {pairs} visit link(s) covering {len(linked_townships)} of {len(scenario.townships)} townships"
+    )
+    table = Table(title="demand vs capacity (sessions a month)", title_justify="left", pad_edge=False, box=None)
+    table.add_column("specialty")
+    table.add_column("demand", justify="right")
+    table.add_column("experts", justify="right")
+    table.add_column("capacity", justify="right")
+    for load in specialty_loads(scenario):
+        if not load.demand and not load.experts:
+            continue
+        style = "red" if load.demand > load.capacity else None
+        table.add_row(escape(f"{load.code} {load.name}"), str(load.demand), str(load.experts), str(load.capacity), style=style)
+    out.print(table)
+    warnings = calendar_warnings + scenario_warnings(scenario)
+    for warning in warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)  # one warning per line, grep-able
+    if not warnings:
+        out.print("no warnings")
+
+
+def _load(file: str) -> Scenario:
+    try:
+        return load_scenario(file)
+    except ScenarioError as exc:
+        fail_on_bad_input(exc)
+        raise  # unreachable: fail_on_bad_input always exits
+
+
+@app.command()
+def validate(file: str = typer.Argument(..., help="Scenario file (YAML or JSON, rota.scenario/1).")) -> None:
+    """Check a scenario file: every problem as `path: message` (exit 2), or a one-screen summary."""
+    scenario = _load(file)
+    _print_summary(scenario, Path(file).name)
+
+
+def _shown_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _open_store(url: str):
+    from scheduler.db import session_factory
+    from scheduler.migrate import migrate
+
+    try:
+        return session_factory(migrate(url))
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        fail_on_bad_input(InputError(f"cannot open the database {_shown_url(url)}: {str(exc).splitlines()[0]}"))
+        raise
+
+
+@app.command("import")
+def import_file(file: str = typer.Argument(..., help="Scenario file to store as its community's standing data.")) -> None:
+    """Store a scenario in the database (ROTA_DATABASE_URL), updating what an earlier import stored."""
+    from scheduler.db import transaction
+    from scheduler.store import import_scenario
+
+    scenario = _load(file)
+    url = get_settings().database_url
+    factory = _open_store(url)
+    try:
+        with transaction(factory) as session:
+            community_id = import_scenario(session, scenario)
+    except (SQLAlchemyError, OverflowError) as exc:
+        fail_on_bad_input(InputError(f"the database {_shown_url(url)} refused the scenario: {str(exc).splitlines()[0]}"))
+    out.print(
+        f"imported {scenario.community.name} (community {community_id}) into {_shown_url(url)}: "
+        f"{len(scenario.townships)} townships, {len(scenario.experts)} experts, {len(scenario.links)} links, {len(scenario.demand)} demand rows",
+        markup=False,
+    )
+
+
+@app.command("export")
+def export_file(
+    out_file: str = typer.Option("", "--out", help="Write here (.json = JSON, else YAML); default: standard output."),
+    community: str = typer.Option("", "--community", help="Community name, when the database holds several."),
+) -> None:
+    """Write the stored standing data as a rota.scenario/1 file (reads back equal to what was imported)."""
+    from scheduler.store import export_scenario
+
+    url = get_settings().database_url
+    factory = _open_store(url)
+    try:
+        with factory() as session:
+            scenario = export_scenario(session, community or None)
+    except (NotFound, Conflict) as exc:
+        fail_on_bad_input(InputError(str(exc)))
+        return
+    except SQLAlchemyError as exc:
+        fail_on_bad_input(InputError(f"cannot read the database {_shown_url(url)}: {str(exc).splitlines()[0]}"))
+        return
+    text = dump_scenario(scenario, as_json=out_file.lower().endswith(".json"))
+    if not out_file:
+        typer.echo(text, nl=False)
+        return
+    target = Path(out_file)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail_on_bad_input(InputError(f"cannot write {target}: {exc.strerror or exc}"))
+    out.print(f"wrote {scenario.community.name} to {target}", markup=False)
