@@ -63,6 +63,7 @@ class EmailChannel:
         password: str = "",
         starttls: bool = False,
         timeout: float = 15.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -71,6 +72,8 @@ class EmailChannel:
         self.password = password
         self.starttls = starttls
         self.timeout = timeout
+        # None: the system's trusted CAs; a hospital mail server with a private CA passes its own context.
+        self.ssl_context = ssl_context
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailChannel:
@@ -107,7 +110,7 @@ class EmailChannel:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
                 if self.user:
                     smtp.login(self.user, self.password)
                 smtp.send_message(message)
@@ -116,11 +119,9 @@ class EmailChannel:
         except smtplib.SMTPAuthenticationError as error:
             raise DeliveryError(f"SMTP login failed for {self.user}: {error.smtp_code} {error.smtp_error!r}") from error
         except smtplib.SMTPResponseException as error:
-            # 5xx is the server saying "never"; 4xx is "later".
-            raise DeliveryError(
-                f"SMTP {self.host}:{self.port} answered {error.smtp_code} {error.smtp_error!r}",
-                permanent=500 <= error.smtp_code < 600,
-            ) from error
+            # Only a refused recipient is this notice's own fault; any other refusal (TLS required, sender
+            # refused, a full mailbox server) is the server's or our configuration's: retry within the limit.
+            raise DeliveryError(f"SMTP {self.host}:{self.port} answered {error.smtp_code} {error.smtp_error!r}") from error
         except (smtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"SMTP {self.host}:{self.port} unreachable or failed: {error!r}") from error
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import FieldError, ScenarioError
+from scheduler.i18n import parse_lang
 from scheduler.notify.models import LANGUAGES, RECIPIENT_KINDS, Contact
 
 # Deliberately loose: one @, no spaces, a dot in the domain; the SMTP server has the last word.
@@ -57,6 +58,10 @@ def set_contact(
     """Create or replace the contact of an expert, a township or the office; ScenarioError names any bad field."""
     email = (email or "").strip() or None
     webhook_url = (webhook_url or "").strip() or None
+    try:
+        language = parse_lang(language)  # accept zh, zh-cn, en-US ... and store the canonical name
+    except ValueError:
+        pass  # validate_contact names the field
     problems = validate_contact(recipient_kind, ref_id, email, webhook_url, language)
     if problems:
         raise ScenarioError(problems)

@@ -10,6 +10,8 @@ import email
 import email.policy
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -225,6 +227,40 @@ def test_smtp_login_is_used_when_a_user_is_set(notify_db):
     assert logins[0] == (b"rota", b"secret") and set(logins[1:]) == {(b"rota", b"wrong")}
     assert len(inbox.messages) == 1
     assert report.retrying == 1 and "login failed" in report.errors[0]
+
+
+@pytest.fixture
+def tls_certificate(tmp_path) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command line."""
+    cert, key = tmp_path / "smtp.crt", tmp_path / "smtp.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def test_starttls_is_used_when_asked_and_a_server_requiring_it_refuses_plain_text(notify_db, tls_certificate):
+    cert, key = tls_certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    inbox = MailInbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=True)
+    controller.start()
+    try:
+        enqueue_email(notify_db, "k-plain")
+        plain = deliver_due(notify_db, {"email": EmailChannel("127.0.0.1", port)}, now=T0)
+        client_context = ssl.create_default_context(cafile=cert)
+        secure = EmailChannel("127.0.0.1", port, starttls=True, ssl_context=client_context)
+        later = T0 + dt.timedelta(minutes=1)
+        encrypted = deliver_due(notify_db, {"email": secure}, now=later)
+    finally:
+        controller.stop()
+    assert plain.retrying == 1 and "530" in plain.errors[0]  # "Must issue a STARTTLS command first"
+    assert encrypted.sent == 1
+    assert len(inbox.messages) == 1 and inbox.messages[0]["Subject"].startswith("【下沉提醒】")
 
 
 def enqueue_email(factory, key: str, address: str = "wangfang@example.org", now: dt.datetime = T0) -> bool:
@@ -508,7 +544,7 @@ def test_contacts_are_set_replaced_listed_and_deleted(notify_db):
     with transaction(notify_db) as session:
         set_contact(session, "expert", "E007", email="wangfang@example.org")
         set_contact(session, "township", "t01", webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc")
-        set_contact(session, "expert", "E007", email="fang.wang@example.org", language="en")
+        set_contact(session, "expert", "E007", email="fang.wang@example.org", language="en-US")
     with transaction(notify_db) as session:
         expert = get_contact(session, "expert", "E007")
         assert (expert.email, expert.webhook_url, expert.language) == ("fang.wang@example.org", None, "en")
