@@ -1,0 +1,290 @@
+"""Benchmark: the CP-SAT solver against the greedy office baseline on six generated counties.
+
+    python -m bench.run [--sizes small,medium,large] [--loads 0.6,0.9] [--time-limit S] [--out bench/RESULTS.md]
+
+For each size (small 9 townships/60 experts, medium 22/150, large 26/400) and demand load it
+generates the scenario (bench.generate, seeded), runs `solver.baseline.greedy_baseline` and
+`solver.engine.solve`, checks both rosters with the independent checker
+(tests/solver/checker.py) and prints one table. Each solve runs in its own process with a
+hard wall (time limit x 2 + 60 s), so a stuck or crashing solver costs one row, not the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import os
+import platform
+import queue
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+SIZES = {"small": (9, 60), "medium": (22, 150), "large": (26, 400)}
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Row:
+    """One method on one scenario: how long, how good, and whether the roster keeps the hard rules."""
+
+    scenario: str
+    method: str
+    status: str = ""
+    demand: int = 0
+    candidates: int | None = None
+    first_feasible_s: float | None = None
+    final_s: float | None = None
+    objective: int | None = None
+    bound: int | None = None
+    gap: float | None = None
+    assigned: int | None = None
+    unmet: int | None = None
+    links_missed: int | None = None
+    trips: int | None = None
+    violations: int | None = None
+    note: str = ""
+
+
+def _checker():
+    # One copy of the checker lives with the tests; the bench runs from the repository root.
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from tests.solver.checker import violations
+
+    return violations
+
+
+def _measure(row: Row, problem, solution, wall: float) -> Row:
+    report = solution.report
+    row.status = report.status
+    row.demand = sum(problem.demand.values())
+    row.first_feasible_s = report.first_feasible_seconds
+    row.final_s = wall
+    row.objective = report.objective
+    row.bound = report.best_bound
+    row.gap = report.gap
+    row.assigned = sum(1 for a in solution.assignments if a.type != "supervision")
+    row.unmet = sum(u.sessions for u in solution.unmet if u.type != "supervision")
+    row.links_missed = sum(u.sessions for u in solution.unmet if u.type == "supervision")
+    row.trips = len({(a.township, a.date) for a in solution.assignments})
+    found = _checker()(problem, solution)
+    row.violations = len(found)
+    if found:
+        row.note = "; ".join(found[:3]) + (f" (+{len(found) - 3} more)" if len(found) > 3 else "")
+    return row
+
+
+def _problem(townships: int, experts: int, load: float, seed: int, month: str):
+    from bench.generate import generate_scenario
+    from scheduler.problem_builder import build_problem
+
+    return build_problem(generate_scenario(townships, experts, load, seed=seed, month=month), month)
+
+
+def run_baseline(name: str, problem) -> Row:
+    """The greedy office roster of one scenario, measured and checked."""
+    from solver.baseline import greedy_baseline
+
+    started = time.perf_counter()
+    solution = greedy_baseline(problem)
+    return _measure(Row(name, "baseline"), problem, solution, time.perf_counter() - started)
+
+
+def _solver_child(size: tuple, time_limit: float, workers: int, name: str, results: multiprocessing.Queue) -> None:
+    row = Row(name, "solver")
+    try:
+        problem = _problem(*size)
+        row.demand = sum(problem.demand.values())
+        try:
+            from solver.engine import solve
+        except ImportError as exc:
+            row.status, row.note = "MISSING", f"solver.engine.solve not available: {exc}"
+            results.put(row)
+            return
+        try:
+            from solver.candidates import enumerate_candidates
+
+            row.candidates = len(enumerate_candidates(problem).items)
+        except Exception:  # noqa: BLE001 - model size is optional; the solve still counts
+            row.candidates = None
+        started = time.perf_counter()
+        solution = solve(problem, time_limit=time_limit, workers=workers)
+        results.put(_measure(row, problem, solution, time.perf_counter() - started))
+    except Exception as exc:  # noqa: BLE001 - one failing solve is one row of the table
+        row.status = "ERROR"
+        row.note = f"{type(exc).__name__}: {exc} at " + traceback.extract_tb(exc.__traceback__)[-1].filename.rsplit("/", 1)[-1]
+        results.put(row)
+
+
+def run_solver(name: str, size: tuple, time_limit: float, workers: int) -> Row:
+    """`solver.engine.solve` on one scenario in a child process with a hard wall, measured and checked."""
+    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    results: multiprocessing.Queue = context.Queue()
+    child = context.Process(target=_solver_child, args=(size, time_limit, workers, name, results), daemon=True)
+    child.start()
+    wall = time_limit * 2 + 60
+    try:
+        row = results.get(timeout=wall)
+    except queue.Empty:
+        row = Row(name, "solver", status="TIMEOUT", note=f"no answer within {wall:.0f} s (time limit {time_limit:g} s)")
+    child.join(timeout=5)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    return row
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+COLUMNS = [
+    ("scenario", "scenario"), ("method", "method"), ("status", "status"), ("demand", "demand"),
+    ("candidates", "model size (candidates)"), ("first_feasible_s", "first feasible s"), ("final_s", "final s"),
+    ("objective", "objective"), ("bound", "bound"), ("gap", "gap"), ("assigned", "assigned"), ("unmet", "unmet"),
+    ("links_missed", "link visits missed"), ("trips", "trips"), ("violations", "hard-rule violations"),
+]
+
+
+def _ratio(solver: Row | None, baseline: Row) -> str:
+    if solver is None or solver.unmet is None or baseline.unmet is None:
+        return "-"
+    if baseline.unmet == 0:
+        return "1.00" if solver.unmet == 0 else f"{solver.unmet}/0"
+    return f"{solver.unmet / baseline.unmet:.2f}"
+
+
+def markdown_table(rows: list[Row]) -> str:
+    """The results as a Markdown table, with the solver/baseline unmet ratio on each solver row."""
+    header = [title for _, title in COLUMNS] + ["unmet solver/baseline"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    baselines = {row.scenario: row for row in rows if row.method == "baseline"}
+    for row in rows:
+        ratio = _ratio(row, baselines[row.scenario]) if row.method == "solver" and row.scenario in baselines else ""
+        lines.append("| " + " | ".join(_cell(getattr(row, key)) for key, _ in COLUMNS) + f" | {ratio} |")
+    return "\n".join(lines)
+
+
+def print_table(rows: list[Row]) -> None:
+    """Print the results with rich when it is installed, else as the Markdown table."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        print(markdown_table(rows))
+        return
+    table = Table(title="solver vs greedy baseline")
+    for _, title in COLUMNS:
+        table.add_column(title, overflow="fold")
+    table.add_column("unmet solver/baseline")
+    baselines = {row.scenario: row for row in rows if row.method == "baseline"}
+    for row in rows:
+        ratio = _ratio(row, baselines[row.scenario]) if row.method == "solver" and row.scenario in baselines else ""
+        table.add_row(*[_cell(getattr(row, key)) for key, _ in COLUMNS], ratio)
+    Console(width=220).print(table)
+    for row in rows:
+        if row.note:
+            print(f"{row.scenario} {row.method}: {row.note}")
+
+
+def machine_description(workers: int) -> str:
+    """CPU, core count, Python and OR-Tools versions of this run."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import ortools
+
+        ortools_version = ortools.__version__
+    except ImportError:
+        ortools_version = "not installed"
+    return f"{cpu}, {os.cpu_count()} cores, CP-SAT workers {workers}; Python {platform.python_version()}, OR-Tools {ortools_version}, {platform.system()}"
+
+
+def write_results(path: Path, rows: list[Row], command: str, time_limit: float, workers: int) -> None:
+    notes = [f"- {row.scenario} {row.method}: {row.note}" for row in rows if row.note]
+    text = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} with `{command}` (time limit {time_limit:g} s per solve).",
+            "",
+            f"Machine: {machine_description(workers)}.",
+            "",
+            "Scenarios from `bench.generate` (seeded): small = 9 townships / 60 experts, medium = 22 / 150,",
+            "large = 26 / 400; load = demand as a share of the sessions the experts can really deliver.",
+            "`trips` = distinct (township, day) pairs with anyone there; `unmet` = demanded sessions without",
+            "an expert; `hard-rule violations` from the independent checker (tests/solver/checker.py).",
+            "The baseline reports no objective (it optimises nothing); `first feasible s` for the solver is",
+            "its own report, `final s` the wall time of the call.",
+            "",
+            markdown_table(rows),
+            "",
+            *(["## Notes", "", *notes, ""] if notes else []),
+        ]
+    )
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="small,medium,large", help="comma-separated: small, medium, large")
+    parser.add_argument("--loads", default="0.6,0.9", help="comma-separated demand loads")
+    parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per solver run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--month", default="2027-03")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown file for the results")
+    parser.add_argument("--no-solver", action="store_true", help="baseline rows only")
+    args = parser.parse_args(argv)
+    sizes = [name.strip() for name in args.sizes.split(",") if name.strip()]
+    unknown = [name for name in sizes if name not in SIZES]
+    if unknown:
+        print(f"error: --sizes: unknown size {', '.join(unknown)} (choose from {', '.join(SIZES)})", file=sys.stderr)
+        return 2
+    try:
+        loads = [float(text) for text in args.loads.split(",") if text.strip()]
+    except ValueError:
+        print(f"error: --loads: expected numbers like 0.6,0.9 (got {args.loads!r})", file=sys.stderr)
+        return 2
+    if args.time_limit <= 0:
+        print("error: --time-limit must be positive", file=sys.stderr)
+        return 2
+    rows: list[Row] = []
+    for size_name in sizes:
+        townships, experts = SIZES[size_name]
+        for load in loads:
+            name = f"{size_name} {townships}/{experts} @{load:.0%}"
+            size = (townships, experts, load, args.seed, args.month)
+            print(f"{name}: baseline...", file=sys.stderr, flush=True)
+            rows.append(run_baseline(name, _problem(*size)))
+            if not args.no_solver:
+                print(f"{name}: solver (time limit {args.time_limit:g} s)...", file=sys.stderr, flush=True)
+                solver_row = run_solver(name, size, args.time_limit, args.workers)
+                if solver_row.status == "MISSING":
+                    print(f"{name}: {solver_row.note}; baseline rows only", file=sys.stderr)
+                else:
+                    rows.append(solver_row)
+    print_table(rows)
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    write_results(args.out, rows, command.strip(), args.time_limit, args.workers)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

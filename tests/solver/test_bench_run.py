@@ -1,0 +1,30 @@
+"""The benchmark runner: baseline rows checked by the independent checker, a Markdown results file, clear errors."""
+
+from __future__ import annotations
+
+from bench.run import Row, main, markdown_table
+
+
+def test_baseline_only_run_writes_checked_rows(tmp_path, capsys):
+    out = tmp_path / "RESULTS.md"
+    assert main(["--sizes", "small", "--loads", "0.6,0.9", "--no-solver", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "cores" in text and "Machine:" in text
+    rows = [line for line in text.splitlines() if line.startswith("| small")]
+    assert len(rows) == 2
+    for line in rows:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert cells[1] == "baseline" and cells[2] == "FEASIBLE"
+        assert cells[14] == "0"  # hard-rule violations found by the checker
+
+
+def test_unmet_ratio_is_solver_over_baseline():
+    rows = [Row("s", "baseline", unmet=5), Row("s", "solver", unmet=1), Row("t", "baseline", unmet=0), Row("t", "solver", unmet=0)]
+    lines = markdown_table(rows).splitlines()
+    assert lines[3].endswith("| 0.20 |")
+    assert lines[5].endswith("| 1.00 |")
+
+
+def test_unknown_size_is_a_readable_error(capsys):
+    assert main(["--sizes", "huge", "--no-solver"]) == 2
+    assert "unknown size huge" in capsys.readouterr().err
