@@ -144,7 +144,8 @@ def replan(problem: Problem, previous: Solution, time_limit: float = 5.0, worker
     report = SolveReport(
         status=name,
         objective=incumbent.objective,
-        best_bound=int(solver.best_objective_bound) if status == cp_model.OPTIMAL else None,
+        # OPTIMAL here means optimal for the re-plan's order (coverage, then changes, then soft terms)
+        best_bound=incumbent.objective if status == cp_model.OPTIMAL else None,
         wall_seconds=time.monotonic() - started,
         workers=workers,
         unmet_sessions=sum(u.sessions for u in unmet if u.type != "supervision"),
