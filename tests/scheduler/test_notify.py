@@ -12,10 +12,12 @@ import json
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -49,6 +51,7 @@ from scheduler.notify.outbox import (
 )
 from solver.solution import Assignment
 
+REPO = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
 
 LABELS = CommunityLabels(
@@ -472,6 +475,46 @@ def test_a_notice_left_sending_by_a_dead_worker_is_resent_once_after_the_lease(n
     notice = only_notice(notify_db)
     assert (notice.status, notice.attempts, notice.interrupted) == ("sent", 2, 1)
     assert len(robot.posts) == 1
+
+
+KILLED_WORKER = """
+import datetime as dt, os, sys
+from scheduler.db import make_engine, session_factory
+from scheduler.notify.channels import EmailChannel
+from scheduler.notify.outbox import deliver_due
+
+class DiesAfterTheServerAccepted(EmailChannel):
+    def send(self, notice):
+        super().send(notice)
+        os._exit(17)  # killed before it can record `sent`
+
+channel = DiesAfterTheServerAccepted("127.0.0.1", int(sys.argv[2]))
+deliver_due(session_factory(make_engine(sys.argv[1])), {"email": channel}, now=dt.datetime.fromisoformat(sys.argv[3]))
+"""
+
+
+def test_a_worker_killed_after_the_smtp_accept_leads_to_one_resend_with_the_same_message_id(engine, notify_db, smtp_server):
+    """The documented at-least-once window, end to end: a real process dies between SMTP 250 and the commit."""
+    inbox, port = smtp_server
+    enqueue_email(notify_db, "k-killed")
+    url = engine.url.render_as_string(hide_password=False)
+    worker = subprocess.run(
+        [sys.executable, "-c", KILLED_WORKER, url, str(port), T0.isoformat()],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert worker.returncode == 17, worker.stderr
+    assert len(inbox.messages) == 1
+    assert only_notice(notify_db).status == "sending"
+
+    # Before the lease runs out nobody touches it; after, it is sent once more and recorded.
+    channel = {"email": EmailChannel("127.0.0.1", port)}
+    assert deliver_due(notify_db, channel, now=T0 + SENDING_LEASE - dt.timedelta(seconds=1)).sent == 0
+    assert deliver_due(notify_db, channel, now=T0 + SENDING_LEASE).sent == 1
+    assert deliver_due(notify_db, channel, now=T0 + 3 * SENDING_LEASE).sent == 0
+    notice = only_notice(notify_db)
+    assert (notice.status, notice.attempts, notice.interrupted) == ("sent", 2, 1)
+    assert len(inbox.messages) == 2
+    assert inbox.messages[0]["Message-ID"] == inbox.messages[1]["Message-ID"] == message_id_for("k-killed", "localhost")
 
 
 def test_a_notice_interrupted_twice_is_failed_not_resent(notify_db, robot):
