@@ -23,6 +23,18 @@ _ScenarioYamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:int"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node):
+    # YAML reads 2027-02-30 as a date and fails with a bare ValueError; keep the text so the
+    # schema can say which field holds an impossible date.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_ScenarioYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 _INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$")
 _ScenarioYamlLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 

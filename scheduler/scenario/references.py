@@ -19,7 +19,9 @@ def _items(document: dict, key: str) -> Iterator[tuple[int, dict]]:
                 yield index, row
 
 
-def _ids(document: dict, key: str, id_field: str) -> tuple[set[str], list[FieldError]]:
+def _ids(document: dict, key: str, id_field: str) -> tuple[set[str] | None, list[FieldError]]:
+    if not isinstance(document.get(key), list):
+        return None, []  # the list itself is broken (reported elsewhere): no reference into it can be judged
     seen: dict[str, int] = {}
     problems = []
     for index, row in _items(document, key):
@@ -33,8 +35,8 @@ def _ids(document: dict, key: str, id_field: str) -> tuple[set[str], list[FieldE
     return set(seen), problems
 
 
-def _dangling(value: Any, known: set[str], path: str, what: str) -> list[FieldError]:
-    if isinstance(value, str) and value not in known:
+def _dangling(value: Any, known: set[str] | None, path: str, what: str) -> list[FieldError]:
+    if known is not None and isinstance(value, str) and value not in known:
         return [FieldError(path, f"unknown {what} '{value}'")]
     return []
 
