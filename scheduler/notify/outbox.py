@@ -11,7 +11,7 @@ How "exactly once" is kept, and where it is only "at least once":
   single writer makes safe; run one delivering process per SQLite file anyway). After the
   send it records `sent`, or `queued` with an exponential backoff (30 s, 60 s, ... capped at
   1 h), or `failed` once `event_max_attempts` attempts are used or the receiver refused
-  for good (SMTP 5xx, HTTP 4xx other than 429).
+  for good (SMTP refused the recipient; HTTP 4xx other than 429).
 * Crash rule: a worker killed between the claim and the outcome leaves the notice in
   `sending`. We cannot know whether the receiver got it. After `SENDING_LEASE` (5 min, far
   longer than one send's timeouts) the notice is re-sent ONCE; if that claim is lost too it
