@@ -1,0 +1,411 @@
+"""Each rule of DOMAIN.md on the smallest problem where it binds, and proof that each test would catch its loss.
+
+Hard rules in the model (3, 4, 5, 7, 8, 9): the full solve keeps the rule, and the same model
+built WITHOUT that rule (solved by CP-SAT directly) breaks it, as the independent checker sees.
+Rules settled in solver.candidates (1, 2, 6): the candidate is absent, and a monkeypatched
+permissive `can_serve` / `can_host` / `Expert.available` lets a violating roster through.
+Soft rules: one tiny case each where the preference decides the roster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from ortools.sat.python import cp_model
+
+import solver.candidates as candidates_module
+from solver.candidates import enumerate_candidates
+from solver.engine import solve, to_assignments
+from solver.model import build_model
+from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
+from solver.reasons import explain_unmet
+from solver.rules import HARD_RULES, RULES, SOFT_RULES
+from solver.rules.availability import experts_within_monthly_limit
+from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
+from solver.rules.links import link_visits_with_their_team
+from solver.rules.objectives import (
+    load_fair_to_capacity,
+    prefer_market_days_and_avoid_weekdays,
+    same_expert_returns,
+    sessions_spread_across_weeks,
+    shared_cars,
+)
+from solver.rules.staffing import department_keeps_min_on_site
+from solver.rules.travel import one_place_per_half_day, one_township_per_day
+from solver.solution import Solution, SolveReport
+from tests.solver.checker import violations
+
+MON, TUE, WED, THU = dt.date(2027, 3, 1), dt.date(2027, 3, 2), dt.date(2027, 3, 3), dt.date(2027, 3, 4)
+SAT = dt.date(2027, 3, 6)
+NEXT_MON, NEXT_TUE = dt.date(2027, 3, 8), dt.date(2027, 3, 9)
+TIME_LIMIT = 5
+
+
+def cardiologist(expert_id: str, max_sessions: int = 4, department: str = "d", title: str = "chief", **changes) -> Expert:
+    return Expert(expert_id, department, title, frozenset({"cardio"}), max_sessions, **changes)
+
+
+def township(township_id: str = "t1", rooms: int = 1, ward: bool = False, **changes) -> Township:
+    return Township(township_id, rooms=rooms, inpatient_ward=ward, **changes)
+
+
+def slots_of(*days: dt.date, halves: tuple[str, ...] = ("am",)) -> tuple[Slot, ...]:
+    return tuple(Slot(day, half) for day in days for half in halves)
+
+
+def make_problem(
+    experts,
+    townships,
+    demand: dict[DemandKey, int],
+    slots: tuple[Slot, ...] = slots_of(MON),
+    departments=None,
+    links=(),
+    rules: Rules = Rules(),
+) -> Problem:
+    if departments is None:
+        departments = tuple(Department(code, 0) for code in sorted({e.department for e in experts}))
+    return Problem("2027-03", slots, tuple(experts), tuple(townships), tuple(departments), dict(demand), tuple(links), rules)
+
+
+def clinic(township_id: str = "t1", specialty: str = "cardio", kind: str = "clinic") -> DemandKey:
+    return DemandKey(township_id, kind, specialty)
+
+
+def solve_without(problem: Problem, rule) -> Solution:
+    """Build the model with every rule but `rule`, solve it with CP-SAT to optimality, and read the roster."""
+    candidates = enumerate_candidates(problem)
+    rules = [r for r in RULES if r is not rule]
+    assert len(rules) == len(RULES) - 1
+    roster = build_model(problem, candidates, free=range(len(candidates.items)), rules=rules)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = TIME_LIMIT
+    status = solver.solve(roster.model)
+    assert status == cp_model.OPTIMAL, solver.status_name(status)
+    chosen = {index for index, variable in roster.x.items() if solver.boolean_value(variable)}
+    visits = {key for key, variable in roster.visits.items() if solver.boolean_value(variable)}
+    assignments = to_assignments(problem, candidates, chosen, visits)
+    unmet = explain_unmet(problem, candidates, chosen, visits)
+    return Solution(problem.month, tuple(assignments), tuple(unmet), SolveReport("OPTIMAL"))
+
+
+def solved(problem: Problem) -> Solution:
+    solution = solve(problem, time_limit=TIME_LIMIT, workers=1)
+    assert solution.report.status == "OPTIMAL", solution.report
+    assert violations(problem, solution) == []
+    return solution
+
+
+def rule_lines(found: list[str], rule_number: int) -> list[str]:
+    return [line for line in found if line.startswith(f"rule {rule_number} ")]
+
+
+def test_rule_lists_are_complete_and_disjoint():
+    assert set(HARD_RULES).isdisjoint(SOFT_RULES)
+    assert RULES == HARD_RULES + SOFT_RULES
+    for rule in (
+        one_place_per_half_day,
+        one_township_per_day,
+        experts_within_monthly_limit,
+        township_rooms_per_half_day,
+        department_keeps_min_on_site,
+        link_visits_with_their_team,
+        no_more_sessions_than_asked,
+    ):
+        assert rule in HARD_RULES
+
+
+# --- rule 3: one place per half-day, one township per day ------------------------------------
+
+
+def test_one_place_per_half_day():
+    # one chief cardiologist, one half-day, t1 (two rooms) wants a clinic and a teaching session;
+    # a colleague at home gives the department room for two away (rule 7 counts sessions and would bind alone)
+    colleague = Expert("R1", "d", "chief", frozenset({"resp"}), 4)
+    problem = make_problem([cardiologist("E1"), colleague], [township(rooms=2)], {clinic(): 1, clinic(kind="teaching"): 1})
+    solution = solved(problem)
+    assert len(solution.assignments) == 1
+    assert sum(row.sessions for row in solution.unmet) == 1
+
+    broken = solve_without(problem, one_place_per_half_day)
+    assert len(broken.assignments) == 2
+    assert rule_lines(violations(problem, broken), 3)
+
+
+def test_one_township_per_day():
+    # one cardiologist, Monday am and pm, t1 and t2 want one clinic each
+    problem = make_problem(
+        [cardiologist("E1")], [township("t1"), township("t2")], {clinic("t1"): 1, clinic("t2"): 1}, slots=slots_of(MON, halves=("am", "pm"))
+    )
+    solution = solved(problem)
+    assert len(solution.assignments) == 1
+
+    broken = solve_without(problem, one_township_per_day)
+    assert {a.township for a in broken.assignments} == {"t1", "t2"}
+    assert any("townships on" in line for line in rule_lines(violations(problem, broken), 3))
+
+
+# --- rule 4: monthly limit ---------------------------------------------------------------------
+
+
+def test_monthly_session_limit():
+    problem = make_problem([cardiologist("E1", max_sessions=1)], [township()], {clinic(): 2}, slots=slots_of(MON, TUE))
+    solution = solved(problem)
+    assert len(solution.assignments) == 1
+    assert [row.sessions for row in solution.unmet] == [1]
+
+    broken = solve_without(problem, experts_within_monthly_limit)
+    assert len(broken.assignments) == 2
+    assert rule_lines(violations(problem, broken), 4)
+
+
+# --- rule 5: rooms -----------------------------------------------------------------------------
+
+
+def test_rooms_per_half_day():
+    # rooms = 1 and two experts want the same (only) half-day: one session
+    problem = make_problem([cardiologist("E1"), cardiologist("E2")], [township(rooms=1)], {clinic(): 2})
+    solution = solved(problem)
+    assert len(solution.assignments) == 1
+    assert [row.sessions for row in solution.unmet] == [1]
+
+    broken = solve_without(problem, township_rooms_per_half_day)
+    assert len(broken.assignments) == 2
+    assert rule_lines(violations(problem, broken), 5)
+
+
+def test_supervision_takes_no_room():
+    # rooms = 1: the member's supervision sits beside the team's sessions, and team_min 1 makes a visit possible
+    problem = make_problem(
+        [cardiologist("E1"), Expert("M", "admin", "chief", frozenset(), 2)],
+        [township(rooms=1)],
+        {clinic(): 1},
+        links=[Link("M", "t1")],
+        rules=Rules(link_team_min=1),
+    )
+    solution = solved(problem)
+    assert Counter(a.type for a in solution.assignments) == {"clinic": 1, "supervision": 1}
+    assert solution.unmet == ()
+
+
+# --- rule 7: department minimum on site --------------------------------------------------------
+
+
+def test_department_keeps_min_on_site():
+    # two cardiologists of one department with min_on_site 1: only one may be away in the half-day
+    problem = make_problem(
+        [cardiologist("E1"), cardiologist("E2")], [township(rooms=2)], {clinic(): 2}, departments=[Department("d", 1)]
+    )
+    solution = solved(problem)
+    assert len(solution.assignments) == 1
+
+    broken = solve_without(problem, department_keeps_min_on_site)
+    assert len(broken.assignments) == 2
+    assert rule_lines(violations(problem, broken), 7)
+
+
+def test_department_that_can_spare_nobody_has_no_candidates():
+    problem = make_problem([cardiologist("E1")], [township()], {clinic(): 1}, departments=[Department("d", 1)])
+    assert enumerate_candidates(problem).items == []
+    solution = solved(problem)
+    assert solution.assignments == ()
+    assert "minimum on site" in solution.unmet[0].reason
+
+
+# --- rule 8: link visits with the team ---------------------------------------------------------
+
+
+def _link_problem(team: int, team_min: int = 2) -> Problem:
+    # M (no specialty) avoids Monday, so without the link rule nothing draws M to t1
+    experts = [cardiologist(f"E{n}") for n in range(1, team + 1)]
+    experts.append(Expert("M", "admin", "chief", frozenset(), 2, avoid_weekdays=frozenset({MON.weekday()})))
+    return make_problem(
+        experts, [township(rooms=2)], {clinic(): team}, links=[Link("M", "t1")], rules=Rules(link_team_min=team_min)
+    )
+
+
+def test_link_visit_made_with_its_team():
+    problem = _link_problem(team=2)
+    solution = solved(problem)
+    visit = [a for a in solution.assignments if a.link_visit]
+    assert len(visit) == 1 and visit[0].expert == "M" and visit[0].type == "supervision"
+    assert {a.expert for a in solution.assignments if a.township == "t1" and a.date == visit[0].date} >= {"E1", "E2", "M"}
+    assert solution.unmet == ()
+
+    broken = solve_without(problem, link_visits_with_their_team)
+    assert not any(a.expert == "M" for a in broken.assignments)
+    # the checker reports the visit that was possible and not made, nor reported
+    broken_with_nothing_reported = Solution(problem.month, broken.assignments, (), broken.report)
+    assert rule_lines(violations(problem, broken_with_nothing_reported), 8)
+
+
+def test_link_visit_without_a_team_is_not_made_and_is_reported():
+    problem = _link_problem(team=1)  # one other expert, team_min 2
+    solution = solved(problem)
+    assert not any(a.type == "supervision" or a.link_visit for a in solution.assignments)
+    assert [(row.type, row.member, row.sessions) for row in solution.unmet] == [("supervision", "M", 1)]
+    assert "fewer than 2 other experts" in solution.unmet[0].reason
+
+
+# --- rule 9: demand cap ------------------------------------------------------------------------
+
+
+def test_no_more_sessions_than_asked():
+    problem = make_problem([cardiologist("E1"), cardiologist("E2")], [township(rooms=2)], {clinic(): 1})
+    solution = solved(problem)
+    assert len(solution.assignments) == 1
+
+    broken = solve_without(problem, no_more_sessions_than_asked)
+    assert len(broken.assignments) == 2
+    assert rule_lines(violations(problem, broken), 9)
+
+
+# --- rules 1, 2 and 6: settled in solver.candidates --------------------------------------------
+
+
+def _permissive_solve(problem: Problem) -> Solution:
+    solution = solve(problem, time_limit=TIME_LIMIT, workers=1)
+    assert solution.assignments, "the permissive candidate list should let a violating session through"
+    return solution
+
+
+def test_specialty_rule_1(monkeypatch):
+    problem = make_problem([Expert("E1", "d", "chief", frozenset({"resp"}), 4)], [township()], {clinic(): 1})
+    assert enumerate_candidates(problem).items == []
+    assert solved(problem).assignments == ()
+
+    monkeypatch.setattr(candidates_module, "can_serve", lambda problem, expert, key: True)
+    assert rule_lines(violations(problem, _permissive_solve(problem)), 1)
+
+
+def test_teaching_title_rule_6(monkeypatch):
+    problem = make_problem([cardiologist("E1", title="attending")], [township()], {clinic(kind="teaching"): 1})
+    assert enumerate_candidates(problem).items == []
+    assert solved(problem).assignments == ()
+    # the same attending may hold a clinic
+    assert len(solved(make_problem([cardiologist("E1", title="attending")], [township()], {clinic(): 1})).assignments) == 1
+
+    monkeypatch.setattr(candidates_module, "can_serve", lambda problem, expert, key: True)
+    assert any("teaching needs" in line for line in rule_lines(violations(problem, _permissive_solve(problem)), 6))
+
+
+def test_unavailable_expert_rule_2(monkeypatch):
+    problem = make_problem([cardiologist("E1", blocked={Slot(MON, "am"): "leave"})], [township()], {clinic(): 1})
+    assert enumerate_candidates(problem).items == []
+    assert solved(problem).assignments == ()
+
+    monkeypatch.setattr(Expert, "available", lambda self, slot: True)
+    assert any("unavailable" in line for line in rule_lines(violations(problem, _permissive_solve(problem)), 2))
+
+
+def test_only_working_half_days_rule_2():
+    # Saturday is not a slot of the month: no candidate can fall on it
+    problem = make_problem([cardiologist("E1")], [township()], {clinic(): 3}, slots=slots_of(MON, TUE))
+    days = {candidate.day for candidate in enumerate_candidates(problem).items}
+    assert days == {MON, TUE}
+    solution = solved(problem)
+    assert {a.date for a in solution.assignments} <= {MON, TUE}
+    assert SAT not in {a.date for a in solution.assignments}
+
+
+def test_closed_township_day_rule_2(monkeypatch):
+    problem = make_problem([cardiologist("E1")], [township(closed_days=frozenset({MON}))], {clinic(): 1}, slots=slots_of(MON, TUE))
+    assert {c.day for c in enumerate_candidates(problem).items} == {TUE}
+    assert [a.date for a in solved(problem).assignments] == [TUE]
+
+    closed_every_day = make_problem([cardiologist("E1")], [township(closed_days=frozenset({MON}))], {clinic(): 1})
+    monkeypatch.setattr(candidates_module, "can_host", lambda problem, township, key, slot: True)
+    assert any("closed" in line for line in rule_lines(violations(closed_every_day, _permissive_solve(closed_every_day)), 2))
+
+
+def test_ward_round_needs_a_ward_rule_6(monkeypatch):
+    problem = make_problem([cardiologist("E1")], [township(ward=False)], {clinic(kind="ward_round"): 1})
+    assert enumerate_candidates(problem).items == []
+    assert solved(problem).assignments == ()
+
+    monkeypatch.setattr(candidates_module, "can_host", lambda problem, township, key, slot: True)
+    assert any("no inpatient ward" in line for line in rule_lines(violations(problem, _permissive_solve(problem)), 6))
+
+
+def test_ward_round_only_in_the_morning_rule_6(monkeypatch):
+    problem = make_problem([cardiologist("E1")], [township(ward=True)], {clinic(kind="ward_round"): 1}, slots=slots_of(MON, halves=("am", "pm")))
+    assert {c.slot.half_day for c in enumerate_candidates(problem).items} == {"am"}
+    assert [a.half_day for a in solved(problem).assignments] == ["am"]
+
+    afternoon_only = make_problem([cardiologist("E1")], [township(ward=True)], {clinic(kind="ward_round"): 1}, slots=slots_of(MON, halves=("pm",)))
+    assert solved(afternoon_only).assignments == ()
+    monkeypatch.setattr(candidates_module, "can_host", lambda problem, township, key, slot: True)
+    assert any("in the pm" in line for line in rule_lines(violations(afternoon_only, _permissive_solve(afternoon_only)), 6))
+
+
+# --- soft rules --------------------------------------------------------------------------------
+
+
+def test_spread_across_weeks():
+    # two clinics, two weeks of two mornings: one each week, not both in week one
+    problem = make_problem([cardiologist("E1")], [township()], {clinic(): 2}, slots=slots_of(MON, TUE, NEXT_MON, NEXT_TUE))
+    weeks = [a.date.isocalendar()[1] for a in solved(problem).assignments]
+    assert len(weeks) == 2 and len(set(weeks)) == 2
+
+
+def test_shared_cars():
+    # two experts, rooms 1: one in the morning, one in the afternoon of the same day share a car
+    problem = make_problem(
+        [cardiologist("E1"), cardiologist("E2")], [township(rooms=1)], {clinic(): 2}, slots=slots_of(MON, TUE, halves=("am", "pm"))
+    )
+    solution = solved(problem)
+    assert len(solution.assignments) == 2
+    assert len({(a.township, a.date) for a in solution.assignments}) == 1
+
+
+def test_continuity_prefers_the_returning_expert():
+    problem = make_problem(
+        [cardiologist("E1", previous_townships=frozenset({"t2"})), cardiologist("E2", previous_townships=frozenset({"t1"}))],
+        [township("t1"), township("t2")],
+        {clinic("t1"): 1},
+    )
+    assert [a.expert for a in solved(problem).assignments] == ["E2"]
+
+
+def test_market_day_preferred():
+    problem = make_problem([cardiologist("E1")], [township(preferred_weekdays=frozenset({WED.weekday()}))], {clinic(): 1}, slots=slots_of(MON, TUE, WED))
+    assert [a.date for a in solved(problem).assignments] == [WED]
+
+
+def test_avoided_weekday():
+    problem = make_problem([cardiologist("E1", avoid_weekdays=frozenset({MON.weekday(), TUE.weekday()}))], [township()], {clinic(): 1}, slots=slots_of(MON, TUE, WED))
+    assert [a.date for a in solved(problem).assignments] == [WED]
+
+
+def test_fairness_spreads_load_against_continuity():
+    # E2 is new at t1 (continuity cost), yet fairness shares four sessions two and two
+    problem = make_problem(
+        [cardiologist("E1", previous_townships=frozenset({"t1"})), cardiologist("E2", previous_townships=frozenset({"t2"}))],
+        [township("t1", rooms=2), township("t2")],
+        {clinic("t1"): 4},
+        slots=slots_of(MON, TUE, halves=("am", "pm")),
+    )
+    assert Counter(a.expert for a in solved(problem).assignments) == {"E1": 2, "E2": 2}
+
+    unfair = solve_without(problem, load_fair_to_capacity)
+    assert Counter(a.expert for a in unfair.assignments) == {"E1": 4}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [sessions_spread_across_weeks, shared_cars, same_expert_returns, prefer_market_days_and_avoid_weekdays],
+)
+def test_soft_rules_are_only_preferences(rule):
+    # removing a soft rule never changes how much demand is covered on a case where each one pulls
+    problem = make_problem(
+        [cardiologist("E1", previous_townships=frozenset({"t2"}), avoid_weekdays=frozenset({0})), cardiologist("E2")],
+        [township("t1", rooms=1, preferred_weekdays=frozenset({1}))],
+        {clinic("t1"): 3},
+        slots=slots_of(MON, TUE, NEXT_MON, halves=("am", "pm")),
+    )
+    full = solved(problem)
+    without = solve_without(problem, rule)
+    assert len(without.assignments) == len(full.assignments) == 3
+    assert violations(problem, without) == []
