@@ -25,7 +25,7 @@ from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 Progress = Callable[[str], None]
 
 # Above this many candidates the whole model takes longer to build than a solve may last.
-FULL_MODEL_CANDIDATES = 200_000
+FULL_MODEL_CANDIDATES = 60_000
 
 
 @dataclass
@@ -135,6 +135,9 @@ def solve(
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
     if len(candidates.items) > FULL_MODEL_CANDIDATES:
+        from solver.lns import improve
+
+        incumbent = improve(problem, candidates, incumbent, deadline=started + time_limit, workers=workers, progress=progress, seed=seed)
         return constructive_only(problem, candidates, incumbent, started, workers, first_feasible)
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible)

@@ -42,6 +42,7 @@ class RosterModel:
     stability_weight: int = 0
     guards: dict[str, cp_model.IntVar] = field(default_factory=dict)  # rule name -> enforcement literal (diagnosis)
     diagnose: bool = False
+    fair_targets: dict[str, int] | None = None  # fixed from the whole month when building a sub-model
     # auxiliary variables and how to compute each from a roster, so that a hint can be complete
     derived: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = field(default_factory=list)
 
@@ -147,11 +148,12 @@ def build_model(
     stability_weight: int = 0,
     diagnose: bool = False,
     rules: Iterable | None = None,
+    fair_targets: dict[str, int] | None = None,
 ) -> RosterModel:
     """The model with every rule of solver.rules.RULES (or the given ones) and the objective set."""
     from solver.rules import RULES
 
-    roster = RosterModel(problem, candidates, free, fixed, diagnose=diagnose, stability_weight=stability_weight)
+    roster = RosterModel(problem, candidates, free, fixed, diagnose=diagnose, stability_weight=stability_weight, fair_targets=fair_targets)
     roster.previous = {index: True for index in previous}
     by_day: dict[tuple[str, dt.date, str], list[int]] = defaultdict(list)
     for key, indices in candidates.by_expert_day_township.items():

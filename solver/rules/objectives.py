@@ -18,11 +18,12 @@ def unmet_demand(roster: RosterModel) -> None:
         roster.penalize("unmet", sessions - roster.total(indices), weight)
 
 
-def fair_share(roster: RosterModel) -> float:
-    """The share of capacity every expert would carry if demand were spread evenly."""
-    capacity = sum(e.max_sessions for e in roster.problem.experts if roster.candidates.by_expert.get(e.id))
-    demand = sum(roster.problem.demand.values())
-    return min(1.0, demand / capacity) if capacity else 0.0
+def fair_targets(problem, candidates) -> dict[str, int]:
+    """Each expert's fair load: the same share of max_sessions for everyone who can serve at all."""
+    capacity = sum(e.max_sessions for e in problem.experts if candidates.by_expert.get(e.id))
+    demand = sum(problem.demand.values())
+    share = min(1.0, demand / capacity) if capacity else 0.0
+    return {e.id: round(e.max_sessions * share) for e in problem.experts}
 
 
 def load_fair_to_capacity(roster: RosterModel) -> None:
@@ -30,12 +31,12 @@ def load_fair_to_capacity(roster: RosterModel) -> None:
     weight = roster.problem.rules.weights.fairness
     if not weight:
         return
-    share = fair_share(roster)
+    targets = roster.fair_targets or fair_targets(roster.problem, roster.candidates)
     for expert in roster.problem.experts:
         indices = roster.candidates.by_expert.get(expert.id)
         if not indices:
             continue
-        target = round(expert.max_sessions * share)
+        target = targets[expert.id]
         load = roster.total(indices)
         if isinstance(load, int):
             roster.penalize("fairness", abs(load - target), weight)
