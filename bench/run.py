@@ -147,6 +147,20 @@ def run_baseline(name: str, problem, score: bool = True) -> Row:
     return row
 
 
+def _cross_checked(row: Row, problem, solution) -> Row:
+    """Re-score the solver's roster on its own model and say so when the reported objective differs."""
+    if not solution.assignments:
+        return row
+    try:
+        scored = solver_objective_of(problem, solution)
+    except Exception as exc:  # noqa: BLE001 - the cross-check is extra
+        scored, row.note = None, (row.note + "; " if row.note else "") + f"could not re-score: {type(exc).__name__}: {exc}"
+    if scored is not None and scored[0] != row.objective:
+        mismatch = f"reported objective {row.objective}, but the roster scores {scored[0]} on the model ({_terms_text(scored[1])})"
+        row.note = (row.note + "; " if row.note else "") + mismatch
+    return row
+
+
 def _solver_child(size: tuple, time_limit: float, workers: int, name: str, results: multiprocessing.Queue) -> None:
     row = Row(name, "solver")
     try:
@@ -166,7 +180,8 @@ def _solver_child(size: tuple, time_limit: float, workers: int, name: str, resul
             row.candidates = None
         started = time.perf_counter()
         solution = solve(problem, time_limit=time_limit, workers=workers)
-        results.put(_measure(row, problem, solution, time.perf_counter() - started))
+        row = _measure(row, problem, solution, time.perf_counter() - started)
+        results.put(_cross_checked(row, problem, solution))
     except Exception as exc:  # noqa: BLE001 - one failing solve is one row of the table
         row.status = "ERROR"
         row.note = f"{type(exc).__name__}: {exc} at " + traceback.extract_tb(exc.__traceback__)[-1].filename.rsplit("/", 1)[-1]
