@@ -1,0 +1,176 @@
+"""The service: `create_app` builds the FastAPI app, and this is the one place errors become HTTP answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.deps import Forbidden, Unauthorized
+from api.jobs import JobRunner
+from config.settings import SAMPLE_SCENARIO, Settings, get_settings
+from scheduler import flows, store
+from scheduler.db import session_factory, transaction
+from scheduler.errors import Conflict, NotFound, ScenarioError
+from scheduler.migrate import migrate
+from scheduler.roster_rules import RuleBroken
+from scheduler.scenario.load import load_scenario
+
+log = logging.getLogger(__name__)
+
+
+def _problem_path(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + ("from" if part == "from_" else str(part))
+    return text
+
+
+def _error(status: int, detail: Any, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error the service knows, rendered once: JSON bodies that say what was wrong."""
+
+    @app.exception_handler(ScenarioError)
+    async def scenario_error(_request: Request, error: ScenarioError) -> JSONResponse:
+        return _error(422, error.as_json())
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in error.errors():
+            message = str(item.get("msg", "invalid"))
+            if item.get("type") == "missing":
+                message = "required field is missing"
+            elif item.get("type") == "extra_forbidden":
+                message = "unknown field"
+            problems.append({"path": _problem_path(tuple(item.get("loc", ()))), "message": message})
+        return _error(422, problems)
+
+    @app.exception_handler(RuleBroken)
+    async def rule_broken(_request: Request, error: RuleBroken) -> JSONResponse:
+        return _error(409, str(error), rules=[{"rule": b.rule, "message": b.message} for b in error.breaks])
+
+    @app.exception_handler(Conflict)
+    async def conflict(_request: Request, error: Conflict) -> JSONResponse:
+        return _error(409, str(error))
+
+    @app.exception_handler(NotFound)
+    async def not_found(_request: Request, error: NotFound) -> JSONResponse:
+        return _error(404, str(error))
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_request: Request, error: Unauthorized) -> JSONResponse:
+        response = _error(401, str(error))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_request: Request, error: Forbidden) -> JSONResponse:
+        return _error(403, str(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        response = _error(error.status_code, error.detail if error.detail else "error")
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _error(500, "internal error: the service logged the details")
+
+
+def current_and_next_month(today: dt.date | None = None) -> list[str]:
+    """This month and the next, as YYYY-MM (what the demo generates)."""
+    today = today or dt.date.today()
+    following = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return [f"{today.year:04d}-{today.month:02d}", f"{following.year:04d}-{following.month:02d}"]
+
+
+def load_demo(app: FastAPI) -> list[str]:
+    """Import the sample county if the database has no community, and queue generation of months with no roster."""
+    factory = app.state.session_factory
+    with transaction(factory) as session:
+        if not store.list_communities(session):
+            store.import_scenario(session, load_scenario(SAMPLE_SCENARIO))
+    queued = []
+    for month in current_and_next_month():
+        with factory() as session:
+            if store.list_versions(session, month):
+                continue
+        app.state.jobs.submit("generate", month, lambda month=month: {"version": flows.generate(factory, month, cause="demo")})
+        queued.append(month)
+    return queued
+
+
+def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
+    """The service app: on start it migrates the database, keeps the engine on app.state and starts the workers."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = migrate(settings.database_url)
+        app.state.engine = engine
+        app.state.session_factory = session_factory(engine)
+        app.state.jobs = JobRunner(workers=2)
+        stop_events = None
+        if flows.has_event_outbox():
+            from scheduler import events
+
+            stop_events = events.start_background_worker(app.state.session_factory, settings=settings)
+        if demo:
+            load_demo(app)
+        try:
+            yield
+        finally:
+            if stop_events is not None:
+                stop_events()
+            app.state.jobs.shutdown()
+            engine.dispose()
+
+    app = FastAPI(
+        title="township-rota",
+        version="0.1.0",
+        description="Monthly rosters that send county hospital specialists down to township health centres.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers and the database is reachable."""
+        from sqlalchemy import text
+
+        with app.state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    from api.routes import feeds, requests, rosters, standing, tokens
+
+    for module in (tokens, standing, rosters, requests, feeds):
+        app.include_router(module.router)
+    try:
+        from api.pages import router as pages_router  # the pages helper's web pages, when installed
+    except ImportError:
+        pages_router = None
+    if pages_router is not None:
+        app.include_router(pages_router)
+    return app

@@ -1,0 +1,94 @@
+"""Extra-session requests (加诊申请): a township posts, sees its own; the office approves or declines."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import CurrentCaller, Factory, Forbidden, Jobs, Office, require_township
+from api.schemas import MONTH_PATTERN, DeclineBody, RequestBody, RequestView
+from scheduler import flows, requests
+from scheduler.db import transaction
+from scheduler.errors import FieldError, ScenarioError
+from scheduler.requests import ExtraSessionRequest
+
+router = APIRouter(tags=["requests"])
+RequestId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+def _view(row: ExtraSessionRequest) -> RequestView:
+    return RequestView.model_validate(row, from_attributes=True)
+
+
+def _settle_now(factory, jobs, request_id: int) -> None:
+    if not flows.has_event_outbox():
+        # Without the event worker, the insertion is tried here, in a worker thread.
+        jobs.submit("request", None, lambda: flows.settle_request(factory, request_id))
+
+
+@router.post("/requests", status_code=201, response_model=RequestView)
+def create(body: RequestBody, factory: Factory, caller: CurrentCaller, jobs: Jobs) -> RequestView:
+    """A township head asks for extra sessions; the service tries to place them with no other change at once."""
+    township = body.township or caller.township
+    if township is None:
+        raise ScenarioError([FieldError("township", "required field is missing (the office names the township)")])
+    if caller.role == "expert":
+        raise Forbidden("an expert token cannot file extra-session requests")
+    require_township(caller, township)
+    with transaction(factory) as session:
+        request_id = flows.request_extra_session(session, township, body.type, body.specialty, body.sessions, body.first_day, body.last_day, body.note)
+    _settle_now(factory, jobs, request_id)
+    with factory() as session:
+        return _view(requests.get_request(session, request_id))
+
+
+@router.get("/requests", response_model=list[RequestView])
+def list_all(
+    factory: Factory,
+    caller: CurrentCaller,
+    state: Annotated[Literal["pending", "scheduled", "declined", "cancelled"] | None, Query()] = None,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+) -> list[RequestView]:
+    """The office sees every request; a township only its own."""
+    if caller.role == "expert":
+        raise Forbidden("an expert token cannot read extra-session requests")
+    township = None if caller.is_office else caller.township
+    with factory() as session:
+        return [_view(row) for row in requests.list_requests(session, township=township, state=state, month=month)]
+
+
+def _own(factory, caller, request_id: int) -> ExtraSessionRequest:
+    if caller.role == "expert":
+        raise Forbidden("an expert token cannot read extra-session requests")
+    with factory() as session:
+        row = requests.get_request(session, request_id)
+    require_township(caller, row.township)
+    return row
+
+
+@router.get("/requests/{request_id}", response_model=RequestView)
+def get_one(request_id: RequestId, factory: Factory, caller: CurrentCaller) -> RequestView:
+    return _view(_own(factory, caller, request_id))
+
+
+@router.post("/requests/{request_id}/cancel", response_model=RequestView)
+def cancel(request_id: RequestId, factory: Factory, caller: CurrentCaller) -> RequestView:
+    """The township withdraws a pending request."""
+    _own(factory, caller, request_id)
+    with transaction(factory) as session:
+        return _view(requests.cancel_request(session, request_id))
+
+
+@router.post("/requests/{request_id}/approve", response_model=RequestView)
+def approve(request_id: RequestId, factory: Factory, _office: Office) -> RequestView:
+    """The office places a pending request now (every hard rule still checked); it stays pending with the reason if it cannot."""
+    flows.settle_request(factory, request_id, approve=True)
+    with factory() as session:
+        return _view(requests.get_request(session, request_id))
+
+
+@router.post("/requests/{request_id}/decline", response_model=RequestView)
+def decline(request_id: RequestId, body: DeclineBody, factory: Factory, _office: Office) -> RequestView:
+    with transaction(factory) as session:
+        return _view(requests.decline_request(session, request_id, body.reason))

@@ -1,0 +1,180 @@
+"""The wire: request and response bodies of the API that are not already `rota.scenario/1` or `rota.roster/1`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from scheduler.scenario.schema import HalfDay, IsoDate, SessionType
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
+Note = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00]*$")]
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProblemDetail(Wire):
+    path: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    detail: str | list[ProblemDetail]
+    rules: list[dict[str, str]] | None = None
+
+
+class TokenCreate(Wire):
+    role: Literal["office", "township", "expert"]
+    township: Code | None = None
+    expert: Code | None = None
+    label: Note = ""
+
+
+class TokenCreated(BaseModel):
+    id: int
+    token: str
+    role: str
+    township: str | None
+    expert: str | None
+
+
+class TokenView(BaseModel):
+    id: int
+    role: str
+    township: str | None
+    expert: str | None
+    label: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class FeedTokenCreate(Wire):
+    scope: Literal["expert", "township", "department", "community"]
+    key: Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*$")] = ""
+
+
+class FeedTokenCreated(BaseModel):
+    id: int
+    token: str
+    scope: str
+    key: str
+    url: str
+
+
+class FeedTokenView(BaseModel):
+    id: int
+    scope: str
+    key: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class JobView(BaseModel):
+    id: str
+    kind: str
+    month: str | None
+    state: str
+    result: Any = None
+    error: str | None = None
+    created_at: str
+    finished_at: str | None = None
+
+
+class LinkBody(Wire):
+    townships: Annotated[list[Code], Field(min_length=1, max_length=100)]
+
+
+class DemandBody(Wire):
+    township: Code
+    type: SessionType
+    specialty: Code
+    sessions: Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+class LeaveBody(Wire):
+    first_day: IsoDate
+    last_day: IsoDate | None = None
+    half_day: HalfDay | None = None
+    reason: Note = ""
+
+
+class LeaveFiled(BaseModel):
+    expert: str
+    unavailability_id: int | None = None
+    event: int | None = None
+    job: str | None = None
+    months: list[str]
+
+
+class UnavailabilityView(BaseModel):
+    id: int
+    source: str
+    from_: dt.date | None = Field(default=None, serialization_alias="from")
+    to: dt.date | None = None
+    date: dt.date | None = None
+    half_day: str | None = None
+    reason: str | None = None
+
+
+class RequestBody(Wire):
+    township: Code | None = None  # a township token may leave it out: its own township
+    type: SessionType
+    specialty: Code
+    sessions: Annotated[int, Field(ge=1, le=31)]
+    first_day: IsoDate
+    last_day: IsoDate | None = None
+    note: Note = ""
+
+
+class RequestView(BaseModel):
+    id: int
+    township: str
+    type: str
+    specialty: str
+    sessions: int
+    first_day: dt.date
+    last_day: dt.date
+    month: str
+    note: str
+    state: str
+    reason: str
+    assignment_ids: list[str]
+    roster_version: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DeclineBody(Wire):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")]
+
+
+class SessionBody(Wire):
+    date: IsoDate
+    half_day: HalfDay
+    township: Code
+    type: Literal["clinic", "teaching", "ward_round", "supervision"]
+    specialty: Code | None = None
+    expert: Code
+
+
+class MoveBody(Wire):
+    date: IsoDate | None = None
+    half_day: HalfDay | None = None
+    township: Code | None = None
+    expert: Code | None = None
+
+
+class EditResult(BaseModel):
+    version: int
+    assignment: dict[str, Any] | None = None
+
+
+class JobAccepted(BaseModel):
+    job: str
+    month: str | None
+    status_url: str

@@ -1,0 +1,476 @@
+"""Multi-step workflows over a session factory: generate, re-plan, publish, edit, leave and extra-session requests.
+
+Each flow reads the standing data, calls the solver outside any open transaction (a solve takes
+seconds), and saves the result as a new roster version in a short transaction of its own.
+Standing-data changes that are events (leave, requests, closures, demand) store the change and
+record an outbox event in the SAME transaction via `scheduler.events.record_event`, when the
+events module is present; the event worker then calls `replan` / `settle_request`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import get_settings
+from scheduler import store
+from scheduler.calendar import parse_month
+from scheduler.db import transaction
+from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
+from scheduler.models import Expert, ExpertUnavailability, Township, TownshipClosure
+from scheduler.problem_builder import build_problem
+from scheduler.requests import ExtraSessionRequest, create_request, get_request, scheduled_extra_demand
+from scheduler.roster_rules import candidate_indices, check_roster, hard_rule_breaks
+from scheduler.scenario.load import validate_document
+from scheduler.scenario.schema import HALF_DAYS, Scenario
+from solver.candidates import enumerate_candidates
+from solver.engine import solve
+from solver.problem import Problem
+from solver.reasons import explain_unmet
+from solver.solution import Assignment, RosterDiff, Solution, diff_rosters, new_assignment_id
+
+log = logging.getLogger(__name__)
+Factory = sessionmaker[Session]
+LEAVE_SOURCE = "leave"
+
+
+# --- events (the outbox belongs to scheduler.events; flows only records) ----------------------
+
+
+def _events_module():
+    try:
+        return importlib.import_module("scheduler.events")
+    except ModuleNotFoundError:
+        return None
+
+
+def has_event_outbox() -> bool:
+    """Whether the events module (outbox and worker) is part of this installation."""
+    return _events_module() is not None
+
+
+def _record_event(session: Session, kind: str, payload: dict[str, Any], *, month: str | None = None, township: str | None = None) -> int | None:
+    events = _events_module()
+    if events is None:
+        return None
+    return events.record_event(session, kind, payload, month=month, township=township)
+
+
+def months_between(first_day: dt.date, last_day: dt.date) -> list[str]:
+    """The YYYY-MM months a date range touches, in order."""
+    months, day = [], first_day.replace(day=1)
+    while day <= last_day:
+        months.append(f"{day.year:04d}-{day.month:02d}")
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+# --- problems and solves -----------------------------------------------------------------------
+
+
+def _time_limit(time_limit: float | None) -> float:
+    return float(time_limit if time_limit is not None else get_settings().solver_time_limit)
+
+
+def month_problem(session: Session, month: str) -> tuple[Problem, Scenario]:
+    """The month's solver problem from the stored standing data, closures and scheduled extra-session requests."""
+    parse_month(month)
+    scenario = store.export_scenario(session)
+    problem = build_problem(scenario, month, store.closures_for_month(session, month))
+    extra = scheduled_extra_demand(session, month)
+    if extra:
+        demand = dict(problem.demand)
+        for key, sessions in extra.items():
+            demand[key] = demand.get(key, 0) + sessions
+        problem = dataclasses.replace(problem, demand=demand)
+    return problem, scenario
+
+
+def _latest(session: Session, month: str, status: str | None = None) -> tuple[Solution, int, str] | None:
+    try:
+        solution, version, status_found, _ = store.load_roster_version(session, month, status=status)
+    except NotFound:
+        return None
+    return solution, version, status_found
+
+
+def generate(factory: Factory, month: str, *, time_limit: float | None = None, cause: str = "generate") -> int:
+    """Solve the month from the stored standing data and save a new draft version (a re-plan if one is published)."""
+    with factory() as session:
+        problem, _ = month_problem(session, month)
+        published = _latest(session, month, status="published")
+    settings = get_settings()
+    previous = published[0] if published else None
+    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous)
+    with transaction(factory) as session:
+        return store.save_roster_version(session, None, solution, status="draft", cause=cause)
+
+
+def replan(factory: Factory, month: str, *, cause: str, time_limit: float | None = None) -> tuple[int, RosterDiff] | None:
+    """Re-plan the latest version against the current standing data with the fewest changes; None when nothing changed."""
+    with factory() as session:
+        latest = _latest(session, month)
+        if latest is None:
+            return None
+        problem, _ = month_problem(session, month)
+    previous, version, status = latest
+    settings = get_settings()
+    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous)
+    if solution.report.status in ("INFEASIBLE", "MODEL_INVALID"):
+        raise Conflict(f"the re-plan of {month} failed: {solution.report.explanation or solution.report.status}")
+    diff = diff_rosters(previous.assignments, solution.assignments)
+    if diff.changes == 0 and Counter(u.sessions for u in solution.unmet) == Counter(u.sessions for u in previous.unmet):
+        return None
+    with transaction(factory) as session:
+        current = _latest(session, month)
+        if current is not None and current[1] != version:
+            # Someone saved a version while we solved: do not overwrite their work with a stale re-plan.
+            raise Conflict(f"the roster for {month} changed while re-planning (now version {current[1]}); try again")
+        number = store.save_roster_version(session, None, solution, status=status, cause=cause)
+    return number, diff
+
+
+def publish(factory: Factory, month: str, version: int | None = None) -> int:
+    """Publish a version (the latest when None) of the month; return its number."""
+    with transaction(factory) as session:
+        if version is None:
+            latest = _latest(session, month)
+            if latest is None:
+                raise NotFound(f"the roster for {month} has no version to publish")
+            version = latest[1]
+        store.publish(session, month, version)
+        return version
+
+
+# --- manual edits by the office ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionPlace:
+    """Where and what one session is (an edit's target), without its id."""
+
+    date: dt.date
+    half_day: str
+    township: str
+    type: str
+    specialty: str | None
+    expert: str
+
+
+def _save_edit(factory: Factory, month: str, based_on: int, edited: list[Assignment], before: Solution, status: str, cause: str) -> int:
+    with factory() as session:
+        problem, _ = month_problem(session, month)
+    check_roster(problem, edited, before.assignments)
+    # The unmet list of the edited roster: recount from the solver's explanation of what is left.
+    candidates = enumerate_candidates(problem)
+    chosen, _ = candidate_indices(problem, candidates, edited)
+    visits = {(a.expert, a.township, a.date) for a in edited if a.link_visit}
+    unmet = tuple(explain_unmet(problem, candidates, chosen, visits))
+    report = dataclasses.replace(before.report, unmet_sessions=sum(u.sessions for u in unmet if u.type != "supervision"))
+    solution = Solution(month, tuple(edited), unmet, report)
+    with transaction(factory) as session:
+        current = _latest(session, month)
+        if current is None or current[1] != based_on:
+            raise Conflict(f"the roster for {month} changed during the edit (now version {current[1] if current else 0}); reload and edit again")
+        return store.save_roster_version(session, None, solution, status=status, cause=cause)
+
+
+def _edit_base(factory: Factory, month: str) -> tuple[Solution, int, str]:
+    with factory() as session:
+        latest = _latest(session, month)
+    if latest is None:
+        raise NotFound(f"the roster for {month} has no version yet: generate it first")
+    return latest
+
+
+def _in_month(place: SessionPlace, month: str) -> None:
+    if f"{place.date.year:04d}-{place.date.month:02d}" != month:
+        raise ScenarioError([FieldError("date", f"{place.date.isoformat()} is not in {month}")])
+
+
+def assign_session(factory: Factory, month: str, place: SessionPlace) -> tuple[int, Assignment]:
+    """Add one session to the latest version (checked against every hard rule); return (new version, assignment)."""
+    _in_month(place, month)
+    before, version, status = _edit_base(factory, month)
+    assignment = Assignment(place.date, place.half_day, place.township, place.type, place.specialty, place.expert)
+    taken = {a.id for a in before.assignments}
+    salt, assignment_id = 0, new_assignment_id(month, assignment)
+    while assignment_id in taken:
+        salt += 1
+        assignment_id = new_assignment_id(month, assignment, salt=str(salt))
+    assignment = assignment.with_id(assignment_id)
+    number = _save_edit(factory, month, version, [*before.assignments, assignment], before, status, f"edit: assign {assignment.expert} {place.date.isoformat()} {place.half_day} {place.township}")
+    return number, assignment
+
+
+def move_session(factory: Factory, month: str, assignment_id: str, **changes: Any) -> tuple[int, Assignment]:
+    """Move one session (new date, half-day, township or expert; same id, so calendars update it); return (version, assignment)."""
+    before, version, status = _edit_base(factory, month)
+    found = next((a for a in before.assignments if a.id == assignment_id), None)
+    if found is None:
+        raise NotFound(f"version {version} of {month} has no assignment '{assignment_id}'")
+    wanted = {name: value for name, value in changes.items() if value is not None}
+    moved = dataclasses.replace(found, **wanted)
+    if moved.content == found.content:
+        raise ScenarioError([FieldError("", "the move changes nothing: give a new date, half_day, township or expert")])
+    _in_month(SessionPlace(moved.date, moved.half_day, moved.township, moved.type, moved.specialty, moved.expert), month)
+    if found.link_visit and (moved.expert != found.expert or moved.township != found.township or moved.date != found.date):
+        moved = dataclasses.replace(moved, link_visit=False)
+    edited = [moved if a.id == assignment_id else a for a in before.assignments]
+    number = _save_edit(factory, month, version, edited, before, status, f"edit: move {assignment_id}")
+    return number, moved
+
+
+def remove_session(factory: Factory, month: str, assignment_id: str) -> int:
+    """Remove one session from the latest version (refused if that breaks a rule, e.g. a link visit's team); return the version."""
+    before, version, status = _edit_base(factory, month)
+    if not any(a.id == assignment_id for a in before.assignments):
+        raise NotFound(f"version {version} of {month} has no assignment '{assignment_id}'")
+    edited = [a for a in before.assignments if a.id != assignment_id]
+    return _save_edit(factory, month, version, edited, before, status, f"edit: remove {assignment_id}")
+
+
+# --- leave -------------------------------------------------------------------------------------
+
+
+def _expert_row(session: Session, expert_id: str) -> Expert:
+    community = store.get_community(session)
+    row = session.scalar(select(Expert).where(Expert.community_id == community.id, Expert.code == expert_id))
+    if row is None:
+        raise NotFound(f"no expert '{expert_id}'")
+    return row
+
+
+def file_leave(
+    session: Session, expert_id: str, first_day: dt.date, last_day: dt.date | None = None, half_day: str | None = None, reason: str = ""
+) -> int | None:
+    """Store an expert's leave (unavailability that survives re-imports) and record a "leave" event; return the event id."""
+    last_day = last_day or first_day
+    if last_day < first_day:
+        raise ScenarioError([FieldError("last_day", f"{last_day.isoformat()} is before first_day {first_day.isoformat()}")])
+    if half_day is not None:
+        if half_day not in HALF_DAYS:
+            raise ScenarioError([FieldError("half_day", f"must be one of am, pm (got {half_day!r})")])
+        if last_day != first_day:
+            raise ScenarioError([FieldError("half_day", "a half-day leave is one date: leave last_day out or equal to first_day")])
+    if (last_day - first_day).days > 366:
+        raise ScenarioError([FieldError("last_day", "a leave longer than a year is not leave: set max_sessions to 0 instead")])
+    expert = _expert_row(session, expert_id)
+    position = max((p.position for p in expert.unavailable if p.source != "scenario"), default=-1) + 1
+    if half_day is None:
+        period = ExpertUnavailability(from_date=first_day, to_date=last_day, reason=reason or None, source=LEAVE_SOURCE, position=position)
+    else:
+        period = ExpertUnavailability(date=first_day, half_day=half_day, reason=reason or None, source=LEAVE_SOURCE, position=position)
+    expert.unavailable.append(period)
+    session.flush()
+    payload = {
+        "expert": expert_id,
+        "first_day": first_day.isoformat(),
+        "last_day": last_day.isoformat(),
+        "half_day": half_day,
+        "reason": reason,
+        "unavailability_id": period.id,
+        "months": months_between(first_day, last_day),
+    }
+    return _record_event(session, "leave", payload, month=months_between(first_day, last_day)[0])
+
+
+def leave_months(first_day: dt.date, last_day: dt.date | None) -> list[str]:
+    """The months a leave touches (each is re-planned)."""
+    return months_between(first_day, last_day or first_day)
+
+
+def apply_leave(factory: Factory, expert_id: str, months: Iterable[str], *, time_limit: float | None = None) -> dict[str, int | None]:
+    """Re-plan every month a leave touches that has a roster; month -> new version (None when nothing moved)."""
+    versions: dict[str, int | None] = {}
+    for month in months:
+        result = replan(factory, month, cause=f"leave {expert_id}", time_limit=time_limit)
+        versions[month] = result[0] if result else None
+    return versions
+
+
+# --- closures and demand (events the office records) -------------------------------------------
+
+
+def close_township(session: Session, township: str, dates: Iterable[dt.date], reason: str = "") -> int | None:
+    """Record days a township centre is closed (flood, outbreak) and a "closure" event; return the event id."""
+    community = store.get_community(session)
+    row = session.scalar(select(Township).where(Township.community_id == community.id, Township.code == township))
+    if row is None:
+        raise NotFound(f"no township '{township}'")
+    days = sorted(set(dates))
+    if not days:
+        raise ScenarioError([FieldError("dates", "give at least one date")])
+    held = {closure.date for closure in row.closures}
+    for day in days:
+        if day not in held:
+            row.closures.append(TownshipClosure(date=day, reason=reason))
+    session.flush()
+    months = sorted({f"{d.year:04d}-{d.month:02d}" for d in days})
+    return _record_event(session, "closure", {"township": township, "dates": [d.isoformat() for d in days], "reason": reason, "months": months}, month=months[0], township=township)
+
+
+def change_demand(session: Session, scenario_document: dict[str, Any], month: str | None = None) -> int | None:
+    """Store a changed scenario (demand rows edited by the office) and record a "demand" event; return the event id."""
+    scenario = validate_document(scenario_document, source="the scenario")
+    store.import_scenario(session, scenario)
+    return _record_event(session, "demand", {"month": month}, month=month)
+
+
+# --- extra-session requests --------------------------------------------------------------------
+
+
+def request_extra_session(
+    session: Session, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date | None, note: str = ""
+) -> int:
+    """Store a township's pending request and record a "request" event; return the request id."""
+    row = create_request(session, township, type, specialty, sessions, first_day, last_day, note)
+    _record_event(session, "request", {"request_id": row.id}, month=row.month, township=township)
+    return row.id
+
+
+def _placement_order(problem: Problem, roster: list[Assignment], request: ExtraSessionRequest, candidates) -> list:
+    """Candidates for the request inside its window, best first: a car already going there, then the least loaded expert."""
+    key = request.demand_key
+    load = Counter(a.expert for a in roster)
+    going = {(a.township, a.date) for a in roster}
+    capacity = {e.id: max(1, e.max_sessions) for e in problem.experts}
+    options = [candidates.items[i] for i in candidates.by_key.get(key, []) if request.covers(candidates.items[i].day)]
+    return sorted(options, key=lambda c: ((c.township, c.day) not in going, load[c.expert] / capacity[c.expert], c.slot, c.expert))
+
+
+def _quick_fits(problem: Problem, roster: list[Assignment], candidate, spare) -> bool:
+    """The cheap part of the hard rules for one more session (the full model check follows)."""
+    expert = problem.expert(candidate.expert)
+    mine = [a for a in roster if a.expert == candidate.expert]
+    if len(mine) >= expert.max_sessions:
+        return False
+    if any(a.slot == candidate.slot for a in mine):
+        return False
+    if any(a.date == candidate.day and a.township != candidate.township for a in mine):
+        return False
+    rooms = problem.township(candidate.township).rooms
+    if sum(1 for a in roster if a.township == candidate.township and a.slot == candidate.slot and a.type != "supervision") >= rooms:
+        return False
+    departments = {e.id: e.department for e in problem.experts}
+    away = sum(1 for a in roster if a.slot == candidate.slot and departments.get(a.expert) == expert.department)
+    return away < spare.get((expert.department, candidate.slot), 0)
+
+
+def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) -> tuple[list[Assignment], list[Assignment]] | str:
+    """Place the request's sessions without moving anyone; (roster, added) or the reason it cannot be done."""
+    candidates = enumerate_candidates(problem)
+    roster = list(before.assignments)
+    key = request.demand_key
+    placed_for_key = sum(1 for a in roster if a.type == key.type and a.specialty == key.specialty and a.township == key.township)
+    if placed_for_key + request.sessions > problem.demand.get(key, 0):
+        return "the township's demand of this kind is already over-filled"
+    added: list[Assignment] = []
+    if not candidates.by_key.get(key):
+        return f"no expert can serve {request.type} {request.specialty} at {request.township} this month (specialty, title, ward or availability)"
+    for _ in range(request.sessions):
+        placed = False
+        for candidate in _placement_order(problem, roster, request, candidates):
+            if not _quick_fits(problem, roster, candidate, candidates.spare):
+                continue
+            assignment = Assignment(candidate.day, candidate.slot.half_day, candidate.township, key.type, key.specialty, candidate.expert)
+            taken = {a.id for a in roster}
+            salt, assignment_id = 0, new_assignment_id(problem.month, assignment)
+            while assignment_id in taken:
+                salt += 1
+                assignment_id = new_assignment_id(problem.month, assignment, salt=str(salt))
+            trial = [*roster, assignment.with_id(assignment_id)]
+            if hard_rule_breaks(problem, trial, roster):
+                continue
+            roster, placed = trial, True
+            added.append(trial[-1])
+            break
+        if not placed:
+            window = f"{request.first_day.isoformat()}..{request.last_day.isoformat()}"
+            return (
+                f"no {request.specialty} expert is free for a {request.type} session at {request.township} within {window} "
+                f"without moving other sessions ({len(added)} of {request.sessions} could be placed)"
+            )
+    return roster, added
+
+
+def settle_request(factory: Factory, request_id: int, *, approve: bool = False, auto_approve: bool | None = None) -> str:
+    """Try the minimal-change insertion of a pending request; set and return its state (scheduled, or pending with the reason)."""
+    auto = get_settings().auto_approve_requests if auto_approve is None else auto_approve
+    with factory() as session:
+        request = get_request(session, request_id)
+        if request.state != "pending":
+            return request.state
+        month = request.month
+        latest = _latest(session, month)
+        problem, _ = month_problem(session, month)
+    if latest is None:
+        return _keep_pending(factory, request_id, f"the roster for {month} has not been generated yet; the office will place the request")
+    before, version, status = latest
+    key = request.demand_key
+    problem = dataclasses.replace(problem, demand={**problem.demand, key: problem.demand.get(key, 0) + request.sessions})
+    outcome = _insert(problem, before, request)
+    if isinstance(outcome, str):
+        return _keep_pending(factory, request_id, outcome)
+    if not (auto or approve):
+        return _keep_pending(factory, request_id, "the request can be placed; it waits for the office's approval (auto-approve is off)")
+    roster, added = outcome
+    solution = Solution(month, tuple(roster), before.unmet, before.report)
+    with transaction(factory) as session:
+        request = get_request(session, request_id, for_update=True)
+        if request.state != "pending":
+            return request.state
+        current = _latest(session, month)
+        if current is None or current[1] != version:
+            raise Conflict(f"the roster for {month} changed while placing request {request_id}; try again")
+        number = store.save_roster_version(session, None, solution, status=status, cause=f"request {request_id} ({request.township})")
+        request.state = "scheduled"
+        request.reason = ""
+        request.assignment_ids = [a.id for a in added]
+        request.roster_version = number
+    return "scheduled"
+
+
+def _keep_pending(factory: Factory, request_id: int, reason: str) -> str:
+    with transaction(factory) as session:
+        request = get_request(session, request_id, for_update=True)
+        if request.state == "pending":
+            request.reason = reason
+        return request.state
+
+
+def pending_requests(session: Session, month: str | None = None) -> list[int]:
+    """Ids of pending requests (of one month), oldest first."""
+    query = select(ExtraSessionRequest.id).where(ExtraSessionRequest.state == "pending").order_by(ExtraSessionRequest.id)
+    if month is not None:
+        query = query.where(ExtraSessionRequest.month == month)
+    return list(session.scalars(query))
+
+
+__all__ = [
+    "SessionPlace",
+    "apply_leave",
+    "assign_session",
+    "change_demand",
+    "close_township",
+    "file_leave",
+    "generate",
+    "has_event_outbox",
+    "leave_months",
+    "month_problem",
+    "move_session",
+    "pending_requests",
+    "publish",
+    "remove_session",
+    "replan",
+    "request_extra_session",
+    "settle_request",
+]

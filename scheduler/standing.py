@@ -1,0 +1,217 @@
+"""Item-level changes to the standing data (one expert, township, link or demand row) through the scenario contract.
+
+Every change is made on the exported scenario document and stored with `store.import_scenario`,
+so an item obeys exactly the rules a scenario file does (`rota.scenario/1`), and a problem is
+reported with the path of the field inside the item (`department`, `specialties[0]`).
+Unavailability written by events (leave) is kept out of the document: it has its own rows.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import store
+from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
+from scheduler.models import SCENARIO_SOURCE, Expert, ExpertUnavailability
+from scheduler.scenario.load import validate_document
+from scheduler.scenario.schema import Scenario
+
+LISTS = {"experts": "id", "townships": "id", "specialties": "code", "departments": "code"}
+
+
+def scenario_document(session: Session) -> dict[str, Any]:
+    """The stored scenario as a document, with only the file's own unavailability (not leave filed later)."""
+    document = store.export_document(session)
+    community = store.get_community(session)
+    file_periods: dict[str, list[dict[str, Any]]] = {}
+    query = (
+        select(Expert.code, ExpertUnavailability)
+        .join(ExpertUnavailability.expert)
+        .where(Expert.community_id == community.id, ExpertUnavailability.source == SCENARIO_SOURCE)
+        .order_by(ExpertUnavailability.position, ExpertUnavailability.id)
+    )
+    for code, period in session.execute(query):
+        file_periods.setdefault(code, []).append(store._unavailability_document(period))
+    for expert in document["experts"]:
+        expert["unavailable"] = file_periods.get(expert["id"], [])
+    return document
+
+
+_ITEM_PATH = re.compile(r"^(?P<list>[a-z_]+)\[(?P<index>\d+)\](?:\.(?P<rest>.*))?$")
+
+
+def _focused(problems: list[FieldError], list_name: str, index: int | None) -> list[FieldError]:
+    """Problems of the item being changed get paths relative to it; others keep their document path."""
+    if index is None:
+        return problems
+    focused = []
+    for problem in problems:
+        match = _ITEM_PATH.match(problem.path)
+        if match and match["list"] == list_name and int(match["index"]) == index:
+            focused.append(FieldError(match["rest"] or "", problem.message))
+        else:
+            focused.append(problem)
+    return focused
+
+
+def _store(session: Session, document: dict[str, Any], list_name: str | None = None, index: int | None = None, *, removing: bool = False) -> None:
+    try:
+        scenario = validate_document(document, source="the scenario")
+    except ScenarioError as error:
+        if removing:
+            # Removing an item that others still point at is a conflict with the current state, not bad input.
+            raise Conflict("; ".join(str(p) for p in error.problems) + " (remove or change those references first)") from None
+        raise ScenarioError(_focused(error.problems, list_name or "", index)) from None
+    store.import_scenario(session, scenario)
+
+
+def import_whole(session: Session, scenario: Scenario) -> int:
+    """Import a whole scenario as the service's one community (Conflict if it names another community)."""
+    held = store.list_communities(session)
+    if held and all(name != scenario.community.name for _, name in held):
+        raise Conflict(f"this service holds the community '{held[0][1]}'; a scenario for '{scenario.community.name}' cannot be imported into it")
+    return store.import_scenario(session, scenario)
+
+
+def _position(items: list[dict[str, Any]], key_field: str, key: str) -> int | None:
+    return next((i for i, item in enumerate(items) if item.get(key_field) == key), None)
+
+
+def list_items(session: Session, list_name: str) -> list[dict[str, Any]]:
+    """Every item of a keyed list (experts, townships, specialties, departments) as in the scenario file."""
+    return scenario_document(session)[list_name]
+
+
+def get_item(session: Session, list_name: str, key: str) -> dict[str, Any]:
+    """One item of a keyed list; NotFound otherwise."""
+    items = list_items(session, list_name)
+    position = _position(items, LISTS[list_name], key)
+    if position is None:
+        raise NotFound(f"no {list_name[:-1]} '{key}'")
+    return items[position]
+
+
+def put_item(session: Session, list_name: str, item: dict[str, Any], *, create_only: bool = False) -> bool:
+    """Create or replace one item of a keyed list; return True when it was created."""
+    document = scenario_document(session)
+    key_field = LISTS[list_name]
+    items = document[list_name]
+    position = _position(items, key_field, item.get(key_field))
+    if position is not None and create_only:
+        raise Conflict(f"{list_name[:-1]} '{item.get(key_field)}' already exists (use PUT to change it)")
+    if position is None:
+        items.append(item)
+        position = len(items) - 1
+        created = True
+    else:
+        items[position] = item
+        created = False
+    _store(session, document, list_name, position)
+    return created
+
+
+def delete_item(session: Session, list_name: str, key: str) -> None:
+    """Remove one item of a keyed list (Conflict while links or demand still point at it)."""
+    document = scenario_document(session)
+    items = document[list_name]
+    position = _position(items, LISTS[list_name], key)
+    if position is None:
+        raise NotFound(f"no {list_name[:-1]} '{key}'")
+    del items[position]
+    _store(session, document, removing=True)
+
+
+# --- links -------------------------------------------------------------------------------------
+
+
+def list_links(session: Session) -> list[dict[str, Any]]:
+    """The link assignments (挂点) as in the scenario file: one entry per member."""
+    return scenario_document(session)["links"]
+
+
+def set_links(session: Session, member: str, townships: list[str]) -> bool:
+    """Set the townships a committee member is linked to; return True when the member had no links before."""
+    document = scenario_document(session)
+    links = document["links"]
+    position = _position(links, "member", member)
+    entry = {"member": member, "townships": list(townships)}
+    created = position is None
+    if created:
+        links.append(entry)
+        position = len(links) - 1
+    else:
+        links[position] = entry
+    _store(session, document, "links", position)
+    return created
+
+
+def delete_links(session: Session, member: str) -> None:
+    """Remove every link of a committee member."""
+    document = scenario_document(session)
+    position = _position(document["links"], "member", member)
+    if position is None:
+        raise NotFound(f"expert '{member}' has no links")
+    del document["links"][position]
+    _store(session, document)
+
+
+# --- demand ------------------------------------------------------------------------------------
+
+
+def list_demand(session: Session) -> list[dict[str, Any]]:
+    """The demand rows in file order (a row's index is its id in the API)."""
+    return scenario_document(session)["demand"]
+
+
+def add_demand(session: Session, row: dict[str, Any]) -> int:
+    """Append a demand row; return its index."""
+    document = scenario_document(session)
+    document["demand"].append(copy.deepcopy(row))
+    index = len(document["demand"]) - 1
+    _store(session, document, "demand", index)
+    return index
+
+
+def replace_demand(session: Session, index: int, row: dict[str, Any]) -> None:
+    """Replace the demand row at an index."""
+    document = scenario_document(session)
+    if not 0 <= index < len(document["demand"]):
+        raise NotFound(f"no demand row {index}")
+    document["demand"][index] = copy.deepcopy(row)
+    _store(session, document, "demand", index)
+
+
+def delete_demand(session: Session, index: int) -> None:
+    """Remove the demand row at an index (later rows move up by one)."""
+    document = scenario_document(session)
+    if not 0 <= index < len(document["demand"]):
+        raise NotFound(f"no demand row {index}")
+    del document["demand"][index]
+    _store(session, document)
+
+
+# --- unavailability ----------------------------------------------------------------------------
+
+
+def expert_unavailability(session: Session, expert_id: str) -> list[ExpertUnavailability]:
+    """Every unavailability row of an expert (from the file and from leave), oldest first."""
+    community = store.get_community(session)
+    expert = session.scalar(select(Expert).where(Expert.community_id == community.id, Expert.code == expert_id))
+    if expert is None:
+        raise NotFound(f"no expert '{expert_id}'")
+    return sorted(expert.unavailable, key=lambda p: (p.source != SCENARIO_SOURCE, p.position, p.id))
+
+
+def delete_unavailability(session: Session, expert_id: str, unavailability_id: int) -> None:
+    """Remove one unavailability row of an expert (the expert can be rostered on those days again)."""
+    for period in expert_unavailability(session, expert_id):
+        if period.id == unavailability_id:
+            session.delete(period)
+            session.flush()
+            return
+    raise NotFound(f"expert '{expert_id}' has no unavailability {unavailability_id}")

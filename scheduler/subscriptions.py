@@ -1,0 +1,91 @@
+"""Calendar subscriptions: from a feed token to the iCalendar bytes of the published rosters it may see.
+
+The feed token names a scope (an expert, a township, a department, the community); the history of
+each month's *published* versions goes through `scheduler.feeds` (drafts never reach a phone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import feeds, i18n, store
+from scheduler.auth import FeedToken, resolve_feed_token
+from scheduler.labels import CommunityLabels
+from scheduler.models import Department, Expert, RosterVersion
+
+# Months whose last day is further back than this are left out of feeds (the phone keeps its copy).
+PAST_MONTHS_KEPT = dt.timedelta(days=62)
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    """A feed's bytes and the validators a conditional GET compares."""
+
+    body: bytes
+    etag: str
+    last_modified: dt.datetime
+
+
+def scope_of(session: Session, subscription: FeedToken) -> feeds.FeedScope:
+    """The feeds.FeedScope a subscription stands for (a department resolves to its experts)."""
+    if subscription.scope == "expert":
+        return feeds.expert_scope(subscription.scope_key)
+    if subscription.scope == "township":
+        return feeds.township_scope(subscription.scope_key)
+    if subscription.scope == "department":
+        community = store.get_community(session)
+        expert_ids = session.scalars(
+            select(Expert.code).join(Expert.department).where(Expert.community_id == community.id, Department.code == subscription.scope_key)
+        )
+        return feeds.department_scope(subscription.scope_key, list(expert_ids))
+    return feeds.community_scope()
+
+
+def published_histories(session: Session, now: dt.datetime) -> list[list[feeds.PublishedVersion]]:
+    """Per month still worth showing, its published versions oldest first."""
+    community = store.get_community(session)
+    months = session.scalars(
+        select(RosterVersion.month).where(RosterVersion.community_id == community.id, RosterVersion.status == "published").distinct().order_by(RosterVersion.month)
+    ).all()
+    histories = []
+    for month in months:
+        first_of_next = _month_end(month) + dt.timedelta(days=1)
+        if dt.datetime.combine(first_of_next, dt.time(), tzinfo=dt.timezone.utc) + PAST_MONTHS_KEPT < now:
+            continue
+        history = []
+        for summary in store.list_versions(session, month):
+            if summary.status != "published" or summary.published_at is None:
+                continue
+            solution, _, _, _ = store.load_roster_version(session, month, summary.version)
+            history.append(feeds.PublishedVersion(summary.published_at, solution.assignments))
+        history.sort(key=lambda version: version.published_at)
+        if history:
+            histories.append(history)
+    return histories
+
+
+def _month_end(month: str) -> dt.date:
+    year, number = (int(part) for part in month.split("-"))
+    return dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def render_subscription(session: Session, token: str, *, now: dt.datetime | None = None, lang: str | None = None, cancelled_days: int = feeds.CANCELLED_DAYS) -> RenderedFeed | None:
+    """The feed a token opens, rendered; None when the token is unknown or revoked."""
+    subscription = resolve_feed_token(session, token)
+    if subscription is None:
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    lang = i18n.parse_lang(lang)
+    scope = scope_of(session, subscription)
+    labels = CommunityLabels.from_scenario(store.export_scenario(session))
+    histories = published_histories(session, now)
+    entries = feeds.feed_entries_across_months(scope, histories, now, cancelled_days)
+    body = feeds.render_feed(entries, feeds.calendar_name(scope, labels, lang), labels, lang, with_expert_names=scope.kind != "expert")
+    first_publication = min((history[0].published_at for history in histories), default=subscription.created_at)
+    if first_publication.tzinfo is None:
+        first_publication = first_publication.replace(tzinfo=dt.timezone.utc)
+    return RenderedFeed(body, feeds.feed_etag(body), feeds.feed_last_modified(entries, first_publication))
