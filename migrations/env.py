@@ -8,6 +8,9 @@ from alembic import context
 
 import scheduler.models  # noqa: F401  (registers the store's tables on Base.metadata)
 import scheduler.notify.models  # noqa: F401  (the notices outbox and contacts)
+import scheduler.events  # noqa: F401  (the events outbox)
+import scheduler.auth  # noqa: F401  (API and feed tokens)
+import scheduler.requests  # noqa: F401  (extra-session requests)
 from scheduler.db import Base, make_engine
 
 config = context.config
@@ -23,9 +26,14 @@ def _url() -> str:
     return get_settings().database_url
 
 
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    # APScheduler's SQLAlchemyJobStore creates and owns its job table; autogenerate must not drop it.
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _run(connection) -> None:
     # Batch mode lets later revisions ALTER tables on SQLite too (it rebuilds the table).
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite", compare_type=True, include_object=_include_object)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,513 @@
+"""Timed jobs (APScheduler 3.11, jobs kept in the service's own database): drafts, publication, reminders, digests, sweep.
+
+The published roster is the truth; reminder jobs are derived from it. Each reminder job, and the
+sweep that runs every few minutes, does the same idempotent thing: take the month's latest published
+roster, find the reminders that are due now (`due_reminders`, a pure function of roster, offsets and
+clock), enqueue each under its dedup key (expert, assignment id, reminder offset, session revision)
+and deliver. So a lost job, a job that fires twice, a process killed mid-send or a second replica
+cannot produce a second reminder, and a session that was cancelled or moved gets no stale one.
+
+The session revision in the key is a digest of what the session is (date, half-day, place, expert):
+a re-plan that leaves a session alone keeps its reminders (no second "tomorrow" message), one that
+moves it gives it new ones at the new times.
+
+A scheduler that is not started keeps added jobs in memory only: a process that only adds jobs
+(a CLI) must `start(paused=True)` first (`open_job_store`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import Settings, get_settings
+from scheduler import metrics
+from scheduler.db import make_engine, transaction
+from scheduler.errors import FieldError, NotFound, ScenarioError
+from scheduler.i18n import date_text
+from scheduler.labels import CommunityLabels
+from scheduler.notify.channels import Channel, channels_from_settings
+from scheduler.notify.messages import NoticeText, reminder_text, session_summary
+from scheduler.notify.models import utc_now
+from scheduler.notify.outbox import notify_recipient
+from solver.solution import Assignment
+
+log = logging.getLogger(__name__)
+
+SERVICE_TIMEZONE = "Asia/Shanghai"
+SWEEP_SECONDS = 120
+REMINDER_PREFIX = "reminder:"
+STANDING_JOBS = ("draft", "publish", "digest", "sweep")
+
+Clock = Callable[[], dt.datetime]
+
+
+# --- reminders: pure functions ----------------------------------------------------------------
+
+_DURATION = re.compile(r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$")
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """An ISO 8601 duration of weeks, days, hours, minutes, seconds (P1D, PT2H, P1DT12H); ValueError otherwise."""
+    match = _DURATION.match(text.strip().upper())
+    if not match or text.strip().upper() in ("P", "PT") or text.strip().upper().endswith("T"):
+        raise ValueError(f"{text!r} is not an ISO 8601 duration like P1D, PT2H or P1DT30M (years and months are not accepted)")
+    parts = {name: int(value) for name, value in match.groupdict().items() if value}
+    return dt.timedelta(**parts)
+
+
+def parse_offsets(text: str) -> list[tuple[str, dt.timedelta]]:
+    """The reminder offsets of ROTA_REMINDER_OFFSETS ("P1D,PT2H"), longest first; ScenarioError names the setting."""
+    offsets: dict[str, dt.timedelta] = {}
+    problems: list[FieldError] = []
+    for raw in (part.strip() for part in (text or "").split(",")):
+        if not raw:
+            continue
+        try:
+            offsets[raw.upper()] = parse_duration(raw)
+        except ValueError as error:
+            problems.append(FieldError("reminder_offsets", str(error)))
+    if problems:
+        raise ScenarioError(problems)
+    return sorted(offsets.items(), key=lambda item: item[1], reverse=True)
+
+
+@dataclass(frozen=True)
+class PublishedRoster:
+    """The latest published version of one month, with the labels that give its sessions clock times."""
+
+    month: str
+    version: int
+    assignments: tuple[Assignment, ...]
+    labels: CommunityLabels
+
+
+@dataclass(frozen=True)
+class SessionReminder:
+    """One reminder of one session at one offset before its start."""
+
+    month: str
+    assignment: Assignment
+    offset: str
+    remind_at: dt.datetime
+    starts_at: dt.datetime
+    revision: str
+
+    @property
+    def job_id(self) -> str:
+        return f"{REMINDER_PREFIX}{self.month}:{self.assignment.id}:{self.offset}:{self.revision}"
+
+    @property
+    def about(self) -> str:
+        """The dedup key's subject: the session and the offset (the revision is the key's version)."""
+        return f"{self.assignment.id}:{REMINDER_PREFIX}{self.offset}"
+
+
+def session_revision(assignment: Assignment) -> str:
+    """A short digest of what a session is (not its id), which changes exactly when the session moves."""
+    content = "|".join(str(part) for part in (assignment.date, assignment.half_day, assignment.township, assignment.type, assignment.specialty, assignment.expert))
+    return hashlib.blake2b(content.encode(), digest_size=5).hexdigest()
+
+
+def session_start(assignment: Assignment, labels: CommunityLabels) -> dt.datetime:
+    """When a session begins, in the community's time zone (its half-day's start on its date)."""
+    start = labels.half_day_windows[assignment.half_day][0]
+    hour, minute = (int(part) for part in start.split(":"))
+    return dt.datetime.combine(assignment.date, dt.time(hour, minute), ZoneInfo(labels.timezone))
+
+
+def reminder_schedule(roster: PublishedRoster, offsets: Iterable[tuple[str, dt.timedelta]]) -> list[SessionReminder]:
+    """Every reminder the roster calls for: each session at each offset before it starts."""
+    offsets = list(offsets)
+    reminders = []
+    for assignment in roster.assignments:
+        starts_at = session_start(assignment, roster.labels)
+        revision = session_revision(assignment)
+        for name, before in offsets:
+            reminders.append(SessionReminder(roster.month, assignment, name, starts_at - before, starts_at, revision))
+    return reminders
+
+
+def due_reminders(roster: PublishedRoster, offsets: Iterable[tuple[str, dt.timedelta]], now: dt.datetime) -> list[SessionReminder]:
+    """The reminders to send at `now`: per session that has not started, the latest offset whose time has come.
+
+    An earlier offset that was missed (the service was down) is not sent once a later one is due:
+    "in 2 hours" makes "tomorrow" pointless.
+    """
+    latest: dict[str, SessionReminder] = {}
+    for reminder in reminder_schedule(roster, offsets):
+        if reminder.remind_at <= now < reminder.starts_at:
+            held = latest.get(reminder.assignment.id)
+            if held is None or reminder.remind_at > held.remind_at:
+                latest[reminder.assignment.id] = reminder
+    return sorted(latest.values(), key=lambda r: (r.remind_at, r.assignment.id))
+
+
+# --- reading the roster ------------------------------------------------------------------------
+
+
+def load_published(session: Session, month: str) -> PublishedRoster | None:
+    """The month's latest published roster with its labels, or None when nothing is published."""
+    from scheduler.store import export_scenario, load_roster_version
+
+    try:
+        solution, version, _status, _created = load_roster_version(session, month, status="published")
+    except NotFound:
+        return None
+    labels = CommunityLabels.from_scenario(export_scenario(session))
+    return PublishedRoster(month, version, solution.assignments, labels)
+
+
+def local_month(moment: dt.datetime, months_ahead: int = 0) -> str:
+    """The YYYY-MM of a moment in Beijing time, shifted by whole months."""
+    local = moment.astimezone(ZoneInfo(SERVICE_TIMEZONE))
+    index = local.year * 12 + local.month - 1 + months_ahead
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def reminder_months(now: dt.datetime) -> list[str]:
+    """The months whose sessions can have reminders due soon: this one and the next (a P1D at the month's end)."""
+    return [local_month(now), local_month(now, 1)]
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def enqueue_reminders(session: Session, roster: PublishedRoster, reminders: Iterable[SessionReminder], settings: Settings, now: dt.datetime) -> int:
+    """Enqueue each reminder to its expert under its dedup key; returns how many were new."""
+    created = 0
+    for reminder in reminders:
+        assignment = reminder.assignment
+        created += len(
+            notify_recipient(
+                session, recipient_kind="expert", recipient_id=assignment.expert, kind="reminder", about=reminder.about,
+                version=reminder.revision, text_for=lambda language, a=assignment: reminder_text(a, roster.labels, language, "expert"),
+                default_webhook_url=settings.webhook_url, now=now,
+            )
+        )
+    return created
+
+
+def send_due_reminders(factory: sessionmaker[Session], now: dt.datetime, settings: Settings, months: Iterable[str] | None = None) -> int:
+    """Enqueue the reminders due at `now` for the given months (default: this and next); returns how many were new."""
+    offsets = parse_offsets(settings.reminder_offsets)
+    created = 0
+    for month in months or reminder_months(now):
+        with transaction(factory) as session:
+            roster = load_published(session, month)
+            if roster is None:
+                continue
+            created += enqueue_reminders(session, roster, due_reminders(roster, offsets, now), settings, now)
+    return created
+
+
+# --- the daily digest to township heads --------------------------------------------------------
+
+VISITOR_DIGEST = {
+    "zh-CN": {
+        "subject": "【明日下沉专家】{township} {date}",
+        "intro": "{township}负责同志，您好：\n明天（{date}）到院的专家共{count}人次：",
+        "footer": "—— {community}专家下沉排班系统",
+    },
+    "en": {
+        "subject": "[Tomorrow's visiting experts] {township} {date}",
+        "intro": "Dear {township},\nExperts coming tomorrow ({date}), {count} sessions:",
+        "footer": "-- {community} township rota",
+    },
+}
+
+
+def visitors_digest_text(township: str, day: dt.date, sessions: list[Assignment], labels: CommunityLabels, lang: str = "zh-CN") -> NoticeText:
+    """The evening notice to a township head: who comes tomorrow, when, for what."""
+    words = VISITOR_DIGEST.get(lang, VISITOR_DIGEST["zh-CN"])
+    name = labels.township(township)
+    lines = [f"- {session_summary(a, labels, lang, with_expert=True)}" for a in sorted(sessions, key=lambda a: (a.half_day, a.type, a.expert))]
+    body = "\n".join([words["intro"].format(township=name, date=date_text(day, lang), count=len(sessions)), *lines,
+                      words["footer"].format(community=labels.community)])
+    return NoticeText(words["subject"].format(township=name, date=date_text(day, lang)), body)
+
+
+def enqueue_visitor_digests(factory: sessionmaker[Session], now: dt.datetime, settings: Settings) -> int:
+    """Enqueue, to each township head with visitors tomorrow, the list of them (once per township and day); returns how many."""
+    tomorrow = now.astimezone(ZoneInfo(SERVICE_TIMEZONE)).date() + dt.timedelta(days=1)
+    month = f"{tomorrow.year:04d}-{tomorrow.month:02d}"
+    created = 0
+    with transaction(factory) as session:
+        roster = load_published(session, month)
+        if roster is None:
+            return 0
+        by_township: dict[str, list[Assignment]] = defaultdict(list)
+        for assignment in roster.assignments:
+            if assignment.date == tomorrow:
+                by_township[assignment.township].append(assignment)
+        for township, sessions in sorted(by_township.items()):
+            created += len(
+                notify_recipient(
+                    session, recipient_kind="township", recipient_id=township, kind="digest", about=f"visitors-{tomorrow.isoformat()}",
+                    version=roster.version,
+                    text_for=lambda language, t=township, s=sessions: visitors_digest_text(t, tomorrow, s, roster.labels, language),
+                    default_webhook_url=settings.webhook_url, now=now,
+                )
+            )
+    return created
+
+
+# --- the job runtime (what job functions, stored by reference, run against) -------------------
+
+
+@dataclass
+class JobRuntime:
+    """The process's live parts that jobs need: they cannot be pickled into the job store, so jobs find them here."""
+
+    factory: sessionmaker[Session]
+    settings: Settings
+    channels: Mapping[str, Channel]
+    clock: Clock
+    scheduler: BackgroundScheduler | None = None
+
+
+_runtime: JobRuntime | None = None
+
+
+def set_runtime(runtime: JobRuntime | None) -> None:
+    """Install (or clear) the runtime the job functions of this process use."""
+    global _runtime
+    _runtime = runtime
+
+
+def _require_runtime() -> JobRuntime:
+    if _runtime is None:
+        raise RuntimeError("no job runtime: jobs run only in the process that holds the scheduler lock (scheduler.leader)")
+    return _runtime
+
+
+def _deliver(runtime: JobRuntime) -> None:
+    from scheduler.events import deliver_notices
+
+    deliver_notices(runtime.factory, runtime.channels, now=runtime.clock())
+
+
+def run_reminder_job(month: str, assignment_id: str, offset: str, revision: str) -> int:
+    """A reminder's moment has come: send what is due for its month (idempotent; the roster decides)."""
+    runtime = _require_runtime()
+    created = send_due_reminders(runtime.factory, runtime.clock(), runtime.settings, [month])
+    _deliver(runtime)
+    return created
+
+
+def run_sweep_job() -> int:
+    """Repair reminder jobs from the published rosters and send any reminder that is due but was missed."""
+    runtime = _require_runtime()
+    now = runtime.clock()
+    created = send_due_reminders(runtime.factory, now, runtime.settings)
+    if runtime.scheduler is not None:
+        for month in reminder_months(now):
+            sync_reminder_jobs(runtime.scheduler, runtime.factory, month, runtime.settings, now)
+    _deliver(runtime)
+    return created
+
+
+def run_digest_job() -> int:
+    """Tonight's digest: each township head hears who comes tomorrow."""
+    runtime = _require_runtime()
+    created = enqueue_visitor_digests(runtime.factory, runtime.clock(), runtime.settings)
+    _deliver(runtime)
+    return created
+
+
+def run_draft_job() -> int | None:
+    """Generate next month's draft, unless the month already has a version; returns the new version."""
+    from scheduler import flows
+    from scheduler.store import list_versions
+
+    runtime = _require_runtime()
+    month = local_month(runtime.clock(), 1)
+    with runtime.factory() as session:
+        if list_versions(session, month):
+            log.info("draft job: %s already has a roster; not generating another", month)
+            return None
+    import time
+
+    started = time.monotonic()
+    version = flows.generate(runtime.factory, month, cause="scheduled draft")
+    metrics.observe_solve("generate", time.monotonic() - started)
+    log.info("draft job: generated %s version %s", month, version)
+    return version
+
+
+def run_publish_job() -> int | None:
+    """Publish next month's latest draft when nothing of that month is published yet (auto-publish)."""
+    from scheduler import flows
+    from scheduler.store import list_versions
+
+    runtime = _require_runtime()
+    month = local_month(runtime.clock(), 1)
+    with runtime.factory() as session:
+        versions = list_versions(session, month)
+    if not versions or any(v.status == "published" for v in versions):
+        return None
+    version = flows.publish(runtime.factory, month)
+    if runtime.scheduler is not None:
+        sync_reminder_jobs(runtime.scheduler, runtime.factory, month, runtime.settings, runtime.clock())
+    return version
+
+
+# --- the scheduler -----------------------------------------------------------------------------
+
+
+def _hour_minute(value: str, field: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ScenarioError([FieldError(field, f"must be HH:MM (got {value!r})")])
+    return int(match[1]), int(match[2])
+
+
+def publish_trigger(settings: Settings) -> CronTrigger | None:
+    """When to auto-publish: ROTA_PUBLISH_TIME "HH:MM" (on the draft day) or "+N HH:MM" (N days later); None = on approval."""
+    value = settings.publish_time.strip()
+    if not value:
+        return None
+    days_after = 0
+    match = re.fullmatch(r"\+(\d+)\s+(.+)", value)
+    if match:
+        days_after, value = int(match[1]), match[2]
+    hour, minute = _hour_minute(value, "publish_time")
+    return CronTrigger(day=min(settings.draft_day + days_after, 28), hour=hour, minute=minute, timezone=ZoneInfo(SERVICE_TIMEZONE))
+
+
+def _job_label(job_id: str) -> str:
+    return "reminder" if job_id.startswith(REMINDER_PREFIX) else job_id
+
+
+def _count_job(event: JobExecutionEvent) -> None:
+    outcome = "error" if event.exception else ("missed" if event.code == EVENT_JOB_MISSED else "ok")
+    metrics.JOB_RUNS.labels(job=_job_label(event.job_id), outcome=outcome).inc()
+    if event.exception:
+        log.error("job %s failed: %r", event.job_id, event.exception)
+
+
+def build_scheduler(settings: Settings | None = None, engine: Engine | None = None) -> BackgroundScheduler:
+    """A BackgroundScheduler in Beijing time whose jobs live in the service's database (not started)."""
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        executors={"default": ThreadPoolExecutor(4)},
+        # Late jobs still run (reminders and the sweep are idempotent and check the clock themselves).
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone=ZoneInfo(SERVICE_TIMEZONE),
+    )
+    scheduler.add_listener(_count_job, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    return scheduler
+
+
+def open_job_store(settings: Settings | None = None) -> BackgroundScheduler:
+    """A scheduler started paused: for a process that only adds or lists jobs (a stopped scheduler would keep them in memory)."""
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    return scheduler
+
+
+def install_standing_jobs(scheduler: BackgroundScheduler, settings: Settings, sweep_seconds: float = SWEEP_SECONDS, now: dt.datetime | None = None) -> None:
+    """Add (or replace) the draft, publish, digest and sweep jobs from the settings."""
+    zone = ZoneInfo(SERVICE_TIMEZONE)
+    if not 1 <= settings.draft_day <= 28:
+        raise ScenarioError([FieldError("draft_day", f"must be 1-28 so every month has it (got {settings.draft_day})")])
+    hour, minute = _hour_minute(settings.draft_time, "draft_time")
+    scheduler.add_job(run_draft_job, CronTrigger(day=settings.draft_day, hour=hour, minute=minute, timezone=zone), id="draft",
+                      name="next month's draft", replace_existing=True, misfire_grace_time=6 * 3600)
+    trigger = publish_trigger(settings)
+    if trigger is not None:
+        scheduler.add_job(run_publish_job, trigger, id="publish", name="auto-publish", replace_existing=True, misfire_grace_time=6 * 3600)
+    else:
+        try:
+            scheduler.remove_job("publish")
+        except JobLookupError:
+            pass
+    hour, minute = _hour_minute(settings.digest_time, "digest_time")
+    # A digest after 22:00 is useless: the grace covers a restart, not a day-long outage.
+    scheduler.add_job(run_digest_job, CronTrigger(hour=hour, minute=minute, timezone=zone), id="digest",
+                      name="tomorrow's visitors", replace_existing=True, misfire_grace_time=4 * 3600)
+    scheduler.add_job(run_sweep_job, IntervalTrigger(seconds=sweep_seconds, timezone=zone), id="sweep", name="reminder sweep",
+                      replace_existing=True, next_run_time=dt.datetime.now(zone))
+
+
+def sync_reminder_jobs(
+    scheduler: BackgroundScheduler, factory: sessionmaker[Session], month: str, settings: Settings, now: dt.datetime
+) -> tuple[int, int]:
+    """Make the month's reminder jobs match its published roster: add the missing future ones, drop the rest; returns (added, removed)."""
+    offsets = parse_offsets(settings.reminder_offsets)
+    with factory() as session:
+        roster = load_published(session, month)
+    wanted = {}
+    if roster is not None:
+        wanted = {r.job_id: r for r in reminder_schedule(roster, offsets) if r.remind_at > now}
+    prefix = f"{REMINDER_PREFIX}{month}:"
+    existing = {job.id for job in scheduler.get_jobs() if job.id.startswith(prefix)}
+    removed = 0
+    for job_id in existing - wanted.keys():
+        try:
+            scheduler.remove_job(job_id)
+            removed += 1
+        except JobLookupError:
+            pass
+    added = 0
+    for job_id in sorted(wanted.keys() - existing):
+        reminder = wanted[job_id]
+        scheduler.add_job(
+            run_reminder_job, DateTrigger(run_date=reminder.remind_at), id=job_id, name=f"reminder {reminder.offset}",
+            args=[month, reminder.assignment.id, reminder.offset, reminder.revision], replace_existing=True,
+        )
+        added += 1
+    if added or removed:
+        log.info("reminder jobs of %s: %s added, %s removed", month, added, removed)
+    return added, removed
+
+
+def start_job_scheduler(
+    factory: sessionmaker[Session],
+    settings: Settings | None = None,
+    *,
+    channels: Mapping[str, Channel] | None = None,
+    clock: Clock | None = None,
+    sweep_seconds: float = SWEEP_SECONDS,
+) -> JobRuntime:
+    """Start the scheduler of this process (call only while holding the scheduler lock) and return its runtime."""
+    settings = settings or get_settings()
+    parse_offsets(settings.reminder_offsets)  # refuse a bad setting before anything runs
+    runtime = JobRuntime(
+        factory=factory, settings=settings, channels=channels if channels is not None else channels_from_settings(settings),
+        clock=clock or utc_now,
+    )
+    scheduler = build_scheduler(settings, factory.kw["bind"])
+    runtime.scheduler = scheduler
+    set_runtime(runtime)
+    scheduler.start(paused=True)
+    install_standing_jobs(scheduler, settings, sweep_seconds)
+    scheduler.resume()
+    return runtime
+
+
+def stop_job_scheduler(runtime: JobRuntime) -> None:
+    """Stop the scheduler (jobs stay in the store for the next holder of the lock)."""
+    if runtime.scheduler is not None and runtime.scheduler.running:
+        runtime.scheduler.shutdown(wait=False)
+    if _runtime is runtime:
+        set_runtime(None)
