@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
 
     for module in (tokens, standing, rosters, requests, feeds):
         app.include_router(module.router)
+    app.include_router(importlib.import_module("api.routes.metrics").router)  # events helper: GET /metrics
     try:
         from api.pages import router as pages_router  # the pages helper's web pages, when installed
     except ImportError:
