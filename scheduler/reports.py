@@ -15,7 +15,7 @@ from typing import Any
 
 from scheduler.roster_file import parse_roster
 from scheduler.scenario.schema import Scenario
-from solver.problem import DEMAND_TYPES
+from solver.problem import DEMAND_TYPES, DemandKey
 from solver.solution import Assignment
 
 DemandTriple = tuple[str, str, str]  # (township, type, specialty)
@@ -206,14 +206,16 @@ def coverage_by_township(
     assignments: tuple[Assignment, ...],
     unmet_rows: list[dict[str, Any]],
     scenario: Scenario,
-    extra_demand: Mapping[DemandTriple, int] | None = None,
+    extra_demand: Mapping[DemandTriple | DemandKey, int] | None = None,
 ) -> tuple[TownshipCoverage, ...]:
     """Demanded (scenario demand plus any extra, e.g. approved requests), met and unmet sessions per township and (type, specialty)."""
     demanded: Counter[DemandTriple] = Counter()
     for row in scenario.demand:
         demanded[(row.township, row.type, row.specialty)] += row.sessions
     for key, sessions in (extra_demand or {}).items():
-        demanded[key] += sessions
+        # Accepts DemandKey (scheduler.requests.scheduled_extra_demand) as well as plain triples.
+        triple = (key.township, key.type, key.specialty) if isinstance(key, DemandKey) else tuple(key)
+        demanded[triple] += sessions
     met: Counter[DemandTriple] = Counter(
         (a.township, a.type, a.specialty) for a in assignments if a.type in DEMAND_TYPES and a.specialty is not None
     )
@@ -327,7 +329,7 @@ def trips_per_township(assignments: tuple[Assignment, ...], scenario: Scenario) 
     )
 
 
-def month_report(roster_document: dict[str, Any], scenario: Scenario, extra_demand: Mapping[DemandTriple, int] | None = None) -> MonthReport:
+def month_report(roster_document: dict[str, Any], scenario: Scenario, extra_demand: Mapping[DemandTriple | DemandKey, int] | None = None) -> MonthReport:
     """The full report of one roster version (a `rota.roster/1` document) against the scenario it was solved from."""
     solution, version, status = parse_roster(roster_document)
     unmet_rows = [row for row in roster_document.get("unmet") or [] if isinstance(row, dict)]

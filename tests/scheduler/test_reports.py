@@ -13,6 +13,7 @@ from scheduler.reports import month_report
 from scheduler.roster_file import roster_json
 from scheduler.scenario.load import load_scenario
 from solver.engine import solve
+from solver.problem import DemandKey
 from solver.solution import Assignment, SolveReport, Solution, Unmet
 
 MINIMAL = Path(__file__).parent / "minimal.yaml"
@@ -53,7 +54,7 @@ def test_coverage_counts_met_and_unmet_against_the_summed_demand(minimal):
 
 
 def test_extra_demand_from_requests_adds_to_what_was_asked(minimal):
-    report = month_report(hand_made_roster(), minimal, extra_demand={("pitou", "clinic", "cardio"): 2})
+    report = month_report(hand_made_roster(), minimal, extra_demand={DemandKey("pitou", "clinic", "cardio"): 2})
     pitou = report.coverage[1]
     assert [(row.type, row.specialty, row.demanded, row.met, row.short) for row in pitou.rows] == [
         ("clinic", "cardio", 2, 0, 2),

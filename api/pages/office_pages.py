@@ -1,0 +1,277 @@
+"""The medical affairs office's pages: the month grid, generate and publish, versions and diffs, requests and events, Excel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from api.pages.month_data import load_month
+from api.pages.roster_views import diff_view, month_grid, unmet_views
+from api.pages.web import PageNotFound, SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_caller, session_factory, shift_month, this_month
+from api.pages.words import page_word
+from config.settings import get_settings
+from scheduler import events, flows, i18n, requests, store
+from scheduler.db import transaction
+from scheduler.errors import Conflict, NotFound, ScenarioError
+from scheduler.xlsx import roster_workbook
+from solver.solution import diff_rosters
+
+router = APIRouter(include_in_schema=False)
+
+
+def _settings(request: Request):
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+def _moment(moment: dt.datetime | None) -> str:
+    return moment.astimezone(SERVICE_ZONE).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _job_notice(request: Request, job_id: str | None, lang: str) -> tuple[str, list[str], bool]:
+    """(notice, errors, still running) for a generation job the page was sent back with."""
+    jobs = getattr(request.app.state, "jobs", None)
+    job = jobs.get(job_id) if jobs is not None and job_id else None
+    if job is None:
+        return "", [], False
+    if job.state in ("queued", "running"):
+        return ("正在生成排班，页面会自动刷新…" if lang == "zh-CN" else "Generating the roster; this page refreshes by itself…"), [], True
+    if job.state == "failed":
+        return "", [job.error or "failed"], False
+    return (f"已生成第{job.result}版（草稿）。" if lang == "zh-CN" else f"Generated version {job.result} (draft)."), [], False
+
+
+@router.get("/office")
+@page
+def office_home(request: Request) -> Response:
+    require_caller(request, "office")
+    return redirect(request, f"/office/{this_month()}")
+
+
+@router.get("/office/inbox")
+@page
+def inbox(request: Request, settled: int | None = None) -> Response:
+    require_caller(request, "office")
+    notice = ""
+    if settled is not None:
+        with session_factory(request)() as session:
+            try:
+                row = requests.get_request(session, settled)
+            except NotFound:
+                row = None
+        if row is not None:
+            lang = page_lang(request)
+            notice = f"#{row.id} " + page_word("state_" + row.state, lang) + (f"：{row.reason}" if row.state != "scheduled" and row.reason else "")
+    return _inbox_view(request, notice)
+
+
+def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> Response:
+    caller = require_caller(request, "office")
+    lang = page_lang(request)
+    with session_factory(request)() as session:
+        scenario = store.export_scenario(session)
+        pending = requests.list_requests(session, state="pending")
+        failed = events.list_events(session, status="failed")
+    names = {t.id: t.name for t in scenario.townships}
+    specialties = {s.code: s.name for s in scenario.specialties}
+    rows = [
+        {
+            "id": r.id,
+            "township_name": names.get(r.township, r.township),
+            "what": f"{specialties.get(r.specialty, r.specialty)} {i18n.session_type_name(r.type, lang)}",
+            "sessions": r.sessions,
+            "window": page_word("request_window", lang, first=i18n.date_text(r.first_day, lang), last=i18n.date_text(r.last_day, lang)),
+            "note": r.note,
+            "reason": r.reason,
+        }
+        for r in reversed(pending)
+    ]
+    return render(request, "office_inbox.html", status_code=status_code, caller=caller, month=this_month(), requests=rows, events=failed, notice=notice)
+
+
+@router.post("/office/requests/{request_id}/approve")
+@page
+def approve_request(request: Request, request_id: int) -> Response:
+    require_caller(request, "office")
+    try:
+        flows.settle_request(session_factory(request), request_id, approve=True)
+    except (Conflict, NotFound) as error:
+        return _inbox_view(request, str(error), status_code=409)
+    return redirect(request, "/office/inbox", settled=request_id)
+
+
+@router.post("/office/requests/{request_id}/decline")
+@page
+def decline_request(request: Request, request_id: int, reason: Annotated[str, Form()] = "") -> Response:
+    require_caller(request, "office")
+    try:
+        with transaction(session_factory(request)) as session:
+            requests.decline_request(session, request_id, reason)
+    except ScenarioError as error:
+        return _inbox_view(request, "; ".join(p.message for p in error.problems), status_code=422)
+    except (Conflict, NotFound) as error:
+        return _inbox_view(request, str(error), status_code=409)
+    return redirect(request, "/office/inbox")
+
+
+@router.post("/office/events/{event_id}/retry")
+@page
+def retry_event(request: Request, event_id: int) -> Response:
+    require_caller(request, "office")
+    try:
+        with transaction(session_factory(request)) as session:
+            events.retry_event(session, event_id)
+    except (Conflict, NotFound) as error:
+        return _inbox_view(request, str(error), status_code=409)
+    return redirect(request, "/office/inbox")
+
+
+@router.get("/office/{month}")
+@page
+def month_page(
+    request: Request,
+    month: str,
+    version: int | None = None,
+    township: str = "",
+    department: str = "",
+    expert: str = "",
+    job: str = "",
+    published: int | None = None,
+) -> Response:
+    require_caller(request, "office")
+    month = checked_month(month)
+    notice = page_word("published_note", page_lang(request), version=published) if published else ""
+    return _month_view(request, month, version, township, department, expert, job, notice=notice)
+
+
+def _month_view(
+    request: Request,
+    month: str,
+    version: int | None = None,
+    township: str = "",
+    department: str = "",
+    expert: str = "",
+    job: str = "",
+    *,
+    errors: list[str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
+    caller = require_caller(request, "office")
+    lang = page_lang(request)
+    with session_factory(request)() as session:
+        data = load_month(session, month, version)
+        events_pending = events.pending_count(session)
+    if version is not None and data.document is None:
+        raise PageNotFound()
+    job_notice, job_errors, running = _job_notice(request, job, lang)
+    scenario = data.scenario
+    grid = month_grid(data.document, scenario, month, data.calendar, data.closures, township=township or None, department=department or None, expert=expert or None, lang=lang)
+    response = render(
+        request,
+        "office_month.html",
+        status_code=status_code,
+        caller=caller,
+        month=month,
+        community=scenario.community.name,
+        prev_month=shift_month(month, -1),
+        next_month=shift_month(month, 1),
+        version=data.version,
+        status=data.status,
+        grid=grid,
+        unmet=unmet_views(data.document, scenario, lang),
+        filters={"township": township, "department": department, "expert": expert},
+        township_options=[(t.id, t.name) for t in scenario.townships],
+        department_options=[(d.code, d.name) for d in scenario.departments],
+        expert_options=[(e.id, f"{e.name}（{e.id}）") for e in scenario.experts if e.max_sessions > 0],
+        calendar_warnings=data.calendar.warnings,
+        solver_seconds=int(_settings(request).solver_time_limit),
+        events_pending=events_pending,
+        notice=notice or job_notice,
+        errors=(errors or []) + job_errors,
+    )
+    if running:
+        # Without JavaScript the page polls by itself until the generation job finishes.
+        response.headers["Refresh"] = "2"
+    return response
+
+
+@router.post("/office/{month}/generate")
+@page
+def generate(request: Request, month: str) -> Response:
+    require_caller(request, "office")
+    month = checked_month(month)
+    factory = session_factory(request)
+    jobs = getattr(request.app.state, "jobs", None)
+    if jobs is not None:
+        job = jobs.submit("generate", month, lambda: flows.generate(factory, month, cause="generate (office page)"))
+        return redirect(request, f"/office/{month}", job=job.id)
+    try:
+        number = flows.generate(factory, month, cause="generate (office page)")
+    except (Conflict, NotFound, ScenarioError) as error:
+        return _month_view(request, month, errors=[str(error)], status_code=409)
+    return redirect(request, f"/office/{month}", version=number)
+
+
+@router.post("/office/{month}/publish")
+@page
+def publish(request: Request, month: str, version: Annotated[int | None, Form()] = None) -> Response:
+    require_caller(request, "office")
+    month = checked_month(month)
+    try:
+        number = flows.publish(session_factory(request), month, version)
+    except (Conflict, NotFound) as error:
+        return _month_view(request, month, errors=[str(error)], status_code=409)
+    return redirect(request, f"/office/{month}", version=number, published=number)
+
+
+@router.get("/office/{month}/roster.xlsx")
+@page
+def roster_xlsx(request: Request, month: str, version: int | None = None) -> Response:
+    require_caller(request, "office")
+    month = checked_month(month)
+    with session_factory(request)() as session:
+        data = load_month(session, month, version)
+    if data.document is None:
+        raise PageNotFound()
+    body = roster_workbook(data.document, data.labels, data.calendar, page_lang(request))
+    filename = f"roster-{month}-v{data.version}.xlsx"
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/office/{month}/versions")
+@page
+def versions_page(request: Request, month: str, before: int | None = None, after: int | None = None) -> Response:
+    caller = require_caller(request, "office")
+    month = checked_month(month)
+    lang = page_lang(request)
+    with session_factory(request)() as session:
+        data = load_month(session, month, with_versions=True)
+        numbers = [v.version for v in data.versions]
+        if after is None and len(numbers) >= 2:
+            before, after = numbers[-2], numbers[-1]
+        diff = None
+        if before is not None and after is not None:
+            if before not in numbers or after not in numbers:
+                raise PageNotFound()
+            old = store.load_roster_version(session, month, before)[0]
+            new = store.load_roster_version(session, month, after)[0]
+            diff = diff_view(diff_rosters(old.assignments, new.assignments), data.labels, lang)
+    rows: list[dict[str, Any]] = [
+        {
+            "version": v.version,
+            "status": v.status,
+            "created_text": _moment(v.created_at),
+            "cause": v.cause,
+            "assignments": v.assignments,
+            "unmet_sessions": v.unmet_sessions,
+        }
+        for v in reversed(data.versions)
+    ]
+    return render(request, "office_versions.html", caller=caller, month=month, versions=rows, diff=diff, before=before, after=after)

@@ -1,0 +1,248 @@
+"""Phone-sized pages for the people the roster sends and receives: a township head's and an expert's own page.
+
+Township head: who comes this month and next, a form to request extra sessions, and the requests' states.
+Expert: my sessions, a leave form, and my calendar feed link with a QR code. Both show published rosters only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from api.pages.month_data import roster_document
+from api.pages.roster_views import session_list
+from api.pages.web import page, page_lang, redirect, render, require_caller, session_factory, shift_month, this_month
+from api.pages.words import page_word
+from config.settings import get_settings
+from scheduler import auth, flows, i18n, requests, store
+from scheduler.auth import Caller
+from scheduler.db import transaction
+from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
+from scheduler.scenario.schema import HALF_DAYS, SESSION_TYPES
+
+router = APIRouter(include_in_schema=False)
+
+
+def _published_months(request: Request, *, township: str | None = None, expert: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
+    """The scenario and, for this month and next, the published sessions of a township or an expert."""
+    lang = page_lang(request)
+    with session_factory(request)() as session:
+        scenario = store.export_scenario(session)
+        documents = [(month, roster_document(session, month, status="published")) for month in (this_month(), shift_month(this_month(), 1))]
+    blocks = [{"month": month, "sessions": session_list(document, scenario, township=township, expert=expert, lang=lang)} for month, document in documents]
+    return scenario, blocks
+
+
+def _form_date(value: str, field: str, problems: list[FieldError], required: bool = True) -> dt.date | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            problems.append(FieldError(field, "required"))
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        problems.append(FieldError(field, f"must be a date YYYY-MM-DD (got {value!r})"))
+        return None
+
+
+def _messages(error: ScenarioError, lang: str) -> list[str]:
+    labels = {"first_day": "first_day", "last_day": "last_day", "sessions": "sessions", "type": "session_type", "specialty": "specialty", "half_day": "half_day", "reason": "reason"}
+    return [f"{page_word(labels[p.path], lang) if p.path in labels else p.path}: {p.message}" for p in error.problems]
+
+
+# --- township head ----------------------------------------------------------------------------
+
+
+def _township_view(request: Request, caller: Caller, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", status_code: int = 200) -> Response:
+    lang = page_lang(request)
+    scenario, months = _published_months(request, township=caller.township)
+    with session_factory(request)() as session:
+        rows = requests.list_requests(session, township=caller.township)
+    specialties = {s.code: s.name for s in scenario.specialties}
+    request_rows = [
+        {
+            "id": r.id,
+            "state": r.state,
+            "what": f"{specialties.get(r.specialty, r.specialty)} {i18n.session_type_name(r.type, lang)}",
+            "sessions": r.sessions,
+            "window": page_word("request_window", lang, first=i18n.date_text(r.first_day, lang), last=i18n.date_text(r.last_day, lang)),
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
+    names = {t.id: t.name for t in scenario.townships}
+    return render(
+        request,
+        "township.html",
+        status_code=status_code,
+        caller=caller,
+        township_name=names.get(caller.township or "", caller.township),
+        months=months,
+        requests=request_rows,
+        type_options=[(code, i18n.session_type_name(code, lang)) for code in SESSION_TYPES],
+        specialty_options=[(s.code, s.name) for s in scenario.specialties],
+        form=form or {},
+        errors=errors,
+        notice=notice,
+    )
+
+
+@router.get("/township")
+@page
+def township_page(request: Request, filed: int | None = None) -> Response:
+    caller = require_caller(request, "township")
+    return _township_view(request, caller, notice=page_word("request_filed", page_lang(request)) if filed else "")
+
+
+@router.post("/township/requests")
+@page
+def file_request(
+    request: Request,
+    type: Annotated[str, Form()] = "",
+    specialty: Annotated[str, Form()] = "",
+    sessions: Annotated[str, Form()] = "1",
+    first_day: Annotated[str, Form()] = "",
+    last_day: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    caller = require_caller(request, "township")
+    lang = page_lang(request)
+    form = {"type": type, "specialty": specialty, "sessions": sessions, "first_day": first_day, "last_day": last_day, "note": note}
+    problems: list[FieldError] = []
+    first = _form_date(first_day, "first_day", problems)
+    last = _form_date(last_day, "last_day", problems, required=False)
+    try:
+        count = int(sessions)
+    except ValueError:
+        problems.append(FieldError("sessions", f"must be a whole number (got {sessions!r})"))
+        count = 0
+    try:
+        if problems:
+            raise ScenarioError(problems)
+        with transaction(session_factory(request)) as session:
+            request_id = flows.request_extra_session(session, caller.township or "", type, specialty, count, first, last, note.strip())  # type: ignore[arg-type]
+    except ScenarioError as error:
+        return _township_view(request, caller, form=form, errors=_messages(error, lang), status_code=422)
+    return redirect(request, "/township", filed=request_id)
+
+
+@router.post("/township/requests/{request_id}/cancel")
+@page
+def cancel_request(request: Request, request_id: int) -> Response:
+    caller = require_caller(request, "township")
+    lang = page_lang(request)
+    try:
+        with transaction(session_factory(request)) as session:
+            if requests.get_request(session, request_id).township != caller.township:
+                return render(request, "message.html", status_code=403, heading=page_word("forbidden", lang), caller=caller)
+            requests.cancel_request(session, request_id)
+    except (Conflict, NotFound) as error:
+        return _township_view(request, caller, errors=[str(error)], status_code=409)
+    return redirect(request, "/township")
+
+
+# --- expert -----------------------------------------------------------------------------------
+
+
+def _leave_lines(document: dict[str, Any], expert_id: str, lang: str) -> list[str]:
+    for expert in document["experts"]:
+        if expert["id"] != expert_id:
+            continue
+        lines = []
+        for period in expert.get("unavailable", []):
+            if "date" in period:
+                line = i18n.date_text(period["date"], lang)
+                if period.get("half_day"):
+                    line += " " + i18n.half_day_name(period["half_day"], lang)
+            else:
+                line = page_word("request_window", lang, first=i18n.date_text(period["from"], lang), last=i18n.date_text(period["to"], lang))
+            if period.get("reason"):
+                line += f"（{period['reason']}）" if lang == "zh-CN" else f" ({period['reason']})"
+            lines.append(line)
+        return lines
+    return []
+
+
+def _feed_url(request: Request, token: str) -> str:
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    base = settings.base_url.rstrip("/") or str(request.base_url).rstrip("/")
+    return f"{base}/feeds/{token}.ics"
+
+
+def _expert_view(
+    request: Request, caller: Caller, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", feed_url: str = "", status_code: int = 200
+) -> Response:
+    lang = page_lang(request)
+    scenario, months = _published_months(request, expert=caller.expert)
+    with session_factory(request)() as session:
+        standing = store.export_document(session)
+        feed_count = len([row for row in auth.list_feed_tokens(session, scope="expert", key=caller.expert) if row.revoked_at is None])
+    me = next((e for e in scenario.experts if e.id == caller.expert), None)
+    departments = {d.code: d.name for d in scenario.departments}
+    response = render(
+        request,
+        "expert.html",
+        status_code=status_code,
+        caller=caller,
+        expert_name=me.name if me else caller.expert,
+        department_name=departments.get(me.department, me.department) if me else "",
+        title_name=i18n.title_name(me.title, lang) if me else "",
+        months=months,
+        leave=_leave_lines(standing, caller.expert or "", lang),
+        half_day_options=[(code, i18n.half_day_name(code, lang)) for code in HALF_DAYS],
+        form=form or {},
+        errors=errors,
+        notice=notice,
+        feed_url=feed_url,
+        feed_qr=segno.make(feed_url, error="m").svg_inline(scale=4, title=page_word("feed_title", lang)) if feed_url else "",
+        feed_count=feed_count,
+    )
+    if feed_url:
+        response.headers["Cache-Control"] = "no-store"  # the page holds a secret shown once
+    return response
+
+
+@router.get("/expert")
+@page
+def expert_page(request: Request, filed: int | None = None) -> Response:
+    caller = require_caller(request, "expert")
+    return _expert_view(request, caller, notice=page_word("leave_filed", page_lang(request)) if filed else "")
+
+
+@router.post("/expert/leave")
+@page
+def file_leave(
+    request: Request,
+    first_day: Annotated[str, Form()] = "",
+    last_day: Annotated[str, Form()] = "",
+    half_day: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    caller = require_caller(request, "expert")
+    lang = page_lang(request)
+    form = {"first_day": first_day, "last_day": last_day, "half_day": half_day, "reason": reason}
+    problems: list[FieldError] = []
+    first = _form_date(first_day, "first_day", problems)
+    last = _form_date(last_day, "last_day", problems, required=False)
+    try:
+        if problems:
+            raise ScenarioError(problems)
+        with transaction(session_factory(request)) as session:
+            flows.file_leave(session, caller.expert or "", first, last, half_day or None, reason.strip())  # type: ignore[arg-type]
+    except ScenarioError as error:
+        return _expert_view(request, caller, form=form, errors=_messages(error, lang), status_code=422)
+    return redirect(request, "/expert", filed=1)
+
+
+@router.post("/expert/feed")
+@page
+def create_feed(request: Request) -> Response:
+    caller = require_caller(request, "expert")
+    with transaction(session_factory(request)) as session:
+        _, token = auth.create_feed_token(session, "expert", caller.expert or "", created_by=caller.token_id)
+    return _expert_view(request, caller, feed_url=_feed_url(request, token))

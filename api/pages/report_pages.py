@@ -1,0 +1,86 @@
+"""The month report for the office: tables and server-drawn charts, and a printable one-page version."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.pages.month_data import load_month
+from api.pages.roster_views import unmet_views
+from api.pages.web import SERVICE_ZONE, PageNotFound, checked_month, page, page_lang, render, require_caller, session_factory
+from scheduler import i18n
+from scheduler.labels import CommunityLabels
+from scheduler.report_charts import all_charts
+from scheduler.reports import month_report
+from scheduler.requests import scheduled_extra_demand
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class ReportNames:
+    """Names the report templates look up, in the page language."""
+
+    labels: CommunityLabels
+    lang: str
+
+    def township(self, code: str) -> str:
+        return self.labels.township(code)
+
+    def specialty(self, code: str | None) -> str:
+        return self.labels.specialty(code)
+
+    def expert(self, expert_id: str) -> str:
+        return self.labels.expert(expert_id)
+
+    def department(self, code: str) -> str:
+        return self.labels.department(code)
+
+    def type(self, session_type: str) -> str:
+        return i18n.session_type_name(session_type, self.lang)
+
+    def day(self, day: dt.date) -> str:
+        return f"{day.month}月{day.day}日" if self.lang == "zh-CN" else day.strftime("%d %b")
+
+
+def _report_context(request: Request, month: str, version: int | None) -> dict:
+    lang = page_lang(request)
+    with session_factory(request)() as session:
+        data = load_month(session, month, version)
+        # Approved requests are demand too: without them a scheduled extra session would read as over-coverage.
+        extra = scheduled_extra_demand(session, month)
+    if data.document is None:
+        if version is not None:
+            raise PageNotFound()
+        return {"month": month, "report": None}
+    report = month_report(data.document, data.scenario, extra)
+    return {
+        "month": month,
+        "report": report,
+        "names": ReportNames(data.labels, lang),
+        "charts": all_charts(report, data.labels, lang),
+        "unmet": unmet_views(data.document, data.scenario, lang),
+    }
+
+
+@router.get("/office/{month}/report")
+@page
+def report_page(request: Request, month: str, version: int | None = None) -> Response:
+    caller = require_caller(request, "office")
+    month = checked_month(month)
+    return render(request, "report.html", caller=caller, compact=False, **_report_context(request, month, version))
+
+
+@router.get("/office/{month}/report/print")
+@page
+def report_print(request: Request, month: str, version: int | None = None) -> Response:
+    caller = require_caller(request, "office")
+    month = checked_month(month)
+    context = _report_context(request, month, version)
+    if context["report"] is None:
+        raise PageNotFound()
+    generated_at = dt.datetime.now(SERVICE_ZONE).strftime("%Y-%m-%d %H:%M")
+    return render(request, "report_print.html", caller=caller, compact=True, generated_at=generated_at, **context)

@@ -1,0 +1,166 @@
+"""Plumbing shared by the pages: templates, language, the login cookie, the caller and the session factory.
+
+The pages authenticate with the API's own tokens (`scheduler.auth.authenticate`): the login form puts the
+token in an HttpOnly, SameSite=Lax cookie, and every page resolves it again, so a revoked token logs out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.pages.words import month_title, page_word
+from config.settings import get_settings
+from scheduler import i18n
+from scheduler.auth import Caller, authenticate
+from scheduler.calendar import parse_month
+from scheduler.errors import NotFound
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+TOKEN_COOKIE = "rota_token"
+LANG_COOKIE = "rota_lang"
+SERVICE_ZONE = ZoneInfo("Asia/Shanghai")
+
+templates = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "svg"]), trim_blocks=True, lstrip_blocks=True)
+
+
+class PageDenied(Exception):
+    """The caller is not logged in (redirect to the login page) or may not see the page (403)."""
+
+    def __init__(self, logged_in: bool) -> None:
+        super().__init__("forbidden" if logged_in else "login required")
+        self.logged_in = logged_in
+
+
+def session_factory(request: Request) -> sessionmaker[Session]:
+    """The service's session factory, as the app factory left it on the application state."""
+    state = request.app.state
+    for name in ("session_factory", "factory", "sessions"):
+        factory = getattr(state, name, None)
+        if factory is not None:
+            return factory
+    raise RuntimeError("the application state holds no session factory (create_app sets app.state.session_factory)")
+
+
+def page_lang(request: Request) -> str:
+    """`?lang=` if given, else the language cookie, else the service's language (zh-CN by default)."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE), get_settings().language):
+        if candidate:
+            try:
+                return i18n.parse_lang(candidate)
+            except ValueError:
+                continue
+    return i18n.DEFAULT_LANG
+
+
+def current_caller(request: Request) -> Caller | None:
+    """The caller whose token the cookie holds, or None (no cookie, unknown or revoked token)."""
+    token = request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        return None
+    with session_factory(request)() as session:
+        return authenticate(session, token)
+
+
+def require_caller(request: Request, *roles: str) -> Caller:
+    """The logged-in caller if their role is one of `roles`; PageDenied otherwise."""
+    caller = current_caller(request)
+    if caller is None:
+        raise PageDenied(logged_in=False)
+    if roles and caller.role not in roles:
+        raise PageDenied(logged_in=True)
+    return caller
+
+
+def this_month(today: dt.date | None = None) -> str:
+    """The current month in the counties' time zone (Beijing time)."""
+    today = today or dt.datetime.now(SERVICE_ZONE).date()
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def shift_month(month: str, by: int) -> str:
+    """The month `by` months after (or before) `month`."""
+    year, number = parse_month(month)
+    index = year * 12 + (number - 1) + by
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+class PageNotFound(Exception):
+    """A page for something that does not exist (a month, a version)."""
+
+
+def checked_month(month: str) -> str:
+    """A `YYYY-MM` path segment, or PageNotFound when it is not one."""
+    try:
+        parse_month(month)
+    except ValueError:
+        raise PageNotFound() from None
+    return month
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page template with the language, the word function and the caller in its context."""
+    lang = page_lang(request)
+    words: Callable[..., str] = lambda key, **fields: page_word(key, lang, **fields)  # noqa: E731
+
+    def link(path: str, **params: Any) -> str:
+        # Links keep an explicit ?lang= so a shared link opens in the same language.
+        query = {key: value for key, value in params.items() if value not in (None, "")}
+        if request.query_params.get("lang"):
+            query.setdefault("lang", lang)
+        return path + ("?" + urlencode(query) if query else "")
+
+    other_lang = "en" if lang == "zh-CN" else "zh-CN"
+    switch_query = dict(request.query_params)
+    switch_query["lang"] = other_lang
+    body = templates.get_template(template).render(
+        t=words,
+        lang=lang,
+        html_lang="zh-CN" if lang == "zh-CN" else "en",
+        link=link,
+        lang_switch_url=request.url.path + "?" + urlencode(switch_query),
+        month_title=lambda month: month_title(month, lang),
+        **context,
+    )
+    response = HTMLResponse(body, status_code=status_code)
+    if request.query_params.get("lang"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
+    return response
+
+
+def redirect(request: Request, path: str, **params: Any) -> RedirectResponse:
+    """A 303 See Other (after a form post) that keeps the page language in the URL when it was there."""
+    query = {key: value for key, value in params.items() if value not in (None, "")}
+    if request.query_params.get("lang"):
+        query.setdefault("lang", page_lang(request))
+    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
+
+
+def page(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a page endpoint: not logged in -> the login page, wrong role -> 403, missing thing -> 404, as pages."""
+
+    @functools.wraps(endpoint)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request: Request = kwargs["request"]
+        try:
+            return endpoint(*args, **kwargs)
+        except PageDenied as denied:
+            if not denied.logged_in:
+                return redirect(request, "/login")
+            return render(request, "message.html", status_code=403, heading=page_word("forbidden", page_lang(request)), caller=current_caller(request))
+        except (PageNotFound, NotFound) as missing:
+            heading = str(missing) if isinstance(missing, NotFound) and str(missing) else page_word("not_found", page_lang(request))
+            return render(request, "message.html", status_code=404, heading=heading, caller=current_caller(request))
+
+    return wrapper
