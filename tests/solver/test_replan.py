@@ -1,0 +1,168 @@
+"""Minimal-change re-planning on the sample county (config/examples/quannan.yaml, 2027-01): leave and a closure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from scheduler.problem_builder import build_problem
+from scheduler.scenario import Scenario, load_scenario
+from solver.engine import solve
+from solver.problem import DemandKey, Department, Expert, Problem, Slot, Township
+from solver.solution import Assignment, Solution, diff_rosters
+from tests.solver.checker import violations
+
+SAMPLE = Path(__file__).resolve().parents[2] / "config" / "examples" / "quannan.yaml"
+MONTH = "2027-01"
+# Each forced session costs one change when it moves (same id) and two when it is replaced
+# (removed + added); a couple more cover a one-step chain that restores coverage.
+CHAIN_SLACK = 2
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return load_scenario(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def published(scenario) -> tuple[Problem, Solution]:
+    problem = build_problem(scenario, MONTH)
+    solution = solve(problem, time_limit=6, workers=2)
+    assert solution.report.status in ("OPTIMAL", "FEASIBLE")
+    assert violations(problem, solution) == []
+    return problem, solution
+
+
+def with_leave(scenario: Scenario, expert_id: str, first: dt.date, last: dt.date) -> Scenario:
+    document = scenario.model_dump(by_alias=True, mode="json")
+    (entry,) = [e for e in document["experts"] if e["id"] == expert_id]
+    entry["unavailable"].append({"from": first.isoformat(), "to": last.isoformat(), "reason": "病假"})
+    return Scenario.model_validate(document)
+
+
+def check_minimal_change(previous: Solution, problem: Problem, new: Solution, forced: list[Assignment]) -> None:
+    """The re-plan is valid, keeps its ids, and changes little beyond the sessions it had to."""
+    assert new.report.status in ("OPTIMAL", "FEASIBLE"), new.report
+    assert violations(problem, new) == []
+    assert new.report.unmet_sessions <= previous.report.unmet_sessions + len(forced)
+
+    forced_ids = {a.id for a in forced}
+    assert len(forced_ids) == len(forced)
+    new_by_id = {a.id: a for a in new.assignments}
+    assert len(new_by_id) == len(new.assignments)
+    # a session whose content did not change keeps its id (calendar UIDs derive from it)
+    previous_by_content = {a.content: a.id for a in previous.assignments}
+    for assignment in new.assignments:
+        if assignment.content in previous_by_content:
+            assert assignment.id == previous_by_content[assignment.content], assignment
+    unforced_changed = [
+        a for a in previous.assignments if a.id not in forced_ids and (a.id not in new_by_id or new_by_id[a.id].content != a.content)
+    ]
+    # On the sample the re-plan stops at its time limit (FEASIBLE), so a chain per forced session
+    # is tolerated here; the tiny cases below, solved to the end, require every one kept.
+    assert len(unforced_changed) <= max(CHAIN_SLACK, len(forced)), unforced_changed
+    diff = diff_rosters(previous.assignments, new.assignments)
+    assert 0 < diff.changes <= 2 * len(forced) + len(unforced_changed), diff
+    for assignment in forced:
+        assert assignment in diff.removed or any(before == assignment for before, _after in diff.moved)
+
+
+def test_replan_after_a_week_of_leave(scenario, published):
+    problem, previous = published
+    busiest, sessions = Counter(a.expert for a in previous.assignments).most_common(1)[0]
+    assert sessions >= 2
+    first_day = min(a.date for a in previous.assignments if a.expert == busiest)
+    monday = first_day - dt.timedelta(days=first_day.weekday())
+    friday = monday + dt.timedelta(days=4)
+    changed = build_problem(with_leave(scenario, busiest, monday, friday), MONTH)
+    forced = [a for a in previous.assignments if a.expert == busiest and monday <= a.date <= friday]
+    assert forced
+
+    new = solve(changed, time_limit=6, workers=2, previous=previous)
+
+    assert not [a for a in new.assignments if a.expert == busiest and monday <= a.date <= friday]
+    check_minimal_change(previous, changed, new, forced)
+
+
+def test_replan_after_a_township_closure(scenario, published):
+    problem, previous = published
+    (township, day), _count = Counter((a.township, a.date) for a in previous.assignments).most_common(1)[0]
+    changed = build_problem(scenario, MONTH, township_closures={township: frozenset({day})})
+    forced = [a for a in previous.assignments if a.township == township and a.date == day]
+
+    new = solve(changed, time_limit=6, workers=2, previous=previous)
+
+    assert not [a for a in new.assignments if a.township == township and a.date == day]
+    check_minimal_change(previous, changed, new, forced)
+
+
+def test_replan_without_a_change_keeps_everything(published):
+    problem, previous = published
+    new = solve(problem, time_limit=4, workers=2, previous=previous)
+    assert violations(problem, new) == []
+    assert diff_rosters(previous.assignments, new.assignments).changes == 0
+    assert {a.id for a in new.assignments} == {a.id for a in previous.assignments}
+
+
+# --- tiny cases, solved to optimality: the strict form of "keep what is still legal" ------------
+
+MON = dt.date(2027, 3, 1)
+DAYS = tuple(MON + dt.timedelta(days=n) for n in range(5))
+
+
+def tiny_problem(blocked_for: dict[str, dict[Slot, str]] | None = None, closed: frozenset[dt.date] = frozenset()) -> Problem:
+    blocked_for = blocked_for or {}
+    experts = tuple(Expert(f"E{n}", "d", "chief", frozenset({"cardio"}), 3, blocked=blocked_for.get(f"E{n}", {})) for n in range(1, 4))
+    townships = (Township("t1", rooms=1, inpatient_ward=False, closed_days=closed), Township("t2", rooms=1, inpatient_ward=False))
+    return Problem(
+        "2027-03",
+        tuple(Slot(day, "am") for day in DAYS),
+        experts,
+        townships,
+        (Department("d", 0),),
+        {DemandKey("t1", "clinic", "cardio"): 3, DemandKey("t2", "clinic", "cardio"): 2},
+    )
+
+
+def check_strict(previous: Solution, problem: Problem, new: Solution, forced: list[Assignment]) -> None:
+    assert new.report.status == "OPTIMAL", new.report
+    assert violations(problem, new) == []
+    assert new.report.unmet_sessions == previous.report.unmet_sessions == 0
+    forced_ids = {a.id for a in forced}
+    new_by_id = {a.id: a for a in new.assignments}
+    for assignment in previous.assignments:
+        if assignment.id not in forced_ids:
+            assert new_by_id.get(assignment.id) == assignment, assignment
+    diff = diff_rosters(previous.assignments, new.assignments)
+    assert diff.changes <= 2 * len(forced)
+    assert len(new.assignments) == len(previous.assignments)
+
+
+def test_tiny_replan_after_leave_keeps_every_other_session():
+    problem = tiny_problem()
+    previous = solve(problem, time_limit=5, workers=1)
+    assert previous.report.status == "OPTIMAL" and previous.report.unmet_sessions == 0
+    victim = previous.assignments[0]
+    changed = tiny_problem({victim.expert: {victim.slot: "leave"}})
+
+    new = solve(changed, time_limit=5, workers=1, previous=previous)
+
+    assert victim.id not in {a.id for a in new.assignments if a.content == victim.content}
+    assert not [a for a in new.assignments if a.expert == victim.expert and a.slot == victim.slot]
+    check_strict(previous, changed, new, [victim])
+
+
+def test_tiny_replan_after_closure_keeps_every_other_session():
+    problem = tiny_problem()
+    previous = solve(problem, time_limit=5, workers=1)
+    day = next(a.date for a in previous.assignments if a.township == "t1")
+    forced = [a for a in previous.assignments if a.township == "t1" and a.date == day]
+    changed = tiny_problem(closed=frozenset({day}))
+
+    new = solve(changed, time_limit=5, workers=1, previous=previous)
+
+    assert not [a for a in new.assignments if a.township == "t1" and a.date == day]
+    check_strict(previous, changed, new, forced)
