@@ -1,0 +1,143 @@
+"""A real service for the API tests: uvicorn in a subprocess on a random port, on SQLite and on PostgreSQL.
+
+One server per engine per module (starting one costs seconds). The test process reaches the same
+database directly for what a person would do at the console (import the county, create the first
+office token) and to look at what the service stored.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler import auth, store
+from scheduler.db import make_engine, session_factory, transaction
+from scheduler.migrate import migrate
+from scheduler.scenario.load import load_scenario
+
+COUNTY = Path(__file__).parent / "county.yaml"
+MONTH = "2027-03"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LiveService:
+    """A running service and handles on its database."""
+
+    base_url: str
+    database_url: str
+    engine: Engine
+    factory: sessionmaker[Session]
+    process: subprocess.Popen
+    log_path: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def client(self, token: str | None = None) -> httpx2.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx2.Client(base_url=self.base_url, headers=headers, timeout=60)
+
+    def token(self, role: str, *, township: str | None = None, expert: str | None = None) -> str:
+        """A bearer token made at the console (as `rota token create` does)."""
+        with transaction(self.factory) as session:
+            _, token = auth.create_api_token(session, role, township=township, expert=expert)
+        return token
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def start_service(database_url: str, workdir: Path, **environment: str) -> LiveService:
+    """Migrate, import the test county, then start `uvicorn` on a random port and wait for /healthz."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        store.import_scenario(session, load_scenario(COUNTY))
+    port = free_port()
+    env = {
+        **os.environ,
+        "ROTA_DATABASE_URL": database_url,
+        "ROTA_SOLVER_TIME_LIMIT": "3",
+        "ROTA_SOLVER_WORKERS": "2",
+        "ROTA_HOST": "127.0.0.1",
+        "ROTA_PORT": str(port),
+        "ROTA_RUN_SCHEDULER": "false",
+        **environment,
+    }
+    log_path = workdir / f"uvicorn-{port}.log"
+    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    service = LiveService(f"http://127.0.0.1:{port}", database_url, engine, factory, process, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"uvicorn exited with {process.returncode}:\n{service.log()}")
+        try:
+            if httpx2.get(f"{service.base_url}/healthz", timeout=2).status_code == 200:
+                return service
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"uvicorn did not answer /healthz within 60 s:\n{service.log()}")
+
+
+def stop_service(service: LiveService) -> None:
+    service.process.terminate()
+    try:
+        service.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        service.process.kill()
+        service.process.wait(timeout=10)
+    service.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    """The service on each engine, with the test county imported and an office token in `tokens['office']`."""
+    workdir = tmp_path_factory.mktemp(f"service-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{workdir / 'rota.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_server_url")
+        _empty_postgres(url)
+    running = start_service(url, workdir)
+    running.tokens["office"] = running.token("office")
+    yield running
+    stop_service(running)
+
+
+def wait_for(predicate, timeout: float = 90.0, interval: float = 0.3, what: str = "the condition"):
+    """Poll until predicate() returns something truthy; fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
