@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from api.pages.month_data import roster_document
 from api.pages.roster_views import session_list
-from api.pages.web import page, page_lang, redirect, render, require_caller, session_factory, shift_month, this_month
+from api.pages.web import checked_month, page, page_lang, redirect, render, require_caller, session_factory, shift_month, this_month
 from api.pages.words import page_word
 from config.settings import get_settings
 from scheduler import auth, flows, i18n, requests, store
@@ -27,12 +27,19 @@ from scheduler.scenario.schema import HALF_DAYS, SESSION_TYPES
 router = APIRouter(include_in_schema=False)
 
 
+def _first_month(request: Request) -> str:
+    """`?month=YYYY-MM` (to look ahead or back), else this month."""
+    asked = request.query_params.get("month")
+    return checked_month(asked) if asked else this_month()
+
+
 def _published_months(request: Request, *, township: str | None = None, expert: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
-    """The scenario and, for this month and next, the published sessions of a township or an expert."""
+    """The scenario and, for this month (or `?month=`) and the next, the published sessions of a township or an expert."""
     lang = page_lang(request)
+    first = _first_month(request)
     with session_factory(request)() as session:
         scenario = store.export_scenario(session)
-        documents = [(month, roster_document(session, month, status="published")) for month in (this_month(), shift_month(this_month(), 1))]
+        documents = [(month, roster_document(session, month, status="published")) for month in (first, shift_month(first, 1))]
     blocks = [{"month": month, "sessions": session_list(document, scenario, township=township, expert=expert, lang=lang)} for month, document in documents]
     return scenario, blocks
 
@@ -81,6 +88,7 @@ def _township_view(request: Request, caller: Caller, *, form: dict[str, Any] | N
         "township.html",
         status_code=status_code,
         caller=caller,
+        month_param=request.query_params.get("month"),
         township_name=names.get(caller.township or "", caller.township),
         months=months,
         requests=request_rows,
@@ -128,7 +136,7 @@ def file_request(
             request_id = flows.request_extra_session(session, caller.township or "", type, specialty, count, first, last, note.strip())  # type: ignore[arg-type]
     except ScenarioError as error:
         return _township_view(request, caller, form=form, errors=_messages(error, lang), status_code=422)
-    return redirect(request, "/township", filed=request_id)
+    return redirect(request, "/township", filed=request_id, month=request.query_params.get("month"))
 
 
 @router.post("/township/requests/{request_id}/cancel")
@@ -143,7 +151,7 @@ def cancel_request(request: Request, request_id: int) -> Response:
             requests.cancel_request(session, request_id)
     except (Conflict, NotFound) as error:
         return _township_view(request, caller, errors=[str(error)], status_code=409)
-    return redirect(request, "/township")
+    return redirect(request, "/township", month=request.query_params.get("month"))
 
 
 # --- expert -----------------------------------------------------------------------------------
@@ -189,6 +197,7 @@ def _expert_view(
         "expert.html",
         status_code=status_code,
         caller=caller,
+        month_param=request.query_params.get("month"),
         expert_name=me.name if me else caller.expert,
         department_name=departments.get(me.department, me.department) if me else "",
         title_name=i18n.title_name(me.title, lang) if me else "",
@@ -236,7 +245,7 @@ def file_leave(
             flows.file_leave(session, caller.expert or "", first, last, half_day or None, reason.strip())  # type: ignore[arg-type]
     except ScenarioError as error:
         return _expert_view(request, caller, form=form, errors=_messages(error, lang), status_code=422)
-    return redirect(request, "/expert", filed=1)
+    return redirect(request, "/expert", filed=1, month=request.query_params.get("month"))
 
 
 @router.post("/expert/feed")

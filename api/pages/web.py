@@ -109,10 +109,27 @@ def checked_month(month: str) -> str:
     return month
 
 
+def render_page(template: str, lang: str = i18n.DEFAULT_LANG, *, link: Callable[..., str] | None = None, lang_switch_url: str = "", **context: Any) -> str:
+    """A page template as HTML text, given its context: usable without a request (tests render straight from a roster)."""
+
+    def plain_link(path: str, **params: Any) -> str:
+        query = {key: value for key, value in params.items() if value not in (None, "")}
+        return path + ("?" + urlencode(query) if query else "")
+
+    return templates.get_template(template).render(
+        t=lambda key, **fields: page_word(key, lang, **fields),
+        lang=lang,
+        html_lang="zh-CN" if lang == "zh-CN" else "en",
+        link=link or plain_link,
+        lang_switch_url=lang_switch_url or "?lang=" + ("en" if lang == "zh-CN" else "zh-CN"),
+        month_title=lambda month: month_title(month, lang),
+        **context,
+    )
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page template with the language, the word function and the caller in its context."""
+    """Render a page template for a request: its language, links that keep `?lang=`, a language switch."""
     lang = page_lang(request)
-    words: Callable[..., str] = lambda key, **fields: page_word(key, lang, **fields)  # noqa: E731
 
     def link(path: str, **params: Any) -> str:
         # Links keep an explicit ?lang= so a shared link opens in the same language.
@@ -121,18 +138,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             query.setdefault("lang", lang)
         return path + ("?" + urlencode(query) if query else "")
 
-    other_lang = "en" if lang == "zh-CN" else "zh-CN"
     switch_query = dict(request.query_params)
-    switch_query["lang"] = other_lang
-    body = templates.get_template(template).render(
-        t=words,
-        lang=lang,
-        html_lang="zh-CN" if lang == "zh-CN" else "en",
-        link=link,
-        lang_switch_url=request.url.path + "?" + urlencode(switch_query),
-        month_title=lambda month: month_title(month, lang),
-        **context,
-    )
+    switch_query["lang"] = "en" if lang == "zh-CN" else "zh-CN"
+    context.setdefault("caller", None)
+    body = render_page(template, lang, link=link, lang_switch_url=request.url.path + "?" + urlencode(switch_query), **context)
     response = HTMLResponse(body, status_code=status_code)
     if request.query_params.get("lang"):
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax")

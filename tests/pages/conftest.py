@@ -1,0 +1,89 @@
+"""Fixtures of the page tests: a solved sample month (solved once per session) and a service app on an SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from config.settings import SAMPLE_SCENARIO, Settings
+from scheduler import auth, store
+from scheduler.db import make_engine, session_factory, transaction
+from scheduler.migrate import migrate
+from scheduler.problem_builder import build_problem
+from scheduler.roster_file import roster_json
+from scheduler.scenario.load import load_scenario
+from scheduler.scenario.schema import Scenario
+from solver.engine import solve
+from solver.solution import Solution
+
+MONTH = "2027-01"  # the sample scenario's month: New Year's Day, a weekend and a closed day (the 4th) open it
+
+
+@dataclass(frozen=True)
+class SolvedMonth:
+    scenario: Scenario
+    solution: Solution
+    document: dict
+
+
+@pytest.fixture(scope="session")
+def solved_month() -> SolvedMonth:
+    """The sample county's January 2027, solved once for all page tests."""
+    scenario = load_scenario(SAMPLE_SCENARIO)
+    solution = solve(build_problem(scenario, MONTH), time_limit=3, workers=2)
+    return SolvedMonth(scenario, solution, roster_json(scenario.community.name, solution, version=1, status="published"))
+
+
+@dataclass(frozen=True)
+class ServiceDatabase:
+    url: str
+    office_token: str
+    township_token: str
+    expert_token: str
+    township: str
+    expert: str
+
+
+def seed_database(url: str, solved: SolvedMonth | None, township: str, expert: str) -> ServiceDatabase:
+    """Migrate, import the sample county, store the solved month as published version 1 (if given), issue tokens."""
+    engine = make_engine(url)
+    migrate(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        store.import_scenario(session, load_scenario(SAMPLE_SCENARIO))
+        if solved is not None:
+            number = store.save_roster_version(session, None, solved.solution, status="draft", cause="test")
+            store.publish(session, MONTH, number)
+        _, office = auth.create_api_token(session, "office", label="office")
+        _, township_token = auth.create_api_token(session, "township", township=township, label="township head")
+        _, expert_token = auth.create_api_token(session, "expert", expert=expert, label="expert")
+    engine.dispose()
+    return ServiceDatabase(url, office, township_token, expert_token, township, expert)
+
+
+def busiest_expert(solution: Solution) -> str:
+    counts: dict[str, int] = {}
+    for a in solution.assignments:
+        if a.type != "supervision":
+            counts[a.expert] = counts.get(a.expert, 0) + 1
+    return max(sorted(counts), key=lambda expert: counts[expert])
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, solved_month: SolvedMonth) -> ServiceDatabase:
+    return seed_database(f"sqlite:///{tmp_path / 'pages.sqlite3'}", solved_month, "t01", busiest_expert(solved_month.solution))
+
+
+@pytest.fixture
+def client(seeded: ServiceDatabase) -> Iterator:
+    """A TestClient on the real app (lifespan run: migrations, workers) over the seeded database."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    app = create_app(Settings(database_url=seeded.url, solver_time_limit=2, run_scheduler=False))
+    with TestClient(app) as test_client:
+        yield test_client

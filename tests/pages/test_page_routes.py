@@ -1,0 +1,140 @@
+"""The pages through the real app (TestClient): login cookie, roles, forms with errors that name the field, downloads."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+from openpyxl import load_workbook
+
+from scheduler import store
+from scheduler.db import make_engine, session_factory
+from scheduler.reports import month_report
+from tests.pages.conftest import MONTH
+
+
+def log_in(client, token: str):
+    return client.post("/login", data={"token": token}, follow_redirects=False)
+
+
+def test_login_sets_an_httponly_cookie_and_sends_each_role_home(client, seeded):
+    assert client.get("/office", follow_redirects=False).headers["location"] == "/login"
+    page = client.get("/login")
+    assert page.status_code == 200 and "请输入医务科发放的访问令牌" in page.text and '<html lang="zh-CN">' in page.text
+    wrong = log_in(client, "rota_not-a-token")
+    assert wrong.status_code == 401 and "令牌无效" in wrong.text
+    for token, home in ((seeded.office_token, "/office"), (seeded.township_token, "/township"), (seeded.expert_token, "/expert")):
+        answer = log_in(client, token)
+        assert answer.status_code == 303 and answer.headers["location"] == home
+        cookie = answer.headers["set-cookie"]
+        assert "rota_token=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    client.post("/logout")
+    assert client.get("/expert", follow_redirects=False).status_code == 303
+
+
+def test_roles_see_only_their_pages(client, seeded):
+    log_in(client, seeded.township_token)
+    assert client.get(f"/office/{MONTH}").status_code == 403
+    assert client.get("/expert").status_code == 403
+    assert client.get("/township").status_code == 200
+    log_in(client, seeded.expert_token)
+    assert client.get("/office/inbox").status_code == 403
+    assert client.get(f"/office/{MONTH}/report").status_code == 403
+
+
+def test_office_month_page_shows_the_published_grid_and_the_excel(client, seeded, solved_month):
+    log_in(client, seeded.office_token)
+    page = client.get(f"/office/{MONTH}")
+    assert page.status_code == 200
+    assert 'data-version="1" data-status="published"' in page.text
+    assert page.text.count('class="slot ') == len(solved_month.document["assignments"])
+    assert client.get("/office/2027-13").status_code == 404
+    assert client.get(f"/office/{MONTH}?version=9").status_code == 404
+    filtered = client.get(f"/office/{MONTH}", params={"township": "t02"})
+    assert filtered.text.count('<tr data-township="') == 1
+    workbook = client.get(f"/office/{MONTH}/roster.xlsx")
+    assert workbook.status_code == 200 and workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert load_workbook(io.BytesIO(workbook.content)).sheetnames == ["排班表", "未满足需求"]
+    english = client.get(f"/office/{MONTH}?lang=en")
+    assert '<html lang="en">' in english.text and "Unmet demand" in english.text
+
+
+def test_report_and_print_pages_match_the_report(client, seeded, solved_month):
+    log_in(client, seeded.office_token)
+    report = month_report(solved_month.document, solved_month.scenario)
+    page = client.get(f"/office/{MONTH}/report")
+    assert page.status_code == 200
+    assert f"共{report.sessions}次安排；需求{report.demanded}次，已排{report.met}次，缺{report.unmet}次" in page.text
+    printable = client.get(f"/office/{MONTH}/report/print")
+    assert printable.status_code == 200 and printable.text.count("<svg") == 4 and "@media print" not in printable.text
+    assert client.get("/static/rota.css").text.count("@media print") == 1
+
+
+def test_a_township_request_with_bad_fields_is_answered_naming_them(client, seeded):
+    log_in(client, seeded.township_token)
+    answer = client.post("/township/requests", data={"type": "clinic", "specialty": "cardio", "sessions": "0", "first_day": "2027-01-20", "last_day": "2027-01-10"})
+    assert answer.status_code == 422
+    assert "次数" in answer.text and "结束日期" in answer.text
+    assert 'value="2027-01-20"' in answer.text  # the form keeps what was typed
+    answer = client.post("/township/requests", data={"type": "clinic", "specialty": "cardio", "sessions": "1", "first_day": "not a date"})
+    assert answer.status_code == 422 and "开始日期" in answer.text
+
+
+def test_a_township_request_is_stored_and_listed_with_its_state(client, seeded):
+    log_in(client, seeded.township_token)
+    answer = client.post("/township/requests", data={"type": "clinic", "specialty": "internal_med", "sessions": "1", "first_day": "2027-01-18", "last_day": "2027-01-22", "note": "流感"}, follow_redirects=False)
+    assert answer.status_code == 303
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        page = client.get(f"/township?month={MONTH}")
+        state = re.search(r'data-state="(\w+)"', page.text).group(1)
+        if state == "scheduled":
+            break
+        time.sleep(0.3)
+    assert state == "scheduled", page.text
+    assert "已排班" in page.text
+
+
+def test_expert_feed_link_and_qr_code(client, seeded):
+    log_in(client, seeded.expert_token)
+    page = client.get(f"/expert?month={MONTH}")
+    assert page.status_code == 200 and "我的下沉安排" in page.text and 'class="session' in page.text
+    created = client.post("/expert/feed")
+    url = re.search(r'id="feed-url">([^<]+)<', created.text).group(1)
+    assert url.startswith("http://testserver/feeds/") and url.endswith(".ics")
+    assert '<svg' in created.text and 'class="segno"' in created.text and created.headers["cache-control"] == "no-store"
+    feed = client.get(url.removeprefix("http://testserver"))
+    assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
+
+
+def test_expert_leave_form_names_bad_fields(client, seeded):
+    log_in(client, seeded.expert_token)
+    answer = client.post("/expert/leave", data={"first_day": "2027-01-12", "last_day": "2027-01-11"})
+    assert answer.status_code == 422 and "结束日期" in answer.text
+
+
+def test_office_declines_and_approves_pending_requests(client, seeded):
+    engine = make_engine(seeded.url)
+    factory = session_factory(engine)
+    log_in(client, seeded.township_token)
+    # A paediatric teaching session nobody can give stays pending with the reason.
+    client.post("/township/requests", data={"type": "teaching", "specialty": "paeds", "sessions": "1", "first_day": "2027-01-11"})
+    with factory() as session:
+        from scheduler import requests
+
+        row = requests.list_requests(session)[0]
+    log_in(client, seeded.office_token)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and f'data-request="{row.id}"' not in client.get("/office/inbox").text:
+        time.sleep(0.3)
+    inbox = client.get("/office/inbox")
+    assert f'data-request="{row.id}"' in inbox.text
+    approved = client.post(f"/office/requests/{row.id}/approve")
+    assert approved.status_code == 200 and "待处理" in approved.text
+    declined = client.post(f"/office/requests/{row.id}/decline", data={"reason": "本月无儿科专家"})
+    assert declined.status_code == 200 and f'data-request="{row.id}"' not in declined.text
+    with factory() as session:
+        assert requests.get_request(session, row.id).state == "declined"
+        assert store.list_versions(session, MONTH)[-1].version >= 1
+    engine.dispose()
