@@ -376,13 +376,28 @@ def notices_for_diff(diff: RosterDiff) -> list[PlannedNotice]:
     return planned
 
 
-def _text_for(planned: PlannedNotice, labels: CommunityLabels, reason_kind: str) -> Callable[[str], Any]:
+def cause_of(assignment: Assignment, batch_events: list[Event]) -> str:
+    """Which event of a batch cancelled a session: a closure of its township that day, else a leave of its expert, else the first."""
+    for event in batch_events:
+        payload = event.payload or {}
+        if event.kind == "closure" and payload.get("township") == assignment.township and assignment.date.isoformat() in payload.get("dates", []):
+            return "closure"
+    for event in batch_events:
+        payload = event.payload or {}
+        if event.kind == "leave" and payload.get("expert") == assignment.expert:
+            first, last = payload.get("first_day", ""), payload.get("last_day") or payload.get("first_day", "")
+            if first <= assignment.date.isoformat() <= last:
+                return "leave"
+    return batch_events[0].kind
+
+
+def _text_for(planned: PlannedNotice, labels: CommunityLabels, reason_for: Callable[[Assignment], str]) -> Callable[[str], Any]:
     def text_for(language: str):
         if planned.kind == "assignment":
             return assignment_text(planned.new, labels, language, planned.recipient_kind)
         if planned.kind == "change":
             return change_text(planned.old, planned.new, labels, language, planned.recipient_kind)
-        reason = CANCELLATION_REASONS.get(language, CANCELLATION_REASONS["zh-CN"]).get(reason_kind)
+        reason = CANCELLATION_REASONS.get(language, CANCELLATION_REASONS["zh-CN"]).get(reason_for(planned.old))
         return cancellation_text(planned.old, labels, language, planned.recipient_kind, reason)
 
     return text_for
@@ -395,19 +410,23 @@ def _labels(session: Session) -> CommunityLabels:
 
 
 def enqueue_change_notices(
-    session: Session, month: str, version: int, diff: RosterDiff, reason_kind: str, settings: Settings, now: dt.datetime,
-    labels: CommunityLabels | None = None,
+    session: Session, month: str, version: int, diff: RosterDiff, reason: str | Callable[[Assignment], str], settings: Settings,
+    now: dt.datetime, labels: CommunityLabels | None = None,
 ) -> int:
-    """Enqueue the notices of one published roster change (deduplicated by person, session, kind, version); returns how many are new."""
+    """Enqueue the notices of one published roster change (deduplicated by person, session, kind, version); returns how many are new.
+
+    `reason` is the event kind that caused the change, or a function giving it per cancelled session.
+    """
     if not diff.changes:
         return 0
+    reason_for = reason if callable(reason) else (lambda _assignment, kind=reason: kind)
     labels = labels or _labels(session)
     created = 0
     for planned in notices_for_diff(diff):
         created += len(
             notify_recipient(
                 session, recipient_kind=planned.recipient_kind, recipient_id=planned.recipient_id, kind=planned.kind,
-                about=planned.about, version=version, text_for=_text_for(planned, labels, reason_kind),
+                about=planned.about, version=version, text_for=_text_for(planned, labels, reason_for),
                 default_webhook_url=settings.webhook_url, now=now,
             )
         )
@@ -460,7 +479,9 @@ def _finish(
             if diff.changes:
                 changed_months.append(month)
             labels = labels or _labels(session)
-            notices += enqueue_change_notices(session, month, version, diff, batch[0].kind, settings, now, labels)
+            notices += enqueue_change_notices(
+                session, month, version, diff, lambda assignment: cause_of(assignment, batch), settings, now, labels
+            )
         if "request_state" in outcome:
             labels = labels or _labels(session)
             notices += _request_notice(session, batch[0], outcome["request_state"], settings, now, labels)
