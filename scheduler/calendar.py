@@ -39,7 +39,7 @@ def parse_month(month: str) -> tuple[int, int]:
     try:
         year_text, month_text = month.split("-")
         year, number = int(year_text), int(month_text)
-        if len(year_text) != 4 or not 1 <= number <= 12:
+        if len(year_text) != 4 or len(month_text) != 2 or not 1 <= number <= 12:
             raise ValueError
     except ValueError:
         raise ValueError(f"month must be YYYY-MM (got '{month}')") from None
