@@ -67,7 +67,8 @@ class _Ledger:
         self.township_on_day[(expert.id, slot.day)] = township
         self.sessions[expert.id] += 1
         self.away[(expert.department, slot)] += 1
-        self.present[(township, slot.day)].add(expert.id)
+        if session_type != SUPERVISION:  # a visit's team serves patients; a second member's supervision is no team
+            self.present[(township, slot.day)].add(expert.id)
         if session_type != SUPERVISION:
             self.rooms_used[(township, slot)] += 1
 

@@ -13,7 +13,8 @@ Readings the domain text leaves open, fixed here:
   are "away"; "available" experts are those not blocked that half-day with max_sessions > 0;
   away <= max(0, available - min_on_site).
 - Rule 8: a visit is a day with exactly one link_visit-flagged assignment of the member at the
-  township and at least link_team_min OTHER experts with an assignment there that day; the
+  township and at least link_team_min OTHER experts with a clinic, teaching or ward-round
+  session there that day (a second member's supervision is no team); the
   month needs link_visits_per_month distinct visit days per link, and each missing one is an
   `unmet` row of type supervision naming the member (its `sessions` = visits missing).
 - Rule 9 and unmet: per (township, type, specialty), assigned <= demand, and the unmet rows
@@ -190,7 +191,8 @@ def _link_visits(problem: Problem, solution: Solution, assignments: list[Assignm
     team_min = problem.rules.link_team_min
     experts_at: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
     for assignment in assignments:
-        experts_at[(assignment.township, assignment.date)].add(assignment.expert)
+        if assignment.type in DEMAND_TYPES:  # the team serves patients; another member's supervision does not count
+            experts_at[(assignment.township, assignment.date)].add(assignment.expert)
     flagged: dict[tuple[str, str, dt.date], list[Assignment]] = defaultdict(list)
     for assignment in assignments:
         if assignment.type == SUPERVISION and (assignment.expert, assignment.township) not in links:

@@ -300,3 +300,22 @@ def test_duplicate_assignment_ids_are_caught():
 def test_unknown_expert_or_township_is_caught(field_name, value):
     broken = VALID + (replace(VALID[5], **{field_name: value}),)
     assert any(line.startswith("unknown") for line in violations(make_problem(), roster(broken)))
+
+
+def test_rule_8_does_not_count_another_members_supervision_as_the_team():
+    second_member = {"N": Expert("N", "admin", "chief", frozenset(), 2)}
+    links = (Link("M", "t1"), Link("N", "t1"))
+    rules = Rules(link_team_min=2)
+    both = VALID + (session(MON, "pm", "t1", "supervision", None, "N", link_visit=True),)
+    assert violations(make_problem(experts=second_member, links=links, rules=rules), roster(both)) == []
+    # On Wednesday only E2 serves t1: M and N visiting together are not each other's team.
+    wednesday = tuple(a for a in VALID if a.expert != "M") + (
+        session(WED, "am", "t1", "clinic", "cardio", "E2"),
+        session(WED, "am", "t1", "supervision", None, "M", link_visit=True),
+        session(WED, "pm", "t1", "supervision", None, "N", link_visit=True),
+    )
+    problem = make_problem(experts=second_member, links=links, rules=Rules(link_team_min=2),
+                           demand={**make_problem().demand, DemandKey("t1", "clinic", "cardio"): 3})
+    found = violations(problem, roster(wednesday))
+    assert any("visit of M to t1 on 2027-03-03 has 1 other experts" in line for line in found)
+    assert any("visit of N to t1 on 2027-03-03 has 1 other experts" in line for line in found)
