@@ -1,0 +1,232 @@
+"""`rota validate`, `rota import` and `rota export` through the real console script, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from scheduler.scenario import load_scenario, parse_scenario
+
+HERE = Path(__file__).parent
+BROKEN = HERE / "broken"
+MINIMAL = HERE / "minimal.yaml"
+SAMPLE = HERE.parents[1] / "config" / "examples" / "quannan.yaml"
+
+# file -> a fragment the error output must contain: the path of the field at fault
+# (or, for a file that is broken as a whole, the words that say so).
+EXPECTED = {
+    "am_after_pm.yaml": "half_days: the morning must end",
+    "bad_clock.yaml": "half_days.am.start:",
+    "bool_for_int.yaml": "experts[1].max_sessions:",
+    "clock_out_of_range.yaml": "half_days.pm.end:",
+    "dangling_department.yaml": "experts[1].department: unknown department 'surgery'",
+    "dangling_link_member.yaml": "links[0].member: unknown expert 'E09'",
+    "dangling_previous_township.yaml": "experts[0].previous_townships[0]: unknown township",
+    "dangling_specialty_demand.yaml": "demand[0].specialty: unknown specialty 'paeds'",
+    "dangling_specialty_expert.yaml": "experts[0].specialties[0]: unknown specialty 'cardo'",
+    "dangling_township_demand.yaml": "demand[1].township: unknown township 'dongshan'",
+    "dangling_township_link.yaml": "links[0].townships[1]: unknown township 'longyuan'",
+    "date_not_real.yaml": "calendar.closed[0]: '2027-02-30' is not a real date",
+    "date_with_slashes.yaml": "calendar.closed[0]: must be a date YYYY-MM-DD",
+    "datetime_not_date.yaml": "calendar.closed[0]: must be a date YYYY-MM-DD, not a date and time",
+    "duplicate_department.yaml": "departments[1].code: duplicate code 'internal'",
+    "duplicate_expert.yaml": "experts[1].id: duplicate id 'E01'",
+    "duplicate_link.yaml": "links[1].townships[0]:",
+    "duplicate_specialty.yaml": "specialties[1].code: duplicate code 'cardio'",
+    "duplicate_specialty_in_expert.yaml": "experts[0].specialties[1]:",
+    "duplicate_township.yaml": "townships[1].id: duplicate id 'nanjing'",
+    "empty.yaml": "empty.yaml is empty",
+    "empty_id.yaml": "townships[1].id: must not be empty",
+    "expert_not_a_mapping.yaml": "experts[1]: must be a mapping",
+    "float_for_int.yaml": "demand[0].sessions: must be a whole number",
+    "from_after_to.yaml": "experts[0].unavailable[0]: 'from' 2026-10-14 is after 'to' 2026-10-12",
+    "half_day_noon.yaml": "experts[0].unavailable[1].half_day:",
+    "half_day_with_range.yaml": "experts[0].unavailable[0]: half_day goes with date",
+    "huge_number.yaml": "experts[0].max_sessions: must be at most",
+    "int_for_bool.yaml": "townships[0].inpatient_ward: must be true or false",
+    "link_without_townships.yaml": "links[0].townships: must not be empty",
+    "list_at_top.yaml": "must be a mapping at the top level",
+    "missing_community.yaml": "community: required field is missing",
+    "missing_required.yaml": "townships[1].travel_minutes: required field is missing",
+    "negative_min_on_site.yaml": "departments[0].min_on_site: must be at least 0",
+    "negative_travel.yaml": "townships[1].travel_minutes: must be at least 0",
+    "negative_weight.yaml": "rules.weights.unmet: must be at least 0",
+    "nested_too_deep.yaml": "nested too deeply",
+    "not_json.json": "not_json.json is not valid YAML or JSON",
+    "not_utf8.yaml": "not_utf8.yaml is not UTF-8 text",
+    "not_yaml.yaml": "not_yaml.yaml is not valid YAML or JSON: line",
+    "nul_in_name.yaml": "experts[1].name: must not contain a NUL",
+    "range_and_date.yaml": "experts[0].unavailable[0]: give either from/to",
+    "range_missing_to.yaml": "experts[0].unavailable[0]: a range needs both",
+    "rooms_zero.yaml": "townships[0].rooms: must be at least 1",
+    "scalar_at_top.yaml": "must be a mapping at the top level",
+    "sessions_zero.yaml": "demand[3].sessions: must be at least 1",
+    "specialties_not_a_list.yaml": "specialties: must be a list",
+    "start_after_end.yaml": "half_days.pm: start 17:30 must be before end 17:00",
+    "string_for_int.yaml": "experts[1].max_sessions: must be a whole number",
+    "supervision_demanded.yaml": "demand[3].type:",
+    "unknown_avoid_weekday.yaml": "experts[0].avoid_weekdays[0]:",
+    "unknown_holidays.yaml": "calendar.holidays:",
+    "unknown_nested_key.yaml": "townships[1].beds: unknown field",
+    "unknown_teaching_title.yaml": "rules.teaching_min_title:",
+    "unknown_timezone.yaml": "community.timezone: unknown IANA time zone 'Asia/Beijing'",
+    "unknown_title.yaml": "experts[1].title:",
+    "unknown_top_key.yaml": "colour: unknown field",
+    "unknown_type.yaml": "demand[0].type:",
+    "unknown_weekday.yaml": "townships[0].preferred_weekdays[1]:",
+    "unknown_weight.yaml": "rules.weights.speed: unknown field",
+    "ward_round_half_days_empty.yaml": "rules.ward_round_half_days: must not be empty",
+    "whitespace_only.yaml": "whitespace_only.yaml is empty",
+    "wrong_format.yaml": "format: unsupported format 'rota.scenario/2'",
+}
+
+
+def rota_executable() -> str:
+    """The installed console script (next to this interpreter), not `python -m`: what a user runs."""
+    beside = Path(sys.executable).parent / "rota"
+    found = str(beside) if beside.exists() else shutil.which("rota")
+    assert found, "the `rota` console script is not installed (pip install -e .)"
+    return found
+
+
+def run_rota(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([rota_executable(), *args], capture_output=True, text=True, timeout=120, cwd=cwd, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def broken_results() -> dict[str, subprocess.CompletedProcess[str]]:
+    """`rota validate` on every broken file, run in parallel once for the module."""
+    files = sorted(p for p in BROKEN.iterdir() if p.is_file())
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip((p.name for p in files), pool.map(lambda p: run_rota("validate", str(p)), files)))
+
+
+def test_corpus_is_large_and_every_file_has_an_expectation():
+    names = {p.name for p in BROKEN.iterdir() if p.is_file()}
+    assert len(names) >= 30
+    assert names == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_broken_file_is_rejected_with_the_path(broken_results, name):
+    result = broken_results[name]
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output
+    assert EXPECTED[name] in output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and all(line.startswith("error: ") for line in lines), output
+
+
+def test_sample_validates_with_a_summary():
+    result = run_rota("validate", str(SAMPLE))
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout
+    for expected in ("全南县总医院", "2027-01", "townships: 9", "experts: 61", "chief", "links: 7 member(s)", "demand vs capacity", "cardio"):
+        assert expected in summary
+    assert "the China holiday calendar for 2027 is an estimate" in summary
+    # The sample demands paediatrics that no expert holds: the office must see that before solving.
+    assert "specialty 'paeds': 4 sessions demanded but no expert holds it" in summary
+
+
+def test_minimal_validates_without_warnings():
+    result = run_rota("validate", str(MINIMAL))
+    assert result.returncode == 0, result.stderr
+    assert "no warnings" in result.stdout
+    assert "2026-10 (18 working days)" in result.stdout
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    (["validate", "/no/such/file.yaml"], "no such file"),
+    (["validate", "/"], "is a directory"),
+    (["validate", sys.executable], "not UTF-8"),
+    (["validate"], "Missing argument"),
+])
+def test_unreadable_input_is_exit_2_not_a_traceback(arguments, fragment):
+    result = run_rota(*arguments)
+    assert result.returncode == 2
+    assert fragment in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_warnings_name_what_is_likely_wrong(tmp_path):
+    text = MINIMAL.read_text(encoding="utf-8")
+    text = text.replace("{township: pitou, type: teaching, specialty: internal_med, sessions: 1}",
+                        "{township: pitou, type: ward_round, specialty: internal_med, sessions: 1}\n  - {township: pitou, type: teaching, specialty: cardio, sessions: 9}")
+    text = text.replace("title: chief", "title: attending")
+    text = text.replace("{id: E03, name: 陈书记, department: internal, title: associate_chief, specialties: [], max_sessions: 2}",
+                        "{id: E03, name: 陈书记, department: internal, title: associate_chief, specialties: [], max_sessions: 0}")
+    path = tmp_path / "warned.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_rota("validate", str(path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "specialty 'cardio': 12 sessions demanded but its 1 expert(s) can give at most 6" in out
+    assert "demand[3]: ward_round at 'pitou', which has no inpatient_ward" in out
+    assert "demand[4]: teaching 'cardio' needs an expert of title associate_chief or above" in out
+    assert "links[0]: member E03 (陈书记) has max_sessions 0" in out
+
+
+def test_capacity_counts_an_expert_toward_each_specialty(tmp_path):
+    from api.commands.scenario import specialty_loads
+
+    loads = {load.code: load for load in specialty_loads(load_scenario(MINIMAL))}
+    assert (loads["cardio"].experts, loads["cardio"].capacity, loads["cardio"].demand) == (1, 6, 3)
+    assert (loads["internal_med"].experts, loads["internal_med"].capacity, loads["internal_med"].demand) == (2, 10, 2)
+
+
+def test_import_then_export_round_trips(database_url, tmp_path):
+    env = {"ROTA_DATABASE_URL": database_url}
+    first = run_rota("import", str(SAMPLE), env=env)
+    assert first.returncode == 0, first.stderr
+    assert "imported 全南县总医院" in first.stdout
+    again = run_rota("import", str(SAMPLE), env=env)  # idempotent
+    assert again.returncode == 0, again.stderr
+    target = tmp_path / "exported.json"
+    exported = run_rota("export", "--out", str(target), env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert target.read_text(encoding="utf-8").lstrip().startswith("{")  # .json suffix = JSON
+    assert load_scenario(target) == load_scenario(SAMPLE)
+    as_yaml = run_rota("export", env=env)  # no --out: YAML on standard output
+    assert as_yaml.returncode == 0, as_yaml.stderr
+    assert as_yaml.stdout.startswith("format: rota.scenario/1")
+    assert parse_scenario(as_yaml.stdout) == load_scenario(SAMPLE)
+
+
+def test_import_of_a_broken_file_touches_nothing(database_url):
+    env = {"ROTA_DATABASE_URL": database_url}
+    result = run_rota("import", str(BROKEN / "dangling_link_member.yaml"), env=env)
+    assert result.returncode == 2
+    assert "links[0].member: unknown expert 'E09'" in result.stderr
+    nothing = run_rota("export", env=env)
+    assert nothing.returncode == 2
+    assert "no community has been imported yet" in nothing.stderr
+    assert "Traceback" not in nothing.stdout + nothing.stderr
+
+
+def test_default_database_is_an_sqlite_file_under_var(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "ROTA_DATABASE_URL"}
+    result = subprocess.run([rota_executable(), "import", str(MINIMAL)], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "var" / "rota.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("arguments, env, fragment", [
+    (["export", "--out", "/no/such/dir/x.yaml"], {}, "cannot write"),
+    (["export"], {"ROTA_DATABASE_URL": "not a url"}, "cannot open the database"),
+    (["import", str(MINIMAL)], {"ROTA_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/rota_no_such_database"}, "cannot open the database"),
+])
+def test_store_commands_fail_readably(tmp_path, arguments, env, fragment):
+    env = {"ROTA_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", **env}
+    if arguments[0] == "export" and "not a url" not in env["ROTA_DATABASE_URL"]:
+        assert run_rota("import", str(MINIMAL), env=env).returncode == 0
+    result = run_rota(*arguments, env=env)
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
