@@ -66,13 +66,13 @@ def _not_a_candidate(problem: Problem, a: Assignment) -> RuleBreak:
     if a.type == "supervision":
         linked = any(link.member == a.expert and link.township == a.township for link in problem.links)
         if not linked or problem.rules.link_visits_per_month <= 0:
-            return RuleBreak("link visits", f"{where}: a supervision session is only a link member's visit to a linked township")
+            return RuleBreak("supervision only on a visit day", f"{where}: a supervision session is only a link member's visit to a linked township")
         return RuleBreak("department minimum on site", f"{where}: {expert.department} cannot spare anyone that half-day")
     if a.specialty is None:
         return RuleBreak("specialty", f"{where}: a {a.type} session needs a specialty")
     key = DemandKey(a.township, a.type, a.specialty)
     if problem.demand.get(key, 0) <= 0:
-        return RuleBreak("no more sessions than asked", f"{where}: {a.township} asked for no {a.type} sessions of {a.specialty}")
+        return RuleBreak("demand cap", f"{where}: {a.township} asked for no {a.type} sessions of {a.specialty}")
     if a.specialty not in expert.specialties:
         return RuleBreak("specialty", f"{where}: {a.expert} does not hold the specialty {a.specialty}")
     if not can_serve(problem, expert, key):
@@ -146,7 +146,7 @@ def hard_rule_breaks(problem: Problem, assignments: Sequence[Assignment], before
         baseline = _missed_link_visits(problem, candidates, before_fixed) if not before_breaks else None
         missed = _missed_link_visits(problem, candidates, fixed)
         if baseline is not None and missed > baseline:
-            breaks.append(RuleBreak("link visits with their team", f"the edit leaves {missed - baseline} more link visit(s) unmade (a member or the team minimum is missing)"))
+            breaks.append(RuleBreak("link team minimum", f"the edit leaves {missed - baseline} more link visit(s) unmade (a member or the team minimum is missing)"))
     return breaks
 
 

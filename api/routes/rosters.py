@@ -145,7 +145,8 @@ def assign(month: Month, body: SessionBody, factory: Factory, _office: Office) -
 @router.patch("/rosters/{month}/assignments/{assignment_id}", response_model=EditResult)
 def move(month: Month, assignment_id: AssignmentId, body: MoveBody, factory: Factory, _office: Office) -> EditResult:
     """Move one session to another date, half-day, township or expert (same id); 409 naming a broken rule."""
-    number, assignment = flows.move_session(factory, month, assignment_id, **body.model_dump())
+    changes = {name: getattr(body, name) for name in MoveBody.model_fields}  # real dates, not their JSON text
+    number, assignment = flows.move_session(factory, month, assignment_id, **changes)
     return EditResult(version=number, assignment=assignment_json(assignment))
 
 

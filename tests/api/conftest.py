@@ -1,6 +1,7 @@
 """A real service for the API tests: uvicorn in a subprocess on a random port, on SQLite and on PostgreSQL.
 
-One server per engine per module (starting one costs seconds). The test process reaches the same
+One server per engine for the whole package (starting one costs seconds): tests use their own months,
+townships and experts where they change things, so they do not step on each other. The test process reaches the same
 database directly for what a person would do at the console (import the county, create the first
 office token) and to look at what the service stored.
 """
@@ -117,7 +118,7 @@ def stop_service(service: LiveService) -> None:
     service.engine.dispose()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
 def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     """The service on each engine, with the test county imported and an office token in `tokens['office']`."""
     workdir = tmp_path_factory.mktemp(f"service-{request.param}")
