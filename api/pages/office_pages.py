@@ -14,6 +14,7 @@ from api.pages.web import PageNotFound, SERVICE_ZONE, checked_month, page, page_
 from api.pages.words import page_word
 from config.settings import get_settings
 from scheduler import events, flows, i18n, requests, store
+from scheduler.calendar import estimate_warning, last_announced_year
 from scheduler.db import transaction
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.xlsx import roster_workbook
@@ -41,6 +42,14 @@ def _job_notice(request: Request, job_id: str | None, lang: str) -> tuple[str, l
     if job.state == "failed":
         return "", [job.error or "failed"], False
     return (f"已生成第{job.result}版（草稿）。" if lang == "zh-CN" else f"Generated version {job.result} (draft)."), [], False
+
+
+def _calendar_warning(warning: str, month: str, lang: str) -> str:
+    """The calendar's warning in the page language (the calendar module words it in English for the CLI)."""
+    year = int(month[:4])
+    if warning == estimate_warning(year):
+        return page_word("calendar_estimate", lang, year=year, last=last_announced_year())
+    return warning
 
 
 @router.get("/office")
@@ -186,7 +195,7 @@ def _month_view(
         township_options=[(t.id, t.name) for t in scenario.townships],
         department_options=[(d.code, d.name) for d in scenario.departments],
         expert_options=[(e.id, f"{e.name}（{e.id}）") for e in scenario.experts if e.max_sessions > 0],
-        calendar_warnings=data.calendar.warnings,
+        calendar_warnings=[_calendar_warning(warning, month, lang) for warning in data.calendar.warnings],
         solver_seconds=int(_settings(request).solver_time_limit),
         events_pending=events_pending,
         notice=notice or job_notice,

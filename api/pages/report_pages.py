@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -18,6 +21,10 @@ from scheduler.reports import month_report
 from scheduler.requests import scheduled_extra_demand
 
 router = APIRouter(include_in_schema=False)
+# A roster version never changes once saved, so its charts are drawn once per (version, language, demand, names).
+_CHART_CACHE: OrderedDict[tuple, dict[str, str]] = OrderedDict()
+_CHART_CACHE_SIZE = 32
+_CHART_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,24 @@ class ReportNames:
         return f"{day.month}月{day.day}日" if self.lang == "zh-CN" else day.strftime("%d %b")
 
 
+def _charts(report, data, extra: dict, lang: str) -> dict[str, str]:
+    key = (
+        report.community, report.month, report.version, report.status, lang,
+        tuple(sorted((k.township, k.type, k.specialty, n) for k, n in extra.items())),
+        hashlib.sha256(data.scenario.model_dump_json().encode()).hexdigest(),
+    )
+    with _CHART_LOCK:
+        if key in _CHART_CACHE:
+            _CHART_CACHE.move_to_end(key)
+            return _CHART_CACHE[key]
+    charts = all_charts(report, data.labels, lang)
+    with _CHART_LOCK:
+        _CHART_CACHE[key] = charts
+        while len(_CHART_CACHE) > _CHART_CACHE_SIZE:
+            _CHART_CACHE.popitem(last=False)
+    return charts
+
+
 def _report_context(request: Request, month: str, version: int | None) -> dict:
     lang = page_lang(request)
     with session_factory(request)() as session:
@@ -61,7 +86,7 @@ def _report_context(request: Request, month: str, version: int | None) -> dict:
         "month": month,
         "report": report,
         "names": ReportNames(data.labels, lang),
-        "charts": all_charts(report, data.labels, lang),
+        "charts": _charts(report, data, extra, lang),
         "unmet": unmet_views(data.document, data.scenario, lang),
     }
 

@@ -150,6 +150,7 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "home": "首页",
         "updated_note": "已保存。",
         "events_pending_note": "有{count}个变更正在处理，稍后刷新即可看到新版本。",
+        "calendar_estimate": "{year}年的节假日安排是估算：holidays库只收录到{last}年的国务院放假通知，{year}年只有法定节假日、没有调休上班日。请把官方安排补充到情景文件的 calendar.closed 和 calendar.extra_workdays。",
     },
     "en": {
         "app_name": "Township rota",
@@ -296,6 +297,7 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "home": "Home",
         "updated_note": "Saved.",
         "events_pending_note": "{count} change(s) being processed; refresh shortly for the new version.",
+        "calendar_estimate": "The {year} holiday calendar is an estimate: the holidays package carries the State Council arrangement only up to {last}, so {year} has its statutory holidays but no make-up working days. Add the official days to the scenario's calendar.closed and calendar.extra_workdays.",
     },
 }
 
