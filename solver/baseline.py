@@ -7,7 +7,7 @@ enough colleagues already serve that township. Nothing is balanced, spread or op
 
 Rule 7 reading (shared with tests/solver/checker.py): in each half-day a department's experts
 with any session, supervision included, are away; its available experts are those not
-blocked that half-day with max_sessions > 0; away <= max(0, available - min_on_site).
+blocked that half-day (one with max_sessions 0 is at the hospital, so counts); away <= max(0, available - min_on_site).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
+from solver.candidates import department_spare
 from solver.problem import TITLE_RANK, DemandKey, Expert, Link, Problem, Slot
 from solver.solution import Assignment, SolveReport, Solution, Unmet, new_assignment_id
 
@@ -38,18 +39,7 @@ class _Ledger:
     present: defaultdict[tuple[str, dt.date], set[str]] = field(default_factory=lambda: defaultdict(set))  # (township, day) -> experts
 
     def __post_init__(self) -> None:
-        available: Counter[tuple[str, Slot]] = Counter()
-        for expert in self.problem.experts:
-            if expert.max_sessions > 0:
-                for slot in self.problem.slots:
-                    if expert.available(slot):
-                        available[(expert.department, slot)] += 1
-        minimum = {department.code: department.min_on_site for department in self.problem.departments}
-        self.spare = {
-            (expert.department, slot): max(0, available[(expert.department, slot)] - minimum.get(expert.department, 0))
-            for expert in self.problem.experts
-            for slot in self.problem.slots
-        }
+        self.spare = department_spare(self.problem)  # rule 7's bound, from the one place that defines it
 
     def can_go(self, expert: Expert, slot: Slot, township: str, limit: int) -> bool:
         """Rules 2, 3, 4 and 7 for one expert in one half-day at one township."""

@@ -16,7 +16,7 @@ from solver.problem import TITLE_RANK, DemandKey, Expert, Problem, Slot, Townshi
 SUPERVISION = "supervision"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One possible assignment; `key` is None for a link member's supervision session."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -126,16 +127,18 @@ def even_week_shares(problem: Problem) -> dict[tuple[str, str, tuple], int]:
     }
 
 
-def _try_visit(state: RosterState, member: str, township: str, day: dt.date, even: dict, pending: dict[str, int]) -> list[int] | None:
+def _try_visit(
+    state: RosterState, member: str, township: str, day: dt.date, even: dict, pending: dict[str, int], at_township: dict
+) -> list[int] | None:
     """Place a link visit on one day (team first, then the member) or leave the state as it was."""
     cands = state.candidates
     team_min = state.problem.rules.link_team_min
     taken: list[int] = []
     present = {e for (e, d), t in state.township_of_day.items() if d == day and t == township and e != member}
-    for (expert, d, town), indices in cands.by_expert_day_township.items():
+    for expert, indices in at_township.get((day, township), ()):
         if len(present) >= team_min:
             break
-        if d != day or town != township or expert == member or expert in present:
+        if expert == member or expert in present:
             continue
         if state.load[expert] + pending.get(expert, 0) >= state.experts[expert].max_sessions:
             continue  # keep their capacity for their own link visits
@@ -160,9 +163,11 @@ def _place_link_visits(state: RosterState, even: dict) -> None:
     problem = state.problem
     cands = state.candidates
     team_size: dict[tuple[str, dt.date], int] = defaultdict(int)
-    for (_expert, day, township), indices in cands.by_expert_day_township.items():
+    at_township: dict[tuple[dt.date, str], list[tuple[str, list[int]]]] = defaultdict(list)
+    for (expert, day, township), indices in cands.by_expert_day_township.items():
         if any(cands.items[i].key is not None for i in indices):
             team_size[(township, day)] += 1
+            at_township[(day, township)].append((expert, indices))
     # members with the fewest possible days go first
     links = sorted(problem.links, key=lambda l: sum(1 for d in problem.days if cands.by_expert_day_township.get((l.member, d, l.township))))
     pending: dict[str, int] = defaultdict(int)
@@ -177,23 +182,48 @@ def _place_link_visits(state: RosterState, even: dict) -> None:
             days = [d for d in problem.days if d not in done_days and cands.by_expert_day_township.get((link.member, d, link.township))]
             days.sort(key=lambda d: (-team_size[(link.township, d)], (link.township, d) not in state.trips))
             for day in days:
-                if _try_visit(state, link.member, link.township, day, even, pending) is not None:
+                if _try_visit(state, link.member, link.township, day, even, pending, at_township) is not None:
                     break
 
 
-def _place_demand(state: RosterState, even: dict) -> None:
+# How many fitting candidates a pick compares: enough for a good choice, few enough to stay fast.
+PICK_AMONG = 48
+
+
+def _place_demand(state: RosterState, even: dict, seed: int = 0) -> None:
+    """Round-robin over demand rows, scarcest first; each pick is the cheapest of a sample of fitting candidates.
+
+    Filling only ever adds, so a candidate that does not fit now never will: it is dropped for good,
+    which keeps the whole pass linear in the number of candidates.
+    """
     problem = state.problem
     cands = state.candidates
+    rng = random.Random(seed)
     capacity = {key: len({cands.items[i].expert for i in indices}) for key, indices in cands.by_key.items()}
     keys = sorted(cands.by_key, key=lambda k: (capacity[k] / max(1, problem.demand[k]), k))
+    remaining: dict[DemandKey, list[int]] = {}
+    for key in keys:
+        pool = list(cands.by_key[key])
+        rng.shuffle(pool)
+        remaining[key] = pool
     open_keys = [k for k in keys if state.covered[k] < problem.demand[k]]
     while open_keys:
         still_open = []
         for key in open_keys:
-            fitting = [i for i in cands.by_key[key] if state.fits(i)]
+            pool = remaining[key]
+            fitting, kept, position = [], [], 0
+            while position < len(pool) and len(fitting) < PICK_AMONG:
+                index = pool[position]
+                position += 1
+                if state.fits(index):
+                    fitting.append(index)
+                    kept.append(index)
+            remaining[key] = kept + pool[position:]
             if not fitting:
                 continue
-            state.take(min(fitting, key=lambda i: _session_cost(state, i, even)))
+            choice = min(fitting, key=lambda i: _session_cost(state, i, even))
+            state.take(choice)
+            remaining[key].remove(choice)
             if state.covered[key] < problem.demand[key]:
                 still_open.append(key)
         open_keys = still_open

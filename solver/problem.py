@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 HalfDay = Literal["am", "pm"]
 SessionType = Literal["clinic", "teaching", "ward_round", "supervision"]
@@ -12,9 +12,8 @@ DEMAND_TYPES: tuple[str, ...] = ("clinic", "teaching", "ward_round")
 TITLE_RANK = {"attending": 0, "associate_chief": 1, "chief": 2}
 
 
-@dataclass(frozen=True, order=True)
-class Slot:
-    """One working half-day of the month."""
+class Slot(NamedTuple):
+    """One working half-day of the month (a tuple: hashing it is cheap, and it sorts by day then am/pm)."""
 
     day: dt.date
     half_day: str  # "am" | "pm"
@@ -57,8 +56,7 @@ class Department:
     name: str = ""
 
 
-@dataclass(frozen=True, order=True)
-class DemandKey:
+class DemandKey(NamedTuple):
     """What a township asks for: a session type in a specialty."""
 
     township: str

@@ -10,7 +10,8 @@ Readings the domain text leaves open, fixed here:
 - Rule 4: every assignment counts against `max_sessions`, supervision included.
 - Rule 5: supervision takes no room; clinic, teaching and ward rounds take one each.
 - Rule 7: in each half-day, a department's experts with any assignment (supervision included)
-  are "away"; "available" experts are those not blocked that half-day with max_sessions > 0;
+  are "away"; "available" experts are those not blocked that half-day (spec/scenario.md: min_on_site counts
+  the department's experts not unavailable and not away; one with max_sessions 0 is at the hospital);
   away <= max(0, available - min_on_site).
 - Rule 8: a visit is a day with exactly one link_visit-flagged assignment of the member at the
   township and at least link_team_min OTHER experts with a clinic, teaching or ward-round
@@ -174,7 +175,7 @@ def _department_staffing(problem: Problem, assignments: list[Assignment]) -> lis
         away[(problem.expert(assignment.expert).department, Slot(assignment.date, assignment.half_day))].add(assignment.expert)
     minimum = {department.code: department.min_on_site for department in problem.departments}
     for (department, slot), experts in sorted(away.items()):
-        available = sum(1 for e in problem.experts if e.department == department and e.max_sessions > 0 and slot not in e.blocked)
+        available = sum(1 for e in problem.experts if e.department == department and slot not in e.blocked)
         bound = max(0, available - minimum.get(department, 0))
         if len(experts) > bound:
             found.append(

@@ -192,8 +192,8 @@ def test_rule_7_catches_a_department_left_below_its_minimum():
     assert violations(make_problem(departments=(Department("d", 1), Department("admin", 0))), roster(VALID)) == []
 
 
-def test_rule_7_counts_only_experts_available_that_half_day_with_sessions_to_give():
-    extra = Expert("E4", "d", "attending", frozenset(), 0)  # max_sessions 0: not rostered, not counted available
+def test_rule_7_counts_experts_available_that_half_day_even_if_not_rostered():
+    extra = Expert("E4", "d", "attending", frozenset(), 0)  # max_sessions 0: not rostered, but at the hospital
     problem = make_problem(departments=(Department("d", 1), Department("admin", 0)), experts={"E4": extra})
     assert violations(problem, roster(VALID)) == []
     blocked = Expert("E1", "d", "chief", frozenset({"cardio"}), 4, blocked={Slot(TUE, "am"): "leave"})
