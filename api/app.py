@@ -132,10 +132,12 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         app.state.session_factory = session_factory(engine)
         app.state.jobs = JobRunner(workers=2)
         stop_events = None
-        if flows.has_event_outbox():
-            from scheduler import events
+        if settings.run_scheduler and flows.has_event_outbox():
+            # The replica that wins the store's lock runs the timed jobs and the event worker (scheduler.leader);
+            # with ROTA_RUN_SCHEDULER=false this process only answers requests and another one leads.
+            from scheduler.leader import start_active_roles
 
-            stop_events = events.start_background_worker(app.state.session_factory, settings=settings)
+            stop_events = start_active_roles(app.state.session_factory, settings)
         if demo:
             load_demo(app)
         try:

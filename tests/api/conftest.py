@@ -87,7 +87,7 @@ def start_service(database_url: str, workdir: Path, **environment: str) -> LiveS
         "ROTA_SOLVER_WORKERS": "2",
         "ROTA_HOST": "127.0.0.1",
         "ROTA_PORT": str(port),
-        "ROTA_RUN_SCHEDULER": "false",
+        "ROTA_RUN_SCHEDULER": "true",  # this process leads: it runs the event worker and the timed jobs
         **environment,
     }
     log_path = workdir / f"uvicorn-{port}.log"
