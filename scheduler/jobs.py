@@ -3,8 +3,9 @@
 The published roster is the truth; reminder jobs are derived from it. Each reminder job, and the
 sweep that runs every few minutes, does the same idempotent thing: take the month's latest published
 roster, find the reminders that are due now (`due_reminders`, a pure function of roster, offsets and
-clock), enqueue each under its dedup key (expert, assignment id, reminder offset, session revision)
-and deliver. So a lost job, a job that fires twice, a process killed mid-send or a second replica
+clock) and enqueue each under its dedup key (expert, assignment id, reminder offset, session revision).
+The event worker of the same process delivers the notice outbox every half second (one sender per
+process, so sends go out one at a time, in order). So a lost job, a job that fires twice, a process killed mid-send or a second replica
 cannot produce a second reminder, and a session that was cancelled or moved gets no stale one.
 
 The session revision in the key is a digest of what the session is (date, half-day, place, expert):
@@ -298,18 +299,10 @@ def _require_runtime() -> JobRuntime:
     return _runtime
 
 
-def _deliver(runtime: JobRuntime) -> None:
-    from scheduler.events import deliver_notices
-
-    deliver_notices(runtime.factory, runtime.channels, now=runtime.clock())
-
-
 def run_reminder_job(month: str, assignment_id: str, offset: str, revision: str) -> int:
-    """A reminder's moment has come: send what is due for its month (idempotent; the roster decides)."""
+    """A reminder's moment has come: enqueue what is due for its month (idempotent; the roster decides)."""
     runtime = _require_runtime()
-    created = send_due_reminders(runtime.factory, runtime.clock(), runtime.settings, [month])
-    _deliver(runtime)
-    return created
+    return send_due_reminders(runtime.factory, runtime.clock(), runtime.settings, [month])
 
 
 def run_sweep_job() -> int:
@@ -320,7 +313,6 @@ def run_sweep_job() -> int:
     if runtime.scheduler is not None:
         for month in reminder_months(now):
             sync_reminder_jobs(runtime.scheduler, runtime.factory, month, runtime.settings, now)
-    _deliver(runtime)
     return created
 
 
@@ -328,7 +320,6 @@ def run_digest_job() -> int:
     """Tonight's digest: each township head hears who comes tomorrow."""
     runtime = _require_runtime()
     created = enqueue_visitor_digests(runtime.factory, runtime.clock(), runtime.settings)
-    _deliver(runtime)
     return created
 
 
@@ -425,6 +416,23 @@ def open_job_store(settings: Settings | None = None) -> BackgroundScheduler:
     return scheduler
 
 
+def close_job_store(scheduler: BackgroundScheduler) -> None:
+    """Shut a scheduler down without touching its stored jobs.
+
+    APScheduler 3's loop makes one last pass over the due jobs after `shutdown` (even when paused); with
+    the executors already gone it cannot run them, yet it deletes the spent date jobs from the store.
+    Detaching the store first makes that last pass see nothing.
+    """
+    if not scheduler.running:
+        return
+    scheduler.pause()
+    try:
+        scheduler.remove_jobstore("default", shutdown=False)
+    except KeyError:
+        pass
+    scheduler.shutdown(wait=False)
+
+
 def install_standing_jobs(scheduler: BackgroundScheduler, settings: Settings, sweep_seconds: float = SWEEP_SECONDS, now: dt.datetime | None = None) -> None:
     """Add (or replace) the draft, publish, digest and sweep jobs from the settings."""
     zone = ZoneInfo(SERVICE_TIMEZONE)
@@ -507,7 +515,7 @@ def start_job_scheduler(
 
 def stop_job_scheduler(runtime: JobRuntime) -> None:
     """Stop the scheduler (jobs stay in the store for the next holder of the lock)."""
-    if runtime.scheduler is not None and runtime.scheduler.running:
-        runtime.scheduler.shutdown(wait=False)
+    if runtime.scheduler is not None:
+        close_job_store(runtime.scheduler)
     if _runtime is runtime:
         set_runtime(None)

@@ -74,13 +74,18 @@ class MailInbox:
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
+    @staticmethod
+    def key_of(message: email.message.EmailMessage) -> str:
+        # A long header comes back folded; a dedup key has no whitespace of its own.
+        return "".join(str(message["X-Rota-Notice"]).split())
+
     def keys(self) -> list[str]:
         with self.lock:
-            return [str(message["X-Rota-Notice"]) for message in self.messages]
+            return [self.key_of(message) for message in self.messages]
 
     def by_kind(self, kind: str) -> list[email.message.EmailMessage]:
         with self.lock:
-            return [m for m in self.messages if str(m["X-Rota-Notice"]).startswith(kind + ":")]
+            return [m for m in self.messages if self.key_of(m).startswith(kind + ":")]
 
     def duplicates(self) -> dict[str, int]:
         return {key: count for key, count in Counter(self.keys()).items() if count > 1}
@@ -166,7 +171,10 @@ class WorkerProcess:
 
     def __init__(self, database_url: str, clock_file: Path, smtp_port: int, log_path: Path, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
         self.log_path = log_path
-        environment = {**os.environ, "ROTA_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(env or {})}
+        environment = {
+            **os.environ, "ROTA_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", "ROTA_SOLVER_TIME_LIMIT": "2",
+            "ROTA_WEBHOOK_URL": "", **(env or {}),
+        }
         self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, str(WORKER_SCRIPT), "--clock-file", str(clock_file), "--smtp-port", str(smtp_port), *(args or [])],
