@@ -280,7 +280,9 @@ def file_leave(
         "unavailability_id": period.id,
         "months": months_between(first_day, last_day),
     }
-    return _record_event(session, "leave", payload, month=months_between(first_day, last_day)[0])
+    months = months_between(first_day, last_day)
+    # A leave across months has no single month: the event worker then re-plans every month from the current one.
+    return _record_event(session, "leave", payload, month=months[0] if len(months) == 1 else None)
 
 
 def leave_months(first_day: dt.date, last_day: dt.date | None) -> list[str]:

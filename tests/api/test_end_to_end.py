@@ -162,6 +162,12 @@ def test_generate_publish_leave_request_and_feeds(service: LiveService):
     expert_of_added = feed_url(office, "expert", added["expert"])
     assert events_of(fetch_feed(service, expert_of_added).content)[uid(added_id)]["status"] == "CONFIRMED"
 
+    # A township and an expert read the roster too, but only their own sessions.
+    seen_by_township = township.get(f"/rosters/{MONTH}").json()
+    assert {a["township"] for a in seen_by_township["assignments"]} == {"pitou"} and len(seen_by_township["assignments"]) == 3
+    seen_by_expert = cardiologist.get(f"/rosters/{MONTH}").json()
+    assert {a["expert"] for a in seen_by_expert["assignments"]} == {"E01"}
+
     # The township sees its own request and its state.
     listed = township.get("/requests").json()
     assert [r["id"] for r in listed] == [request_id] and listed[0]["state"] == "scheduled"
