@@ -137,3 +137,13 @@ def group_candidates(problem: Problem, items: list[Candidate], spare: dict[tuple
             grouped.by_key[candidate.key].append(index)
         grouped.lookup[(candidate.expert, candidate.slot, candidate.township, candidate.key)] = index
     return grouped
+
+
+def restrict(problem: Problem, candidates: Candidates, keep: set[int]) -> tuple[Candidates, list[int]]:
+    """The candidates in `keep` alone, re-indexed from 0, with the list that maps new indices back."""
+    originals = sorted(keep)
+    items = []
+    for position, index in enumerate(originals):
+        c = candidates.items[index]
+        items.append(Candidate(position, c.expert, c.slot, c.township, c.key))
+    return group_candidates(problem, items, candidates.spare), originals

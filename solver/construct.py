@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import random
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+import numpy
 
 from solver.candidates import Candidates
 from solver.problem import DemandKey, Problem, Slot
@@ -198,14 +199,13 @@ def _place_demand(state: RosterState, even: dict, seed: int = 0) -> None:
     """
     problem = state.problem
     cands = state.candidates
-    rng = random.Random(seed)
+    rng = numpy.random.default_rng(seed)
     capacity = {key: len({cands.items[i].expert for i in indices}) for key, indices in cands.by_key.items()}
     keys = sorted(cands.by_key, key=lambda k: (capacity[k] / max(1, problem.demand[k]), k))
     remaining: dict[DemandKey, list[int]] = {}
     for key in keys:
-        pool = list(cands.by_key[key])
-        rng.shuffle(pool)
-        remaining[key] = pool
+        pool = cands.by_key[key]
+        remaining[key] = [pool[i] for i in rng.permutation(len(pool))]
     open_keys = [k for k in keys if state.covered[k] < problem.demand[k]]
     while open_keys:
         still_open = []

@@ -6,20 +6,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
 from solver.bounds import impossible_link_visits, unmet_lower_bound
-from solver.candidates import Candidates, enumerate_candidates
+from solver.candidates import Candidates, enumerate_candidates, restrict
 from solver.construct import RosterState, construct
 from solver.model import RosterModel, build_model
 from solver.problem import Problem
 from solver.reasons import explain_infeasible, explain_unmet
+from solver.rules.objectives import fair_targets
 from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 
 Progress = Callable[[str], None]
@@ -135,36 +135,57 @@ def solve(
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
     if len(candidates.items) > FULL_MODEL_CANDIDATES:
-        from solver.lns import improve
-
-        incumbent = improve(problem, candidates, incumbent, deadline=started + time_limit, workers=workers, progress=progress, seed=seed)
-        return constructive_only(problem, candidates, incumbent, started, workers, first_feasible)
+        return large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible)
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible)
 
 
-def constructive_only(problem, candidates, incumbent, started, workers, first_feasible) -> Solution:
-    """For a model too large to build in the time: the constructive roster, with the max-flow floor as its bound.
+def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, targets: dict[str, int] | None = None) -> Incumbent:
+    """Score a roster on the model's own objective (its assignments fixed; link visit days read off them)."""
+    sub, originals = restrict(problem, candidates, set(incumbent.chosen))
+    roster = build_model(problem, sub, free=(), fixed=range(len(originals)), fair_targets=targets if targets is not None else fair_targets(problem, candidates))
+    roster.hint(set(range(len(originals))), incumbent.visits)
+    solver = _solver(10.0, 1)
+    status = solver.solve(roster.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return incumbent
+    scored = _read(roster, solver)
+    return Incumbent(set(incumbent.chosen), scored.visits, scored.objective, scored.terms)
 
-    Known limit: the large-neighbourhood search that should improve it is not written yet.
-    """
+
+def _bound_floor(problem: Problem, candidates: Candidates) -> int:
     weights = problem.rules.weights
-    floor = weights.unmet * unmet_lower_bound(problem, candidates) + weights.link * impossible_link_visits(problem, candidates)
-    cost = coverage_cost(problem, candidates, incumbent)
-    unmet = explain_unmet(problem, candidates, incumbent.chosen, incumbent.visits)
+    return weights.unmet * unmet_lower_bound(problem, candidates) + weights.link * impossible_link_visits(problem, candidates)
+
+
+def large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible) -> Solution:
+    """A month too large for one model: large-neighbourhood search from the constructive roster.
+
+    The bound is the coverage floor (max-flow unmet and impossible visits, solver.bounds); the
+    soft terms get no bound here, so the gap overstates how far from optimal the roster is.
+    """
+    from solver.lns import improve
+
+    targets = fair_targets(problem, candidates)
+    deadline = started + time_limit - 1.0  # leave time to score and explain
+    incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets)
+    best = evaluate(problem, candidates, incumbent, targets)
+    floor = _bound_floor(problem, candidates)
+    coverage = coverage_cost(problem, candidates, best)
+    unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
     report = SolveReport(
-        status="FEASIBLE",
-        objective=None,
+        status="OPTIMAL" if best.objective is not None and best.objective <= floor else "FEASIBLE",
+        objective=best.objective,
         best_bound=floor,
         wall_seconds=time.monotonic() - started,
         workers=workers,
-        explanation=f"{len(candidates.items)} candidates: too many for the whole CP-SAT model; constructive roster (coverage cost {cost})",
         unmet_sessions=unmet_sessions,
-        unmet_bound=unmet_sessions if cost <= floor else None,
+        unmet_bound=unmet_sessions if coverage <= floor else unmet_lower_bound(problem, candidates),
         first_feasible_seconds=first_feasible,
+        objective_terms=best.terms,
     )
-    assignments = to_assignments(problem, candidates, incumbent.chosen, incumbent.visits)
+    assignments = to_assignments(problem, candidates, best.chosen, best.visits)
     return Solution(problem.month, tuple(assignments), tuple(unmet), report)
 
 
@@ -193,7 +214,7 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     """
     weights = problem.rules.weights
     coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
-    floor = weights.unmet * unmet_lower_bound(problem, candidates) + weights.link * impossible_link_visits(problem, candidates)
+    floor = _bound_floor(problem, candidates)
     roster.model.add(coverage >= floor)  # a valid cut
     best, coverage_best, coverage_bound = incumbent, coverage_cost(problem, candidates, incumbent), floor
     if coverage_best > floor:
@@ -217,6 +238,8 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
         soft_bound = max(0, int(solver.best_objective_bound))
     elif status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
         return _failure(problem, candidates, roster, status, started, workers)
+    if best.objective is None:  # stage B found nothing in time: score the roster we have
+        best = evaluate(problem, candidates, best)
     objective = best.objective if best.objective is not None else coverage_best
     step = min([w for w in (weights.unmet, weights.link) if w > 0] or [0])
     if proven and (objective - coverage_best < step or not step):
@@ -227,7 +250,7 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
     report = SolveReport(
-        status="OPTIMAL" if objective <= bound else "FEASIBLE",
+        status="OPTIMAL" if best.objective is not None and objective <= bound else "FEASIBLE",
         objective=objective,
         best_bound=bound,
         wall_seconds=time.monotonic() - started,

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates, can_serve
-from solver.problem import TITLE_RANK, DemandKey, Expert, Problem
+from solver.problem import DemandKey, Expert, Problem
 from solver.solution import Unmet
 
 TYPE_WORDS = {"clinic": "clinic", "teaching": "teaching", "ward_round": "ward-round"}

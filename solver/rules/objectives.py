@@ -20,10 +20,11 @@ def unmet_demand(roster: RosterModel) -> None:
 
 def fair_targets(problem, candidates) -> dict[str, int]:
     """Each expert's fair load: the same share of max_sessions for everyone who can serve at all."""
-    capacity = sum(e.max_sessions for e in problem.experts if candidates.by_expert.get(e.id))
+    able = [e for e in problem.experts if candidates.by_expert.get(e.id)]
+    capacity = sum(e.max_sessions for e in able)
     demand = sum(problem.demand.values())
     share = min(1.0, demand / capacity) if capacity else 0.0
-    return {e.id: round(e.max_sessions * share) for e in problem.experts}
+    return {e.id: round(e.max_sessions * share) for e in able}
 
 
 def load_fair_to_capacity(roster: RosterModel) -> None:
@@ -31,12 +32,15 @@ def load_fair_to_capacity(roster: RosterModel) -> None:
     weight = roster.problem.rules.weights.fairness
     if not weight:
         return
-    targets = roster.fair_targets or fair_targets(roster.problem, roster.candidates)
+    targets = roster.fair_targets if roster.fair_targets is not None else fair_targets(roster.problem, roster.candidates)
     for expert in roster.problem.experts:
-        indices = roster.candidates.by_expert.get(expert.id)
-        if not indices:
+        if expert.id not in targets:
             continue
         target = targets[expert.id]
+        indices = roster.candidates.by_expert.get(expert.id)
+        if not indices:  # a sub-model without this expert: their load is 0 there
+            roster.penalize("fairness", target, weight)
+            continue
         load = roster.total(indices)
         if isinstance(load, int):
             roster.penalize("fairness", abs(load - target), weight)

@@ -53,13 +53,6 @@ def test_seeded_problems_solve_within_the_rules():
         _check(random_problem(seed))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="solver.engine.two_stage: when the constructive start already meets the coverage floor (stage A skipped) and "
-    "stage B finds no solution in its time, `best` is the constructive incumbent with objective None; the report then "
-    "takes objective = coverage only, bound = coverage + 0, and says OPTIMAL with empty objective_terms, ignoring the "
-    "roster's soft costs (seen on the sample under load: 'OPTIMAL objective 9000 bound 9000', objective_terms {})",
-)
 def test_report_is_not_optimal_when_the_soft_stage_found_nothing(monkeypatch):
     import solver.engine as engine
 
