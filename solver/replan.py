@@ -3,8 +3,9 @@
 Only a neighbourhood of the change is re-optimised: the demand rows that lost a session or
 gained demand, the experts who could fill them, and their own sessions (so a chain of one
 move is possible). Everything else is fixed as it was. The objective first restores coverage
-(unmet demand, link visits) and then, at that coverage, minimises changes before soft terms,
-so a kept assignment is moved only when that buys demand or a visit.
+(unmet demand, link visits), then minimises changes, then the soft terms,
+so a kept assignment is moved only when that buys demand or a visit. The three tiers share
+one objective, so a re-plan stopped by its time limit is still ordered right.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates, enumerate_candidates
 from solver.construct import construct
-from solver.engine import Incumbent, Progress, _family_sum, _read, _solve_model, coverage_cost
+from solver.engine import Incumbent, Progress, _family_sum, _read, _solve_model, evaluate
 from solver.model import build_model
 from solver.problem import DemandKey, Problem
 from solver.reasons import explain_unmet
 from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 
-# In stage B a change must outweigh every soft gain it could buy.
+# A change must outweigh every soft gain it could buy, and one unmet session (or visit) every change.
 CHANGE_WEIGHT = 10_000
+COVERAGE_TIER = 1_000
 
 
 def previous_candidates(problem: Problem, candidates: Candidates, previous: Solution) -> tuple[dict[int, Assignment], list[Assignment]]:
@@ -119,25 +121,18 @@ def replan(problem: Problem, previous: Solution, time_limit: float = 5.0, worker
     state = construct(problem, candidates, fixed=fixed, keep=[i for i in kept if i in free])
     incumbent = Incumbent(set(state.chosen), set(state.visits))
     roster = build_model(problem, candidates, free=free, fixed=fixed, previous=kept.keys(), stability_weight=1)
-    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
     stability = [p for p in roster.penalties if p.family == "stability"]
     roster.penalties = [p for p in roster.penalties if p.family != "stability"]
     changes = stability[0].expression if stability else 0
-    soft = _family_sum(roster, False)
-
-    roster.model.minimize(coverage)
-    solver, status, _ = _solve_model(roster, incumbent, max(0.2, time_limit * 0.5), workers, progress, "re-plan coverage", seed)
+    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
+    # One objective in three tiers, so that whatever the solver has when time runs out is
+    # already ordered right: coverage first, then fewest changes, then the soft terms.
+    roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
+    solver, status, _ = _solve_model(roster, incumbent, max(0.2, time_limit - (time.monotonic() - started)), workers, progress, "re-plan", seed)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         incumbent = _read(roster, solver)
-        coverage_best = incumbent.terms.get("unmet", 0) + incumbent.terms.get("link", 0)
     else:
-        coverage_best = coverage_cost(problem, candidates, incumbent)
-    roster.model.add(coverage <= coverage_best)
-    roster.model.minimize(CHANGE_WEIGHT * changes + soft)
-    remaining = time_limit - (time.monotonic() - started)
-    solver, status, _ = _solve_model(roster, incumbent, max(0.2, remaining), workers, progress, "re-plan changes", seed)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        incumbent = _read(roster, solver)
+        incumbent = evaluate(problem, candidates, incumbent)
     name = solver.status_name(status) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "FEASIBLE"
     assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, incumbent.chosen, incumbent.visits))
     unmet = explain_unmet(problem, candidates, incumbent.chosen, incumbent.visits)
