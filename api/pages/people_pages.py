@@ -167,6 +167,8 @@ def _leave_lines(document: dict[str, Any], expert_id: str, lang: str) -> list[st
                 line = i18n.date_text(period["date"], lang)
                 if period.get("half_day"):
                     line += " " + i18n.half_day_name(period["half_day"], lang)
+            elif period["from"] == period["to"]:
+                line = i18n.date_text(period["from"], lang)
             else:
                 line = page_word("request_window", lang, first=i18n.date_text(period["from"], lang), last=i18n.date_text(period["to"], lang))
             if period.get("reason"):
@@ -208,6 +210,8 @@ def _expert_view(
         errors=errors,
         notice=notice,
         feed_url=feed_url,
+        # webcal:// makes a phone open its calendar app to subscribe; the QR code carries the plain URL.
+        feed_webcal_url="webcal://" + feed_url.split("://", 1)[1] if feed_url else "",
         feed_qr=segno.make(feed_url, error="m").svg_inline(scale=4, title=page_word("feed_title", lang)) if feed_url else "",
         feed_count=feed_count,
     )

@@ -45,12 +45,7 @@ class PageDenied(Exception):
 
 def session_factory(request: Request) -> sessionmaker[Session]:
     """The service's session factory, as the app factory left it on the application state."""
-    state = request.app.state
-    for name in ("session_factory", "factory", "sessions"):
-        factory = getattr(state, name, None)
-        if factory is not None:
-            return factory
-    raise RuntimeError("the application state holds no session factory (create_app sets app.state.session_factory)")
+    return request.app.state.session_factory
 
 
 def page_lang(request: Request) -> str:
@@ -169,7 +164,8 @@ def page(endpoint: Callable[..., Any]) -> Callable[..., Any]:
                 return redirect(request, "/login")
             return render(request, "message.html", status_code=403, heading=page_word("forbidden", page_lang(request)), caller=current_caller(request))
         except (PageNotFound, NotFound) as missing:
-            heading = str(missing) if isinstance(missing, NotFound) and str(missing) else page_word("not_found", page_lang(request))
-            return render(request, "message.html", status_code=404, heading=heading, caller=current_caller(request))
+            # The store words its NotFound for operators (English); the page says it in the page language first.
+            detail = str(missing) if isinstance(missing, NotFound) else ""
+            return render(request, "message.html", status_code=404, heading=page_word("not_found", page_lang(request)), detail=detail, caller=current_caller(request))
 
     return wrapper

@@ -84,6 +84,7 @@ def client(seeded: ServiceDatabase) -> Iterator:
 
     from api.app import create_app
 
-    app = create_app(Settings(database_url=seeded.url, solver_time_limit=2, run_scheduler=False))
+    # run_scheduler: this process leads, so the event worker settles requests and re-plans after leave.
+    app = create_app(Settings(database_url=seeded.url, solver_time_limit=2, run_scheduler=True))
     with TestClient(app) as test_client:
         yield test_client

@@ -62,7 +62,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Ser
         **os.environ,
         "ROTA_DATABASE_URL": seeded.url,
         "ROTA_SOLVER_TIME_LIMIT": "3",
-        "ROTA_RUN_SCHEDULER": "false",
+        "ROTA_RUN_SCHEDULER": "true",  # this process leads: it runs the event worker that settles requests and leave
         "ROTA_HOST": "127.0.0.1",
         "ROTA_PORT": str(port),
     }
