@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler.calendar import parse_month
 from scheduler.errors import Conflict, NotFound
@@ -37,7 +37,7 @@ from scheduler.models import (
 )
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import FORMAT, Scenario
-from solver.solution import Assignment, SolveReport, Solution, Unmet, new_assignment_id
+from solver.solution import Assignment, Solution, SolveReport, Unmet, new_assignment_id
 
 CommunityRef = int | str | None
 ROSTER_STATUSES = ("draft", "published")
@@ -370,7 +370,7 @@ def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     # SQLite hands back naive datetimes; every stored time is UTC.
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
+        return moment.replace(tzinfo=dt.UTC)
     return moment
 
 

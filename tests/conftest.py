@@ -23,7 +23,8 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import SAMPLE_SCENARIO
-from scheduler.db import make_engine, session_factory as make_session_factory
+from scheduler.db import make_engine
+from scheduler.db import session_factory as make_session_factory
 from scheduler.migrate import migrate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

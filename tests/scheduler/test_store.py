@@ -14,12 +14,13 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler import models, store
-from scheduler.db import Base, make_engine, session_factory as make_session_factory, transaction
+from scheduler.db import Base, make_engine, transaction
+from scheduler.db import session_factory as make_session_factory
 from scheduler.errors import Conflict, NotFound
 from scheduler.migrate import current_revision, head_revision, migrate
 from scheduler.scenario import dump_scenario, load_scenario, parse_scenario
 from scheduler.scenario.schema import Scenario
-from solver.solution import Assignment, SolveReport, Solution, Unmet
+from solver.solution import Assignment, Solution, SolveReport, Unmet
 
 MINIMAL = Path(__file__).parent / "minimal.yaml"
 STORE_TABLES = {table.name for table in models.Base.metadata.sorted_tables if table.name in {
@@ -193,9 +194,8 @@ def test_two_communities_live_side_by_side(session_factory):
 
 
 def test_empty_database_has_no_community(session_factory):
-    with session_factory() as session:
-        with pytest.raises(NotFound, match="no community"):
-            store.export_scenario(session)
+    with session_factory() as session, pytest.raises(NotFound, match="no community"):
+        store.export_scenario(session)
 
 
 def test_closures_for_month(session_factory):
@@ -229,7 +229,7 @@ def test_save_and_load_versions(session_factory, imported):
     with session_factory() as session:
         loaded, version, status, created_at = store.load_roster_version(session, "2026-10")
         assert (loaded, version, status) == (second, 2, "draft")
-        assert created_at.tzinfo is not None and abs(created_at - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
+        assert created_at.tzinfo is not None and abs(created_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
         assert store.load_roster_version(session, "2026-10", 1)[0] == first
         assert store.load_roster_version(session, "2026-11")[1] == 1
         summaries = store.list_versions(session, "2026-10")
