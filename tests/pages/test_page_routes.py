@@ -138,3 +138,50 @@ def test_office_declines_and_approves_pending_requests(client, seeded):
         assert requests.get_request(session, row.id).state == "declined"
         assert store.list_versions(session, MONTH)[-1].version >= 1
     engine.dispose()
+
+
+def test_failed_events_are_listed_and_can_be_retried(client, seeded):
+    from scheduler.events import Event
+    from scheduler.notify.models import utc_now
+
+    engine = make_engine(seeded.url)
+    factory = session_factory(engine)
+    with factory() as session, session.begin():
+        now = utc_now()
+        event = Event(kind="request", payload={"request_id": 99999}, month=MONTH, status="failed", attempts=5,
+                      last_error="no extra-session request with id 99999", created_at=now, next_attempt_at=now)
+        session.add(event)
+        session.flush()
+        event_id = event.id
+    log_in(client, seeded.office_token)
+    inbox = client.get("/office/inbox")
+    assert f'data-event="{event_id}"' in inbox.text and "no extra-session request with id 99999" in inbox.text
+    assert client.post(f"/office/events/{event_id}/retry", follow_redirects=False).status_code == 303
+    with factory() as session:
+        # Back in the queue with a fresh budget: it cannot be failed again before its attempts run out.
+        assert session.get(Event, event_id).status in ("pending", "processing")
+    again = client.post(f"/office/events/{event_id}/retry")
+    assert again.status_code == 409 and "only a failed event" in again.text
+    engine.dispose()
+
+
+def test_versions_page_shows_the_diff_between_versions(client, seeded, solved_month):
+    import dataclasses
+
+    engine = make_engine(seeded.url)
+    factory = session_factory(engine)
+    first, second = solved_month.solution.assignments[:2]
+    moved = dataclasses.replace(first, half_day="pm" if first.half_day == "am" else "am")
+    changed = dataclasses.replace(solved_month.solution, assignments=(moved, *solved_month.solution.assignments[2:]))
+    with factory() as session, session.begin():
+        store.save_roster_version(session, None, changed, status="draft", cause="office edit")
+    engine.dispose()
+    log_in(client, seeded.office_token)
+    page = client.get(f"/office/{MONTH}/versions")
+    assert page.status_code == 200 and "第1版 → 第2版的变化" in page.text
+    assert page.text.count('<li class="moved">') == 1 and page.text.count('<li class="removed">') == 1
+    assert "office edit" in page.text
+    assert client.get(f"/office/{MONTH}/versions?before=1&after=7").status_code == 404
+    # The grid shows the latest version (a draft now) with its publish button.
+    grid = client.get(f"/office/{MONTH}")
+    assert 'data-version="2" data-status="draft"' in grid.text and 'id="publish"' in grid.text
