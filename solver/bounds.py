@@ -17,6 +17,15 @@ from solver.problem import Problem
 
 def unmet_lower_bound(problem: Problem, candidates: Candidates) -> int:
     """At least this many demanded sessions go unmet in any roster (total demand minus a max flow)."""
+    return flow_plan(problem, candidates)[0]
+
+
+def flow_plan(problem: Problem, candidates: Candidates) -> tuple[int, dict[tuple, int]]:
+    """The max-flow relaxation: its unmet lower bound, and how many sessions of each demand row each expert carries.
+
+    The per-(demand row, expert) flow is a plan the constructive start follows first, so
+    experts with several specialties go where no one else can.
+    """
     graph = max_flow.SimpleMaxFlow()
     nodes: dict[tuple, int] = {}
 
@@ -41,14 +50,16 @@ def unmet_lower_bound(problem: Problem, candidates: Candidates) -> int:
         graph.add_arc_with_capacity(source, node(("township", township_id)), problem.township(township_id).rooms * len(slots))
     for key in keys:
         graph.add_arc_with_capacity(node(("township", key.township)), node(("key", key)), problem.demand[key])
+    pair_arcs = {}
     for key, expert in pairs:
-        graph.add_arc_with_capacity(node(("key", key)), node(("expert", expert)), problem.demand[key])
+        pair_arcs[(key, expert)] = graph.add_arc_with_capacity(node(("key", key)), node(("expert", expert)), problem.demand[key])
     for expert_id, slots in expert_slots.items():
         expert = problem.expert(expert_id)
         graph.add_arc_with_capacity(node(("expert", expert_id)), sink, min(expert.max_sessions, len(slots)))
     if graph.solve(source, sink) != graph.OPTIMAL:
-        return 0
-    return sum(problem.demand.values()) - graph.optimal_flow()
+        return 0, {}
+    quotas = {pair: graph.flow(arc) for pair, arc in pair_arcs.items() if graph.flow(arc) > 0}
+    return sum(problem.demand.values()) - graph.optimal_flow(), quotas
 
 
 def impossible_link_visits(problem: Problem, candidates: Candidates) -> int:

@@ -191,7 +191,7 @@ def _place_link_visits(state: RosterState, even: dict) -> None:
 PICK_AMONG = 48
 
 
-def _place_demand(state: RosterState, even: dict, seed: int = 0) -> None:
+def _place_demand(state: RosterState, even: dict, seed: int = 0, quotas: dict[tuple, int] | None = None) -> None:
     """Round-robin over demand rows, scarcest first; each pick is the cheapest of a sample of fitting candidates.
 
     Filling only ever adds, so a candidate that does not fit now never will: it is dropped for good,
@@ -206,6 +206,19 @@ def _place_demand(state: RosterState, even: dict, seed: int = 0) -> None:
     for key in keys:
         pool = cands.by_key[key]
         remaining[key] = [pool[i] for i in rng.permutation(len(pool))]
+    if quotas:
+        # first pass: each demand row only from the experts the flow plan gives it
+        planned = dict(quotas)
+        first_pass = {
+            key: [i for i in pool if planned.get((key, cands.items[i].expert), 0) > 0] for key, pool in remaining.items()
+        }
+        _fill(state, even, keys, first_pass, planned)
+    _fill(state, even, keys, remaining, None)
+
+
+def _fill(state: RosterState, even: dict, keys: list[DemandKey], remaining: dict[DemandKey, list[int]], planned: dict | None) -> None:
+    problem = state.problem
+    cands = state.candidates
     open_keys = [k for k in keys if state.covered[k] < problem.demand[k]]
     while open_keys:
         still_open = []
@@ -215,6 +228,8 @@ def _place_demand(state: RosterState, even: dict, seed: int = 0) -> None:
             while position < len(pool) and len(fitting) < PICK_AMONG:
                 index = pool[position]
                 position += 1
+                if planned is not None and planned.get((key, cands.items[index].expert), 0) <= 0:
+                    continue  # that expert's planned share of this row is used up
                 if state.fits(index):
                     fitting.append(index)
                     kept.append(index)
@@ -224,6 +239,8 @@ def _place_demand(state: RosterState, even: dict, seed: int = 0) -> None:
             choice = min(fitting, key=lambda i: _session_cost(state, i, even))
             state.take(choice)
             remaining[key].remove(choice)
+            if planned is not None:
+                planned[(key, cands.items[choice].expert)] -= 1
             if state.covered[key] < problem.demand[key]:
                 still_open.append(key)
         open_keys = still_open
@@ -245,7 +262,9 @@ def _record_existing_visits(state: RosterState) -> None:
                 made += 1
 
 
-def construct(problem: Problem, candidates: Candidates, fixed: set[int] | None = None, keep: list[int] | tuple = ()) -> RosterState:
+def construct(
+    problem: Problem, candidates: Candidates, fixed: set[int] | None = None, keep: list[int] | tuple = (), quotas: dict[tuple, int] | None = None
+) -> RosterState:
     """A complete roster: fixed candidates, then those to keep where they fit, then link visits, then demand."""
     state = RosterState(problem, candidates)
     for index in sorted(fixed or ()):
@@ -256,5 +275,5 @@ def construct(problem: Problem, candidates: Candidates, fixed: set[int] | None =
     _record_existing_visits(state)
     even = even_week_shares(problem)
     _place_link_visits(state, even)
-    _place_demand(state, even)
+    _place_demand(state, even, quotas=quotas)
     return state

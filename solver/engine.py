@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.bounds import impossible_link_visits, unmet_lower_bound
+from solver.bounds import flow_plan, impossible_link_visits, unmet_lower_bound
 from solver.candidates import Candidates, enumerate_candidates, restrict
 from solver.construct import RosterState, construct
 from solver.model import RosterModel, build_model
@@ -129,8 +129,10 @@ def solve(
     candidates = enumerate_candidates(problem)
     if progress:
         progress(f"{len(candidates.items)} candidate assignments")
-    state = construct(problem, candidates)
-    incumbent = _state_incumbent(state)
+    _floor, quotas = flow_plan(problem, candidates)
+    # two greedy starts, plain and following the max-flow plan; the one covering more is the hint
+    starts = [construct(problem, candidates), construct(problem, candidates, quotas=quotas)]
+    incumbent = min((_state_incumbent(s) for s in starts), key=lambda i: coverage_cost(problem, candidates, i))
     first_feasible = time.monotonic() - started
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
