@@ -203,6 +203,10 @@ def test_office_logs_in_generates_publishes_and_sees_the_grid(service, browser):
     page.goto(f"/office/{MONTH}/report/print")
     page.emulate_media(media="print")
     shot(page, "office-report-print")
+    # The committee hand-out: the printable page fits one A4 sheet.
+    pdf = page.pdf(format="A4", print_background=True)
+    (ARTIFACTS / "office-report.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
     page.context.close()
 
 
