@@ -7,10 +7,7 @@ from rich.console import Console
 
 from api.cli import InputError, app, fail_on_bad_input
 from config.settings import get_settings
-from scheduler import auth
-from scheduler.db import session_factory, transaction
 from scheduler.errors import Conflict, NotFound, ScenarioError
-from scheduler.migrate import migrate
 
 out = Console(highlight=False)
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the API (stored hashed; shown once).")
@@ -24,6 +21,9 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="Import the sample county and generate this month and the next (in the background)."),
 ) -> None:
     """Start the service on the configured database (an SQLite file by default: created and migrated on start)."""
+    from scheduler import auth
+    from scheduler.db import session_factory, transaction
+    from scheduler.migrate import migrate
     import uvicorn
 
     from api.app import create_app
@@ -53,6 +53,9 @@ def token_create(
     label: str = typer.Option("", "--label", help="A note for the token list (who holds it)."),
 ) -> None:
     """Issue a bearer token and print it once (only its hash is stored)."""
+    from scheduler import auth
+    from scheduler.db import session_factory, transaction
+    from scheduler.migrate import migrate
     try:
         factory = session_factory(migrate(get_settings().database_url))
         with transaction(factory) as session:
@@ -67,6 +70,9 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: int = typer.Argument(..., help="The token's id (from `rota token create` or GET /tokens).")) -> None:
     """Revoke a bearer token: it answers 401 from now on."""
+    from scheduler import auth
+    from scheduler.db import session_factory, transaction
+    from scheduler.migrate import migrate
     try:
         factory = session_factory(migrate(get_settings().database_url))
         with transaction(factory) as session:

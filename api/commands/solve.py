@@ -19,7 +19,6 @@ from scheduler.calendar import month_calendar_for, parse_month
 from scheduler.problem_builder import build_problem
 from scheduler.roster_file import parse_roster, roster_json
 from scheduler.scenario import Scenario, load_scenario
-from solver.engine import solve as solve_month
 from solver.problem import Problem
 from solver.solution import RosterDiff, Solution, diff_rosters
 
@@ -149,6 +148,8 @@ def solve(
     """Solve one month of a scenario file. Exit 0 solved (also with unmet rows), 2 bad input, 3 infeasible."""
     _check_numbers(time_limit, workers)
     loaded, problem = _prepare(scenario, month)
+    from solver.engine import solve as solve_month
+
     with out.status("solving…") as status:
         solution = solve_month(problem, time_limit=time_limit, workers=workers, progress=_progress(status))
     _finish(loaded, problem, solution, out_path, version=1)
@@ -175,6 +176,8 @@ def replan(
     if old.month != month:
         raise InputError(f"--previous is a roster for {old.month}, not {month}")
     loaded, problem = _prepare(scenario, month)
+    from solver.engine import solve as solve_month
+
     with out.status("re-planning…") as status:
         solution = solve_month(problem, time_limit=time_limit, workers=workers, previous=old, progress=_progress(status))
     print_diff(diff_rosters(old.assignments, solution.assignments))
