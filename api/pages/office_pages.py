@@ -97,7 +97,8 @@ def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> R
         }
         for r in reversed(pending)
     ]
-    return render(request, "office_inbox.html", status_code=status_code, caller=caller, month=this_month(), requests=rows, events=failed, notice=notice)
+    pending_ids = {r.id for r in pending}
+    return render(request, "office_inbox.html", status_code=status_code, caller=caller, month=this_month(), requests=rows, events=failed, pending_ids=pending_ids, notice=notice)
 
 
 @router.post("/office/requests/{request_id}/approve")
@@ -173,6 +174,8 @@ def _month_view(
     with session_factory(request)() as session:
         data = load_month(session, month, version)
         events_pending = events.pending_count(session)
+        requests_waiting = len(requests.list_requests(session, state="pending"))
+        events_failed = len(events.list_events(session, status="failed"))
     if version is not None and data.document is None:
         raise PageNotFound()
     job_notice, job_errors, running = _job_notice(request, job, lang)
@@ -198,6 +201,8 @@ def _month_view(
         calendar_warnings=[_calendar_warning(warning, month, lang) for warning in data.calendar.warnings],
         solver_seconds=int(_settings(request).solver_time_limit),
         events_pending=events_pending,
+        requests_waiting=requests_waiting,
+        events_failed=events_failed,
         notice=notice or job_notice,
         errors=(errors or []) + job_errors,
     )

@@ -165,6 +165,34 @@ def test_failed_events_are_listed_and_can_be_retried(client, seeded):
     engine.dispose()
 
 
+def test_a_failed_request_event_offers_to_decline_its_request(client, seeded):
+    import datetime as dt
+
+    from scheduler.events import Event
+    from scheduler.notify.models import utc_now
+    from scheduler import requests
+
+    engine = make_engine(seeded.url)
+    factory = session_factory(engine)
+    with factory() as session, session.begin():
+        # Stored without an event of its own, so only the failed event below points at it.
+        row = requests.create_request(session, "t02", "clinic", "cardio", 1, dt.date(2027, 1, 12))
+        now = utc_now()
+        session.add(Event(kind="request", payload={"request_id": row.id}, month=MONTH, township="t02", status="failed", attempts=5,
+                          last_error="boom", created_at=now, next_attempt_at=now))
+        request_id = row.id
+    log_in(client, seeded.office_token)
+    grid = client.get(f"/office/{MONTH}")
+    assert 'id="inbox-counts"' in grid.text and "1个加诊申请，1个失败事件" in grid.text
+    inbox = client.get("/office/inbox")
+    assert inbox.text.count(f'action="/office/requests/{request_id}/decline"') == 2  # in the requests list and on the failed event
+    assert "加诊申请" in inbox.text
+    client.post(f"/office/requests/{request_id}/decline", data={"reason": "本月心内科已满"})
+    with factory() as session:
+        assert requests.get_request(session, request_id).state == "declined"
+    engine.dispose()
+
+
 def test_versions_page_shows_the_diff_between_versions(client, seeded, solved_month):
     import dataclasses
 
