@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.pages.month_data import load_month
+from api.pages.reason_words import reason_text
 from api.pages.roster_views import diff_view, month_grid, unmet_views
 from api.pages.web import PageNotFound, SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_caller, session_factory, shift_month, this_month
 from api.pages.words import page_word
@@ -16,6 +17,7 @@ from config.settings import get_settings
 from scheduler import events, flows, i18n, requests, store
 from scheduler.calendar import estimate_warning, last_announced_year
 from scheduler.db import transaction
+from scheduler.labels import CommunityLabels
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.xlsx import roster_workbook
 from solver.solution import diff_rosters
@@ -72,7 +74,10 @@ def inbox(request: Request, settled: int | None = None) -> Response:
                 row = None
         if row is not None:
             lang = page_lang(request)
-            notice = f"#{row.id} " + page_word("state_" + row.state, lang) + (f"：{row.reason}" if row.state != "scheduled" and row.reason else "")
+            with session_factory(request)() as session:
+                labels = CommunityLabels.from_scenario(store.export_scenario(session))
+            reason = reason_text(row.reason, labels, lang)
+            notice = f"#{row.id} " + page_word("state_" + row.state, lang) + (f"：{reason}" if row.state != "scheduled" and reason else "")
     return _inbox_view(request, notice)
 
 
@@ -85,6 +90,7 @@ def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> R
         failed = events.list_events(session, status="failed")
     names = {t.id: t.name for t in scenario.townships}
     specialties = {s.code: s.name for s in scenario.specialties}
+    labels = CommunityLabels.from_scenario(scenario)
     rows = [
         {
             "id": r.id,
@@ -93,7 +99,7 @@ def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> R
             "sessions": r.sessions,
             "window": page_word("request_window", lang, first=i18n.date_text(r.first_day, lang), last=i18n.date_text(r.last_day, lang)),
             "note": r.note,
-            "reason": r.reason,
+            "reason": reason_text(r.reason, labels, lang),
         }
         for r in reversed(pending)
     ]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.pages.month_data import roster_document
+from api.pages.reason_words import reason_text
 from api.pages.roster_views import session_list
 from api.pages.web import checked_month, page, page_lang, redirect, render, require_caller, session_factory, shift_month, this_month
 from api.pages.words import page_word
@@ -21,6 +22,7 @@ from config.settings import get_settings
 from scheduler import auth, flows, i18n, requests, store
 from scheduler.auth import Caller
 from scheduler.db import transaction
+from scheduler.labels import CommunityLabels
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.scenario.schema import HALF_DAYS, SESSION_TYPES
 
@@ -71,6 +73,7 @@ def _township_view(request: Request, caller: Caller, *, form: dict[str, Any] | N
     with session_factory(request)() as session:
         rows = requests.list_requests(session, township=caller.township)
     specialties = {s.code: s.name for s in scenario.specialties}
+    labels = CommunityLabels.from_scenario(scenario)
     request_rows = [
         {
             "id": r.id,
@@ -78,7 +81,7 @@ def _township_view(request: Request, caller: Caller, *, form: dict[str, Any] | N
             "what": f"{specialties.get(r.specialty, r.specialty)} {i18n.session_type_name(r.type, lang)}",
             "sessions": r.sessions,
             "window": page_word("request_window", lang, first=i18n.date_text(r.first_day, lang), last=i18n.date_text(r.last_day, lang)),
-            "reason": r.reason,
+            "reason": reason_text(r.reason, labels, lang),
         }
         for r in rows
     ]

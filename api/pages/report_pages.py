@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.pages.month_data import load_month
+from api.pages.reason_words import reason_text
 from api.pages.roster_views import unmet_views
 from api.pages.web import SERVICE_ZONE, PageNotFound, checked_month, page, page_lang, render, require_caller, session_factory
 from scheduler import i18n
@@ -48,6 +49,9 @@ class ReportNames:
 
     def type(self, session_type: str) -> str:
         return i18n.session_type_name(session_type, self.lang)
+
+    def reason(self, text: str) -> str:
+        return reason_text(text, self.labels, self.lang)
 
     def day(self, day: dt.date) -> str:
         return f"{day.month}月{day.day}日" if self.lang == "zh-CN" else day.strftime("%d %b")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from api.pages.reason_words import reason_text
 from api.pages.words import page_word
 from scheduler import i18n
 from scheduler.calendar import MonthCalendar, month_days
@@ -212,7 +213,8 @@ def unmet_views(roster_document: dict[str, Any] | None, scenario: Scenario, lang
         type_text = i18n.session_type_name(str(row.get("type", "")), lang)
         what = f"{labels.specialty(row.get('specialty'))} {type_text}".strip()
         member = row.get("member")
-        views.append(UnmetView(labels.township(str(row.get("township", ""))), what, int(row.get("sessions", 0)), str(row.get("reason", "")), labels.expert(member) if member else ""))
+        reason = reason_text(str(row.get("reason", "")), labels, lang)
+        views.append(UnmetView(labels.township(str(row.get("township", ""))), what, int(row.get("sessions", 0)), reason, labels.expert(member) if member else ""))
     return tuple(sorted(views, key=lambda view: -view.sessions))
 
 

@@ -97,7 +97,8 @@ def test_unmet_rows_carry_names_and_reasons(solved_month):
     unmet = solved_month.document["unmet"]
     assert len(views) == len(unmet)
     assert sum(v.sessions for v in views) == sum(r["sessions"] for r in unmet)
-    assert {v.reason for v in views} == {r["reason"] for r in unmet}
+    assert {v.reason for v in unmet_views(solved_month.document, solved_month.scenario, "en")} == {r["reason"] for r in unmet}
+    assert all(not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", v.reason) for v in views)  # reworded in Chinese
     names = {t.name for t in solved_month.scenario.townships}
     assert all(v.township_name in names for v in views)
 
