@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from solver.problem import TITLE_RANK, DemandKey, Expert, Problem, Slot, Township
@@ -89,20 +90,31 @@ class Candidates:
         return self.lookup.get((expert, slot, township, key))
 
 
-def enumerate_candidates(problem: Problem) -> Candidates:
-    """All candidates of the month, grouped for the rules."""
+def enumerate_candidates(
+    problem: Problem,
+    keys: Collection[DemandKey] | None = None,
+    supervision_townships: Collection[str] | None = None,
+    also: Iterable[tuple[str, Slot, str, DemandKey | None]] = (),
+) -> Candidates:
+    """All candidates of the month, grouped for the rules.
+
+    A re-plan asks for part of them: only some demand rows (`keys`), supervision only at some
+    townships, and `also` the previous assignments, each kept only if it is still a candidate.
+    """
     spare = department_spare(problem)
+    wanted_keys = None if keys is None else set(keys)
     keys_by_township: dict[str, list[DemandKey]] = defaultdict(list)
     for key, sessions in sorted(problem.demand.items()):
-        if sessions > 0:
+        if sessions > 0 and (wanted_keys is None or key in wanted_keys):
             keys_by_township[key.township].append(key)
     linked_townships: dict[str, list[str]] = defaultdict(list)
-    for link in problem.links:
-        linked_townships[link.member].append(link.township)
-    if problem.rules.link_visits_per_month <= 0:
-        linked_townships.clear()
+    if problem.rules.link_visits_per_month > 0:
+        for link in problem.links:
+            if supervision_townships is None or link.township in supervision_townships:
+                linked_townships[link.member].append(link.township)
 
     items: list[Candidate] = []
+    seen: set[tuple] = set()
     for expert in problem.experts:
         if expert.max_sessions <= 0:
             continue
@@ -110,6 +122,9 @@ def enumerate_candidates(problem: Problem) -> Candidates:
             township.id: [key for key in keys_by_township.get(township.id, []) if can_serve(problem, expert, key)]
             for township in problem.townships
         }
+        linked = linked_townships.get(expert.id, ())
+        if not linked and not any(servable.values()):
+            continue
         for slot in problem.slots:
             if not expert.available(slot) or spare.get((expert.department, slot), 0) <= 0:
                 continue
@@ -117,9 +132,31 @@ def enumerate_candidates(problem: Problem) -> Candidates:
                 for key in servable[township.id]:
                     if can_host(problem, township, key, slot):
                         items.append(Candidate(len(items), expert.id, slot, township.id, key))
-                if township.id in linked_townships.get(expert.id, ()) and slot.day not in township.closed_days:
+                        seen.add((expert.id, slot, township.id, key))
+                if township.id in linked and slot.day not in township.closed_days:
                     items.append(Candidate(len(items), expert.id, slot, township.id, None))
+                    seen.add((expert.id, slot, township.id, None))
+    for expert_id, slot, township_id, key in also:
+        if (expert_id, slot, township_id, key) not in seen and is_candidate(problem, spare, expert_id, slot, township_id, key):
+            items.append(Candidate(len(items), expert_id, slot, township_id, key))
+            seen.add((expert_id, slot, township_id, key))
     return group_candidates(problem, items, spare)
+
+
+def is_candidate(problem: Problem, spare: dict, expert_id: str, slot: Slot, township_id: str, key: DemandKey | None) -> bool:
+    """The same test as enumeration, for one assignment: would the month create this candidate?"""
+    try:
+        expert, township = problem.expert(expert_id), problem.township(township_id)
+    except KeyError:
+        return False
+    if expert.max_sessions <= 0 or slot not in problem.slot_set or not expert.available(slot):
+        return False
+    if spare.get((expert.department, slot), 0) <= 0:
+        return False
+    if key is None:
+        linked = any(l.member == expert_id and l.township == township_id for l in problem.links)
+        return linked and problem.rules.link_visits_per_month > 0 and slot.day not in township.closed_days
+    return problem.demand.get(key, 0) > 0 and key.township == township_id and can_serve(problem, expert, key) and can_host(problem, township, key, slot)
 
 
 def group_candidates(problem: Problem, items: list[Candidate], spare: dict[tuple[str, Slot], int]) -> Candidates:

@@ -140,6 +140,14 @@ class Problem:
         return cached
 
     @property
+    def slot_set(self) -> frozenset[Slot]:
+        cached = self.__dict__.get("_slot_set")
+        if cached is None:
+            cached = frozenset(self.slots)
+            object.__setattr__(self, "_slot_set", cached)
+        return cached
+
+    @property
     def days(self) -> tuple[dt.date, ...]:
         return tuple(sorted({slot.day for slot in self.slots}))
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from solver.candidates import Candidates, enumerate_candidates
+from solver.candidates import Candidates, department_spare, enumerate_candidates, is_candidate
 from solver.construct import construct
 from solver.engine import Incumbent, Progress, _family_sum, _read, _solve_model, evaluate
 from solver.model import build_model
@@ -28,45 +28,60 @@ CHANGE_WEIGHT = 10_000
 COVERAGE_TIER = 1_000
 
 
-def previous_candidates(problem: Problem, candidates: Candidates, previous: Solution) -> tuple[dict[int, Assignment], list[Assignment]]:
-    """Previous assignments that are still possible (by candidate index), and those the change made impossible."""
-    kept: dict[int, Assignment] = {}
-    lost: list[Assignment] = []
+def _key_of(assignment: Assignment) -> DemandKey | None:
+    return None if assignment.type == "supervision" else DemandKey(assignment.township, assignment.type, assignment.specialty or "")
+
+
+def _as_candidate(assignment: Assignment) -> tuple:
+    return (assignment.expert, assignment.slot, assignment.township, _key_of(assignment))
+
+
+def split_previous(problem: Problem, previous: Solution) -> tuple[list[Assignment], list[Assignment]]:
+    """Previous assignments that the changed month still allows, and those the change made impossible."""
+    spare = department_spare(problem)
+    still, lost, seen = [], [], set()
     for assignment in previous.assignments:
-        key = None if assignment.type == "supervision" else DemandKey(assignment.township, assignment.type, assignment.specialty or "")
-        index = candidates.index_of(assignment.expert, assignment.slot, assignment.township, key)
-        if index is None or index in kept:
-            lost.append(assignment)
+        as_candidate = _as_candidate(assignment)
+        if as_candidate not in seen and is_candidate(problem, spare, *as_candidate):
+            still.append(assignment)
+            seen.add(as_candidate)
         else:
-            kept[index] = assignment
-    return kept, lost
+            lost.append(assignment)
+    return still, lost
 
 
-def _neighbourhood(problem: Problem, candidates: Candidates, kept: dict[int, Assignment], lost: list[Assignment]) -> set[int]:
-    """Candidates free to change: the touched demand rows and links, and the experts who could serve them."""
+def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignment]) -> tuple[set[DemandKey], set[str]]:
+    """The demand rows a re-plan must revisit (short, or over their new demand) and the townships whose visits it must."""
     covered: dict[DemandKey, int] = defaultdict(int)
-    for index in kept:
-        key = candidates.items[index].key
+    for assignment in still:
+        key = _key_of(assignment)
         if key is not None:
             covered[key] += 1
-    touched_keys = {key for key, wanted in problem.demand.items() if covered[key] != wanted}
-    touched_townships = {a.township for a in lost}
-    touched_experts = {a.expert for a in lost}
-    for link in problem.links:
-        if link.township in touched_townships or link.member in touched_experts:
-            touched_keys |= {key for key in problem.demand if key.township == link.township}
+    keys = {key for key, wanted in problem.demand.items() if covered[key] != wanted}
+    keys |= {key for key in covered if covered[key] > problem.demand.get(key, 0)}
+    # a visit day that lost its member or a team member: that township's rows help rebuild the team
+    visit_days = {(a.township, a.date) for a in still + lost if a.link_visit}
+    lost_experts = {a.expert for a in lost}
+    townships = {a.township for a in lost if (a.township, a.date) in visit_days}
+    townships |= {link.township for link in problem.links if link.member in lost_experts}
+    keys |= {key for key in problem.demand if key.township in townships}
+    return {k for k in keys if problem.demand.get(k, 0) > 0}, townships
+
+
+def _neighbourhood(problem: Problem, candidates: Candidates, kept: dict[int, Assignment], keys: set[DemandKey], townships: set[str]) -> set[int]:
+    """Candidates free to change: the touched demand rows and visits, and the sessions of experts who could serve them."""
     free: set[int] = set()
-    helpers: set[str] = set(touched_experts)
-    for key in touched_keys:
+    helpers: set[str] = set()
+    for key in keys:
         for index in candidates.by_key.get(key, []):
             free.add(index)
             helpers.add(candidates.items[index].expert)
     for index in kept:
         if candidates.items[index].expert in helpers:
             free.add(index)
-    for link in problem.links:
-        if link.township in touched_townships or link.member in helpers:
-            free |= {i for i in candidates.by_expert.get(link.member, []) if candidates.items[i].key is None and candidates.items[i].township == link.township}
+    for index, candidate in enumerate(candidates.items):
+        if candidate.key is None and candidate.township in townships:
+            free.add(index)
     return free
 
 
@@ -112,9 +127,11 @@ def replan(problem: Problem, previous: Solution, time_limit: float = 5.0, worker
     from solver.engine import to_assignments
 
     started = time.monotonic()
-    candidates = enumerate_candidates(problem)
-    kept, lost = previous_candidates(problem, candidates, previous)
-    free = _neighbourhood(problem, candidates, kept, lost)
+    still, lost = split_previous(problem, previous)
+    keys, townships = touched_parts(problem, still, lost)
+    candidates = enumerate_candidates(problem, keys=keys, supervision_townships=townships, also=[_as_candidate(a) for a in still])
+    kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
+    free = _neighbourhood(problem, candidates, kept, keys, townships)
     fixed = set(kept) - free
     if progress:
         progress(f"re-plan: {len(kept)} assignments still possible, {len(lost)} not; {len(free)} candidates free")
