@@ -88,6 +88,7 @@ def shared_cars(roster: RosterModel) -> None:
     weight = roster.problem.rules.weights.trips
     if not weight:
         return
+    rooms = {t.id: t.rooms for t in roster.problem.townships}
     travellers: dict[tuple, list] = defaultdict(list)
     everyone: dict[tuple, list[int]] = defaultdict(list)
     for (_expert, day, township), flag in roster.serves.items():
@@ -108,9 +109,12 @@ def shared_cars(roster: RosterModel) -> None:
         trip = roster.model.new_bool_var(f"trip:{township}:{day}")
         for flag in variables:
             roster.model.add_implication(flag, trip)
-        # A valid cut that tightens the LP: a day's sessions at a township need its car to go.
+        # A valid cut that tightens the LP: a day's sessions at a township need its car, and one
+        # car-day holds at most two half-days of every room (plus the supervisions of linked members).
         day_sessions = [v for i in everyone[(township, day)] if (v := roster.x.get(i)) is not None]
-        roster.model.add(cp_model.LinearExpr.sum(day_sessions) <= len(day_sessions) * trip)
+        supervisions = sum(1 for i in everyone[(township, day)] if roster.candidates.items[i].key is None)
+        per_day = min(len(day_sessions), 2 * rooms[township] + supervisions)
+        roster.model.add(cp_model.LinearExpr.sum(day_sessions) <= per_day * trip)
         members = tuple(everyone[(township, day)])
         roster.derive(trip, lambda chosen, members=members: int(any(i in chosen for i in members)))
         roster.penalize("trips", trip, weight)
