@@ -35,7 +35,7 @@ from scheduler.notify.models import Notice
 MONTH = "2027-03"
 
 
-def queue_events(factory, scenario, roster, count: int, rng: random.Random) -> Counter:
+def queue_events(factory, scenario, roster, count: int, rng: random.Random, with_requests: bool = True) -> Counter:
     """Record `count` events at once (leave, closures, extra-session requests); returns how many of each kind."""
     days = sorted({a.date for a in roster.assignments})
     busy = sorted({a.expert for a in roster.assignments})
@@ -49,7 +49,7 @@ def queue_events(factory, scenario, roster, count: int, rng: random.Random) -> C
                 last = min(first + dt.timedelta(days=rng.choice((0, 0, 1, 2))), days[-1])
                 flows.file_leave(session, rng.choice(busy), first, last, reason="病假" if index % 2 else "进修")
                 kinds["leave"] += 1
-            elif roll < 0.75:
+            elif roll < 0.75 or not with_requests:
                 township = rng.choice(scenario.townships).id
                 flows.close_township(session, township, [rng.choice(days)], reason="停电检修")
                 kinds["closure"] += 1
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temporary folder")
     parser.add_argument("--time-limit", type=float, default=None, help="seconds per solve (default ROTA_SOLVER_TIME_LIMIT)")
+    parser.add_argument("--no-requests", action="store_true", help="only leave and closure events")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS_events.md"))
     options = parser.parse_args(argv)
     from tests.solver.checker import violations  # the independent checker, not the solver's own rules
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         roster, *_ = store.load_roster_version(session, MONTH)
     print(f"generated and published {MONTH} v{version}: {len(roster.assignments)} sessions in {generate_seconds:.1f} s", flush=True)
 
-    kinds = queue_events(factory, scenario, roster, options.events, random.Random(options.seed))
+    kinds = queue_events(factory, scenario, roster, options.events, random.Random(options.seed), not options.no_requests)
     print(f"queued {sum(kinds.values())} events: {dict(kinds)}", flush=True)
 
     checked: list[tuple[int, int]] = []  # (version, violations)
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Events under load",
         "",
-        f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} with `python -m bench.events_load --events {options.events}`"
+        f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} with `python -m bench.events_load --events {options.events}"
+        f"{' --no-requests' if options.no_requests else ''}`"
         f" on {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'};"
         f" solver time limit {options.time_limit or settings.solver_time_limit:g} s, {settings.solver_workers} workers;"
         f" Python {platform.python_version()}, {platform.machine()}.",
