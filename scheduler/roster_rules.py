@@ -18,6 +18,7 @@ from scheduler.errors import Conflict
 from solver.candidates import Candidates, can_host, can_serve, enumerate_candidates
 from solver.model import build_model
 from solver.problem import DemandKey, Problem
+from solver.reasons import clashing_rules
 from solver.solution import Assignment
 
 
@@ -102,17 +103,10 @@ def candidate_indices(problem: Problem, candidates: Candidates, assignments: Seq
 
 def _clashing_rules(problem: Problem, candidates: Candidates, fixed: set[int]) -> list[str]:
     """The hard rules the pinned roster breaks, as CP-SAT's sufficient assumptions name them."""
-    roster = build_model(problem, candidates, free=(), fixed=fixed, diagnose=True)
-    roster.model.clear_objective()
-    names = {guard.index: rule for rule, guard in roster.guards.items()}
-    roster.model.add_assumptions(list(roster.guards.values()))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 10
-    status = solver.solve(roster.model)
-    if status != cp_model.INFEASIBLE:
+    clashing = clashing_rules(problem, candidates, fixed)
+    if clashing is None:
         return []
-    return sorted({names[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in names}) or ["hard rules"]
+    return clashing or ["hard rules"]
 
 
 def _missed_link_visits(problem: Problem, candidates: Candidates, fixed: set[int]) -> int:

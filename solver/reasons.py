@@ -139,24 +139,27 @@ def explain_unmet(problem: Problem, candidates: Candidates, chosen: Collection[i
     return rows
 
 
-def explain_infeasible(problem: Problem, candidates: Candidates, fixed: Collection[int]) -> str:
-    """Name the hard rules that clash, from CP-SAT's sufficient assumptions for infeasibility."""
+def clashing_rules(problem: Problem, candidates: Candidates, fixed: Collection[int], free: Collection[int] = ()) -> list[str] | None:
+    """The hard rules that cannot all hold with `fixed` kept, as CP-SAT's sufficient assumptions name them (None: no clash shown)."""
     from solver.model import build_model
 
-    fixed = set(fixed)
-    roster = build_model(problem, candidates, free=[i for i in range(len(candidates.items)) if i not in fixed], fixed=fixed, diagnose=True)
+    roster = build_model(problem, candidates, free=free, fixed=fixed, diagnose=True)
     roster.model.clear_objective()
     names = {guard.index: rule for rule, guard in roster.guards.items()}
     roster.model.add_assumptions(list(roster.guards.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 10
-    status = solver.solve(roster.model)
-    if status != cp_model.INFEASIBLE:
+    if solver.solve(roster.model) != cp_model.INFEASIBLE:
+        return None
+    return sorted({names[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in names})
+
+
+def explain_infeasible(problem: Problem, candidates: Candidates, fixed: Collection[int]) -> str:
+    """Name the hard rules that clash, from CP-SAT's sufficient assumptions for infeasibility."""
+    fixed = set(fixed)
+    clashing = clashing_rules(problem, candidates, fixed, free=[i for i in range(len(candidates.items)) if i not in fixed])
+    if clashing is None:
         return "the hard rules could not be shown to clash within the time limit"
-    clashing = sorted({names[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in names})
-    pinned: dict[str, int] = defaultdict(int)
-    for index in fixed:
-        pinned[candidates.items[index].expert] += 1
     detail = f"; {len(fixed)} fixed assignments are kept as given" if fixed else ""
     return "the hard rules clash: " + (", ".join(clashing) if clashing else "(no single rule named)") + detail
