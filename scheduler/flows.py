@@ -16,6 +16,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -109,9 +110,16 @@ def generate(factory: Factory, month: str, *, time_limit: float | None = None, c
         published = _latest(session, month, status="published")
     settings = get_settings()
     previous = published[0] if published else None
-    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous)
+    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory))
     with transaction(factory) as session:
         return store.save_roster_version(session, None, solution, status="draft", cause=cause)
+
+
+def _today(factory: Factory) -> dt.date:
+    """Today in the community's time zone: a re-plan leaves this day and the past as they were."""
+    with factory() as session:
+        zone = ZoneInfo(store.get_community(session).timezone)
+    return dt.datetime.now(zone).date()
 
 
 def replan(factory: Factory, month: str, *, cause: str, time_limit: float | None = None) -> tuple[int, RosterDiff] | None:
@@ -123,7 +131,7 @@ def replan(factory: Factory, month: str, *, cause: str, time_limit: float | None
         problem, _ = month_problem(session, month)
     previous, version, status = latest
     settings = get_settings()
-    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous)
+    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory))
     if solution.report.status in ("INFEASIBLE", "MODEL_INVALID"):
         raise Conflict(f"the re-plan of {month} failed: {solution.report.explanation or solution.report.status}")
     diff = diff_rosters(previous.assignments, solution.assignments)
@@ -369,7 +377,7 @@ def _quick_fits(problem: Problem, roster: list[Assignment], candidate, spare) ->
 
 def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) -> tuple[list[Assignment], list[Assignment]] | str:
     """Place the request's sessions without moving anyone; (roster, added) or the reason it cannot be done."""
-    candidates = enumerate_candidates(problem)
+    candidates = enumerate_candidates(problem, keys={request.demand_key}, supervision_townships=())
     roster = list(before.assignments)
     key = request.demand_key
     placed_for_key = sum(1 for a in roster if a.type == key.type and a.specialty == key.specialty and a.township == key.township)

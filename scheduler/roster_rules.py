@@ -85,6 +85,11 @@ def _not_a_candidate(problem: Problem, a: Assignment) -> RuleBreak:
     return RuleBreak("department minimum on site", f"{where}: {expert.department} cannot spare anyone that half-day")
 
 
+def _as_candidate(a: Assignment) -> tuple:
+    key = None if a.type == "supervision" else DemandKey(a.township, a.type, a.specialty or "")
+    return (a.expert, a.slot, a.township, key)
+
+
 def candidate_indices(problem: Problem, candidates: Candidates, assignments: Sequence[Assignment]) -> tuple[set[int], list[RuleBreak]]:
     """The candidate index of each assignment, and a RuleBreak for each that is no candidate (or a repeat)."""
     fixed: set[int] = set()
@@ -127,7 +132,9 @@ def _missed_link_visits(problem: Problem, candidates: Candidates, fixed: set[int
 
 def hard_rule_breaks(problem: Problem, assignments: Sequence[Assignment], before: Sequence[Assignment] | None = None) -> list[RuleBreak]:
     """Every hard rule the roster breaks (empty when it keeps them all); `before` is the roster the edit started from."""
-    candidates = enumerate_candidates(problem)
+    # Only the rosters' own assignments become candidates: the check never needs the month's others.
+    own = [_as_candidate(a) for a in (*assignments, *(before or ()))]
+    candidates = enumerate_candidates(problem, keys=(), supervision_townships=(), also=own)
     fixed, breaks = candidate_indices(problem, candidates, assignments)
     if breaks:
         return breaks

@@ -119,12 +119,13 @@ def solve(
     previous: Solution | None = None,
     progress: Progress | None = None,
     seed: int = 0,
+    frozen_until: dt.date | None = None,
 ) -> Solution:
-    """A month's roster (or, with `previous`, a minimal-change re-plan of it) within `time_limit` seconds."""
+    """A month's roster (or, with `previous`, a minimal-change re-plan of it, days up to `frozen_until` untouched)."""
     if previous is not None:
         from solver.replan import replan
 
-        return replan(problem, previous, time_limit=time_limit, workers=workers, progress=progress, seed=seed)
+        return replan(problem, previous, time_limit=time_limit, workers=workers, progress=progress, seed=seed, frozen_until=frozen_until)
     started = time.monotonic()
     candidates = enumerate_candidates(problem)
     if progress:

@@ -10,6 +10,7 @@ one objective, so a re-plan stopped by its time limit is still ordered right.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import defaultdict
 
@@ -80,7 +81,7 @@ def _neighbourhood(problem: Problem, candidates: Candidates, kept: dict[int, Ass
         if candidates.items[index].expert in helpers:
             free.add(index)
     for index, candidate in enumerate(candidates.items):
-        if candidate.key is None and candidate.township in townships:
+        if candidate.key is None:  # a supervision exists only with its visit: never pin it
             free.add(index)
     return free
 
@@ -122,8 +123,34 @@ def carry_ids(month: str, previous: Solution, assignments: list[Assignment]) -> 
     return [a for a in result if a is not None]
 
 
-def replan(problem: Problem, previous: Solution, time_limit: float = 5.0, workers: int = 2, progress: Progress | None = None, seed: int = 0) -> Solution:
-    """A new roster for the changed problem that changes as few of `previous`'s assignments as it can."""
+def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed):
+    """One objective in three tiers, so whatever the solver has when time runs out is ordered right:
+    coverage first, then fewest changes, then the soft terms."""
+    roster = build_model(problem, candidates, free=free, fixed=fixed, previous=kept.keys(), stability_weight=1)
+    stability = [p for p in roster.penalties if p.family == "stability"]
+    roster.penalties = [p for p in roster.penalties if p.family != "stability"]
+    changes = stability[0].expression if stability else 0
+    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
+    roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
+    remaining = max(0.2, time_limit - (time.monotonic() - started))
+    solver, status, _ = _solve_model(roster, incumbent, remaining, workers, progress, "re-plan", seed)
+    return roster, solver, status
+
+
+def replan(
+    problem: Problem,
+    previous: Solution,
+    time_limit: float = 5.0,
+    workers: int = 2,
+    progress: Progress | None = None,
+    seed: int = 0,
+    frozen_until: dt.date | None = None,
+) -> Solution:
+    """A new roster for the changed problem that changes as few of `previous`'s assignments as it can.
+
+    Days up to `frozen_until` (today, in the service) are history: their sessions stay as they
+    were and nothing new is placed on them.
+    """
     from solver.engine import to_assignments
 
     started = time.monotonic()
@@ -133,19 +160,19 @@ def replan(problem: Problem, previous: Solution, time_limit: float = 5.0, worker
     kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
     free = _neighbourhood(problem, candidates, kept, keys, townships)
     fixed = set(kept) - free
+    if frozen_until is not None:
+        past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until}
+        fixed |= past & set(kept)
+        free -= past
     if progress:
         progress(f"re-plan: {len(kept)} assignments still possible, {len(lost)} not; {len(free)} candidates free")
     state = construct(problem, candidates, fixed=fixed, keep=[i for i in kept if i in free])
     incumbent = Incumbent(set(state.chosen), set(state.visits))
-    roster = build_model(problem, candidates, free=free, fixed=fixed, previous=kept.keys(), stability_weight=1)
-    stability = [p for p in roster.penalties if p.family == "stability"]
-    roster.penalties = [p for p in roster.penalties if p.family != "stability"]
-    changes = stability[0].expression if stability else 0
-    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
-    # One objective in three tiers, so that whatever the solver has when time runs out is
-    # already ordered right: coverage first, then fewest changes, then the soft terms.
-    roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
-    solver, status, _ = _solve_model(roster, incumbent, max(0.2, time_limit - (time.monotonic() - started)), workers, progress, "re-plan", seed)
+    roster, solver, status = _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed)
+    if status == cp_model.INFEASIBLE and fixed:
+        # what was kept fixed clashes with the change (a team gone, say): free everything enumerated
+        everything = set(range(len(candidates.items)))
+        roster, solver, status = _tiered_solve(problem, candidates, everything, set(), kept, incumbent, started, time_limit, workers, progress, seed)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         incumbent = _read(roster, solver)
     else:
