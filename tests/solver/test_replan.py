@@ -173,3 +173,21 @@ def test_tiny_replan_after_closure_keeps_every_other_session():
 
     assert not [a for a in new.assignments if a.township == "t1" and a.date == day]
     check_strict(previous, changed, new, forced)
+
+
+def test_replan_leaves_the_frozen_past_as_it_was():
+    problem = tiny_problem()
+    previous = solve(problem, time_limit=5, workers=1)
+    last_day = max(a.date for a in previous.assignments)
+    victim = next(a for a in previous.assignments if a.date == last_day)
+    changed = tiny_problem({victim.expert: {victim.slot: "leave"}})
+    # with everything before the victim's day frozen, the victim's session can only go later or
+    # stay unmet; without the freeze, the solver may pull it into an earlier day
+    frozen_until = last_day - dt.timedelta(days=1)
+
+    new = solve(changed, time_limit=5, workers=1, previous=previous, frozen_until=frozen_until)
+
+    before_past = {a.content for a in previous.assignments if a.date <= frozen_until}
+    after_past = {a.content for a in new.assignments if a.date <= frozen_until}
+    assert after_past == before_past
+    assert violations(changed, new) == []
