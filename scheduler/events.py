@@ -512,7 +512,10 @@ def _fail(factory: sessionmaker[Session], batch: list[Event], token: str, error:
             if not give_up:
                 event.next_attempt_at = now + backoff_delay(event.attempts)
             metrics.EVENTS_FAILED.labels(kind=event.kind, outcome="failed" if give_up else "retry").inc()
-            log.warning("event %s (%s) attempt %s %s: %s", event.id, event.kind, event.attempts, "failed for good" if give_up else "will retry", message)
+            log.warning(
+                "event %s (%s) attempt %s %s: %s", event.id, event.kind, event.attempts, "failed for good" if give_up else "will retry", message,
+                extra={"event_id": event.id, "event_kind": event.kind, "attempts": event.attempts, "failed": give_up},
+            )
 
 
 def _unfinished(factory: sessionmaker[Session]) -> list[Event]:
@@ -559,7 +562,7 @@ def process_pending(
             continue
         for event in batch:
             metrics.EVENTS_PROCESSED.labels(kind=event.kind).inc()
-        log.info("events %s processed: %s", [e.id for e in batch], outcome)
+        log.info("events %s processed: %s", [e.id for e in batch], outcome, extra={"event_ids": ",".join(str(e.id) for e in batch), "outcome": str(outcome)})
         handled += len(batch)
         if on_roster_change is not None:
             for month in changed:

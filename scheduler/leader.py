@@ -299,7 +299,9 @@ def main() -> None:
     from scheduler.db import session_factory
     from scheduler.migrate import migrate
 
-    logging.basicConfig(level=logging.INFO, format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}')
+    from config.logging import configure_logging
+
+    configure_logging()
     settings = get_settings()
     engine = migrate(make_engine(settings.database_url))
     run_until_stopped(session_factory(engine), settings)

@@ -42,7 +42,11 @@ def serve(
                 out.print(f"demo office token (shown once): {token}", markup=False, soft_wrap=True)
     engine.dispose()
     out.print(f"township-rota on http://{settings.host}:{settings.port}  (API docs: /docs)", markup=False)
-    uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port, log_level="info")
+    from config.logging import configure_logging
+
+    configure_logging()
+    # log_config=None: uvicorn's own loggers go through the same JSON handler
+    uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port, log_level="info", log_config=None)
 
 
 @token_app.command("create")
