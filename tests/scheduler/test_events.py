@@ -30,8 +30,9 @@ from scheduler.notify.channels import EmailChannel, WebhookChannel
 from scheduler.notify.models import Notice
 from solver.solution import Assignment, RosterDiff, diff_rosters
 
-# Later than any event the tests record (events are stamped with the real clock), so they are due at T0.
-T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)
+# Later than any event the tests record (events are stamped with the real clock), so they are due at
+# T0: hours ahead, because T0 is fixed at import and the whole suite runs for minutes before these tests.
+T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=6)
 
 
 @pytest.fixture
