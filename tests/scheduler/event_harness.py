@@ -205,3 +205,10 @@ class WorkerProcess:
 
 def set_clock(clock_file: Path, moment: dt.datetime) -> None:
     clock_file.write_text(moment.isoformat())
+
+
+def channels_for(smtp: SmtpServer) -> dict:
+    """Both real channels: email to the test SMTP server, the webhook to each contact's robot URL."""
+    from scheduler.notify.channels import EmailChannel, WebhookChannel
+
+    return {"email": EmailChannel("127.0.0.1", smtp.port, sender="rota@hospital.example"), "webhook": WebhookChannel()}

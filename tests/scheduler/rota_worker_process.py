@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from config.settings import get_settings
-from scheduler import events, flows, jobs, leader
+from scheduler import flows, leader
 from scheduler.db import make_engine, session_factory
 from scheduler.migrate import migrate
 from scheduler.notify.channels import EmailChannel, WebhookChannel

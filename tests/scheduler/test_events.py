@@ -11,8 +11,7 @@ from collections import Counter
 import pytest
 from event_harness import (
     MONTH,
-    Robot,
-    SmtpServer,
+    channels_for,
     WorkerProcess,
     expert_address,
     latest_roster,
@@ -26,27 +25,12 @@ from scheduler import events, flows, store
 from scheduler.db import transaction
 from scheduler.events import Event, next_batch, notices_for_diff, process_pending, record_event
 from scheduler.models import ExpertUnavailability, RosterVersion
-from scheduler.notify.channels import EmailChannel, WebhookChannel
 from scheduler.notify.models import Notice
 from solver.solution import Assignment, RosterDiff, diff_rosters
 
 # Later than any event the tests record (events are stamped with the real clock), so they are due at
 # T0: hours ahead, because T0 is fixed at import and the whole suite runs for minutes before these tests.
 T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=6)
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def robot():
-    receiver = Robot()
-    yield receiver
-    receiver.close()
 
 
 @pytest.fixture
@@ -57,10 +41,6 @@ def published(session_factory, robot):
 
 def settings_for(**changes) -> Settings:
     return Settings(**{"event_max_attempts": 3, "webhook_url": "", **changes})
-
-
-def channels_for(smtp: SmtpServer) -> dict:
-    return {"email": EmailChannel("127.0.0.1", smtp.port, sender="rota@hospital.example"), "webhook": WebhookChannel()}
 
 
 def notices(factory) -> list[Notice]:

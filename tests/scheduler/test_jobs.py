@@ -11,11 +11,9 @@ from collections import Counter
 import pytest
 from event_harness import (
     MONTH,
-    Robot,
-    SmtpServer,
+    channels_for,
     WorkerProcess,
     expert_address,
-    latest_roster,
     seed_published_roster,
     set_clock,
     wait_for,
@@ -26,9 +24,9 @@ from config.settings import Settings
 from scheduler import events, flows, jobs
 from scheduler.db import transaction
 from scheduler.errors import ScenarioError
-from scheduler.jobs import PublishedRoster, SessionReminder, due_reminders, parse_offsets, reminder_schedule
+from scheduler.jobs import PublishedRoster, due_reminders, parse_offsets, reminder_schedule
 from scheduler.labels import CommunityLabels
-from scheduler.notify.channels import EmailChannel, WebhookChannel
+from scheduler.notify.channels import WebhookChannel
 from scheduler.notify.models import Notice
 from scheduler.notify.outbox import SENDING_LEASE
 from solver.solution import Assignment
@@ -42,30 +40,12 @@ def at(day: int, hour: int, minute: int = 0, month: int = 10) -> dt.datetime:
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def robot():
-    receiver = Robot()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
 def published(session_factory, robot):
     return seed_published_roster(session_factory, robot.url)
 
 
 def settings_for(**changes) -> Settings:
     return Settings(**{"reminder_offsets": "P1D,PT2H", "webhook_url": "", **changes})
-
-
-def channels_for(smtp: SmtpServer) -> dict:
-    return {"email": EmailChannel("127.0.0.1", smtp.port, sender="rota@hospital.example"), "webhook": WebhookChannel()}
 
 
 def remind_and_deliver(factory, smtp, now: dt.datetime, settings: Settings | None = None) -> int:
