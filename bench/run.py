@@ -290,14 +290,14 @@ def machine_description(workers: int) -> str:
     return f"{cpu}, {os.cpu_count()} cores, CP-SAT workers {workers}; Python {platform.python_version()}, OR-Tools {ortools_version}, {platform.system()}"
 
 
-def write_results(path: Path, rows: list[Row], command: str, time_limit: float, workers: int) -> None:
+def write_results(path: Path, rows: list[Row], command: str, time_limits: str, workers: int) -> None:
     notes = [f"- {row.scenario} {row.method}: {row.note}" for row in rows if row.note]
     terms = [f"- {row.scenario} {row.method}: {row.terms}" for row in rows if row.terms]
     text = "\n".join(
         [
             "# Benchmark results",
             "",
-            f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} with `{command}` (time limit {time_limit:g} s per solve).",
+            f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} with `{command}` (time limit per solve: {time_limits}).",
             "",
             f"Machine: {machine_description(workers)}.",
             "",
@@ -323,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="small,medium,large", help="comma-separated: small, medium, large")
     parser.add_argument("--loads", default="0.6,0.9", help="comma-separated demand loads")
     parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per solver run")
+    parser.add_argument("--time-limits", default="", help="per size, overriding --time-limit: small=10,medium=60,large=60")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--month", default="2027-03")
@@ -342,8 +343,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.time_limit <= 0:
         print("error: --time-limit must be positive", file=sys.stderr)
         return 2
+    limits: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in args.time_limits.split(","))):
+        size_name, _, seconds = part.partition("=")
+        try:
+            limits[size_name] = float(seconds)
+        except ValueError:
+            print(f"error: --time-limits: expected size=seconds (got {part!r})", file=sys.stderr)
+            return 2
+        if size_name not in SIZES or limits[size_name] <= 0:
+            print(f"error: --time-limits: {part!r} needs a known size and a positive number of seconds", file=sys.stderr)
+            return 2
     rows: list[Row] = []
     for size_name in sizes:
+        time_limit = limits.get(size_name, args.time_limit)
         townships, experts = SIZES[size_name]
         for load in loads:
             name = f"{size_name} {townships}/{experts} @{load:.0%}"
@@ -351,15 +364,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: baseline...", file=sys.stderr, flush=True)
             rows.append(run_baseline(name, _problem(*size), score=not args.no_solver))
             if not args.no_solver:
-                print(f"{name}: solver (time limit {args.time_limit:g} s)...", file=sys.stderr, flush=True)
-                solver_row = run_solver(name, size, args.time_limit, args.workers)
+                print(f"{name}: solver (time limit {time_limit:g} s)...", file=sys.stderr, flush=True)
+                solver_row = run_solver(name, size, time_limit, args.workers)
                 if solver_row.status == "MISSING":
                     print(f"{name}: {solver_row.note}; baseline rows only", file=sys.stderr)
                 else:
                     rows.append(solver_row)
     print_table(rows)
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    write_results(args.out, rows, command.strip(), args.time_limit, args.workers)
+    limit_text = ", ".join(f"{name} {limits.get(name, args.time_limit):g} s" for name in sizes)
+    write_results(args.out, rows, command.strip(), limit_text, args.workers)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
