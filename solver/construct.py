@@ -270,7 +270,8 @@ def construct(
     for index in sorted(fixed or ()):
         state.take(index)
     for index in sorted(keep):
-        if state.fits(index):
+        # supervisions are not kept blindly: link placement re-adds one where its visit still holds
+        if candidates.items[index].key is not None and state.fits(index):
             state.take(index)
     _record_existing_visits(state)
     even = even_week_shares(problem)

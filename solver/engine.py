@@ -93,6 +93,8 @@ def to_assignments(problem: Problem, candidates: Candidates, chosen: Collection[
     assignments = []
     for index in chosen:
         c = candidates.items[index]
+        if c.key is None and index not in carrier_indices:
+            continue  # a supervision exists only to carry a visit; one left over from a kept roster goes
         assignment = Assignment(c.day, c.slot.half_day, c.township, c.type, c.specialty, c.expert, index in carrier_indices)
         assignments.append(assignment.with_id(new_assignment_id(problem.month, assignment)))
     return sorted(assignments, key=lambda a: (a.date, a.half_day, a.township, a.expert))
