@@ -82,3 +82,32 @@ def impossible_link_visits(problem: Problem, candidates: Candidates) -> int:
         ]
         missing += max(0, wanted - len(possible))
     return missing
+
+
+def trips_lower_bound(problem: Problem, unmet_sessions: int) -> int:
+    """Car-days any roster with at most `unmet_sessions` unmet needs: a township-day holds two half-days of its rooms.
+
+    Each unmet session can spare at most one car-day, so they are taken off the total.
+    """
+    wanted: dict[str, int] = defaultdict(int)
+    for key, sessions in problem.demand.items():
+        wanted[key.township] += sessions
+    needed = 0
+    for township in problem.townships:
+        if wanted[township.id]:
+            needed += -(-wanted[township.id] // (2 * township.rooms))
+    return max(0, needed - unmet_sessions)
+
+
+def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
+    """A valid bound on the whole objective from the coverage floor and the trips every covered roster needs.
+
+    A roster at the floor pays at least the trips its sessions need; one above it pays at least
+    one more unmet session or visit, so the soft part of the bound is capped at that step.
+    """
+    weights = problem.rules.weights
+    unmet = unmet_lower_bound(problem, candidates)
+    floor = weights.unmet * unmet + weights.link * impossible_link_visits(problem, candidates)
+    step = min([w for w in (weights.unmet, weights.link) if w > 0] or [0])
+    soft = weights.trips * trips_lower_bound(problem, unmet)
+    return floor + (min(soft, step) if step else soft)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.bounds import flow_plan, impossible_link_visits, unmet_lower_bound
+from solver.bounds import flow_plan, impossible_link_visits, objective_lower_bound, unmet_lower_bound
 from solver.candidates import Candidates, enumerate_candidates, restrict
 from solver.construct import RosterState, construct
 from solver.model import RosterModel, build_model
@@ -166,8 +166,9 @@ def _bound_floor(problem: Problem, candidates: Candidates) -> int:
 def large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible) -> Solution:
     """A month too large for one model: large-neighbourhood search from the constructive roster.
 
-    The bound is the coverage floor (max-flow unmet and impossible visits, solver.bounds); the
-    soft terms get no bound here, so the gap overstates how far from optimal the roster is.
+    The bound is the coverage floor (max-flow unmet and impossible visits) plus the trips any
+    roster needs (solver.bounds); the other soft terms get no bound here, so the gap overstates
+    how far from optimal the roster is.
     """
     from solver.lns import improve
 
@@ -176,13 +177,14 @@ def large_month(problem, candidates, incumbent, started, time_limit, workers, pr
     incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets)
     best = evaluate(problem, candidates, incumbent, targets)
     floor = _bound_floor(problem, candidates)
+    bound = objective_lower_bound(problem, candidates)
     coverage = coverage_cost(problem, candidates, best)
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
     report = SolveReport(
-        status="OPTIMAL" if best.objective is not None and best.objective <= floor else "FEASIBLE",
+        status="OPTIMAL" if best.objective is not None and best.objective <= bound else "FEASIBLE",
         objective=best.objective,
-        best_bound=floor,
+        best_bound=bound,
         wall_seconds=time.monotonic() - started,
         workers=workers,
         unmet_sessions=unmet_sessions,
@@ -251,6 +253,7 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
         bound = coverage_best + soft_bound
     else:
         bound = coverage_bound
+    bound = max(bound, objective_lower_bound(problem, candidates))
     assignments = to_assignments(problem, candidates, best.chosen, best.visits)
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 
 from solver.bounds import unmet_lower_bound
 from solver.candidates import enumerate_candidates
-from solver.engine import solve
+from solver.baseline import greedy_baseline
+from solver.engine import Incumbent, evaluate, solve
 from ortools.sat.python import cp_model
 
 from solver.problem import DemandKey, Department, Expert, Problem, Slot, Township
@@ -39,6 +40,21 @@ def _check(problem: Problem) -> None:
     assert solution.report.unmet_sessions >= floor
     if solution.report.unmet_bound is not None:
         assert solution.report.unmet_bound <= solution.report.unmet_sessions
+    report = solution.report
+    assert report.best_bound is None or report.best_bound <= report.objective, report
+    # the bound holds for every roster, not just the solver's: score the greedy baseline's on the same model
+    if report.best_bound is not None:
+        assert _score(problem, greedy_baseline(problem)) >= report.best_bound
+
+
+def _score(problem: Problem, solution) -> int:
+    candidates = enumerate_candidates(problem)
+    chosen = set()
+    for a in solution.assignments:
+        key = None if a.type == "supervision" else DemandKey(a.township, a.type, a.specialty)
+        chosen.add(candidates.index_of(a.expert, a.slot, a.township, key))
+    visits = {(a.expert, a.township, a.date) for a in solution.assignments if a.link_visit}
+    return evaluate(problem, candidates, Incumbent(chosen, visits)).objective
 
 
 @PROPERTY_SETTINGS
