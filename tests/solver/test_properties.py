@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from solver.bounds import unmet_lower_bound
