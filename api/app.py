@@ -166,9 +166,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    from api.routes import feeds, requests, rosters, standing, tokens
+    from api.routes import feeds, requests, rosters, standing, swaps, tokens
 
-    for module in (tokens, standing, rosters, requests, feeds):
+    for module in (tokens, standing, rosters, requests, swaps, feeds):
         app.include_router(module.router)
     app.include_router(importlib.import_module("api.routes.metrics").router)  # events helper: GET /metrics
     try:

@@ -178,3 +178,31 @@ class JobAccepted(BaseModel):
     job: str
     month: str | None
     status_url: str
+
+
+ExpertCode = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+AssignmentId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+
+
+class SwapBody(Wire):
+    """A proposal: the proposer's session goes to `to_expert`; optionally `give_back_id` comes back."""
+
+    assignment_id: AssignmentId
+    to_expert: ExpertCode
+    from_expert: ExpertCode | None = None  # the office names it; an expert token proposes for itself
+    give_back_id: AssignmentId | None = None
+
+
+class SwapView(BaseModel):
+    id: int
+    month: str
+    assignment_id: str
+    from_expert: str
+    to_expert: str
+    give_back_id: str | None
+    state: str
+    needs_approval: bool
+    reason: str
+    roster_version: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     solver_time_limit: float = 20.0
     solver_workers: int = 2
     auto_approve_requests: bool = True
+    swap_requires_approval: bool = False  # an accepted swap also waits for the office
     reminder_offsets: str = "P1D,PT2H"  # ISO 8601 durations before each session
     draft_day: int = 20  # day of month on which next month's draft is generated
     draft_time: str = "09:00"

@@ -11,6 +11,7 @@ import scheduler.notify.models  # noqa: F401  (the notices outbox and contacts)
 import scheduler.events  # noqa: F401  (the events outbox)
 import scheduler.auth  # noqa: F401  (API and feed tokens)
 import scheduler.requests  # noqa: F401  (extra-session requests)
+import scheduler.swaps  # noqa: F401  (swap requests)
 from scheduler.db import Base, make_engine
 
 config = context.config

@@ -288,6 +288,12 @@ def _run_handlers(factory: sessionmaker[Session], batch: list[Event], months: li
         outcome["request_state"] = flows.settle_request(factory, int(request_id))
         metrics.observe_solve("request", time.monotonic() - started)
         return outcome
+    for event in batch:
+        if event.kind == "swap":  # the exchange itself, before the month's re-plan
+            swap_id = event.payload.get("swap_id")
+            if swap_id is None:
+                raise _PermanentError("a swap event needs payload.swap_id")
+            outcome.setdefault("swaps", {})[int(swap_id)] = flows.apply_swap(factory, int(swap_id))
     for month in months:
         began = time.monotonic()
         try:

@@ -29,7 +29,7 @@ from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.models import Expert, ExpertUnavailability, Township, TownshipClosure
 from scheduler.problem_builder import build_problem
 from scheduler.requests import ExtraSessionRequest, create_request, get_request, scheduled_extra_demand
-from scheduler.roster_rules import candidate_indices, check_roster, hard_rule_breaks
+from scheduler.roster_rules import RuleBroken, candidate_indices, check_roster, hard_rule_breaks
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import HALF_DAYS, Scenario
 from solver.candidates import enumerate_candidates
@@ -235,6 +235,41 @@ def move_session(factory: Factory, month: str, assignment_id: str, **changes: An
     edited = [moved if a.id == assignment_id else a for a in before.assignments]
     number = _save_edit(factory, month, version, edited, before, status, f"edit: move {assignment_id}")
     return number, moved
+
+
+def apply_swap(factory: Factory, swap_id: int) -> str:
+    """Exchange the experts of a swap's sessions in a new version (ids kept), or decline it naming the broken rule."""
+    from scheduler.swaps import get_swap
+
+    with factory() as session:
+        swap = get_swap(session, swap_id)
+        if swap.state != "accepted" or swap.needs_approval:
+            return swap.state
+        month, given, taken = swap.month, swap.assignment_id, swap.give_back_id
+        giver, taker = swap.from_expert, swap.to_expert
+    before, version, status = _edit_base(factory, month)
+    by_id = {a.id: a for a in before.assignments}
+    missing = [i for i in (given, taken) if i is not None and i not in by_id]
+    owners_changed = (given in by_id and by_id[given].expert != giver) or (taken in by_id and by_id[taken].expert != taker)
+    reason = ""
+    if missing or owners_changed:
+        reason = "the sessions changed since the swap was proposed (a re-plan or an edit moved them)"
+    else:
+        exchanged = {given: taker, **({taken: giver} if taken else {})}
+        edited = [
+            dataclasses.replace(a, expert=exchanged[a.id], link_visit=False) if a.id in exchanged else a for a in before.assignments
+        ]
+        try:
+            number = _save_edit(factory, month, version, edited, before, status, f"swap {swap_id} ({giver} <-> {taker})")
+        except RuleBroken as broken:
+            reason = str(broken)
+    with transaction(factory) as session:
+        swap = get_swap(session, swap_id, for_update=True)
+        if reason:
+            swap.state, swap.reason = "declined", reason
+        else:
+            swap.state, swap.roster_version = "applied", number
+        return swap.state
 
 
 def remove_session(factory: Factory, month: str, assignment_id: str) -> int:
