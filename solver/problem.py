@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, NamedTuple
 
 HalfDay = Literal["am", "pm"]
@@ -115,39 +116,24 @@ class Problem:
     def department(self, code: str) -> Department:
         return self._departments_by_code[code]
 
-    @property
+    # Indexes built on first use (cached_property writes the instance dict, so a frozen dataclass allows it).
+    @cached_property
     def _experts_by_id(self) -> dict[str, Expert]:
-        cached = self.__dict__.get("_expert_index")
-        if cached is None:
-            cached = {expert.id: expert for expert in self.experts}
-            object.__setattr__(self, "_expert_index", cached)
-        return cached
+        return {expert.id: expert for expert in self.experts}
 
-    @property
+    @cached_property
     def _townships_by_id(self) -> dict[str, Township]:
-        cached = self.__dict__.get("_township_index")
-        if cached is None:
-            cached = {township.id: township for township in self.townships}
-            object.__setattr__(self, "_township_index", cached)
-        return cached
+        return {township.id: township for township in self.townships}
 
-    @property
+    @cached_property
     def _departments_by_code(self) -> dict[str, Department]:
-        cached = self.__dict__.get("_department_index")
-        if cached is None:
-            cached = {department.code: department for department in self.departments}
-            object.__setattr__(self, "_department_index", cached)
-        return cached
+        return {department.code: department for department in self.departments}
 
-    @property
+    @cached_property
     def slot_set(self) -> frozenset[Slot]:
-        cached = self.__dict__.get("_slot_set")
-        if cached is None:
-            cached = frozenset(self.slots)
-            object.__setattr__(self, "_slot_set", cached)
-        return cached
+        return frozenset(self.slots)
 
-    @property
+    @cached_property
     def days(self) -> tuple[dt.date, ...]:
         return tuple(sorted({slot.day for slot in self.slots}))
 
