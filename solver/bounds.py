@@ -7,9 +7,10 @@ flow cannot carry, no roster can carry either, so it is unmet in every roster.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
-from ortools.graph.python import max_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from solver.candidates import Candidates
 from solver.problem import Problem
@@ -84,30 +85,219 @@ def impossible_link_visits(problem: Problem, candidates: Candidates) -> int:
     return missing
 
 
-def trips_lower_bound(problem: Problem, unmet_sessions: int) -> int:
-    """Car-days any roster with at most `unmet_sessions` unmet needs: a township-day holds two half-days of its rooms.
+def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candidates | None = None) -> int:
+    """Car-days any roster with at most `unmet_sessions` unmet needs.
 
-    Each unmet session can spare at most one car-day, so they are taken off the total.
+    A township-day holds at most two half-days of its rooms, and no more sessions than there
+    are eligible experts free in each half-day (from the candidates, when given); a township's
+    sessions need at least as many days as it takes, largest days first, to hold them. The
+    unmet sessions are then placed where they spare the most days (a small knapsack over
+    townships); past `MAX_PLACED_UNMET` each is simply taken to spare one day.
     """
     wanted: dict[str, int] = defaultdict(int)
     for key, sessions in problem.demand.items():
         wanted[key.township] += sessions
-    needed = 0
+    day_capacity = _day_capacities(problem, candidates) if candidates is not None else None
+    days_needed: list[list[int]] = []  # per township: days needed to hold s sessions, s = 0..wanted
     for township in problem.townships:
-        if wanted[township.id]:
-            needed += -(-wanted[township.id] // (2 * township.rooms))
-    return max(0, needed - unmet_sessions)
+        sessions = wanted[township.id]
+        if not sessions:
+            continue
+        if day_capacity is None:
+            per_day = 2 * township.rooms
+            days_needed.append([-(-s // per_day) for s in range(sessions + 1)])
+            continue
+        capacities = sorted(day_capacity.get(township.id, {}).values(), reverse=True)
+        table, held, days = [], 0, 0
+        for s in range(sessions + 1):
+            while held < s and days < len(capacities):
+                held += capacities[days]
+                days += 1
+            table.append(days)
+        days_needed.append(table)
+    total = sum(table[-1] for table in days_needed)
+    if unmet_sessions <= 0:
+        return total
+    if unmet_sessions > MAX_PLACED_UNMET:
+        return max(0, total - unmet_sessions)
+    # spared[u]: the most days u unmet sessions can spare, over the townships seen so far
+    spared = [0] * (unmet_sessions + 1)
+    for table in days_needed:
+        full = len(table) - 1
+        merged = spared[:]
+        for used in range(unmet_sessions + 1):
+            for here in range(1, min(full, unmet_sessions - used) + 1):
+                gain = spared[used] + table[full] - table[full - here]
+                if gain > merged[used + here]:
+                    merged[used + here] = gain
+        spared = merged
+    return max(0, total - max(spared))
+
+
+MAX_PLACED_UNMET = 300
+
+
+def _day_capacities(problem: Problem, candidates: Candidates) -> dict[str, dict]:
+    """Per township and day: the most sessions it can hold (rooms, and distinct experts free per half-day)."""
+    experts: dict[tuple, set[str]] = defaultdict(set)
+    for candidate in candidates.items:
+        if candidate.key is not None:
+            experts[(candidate.township, candidate.slot)].add(candidate.expert)
+    rooms = {t.id: t.rooms for t in problem.townships}
+    capacity: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    for (township, slot), present in experts.items():
+        capacity[township][slot.day] += min(rooms[township], len(present))
+    return capacity
+
+
+def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bool) -> int:
+    """Sessions beyond a week's even share that a township's specialty cannot avoid (0 unless some weeks cannot hold their share).
+
+    Only when every demanded session is covered: with unmet demand the sessions may be fewer.
+    """
+    if not covered_all:
+        return 0
+    days = problem.days
+    week_of = {day: day.isocalendar()[:2] for day in days}
+    days_in_week: dict[tuple, int] = defaultdict(int)
+    for day in days:
+        days_in_week[week_of[day]] += 1
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    for key, sessions in problem.demand.items():
+        wanted[(key.township, key.specialty)] += sessions
+    # per (township, specialty, week): how many sessions the week can hold at most (distinct slots with a candidate, x rooms)
+    slots: dict[tuple, set] = defaultdict(set)
+    for candidate in candidates.items:
+        if candidate.key is not None:
+            slots[(candidate.key.township, candidate.key.specialty, week_of[candidate.day])].add(candidate.slot)
+    rooms = {t.id: t.rooms for t in problem.townships}
+    excess = 0
+    for (township, specialty), total in wanted.items():
+        within = 0
+        for week, count in days_in_week.items():
+            even = math.ceil(total * count / len(days))
+            within += min(even, rooms[township] * len(slots.get((township, specialty, week), ())))
+        excess += max(0, total - within)
+    return excess
+
+
+def assignment_cost_lower_bound(problem: Problem, candidates: Candidates, covered: int) -> int:
+    """Fairness, continuity and preferences together, for rosters covering `covered` demanded sessions."""
+    return assignment_cost_lower_bounds(problem, candidates, [covered])[covered]
+
+
+def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, coverages: list[int]) -> dict[int, int]:
+    """Fairness, continuity and preferences together, for rosters covering each of `coverages` demanded sessions.
+
+    A min-cost flow relaxation: demand rows send sessions to eligible experts, priced by
+    continuity and by the preference cost of the slots they could use (as many at each price
+    as there are such slots), and each expert's load (supervisions included) pays fairness,
+    |load - fair target|, as a convex cost on the way out. Slot clashes are relaxed away, so
+    no roster pays less.
+    """
+    from solver.rules.objectives import fair_targets, preference_cost
+
+    weights = problem.rules.weights
+    targets = fair_targets(problem, candidates)
+    graph = min_cost_flow.SimpleMinCostFlow()
+    nodes: dict[tuple, int] = {}
+
+    def node(name: tuple) -> int:
+        if name not in nodes:
+            nodes[name] = len(nodes)
+        return nodes[name]
+
+    source, sink, supervisions = node(("source",)), node(("sink",)), node(("supervision",))
+    township_slots: dict[str, set] = defaultdict(set)
+    expert_slots: dict[str, set] = defaultdict(set)
+    priced: dict[tuple, set] = defaultdict(set)  # (key or member, expert, cost) -> slots
+    for candidate in candidates.items:
+        expert_slots[candidate.expert].add(candidate.slot)
+        cost = weights.preference * preference_cost(problem, candidate)
+        if candidate.key is None:
+            priced[(None, candidate.expert, cost)].add(candidate.slot)
+            continue
+        township_slots[candidate.township].add(candidate.slot)
+        expert = problem.expert(candidate.expert)
+        if expert.previous_townships and candidate.township not in expert.previous_townships:
+            cost += weights.continuity
+        priced[(candidate.key, candidate.expert, cost)].add(candidate.slot)
+    for township_id, slots in township_slots.items():
+        graph.add_arc_with_capacity_and_unit_cost(source, node(("township", township_id)), problem.township(township_id).rooms * len(slots), 0)
+    for key, sessions in problem.demand.items():
+        graph.add_arc_with_capacity_and_unit_cost(node(("township", key.township)), node(("key", key)), sessions, 0)
+    visits_per_member: dict[str, int] = defaultdict(int)
+    for link in problem.links:
+        visits_per_member[link.member] += max(0, problem.rules.link_visits_per_month)
+    supervision_supply = 0
+    for (key, expert_id, cost), slots in priced.items():
+        if key is None:
+            capacity = min(len(slots), visits_per_member.get(expert_id, 0))
+            if capacity:
+                graph.add_arc_with_capacity_and_unit_cost(supervisions, node(("expert", expert_id)), capacity, cost)
+                supervision_supply += capacity
+            continue
+        graph.add_arc_with_capacity_and_unit_cost(node(("key", key)), node(("expert", expert_id)), min(len(slots), problem.demand[key]), cost)
+    graph.add_arc_with_capacity_and_unit_cost(supervisions, sink, supervision_supply, 0)  # supervisions are optional
+    constant = 0
+    for expert_id, slots in expert_slots.items():
+        limit = min(problem.expert(expert_id).max_sessions, len(slots))
+        target = targets.get(expert_id)
+        if target is None or not weights.fairness:
+            graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), sink, limit, 0)
+            continue
+        constant += weights.fairness * target  # |load - target| = target - load below it, load - target above
+        below = min(target, limit)
+        if below:
+            graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), sink, below, -weights.fairness)
+        if limit > below:
+            graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), sink, limit - below, weights.fairness)
+    for expert_id, target in targets.items():
+        if expert_id not in expert_slots:
+            constant += weights.fairness * target
+    graph.set_node_supply(supervisions, supervision_supply)
+    bounds = {}
+    for covered in coverages:
+        graph.set_node_supply(source, covered)
+        graph.set_node_supply(sink, -(covered + supervision_supply))
+        # a relaxation that cannot carry `covered` claims nothing
+        bounds[covered] = max(0, constant + graph.optimal_cost()) if graph.solve() == graph.OPTIMAL else 0
+    return bounds
+
+
+# A bound that would need more relaxations than this stops there, claiming only what it has priced.
+MAX_PRICED_SHORTFALLS = 20
 
 
 def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
-    """A valid bound on the whole objective from the coverage floor and the trips every covered roster needs.
+    """A valid bound on the whole objective: the coverage floor plus the soft terms' relaxations.
 
-    A roster at the floor pays at least the trips its sessions need; one above it pays at least
-    one more unmet session or visit, so the soft part of the bound is capped at that step.
+    A roster leaving k more sessions unmet than the max-flow floor (k >= 0) pays k unmet
+    weights more and at least the trips, spread and assignment costs its sessions need (three
+    independent relaxations of three groups of terms, so their sum is a bound too); a missed
+    visit beyond the impossible ones only adds its weight. The bound is the least of these
+    over k, priced until k unmet weights alone exceed the soft bound at the floor.
     """
     weights = problem.rules.weights
     unmet = unmet_lower_bound(problem, candidates)
     floor = weights.unmet * unmet + weights.link * impossible_link_visits(problem, candidates)
-    step = min([w for w in (weights.unmet, weights.link) if w > 0] or [0])
-    soft = weights.trips * trips_lower_bound(problem, unmet)
-    return floor + (min(soft, step) if step else soft)
+    if weights.unmet <= 0:
+        return floor
+    most = sum(problem.demand.values()) - unmet
+
+    def soft(shortfall: int, assignment: int) -> int:
+        return (
+            weights.trips * trips_lower_bound(problem, unmet + shortfall, candidates)
+            + weights.spread * spread_lower_bound(problem, candidates, covered_all=unmet + shortfall == 0)
+            + assignment
+        )
+
+    at_floor = soft(0, assignment_cost_lower_bound(problem, candidates, most))
+    shortfalls = min(most, at_floor // weights.unmet, MAX_PRICED_SHORTFALLS)
+    assignment = assignment_cost_lower_bounds(problem, candidates, [most - k for k in range(1, shortfalls + 1)])
+    best = at_floor
+    for k in range(1, shortfalls + 1):
+        best = min(best, k * weights.unmet + soft(k, assignment[most - k]))
+    if shortfalls < min(most, at_floor // weights.unmet):  # not every shortfall priced: they pay their unmet weight at least
+        best = min(best, (shortfalls + 1) * weights.unmet)
+    return floor + best

@@ -139,10 +139,13 @@ def solve(
     first_feasible = time.monotonic() - started
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
+    relaxed = objective_lower_bound(problem, candidates)
+    if progress:
+        progress(f"lower bound from relaxations: {relaxed}")
     if len(candidates.items) > FULL_MODEL_CANDIDATES:
-        return large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible)
+        return large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed)
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
-    return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible)
+    return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed)
 
 
 def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, targets: dict[str, int] | None = None) -> Incumbent:
@@ -163,12 +166,11 @@ def _bound_floor(problem: Problem, candidates: Candidates) -> int:
     return weights.unmet * unmet_lower_bound(problem, candidates) + weights.link * impossible_link_visits(problem, candidates)
 
 
-def large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible) -> Solution:
+def large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed: int) -> Solution:
     """A month too large for one model: large-neighbourhood search from the constructive roster.
 
-    The bound is the coverage floor (max-flow unmet and impossible visits) plus the trips any
-    roster needs (solver.bounds); the other soft terms get no bound here, so the gap overstates
-    how far from optimal the roster is.
+    The bound is `relaxed`, solver.bounds' relaxations of the whole model (the coverage floor
+    plus separate bounds on trips, spread and the assignment costs); no search proves more here.
     """
     from solver.lns import improve
 
@@ -177,7 +179,7 @@ def large_month(problem, candidates, incumbent, started, time_limit, workers, pr
     incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets)
     best = evaluate(problem, candidates, incumbent, targets)
     floor = _bound_floor(problem, candidates)
-    bound = objective_lower_bound(problem, candidates)
+    bound = relaxed
     coverage = coverage_cost(problem, candidates, best)
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
@@ -212,7 +214,7 @@ def coverage_cost(problem: Problem, candidates: Candidates, incumbent: Incumbent
     return weights.unmet * (sum(problem.demand.values()) - covered) + weights.link * missed
 
 
-def two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible) -> Solution:
+def two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed: int) -> Solution:
     """Stage A settles the least weighted unmet demand and missed visits; stage B optimises the soft terms at that level.
 
     Stage A starts from a max-flow floor (solver.bounds) and stops as soon as it meets it. When
@@ -236,9 +238,11 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
             coverage_bound = max(floor, int(solver.best_objective_bound))
     proven = coverage_best <= coverage_bound
     roster.model.add(coverage <= coverage_best)
+    roster.model.add(coverage + soft >= relaxed)  # a valid cut: no roster beats the relaxations
     roster.model.minimize(soft)
     remaining = time_limit - (time.monotonic() - started)
-    solver, status, _ = _solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed)
+    soft_floor = relaxed - coverage_best if proven else None  # reached: nothing better exists
+    solver, status, _ = _solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed, floor=soft_floor)
     soft_bound = 0
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         best = _read(roster, solver)
@@ -253,7 +257,7 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
         bound = coverage_best + soft_bound
     else:
         bound = coverage_bound
-    bound = max(bound, objective_lower_bound(problem, candidates))
+    bound = max(bound, relaxed)
     assignments = to_assignments(problem, candidates, best.chosen, best.visits)
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")

@@ -144,18 +144,23 @@ def same_expert_returns(roster: RosterModel) -> None:
     roster.penalize("continuity", _per_session(costs, roster), roster.problem.rules.weights.continuity)
 
 
+def preference_cost(problem, candidate) -> int:
+    """Preferences of one candidate: off its township's market days (+1), on a weekday its expert avoids (+1)."""
+    weekday = candidate.day.weekday()
+    cost = 0
+    preferred = problem.township(candidate.township).preferred_weekdays
+    if candidate.key is not None and preferred and weekday not in preferred:
+        cost += 1
+    if weekday in problem.expert(candidate.expert).avoid_weekdays:
+        cost += 1
+    return cost
+
+
 def prefer_market_days_and_avoid_weekdays(roster: RosterModel) -> None:
     """Preferences: off a township's market days, or on a weekday the expert avoids, costs `preference`."""
-    preferred = {t.id: t.preferred_weekdays for t in roster.problem.townships}
-    avoided = {e.id: e.avoid_weekdays for e in roster.problem.experts}
     costs = {}
     for candidate in roster.candidates.items:
-        weekday = candidate.day.weekday()
-        cost = 0
-        if candidate.key is not None and preferred[candidate.township] and weekday not in preferred[candidate.township]:
-            cost += 1
-        if weekday in avoided[candidate.expert]:
-            cost += 1
+        cost = preference_cost(roster.problem, candidate)
         if cost:
             costs[candidate.index] = cost
     roster.penalize("preference", _per_session(costs, roster), roster.problem.rules.weights.preference)

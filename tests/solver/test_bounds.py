@@ -1,0 +1,121 @@
+"""The lower bounds of solver.bounds never exceed what a roster can achieve: checked against CP-SAT's proven optima."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from ortools.sat.python import cp_model
+
+from solver.bounds import (
+    assignment_cost_lower_bound,
+    objective_lower_bound,
+    spread_lower_bound,
+    trips_lower_bound,
+    unmet_lower_bound,
+)
+from solver.candidates import enumerate_candidates
+from solver.model import build_model
+from solver.problem import DemandKey, Department, Expert, Problem, Rules, Slot, Township, Weights
+from tests.solver.strategies import random_problem
+
+
+def _optimum(problem: Problem, families: set[str] | None = None, coverage_at_most: int | None = None) -> int:
+    """The proven minimum of the objective (or of some of its families) over every roster."""
+    candidates = enumerate_candidates(problem)
+    roster = build_model(problem, candidates, free=range(len(candidates.items)))
+    parts = [p for p in roster.penalties if families is None or p.family in families]
+    if coverage_at_most is not None:
+        coverage = [p for p in roster.penalties if p.family in ("unmet", "link")]
+        roster.model.add(cp_model.LinearExpr.weighted_sum([p.expression for p in coverage], [p.weight for p in coverage]) <= coverage_at_most)
+    roster.model.minimize(cp_model.LinearExpr.weighted_sum([p.expression for p in parts], [p.weight for p in parts]))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 60
+    solver.parameters.num_workers = 2
+    status = solver.solve(roster.model)
+    assert status == cp_model.OPTIMAL, solver.status_name(status)
+    return round(solver.objective_value)
+
+
+def _floor(problem: Problem) -> int:
+    return _optimum(problem, {"unmet", "link"})
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_objective_bound_never_exceeds_the_optimum(seed):
+    problem = random_problem(seed)
+    assert objective_lower_bound(problem, enumerate_candidates(problem)) <= _optimum(problem)
+
+
+def test_each_soft_bound_never_exceeds_its_terms_optimum_at_the_coverage_floor():
+    checked = 0
+    for seed in range(10):
+        problem = random_problem(seed)
+        candidates = enumerate_candidates(problem)
+        floor = _floor(problem)
+        weights = problem.rules.weights
+        unmet = unmet_lower_bound(problem, candidates)
+        if floor != weights.unmet * unmet:
+            continue  # a visit no roster makes at the floor: the per-term bounds price the max-flow coverage only
+        covered = sum(problem.demand.values()) - unmet
+        assert weights.trips * trips_lower_bound(problem, unmet, candidates) <= _optimum(problem, {"trips"}, floor), seed
+        assert weights.spread * spread_lower_bound(problem, candidates, unmet == 0) <= _optimum(problem, {"spread"}, floor), seed
+        families = {"fairness", "continuity", "preference"}
+        assert assignment_cost_lower_bound(problem, candidates, covered) <= _optimum(problem, families, floor), seed
+        checked += 1
+    assert checked >= 5
+
+
+def _week(days: int = 5) -> tuple[Slot, ...]:
+    first = dt.date(2027, 3, 1)
+    return tuple(Slot(first + dt.timedelta(days=d), half) for d in range(days) for half in ("am", "pm"))
+
+
+def test_trips_bound_counts_the_days_a_township_needs_when_experts_are_scarce():
+    # rooms would fit 4 sessions a day, but only one expert is ever free: 4 sessions need 2 days
+    problem = Problem(
+        "2027-03",
+        _week(),
+        (Expert("E1", "d", "chief", frozenset({"cardio"}), 10),),
+        (Township("t1", rooms=2, inpatient_ward=False),),
+        (Department("d", 0),),
+        {DemandKey("t1", "clinic", "cardio"): 4},
+    )
+    candidates = enumerate_candidates(problem)
+    assert trips_lower_bound(problem, 0) == 1
+    assert trips_lower_bound(problem, 0, candidates) == 2
+    assert objective_lower_bound(problem, candidates) == _optimum(problem)
+
+
+def test_assignment_bound_prices_fairness_and_continuity_together():
+    # two cardiologists, one with a history at t1: 4 sessions are fairest split 2/2, and the
+    # newcomer's 2 sessions there each cost continuity
+    weights = Weights(fairness=10, spread=0, trips=0, continuity=2, preference=0)
+    problem = Problem(
+        "2027-03",
+        _week(),
+        (
+            Expert("E1", "d", "chief", frozenset({"cardio"}), 4, previous_townships=frozenset({"t1"})),
+            Expert("E2", "d", "chief", frozenset({"cardio"}), 4, previous_townships=frozenset({"t2"})),
+        ),
+        (Township("t1", rooms=2, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False)),
+        (Department("d", 0),),
+        {DemandKey("t1", "clinic", "cardio"): 4},
+        rules=Rules(weights=weights),
+    )
+    candidates = enumerate_candidates(problem)
+    assert assignment_cost_lower_bound(problem, candidates, 4) == 2 * 2
+    assert objective_lower_bound(problem, candidates) == _optimum(problem) == 4
+
+
+def test_an_unmet_session_spares_a_car_day_only_where_it_empties_one():
+    # two townships, each 4 sessions on one room (two days each); one unmet session empties no day
+    experts = tuple(Expert(f"E{n}", "d", "chief", frozenset({"cardio"}), 10) for n in range(4))
+    townships = tuple(Township(f"t{n}", rooms=1, inpatient_ward=False) for n in (1, 2))
+    demand = {DemandKey("t1", "clinic", "cardio"): 4, DemandKey("t2", "clinic", "cardio"): 4}
+    problem = Problem("2027-03", _week(), experts, townships, (Department("d", 0),), demand)
+    candidates = enumerate_candidates(problem)
+    assert trips_lower_bound(problem, 0, candidates) == 4
+    assert trips_lower_bound(problem, 1, candidates) == 4
+    assert trips_lower_bound(problem, 2, candidates) == 3
+    assert trips_lower_bound(problem, 1) == 4
