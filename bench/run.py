@@ -1,9 +1,10 @@
-"""Benchmark: the CP-SAT solver against the greedy office baseline on six generated counties.
+"""Benchmark: the CP-SAT solver against the greedy office baseline on the sample county and six generated ones.
 
-    python -m bench.run [--sizes small,medium,large] [--loads 0.6,0.9] [--time-limit S] [--out bench/RESULTS.md]
+    python -m bench.run [--sizes sample,small,medium,large] [--loads 0.6,0.9] [--time-limit S] [--out bench/RESULTS.md]
 
-For each size (small 9 townships/60 experts, medium 22/150, large 26/400) and demand load it
-generates the scenario (bench.generate, seeded), runs `solver.baseline.greedy_baseline` and
+For the sample county (config/examples/quannan.yaml, each of --sample-months) and for each
+generated size (small 9 townships/60 experts, medium 22/150, large 26/400) and demand load
+(bench.generate, seeded) it runs `solver.baseline.greedy_baseline` and
 `solver.engine.solve`, checks both rosters with the independent checker
 (tests/solver/checker.py) and prints one table. Each solve runs in its own process with a
 hard wall (time limit x 3 + 120 s), so a stuck or crashing solver costs one row, not the run.
@@ -23,7 +24,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-SIZES = {"small": (9, 60), "medium": (22, 150), "large": (26, 400)}
+SIZES = {"sample": (9, 60), "small": (9, 60), "medium": (22, 150), "large": (26, 400)}
+SAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "quannan.yaml"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,10 +84,15 @@ def _measure(row: Row, problem, solution, wall: float) -> Row:
     return row
 
 
-def _problem(townships: int, experts: int, load: float, seed: int, month: str):
+def _problem(townships: int, experts: int, load: float | None, seed: int, month: str):
+    """A generated county at `load`; with load None, the sample county (config/examples/quannan.yaml)."""
     from bench.generate import generate_scenario
     from scheduler.problem_builder import build_problem
 
+    if load is None:
+        from scheduler.scenario import load_scenario
+
+        return build_problem(load_scenario(SAMPLE), month)
     return build_problem(generate_scenario(townships, experts, load, seed=seed, month=month), month)
 
 
@@ -320,7 +327,8 @@ def write_results(path: Path, rows: list[Row], command: str, time_limits: str, w
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="small,medium,large", help="comma-separated: small, medium, large")
+    parser.add_argument("--sizes", default="sample,small,medium,large", help="comma-separated: sample (the sample county), small, medium, large")
+    parser.add_argument("--sample-months", default="2026-12,2027-01", help="months of the sample county to solve")
     parser.add_argument("--loads", default="0.6,0.9", help="comma-separated demand loads")
     parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per solver run")
     parser.add_argument("--time-limits", default="", help="per size, overriding --time-limit: small=10,medium=60,large=60")
@@ -358,9 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     for size_name in sizes:
         time_limit = limits.get(size_name, args.time_limit)
         townships, experts = SIZES[size_name]
-        for load in loads:
-            name = f"{size_name} {townships}/{experts} @{load:.0%}"
-            size = (townships, experts, load, args.seed, args.month)
+        if size_name == "sample":
+            runs = [(f"sample Quannan {month}", (townships, experts, None, args.seed, month)) for month in args.sample_months.split(",") if month.strip()]
+        else:
+            runs = [(f"{size_name} {townships}/{experts} @{load:.0%}", (townships, experts, load, args.seed, args.month)) for load in loads]
+        for name, size in runs:
             print(f"{name}: baseline...", file=sys.stderr, flush=True)
             rows.append(run_baseline(name, _problem(*size), score=not args.no_solver))
             if not args.no_solver:

@@ -28,3 +28,12 @@ def test_unmet_ratio_is_solver_over_baseline():
 def test_unknown_size_is_a_readable_error(capsys):
     assert main(["--sizes", "huge", "--no-solver"]) == 2
     assert "unknown size huge" in capsys.readouterr().err
+
+
+def test_sample_county_rows_come_from_the_sample_file(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    assert main(["--sizes", "sample", "--sample-months", "2026-12", "--no-solver", "--out", str(out)]) == 0
+    rows = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("| sample Quannan 2026-12")]
+    assert len(rows) == 1
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert cells[1] == "baseline" and cells[14] == "0"
