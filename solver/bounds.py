@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.graph.python import max_flow, min_cost_flow
 
 from solver.candidates import Candidates
 from solver.problem import Problem
+
+
+def _numbering() -> Callable[[tuple], int]:
+    """Graph node numbers by name, handed out in order of first use."""
+    nodes: dict[tuple, int] = {}
+
+    def node(name: tuple) -> int:
+        return nodes.setdefault(name, len(nodes))
+
+    return node
 
 
 def unmet_lower_bound(problem: Problem, candidates: Candidates) -> int:
@@ -28,13 +39,7 @@ def flow_plan(problem: Problem, candidates: Candidates) -> tuple[int, dict[tuple
     experts with several specialties go where no one else can.
     """
     graph = max_flow.SimpleMaxFlow()
-    nodes: dict[tuple, int] = {}
-
-    def node(name: tuple) -> int:
-        if name not in nodes:
-            nodes[name] = len(nodes)
-        return nodes[name]
-
+    node = _numbering()
     source, sink = node(("source",)), node(("sink",))
     expert_slots: dict[str, set] = defaultdict(set)
     township_slots: dict[str, set] = defaultdict(set)
@@ -200,13 +205,7 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
     weights = problem.rules.weights
     targets = fair_targets(problem, candidates)
     graph = min_cost_flow.SimpleMinCostFlow()
-    nodes: dict[tuple, int] = {}
-
-    def node(name: tuple) -> int:
-        if name not in nodes:
-            nodes[name] = len(nodes)
-        return nodes[name]
-
+    node = _numbering()
     source, sink, supervisions = node(("source",)), node(("sink",)), node(("supervision",))
     township_slots: dict[str, set] = defaultdict(set)
     expert_slots: dict[str, set] = defaultdict(set)
