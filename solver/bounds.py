@@ -186,13 +186,35 @@ def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bo
     return excess
 
 
+def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessions: int) -> int:
+    """Sessions that must fall off their township's market days: more sessions than its market-day half-days can hold.
+
+    A market half-day holds at most its rooms and no more sessions than eligible experts free
+    then. Each unmet session can spare at most one such session.
+    """
+    from solver.rules.objectives import off_market_day
+
+    experts: dict[tuple, set[str]] = defaultdict(set)
+    for candidate in candidates.items:
+        if candidate.key is not None and not off_market_day(problem, candidate):
+            experts[(candidate.township, candidate.slot)].add(candidate.expert)
+    market_capacity: dict[str, int] = defaultdict(int)
+    for (township, _slot), present in experts.items():
+        market_capacity[township] += min(problem.township(township).rooms, len(present))
+    wanted: dict[str, int] = defaultdict(int)
+    for key, sessions in problem.demand.items():
+        wanted[key.township] += sessions
+    off = sum(max(0, wanted[t.id] - market_capacity[t.id]) for t in problem.townships if t.preferred_weekdays)
+    return max(0, off - unmet_sessions)
+
+
 def assignment_cost_lower_bound(problem: Problem, candidates: Candidates, covered: int) -> int:
-    """Fairness, continuity and preferences together, for rosters covering `covered` demanded sessions."""
+    """Fairness, continuity and avoided weekdays together, for rosters covering `covered` demanded sessions."""
     return assignment_cost_lower_bounds(problem, candidates, [covered])[covered]
 
 
 def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, coverages: list[int]) -> dict[int, int]:
-    """Fairness, continuity and preferences together, for rosters covering each of `coverages` demanded sessions.
+    """Fairness, continuity and avoided weekdays together, for rosters covering each of `coverages` demanded sessions.
 
     A min-cost flow relaxation: demand rows send sessions to eligible experts, priced by
     continuity and by the preference cost of the slots they could use (as many at each price
@@ -200,7 +222,7 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
     |load - fair target|, as a convex cost on the way out. Slot clashes are relaxed away, so
     no roster pays less.
     """
-    from solver.rules.objectives import fair_targets, preference_cost
+    from solver.rules.objectives import fair_targets, on_avoided_weekday
 
     weights = problem.rules.weights
     targets = fair_targets(problem, candidates)
@@ -212,7 +234,7 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
     priced: dict[tuple, set] = defaultdict(set)  # (key or member, expert, cost) -> slots
     for candidate in candidates.items:
         expert_slots[candidate.expert].add(candidate.slot)
-        cost = weights.preference * preference_cost(problem, candidate)
+        cost = weights.preference * on_avoided_weekday(problem, candidate)
         if candidate.key is None:
             priced[(None, candidate.expert, cost)].add(candidate.slot)
             continue
@@ -272,10 +294,11 @@ def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
     """A valid bound on the whole objective: the coverage floor plus the soft terms' relaxations.
 
     A roster leaving k more sessions unmet than the max-flow floor (k >= 0) pays k unmet
-    weights more and at least the trips, spread and assignment costs its sessions need (three
-    independent relaxations of three groups of terms, so their sum is a bound too); a missed
-    visit beyond the impossible ones only adds its weight. The bound is the least of these
-    over k, priced until k unmet weights alone exceed the soft bound at the floor.
+    weights more and at least the trips, spread, market-day and assignment costs its sessions
+    need (independent relaxations of separate parts of the objective, so their sum is a
+    bound too); a missed visit beyond the impossible ones only adds its weight. The bound is
+    the least of these over k, priced until k unmet weights alone exceed the soft bound at
+    the floor.
     """
     weights = problem.rules.weights
     unmet = unmet_lower_bound(problem, candidates)
@@ -288,6 +311,7 @@ def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
         return (
             weights.trips * trips_lower_bound(problem, unmet + shortfall, candidates)
             + weights.spread * spread_lower_bound(problem, candidates, covered_all=unmet + shortfall == 0)
+            + weights.preference * market_day_lower_bound(problem, candidates, unmet + shortfall)
             + assignment
         )
 

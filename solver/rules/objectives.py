@@ -144,16 +144,20 @@ def same_expert_returns(roster: RosterModel) -> None:
     roster.penalize("continuity", _per_session(costs, roster), roster.problem.rules.weights.continuity)
 
 
+def off_market_day(problem, candidate) -> int:
+    """1 when a session falls off its township's market days (a township that names some)."""
+    preferred = problem.township(candidate.township).preferred_weekdays
+    return int(candidate.key is not None and bool(preferred) and candidate.day.weekday() not in preferred)
+
+
+def on_avoided_weekday(problem, candidate) -> int:
+    """1 when a candidate falls on a weekday its expert avoids."""
+    return int(candidate.day.weekday() in problem.expert(candidate.expert).avoid_weekdays)
+
+
 def preference_cost(problem, candidate) -> int:
     """Preferences of one candidate: off its township's market days (+1), on a weekday its expert avoids (+1)."""
-    weekday = candidate.day.weekday()
-    cost = 0
-    preferred = problem.township(candidate.township).preferred_weekdays
-    if candidate.key is not None and preferred and weekday not in preferred:
-        cost += 1
-    if weekday in problem.expert(candidate.expert).avoid_weekdays:
-        cost += 1
-    return cost
+    return off_market_day(problem, candidate) + on_avoided_weekday(problem, candidate)
 
 
 def prefer_market_days_and_avoid_weekdays(roster: RosterModel) -> None:

@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 
 from solver.bounds import (
     assignment_cost_lower_bound,
+    market_day_lower_bound,
     objective_lower_bound,
     spread_lower_bound,
     trips_lower_bound,
@@ -60,8 +61,10 @@ def test_each_soft_bound_never_exceeds_its_terms_optimum_at_the_coverage_floor()
         covered = sum(problem.demand.values()) - unmet
         assert weights.trips * trips_lower_bound(problem, unmet, candidates) <= _optimum(problem, {"trips"}, floor), seed
         assert weights.spread * spread_lower_bound(problem, candidates, unmet == 0) <= _optimum(problem, {"spread"}, floor), seed
-        families = {"fairness", "continuity", "preference"}
-        assert assignment_cost_lower_bound(problem, candidates, covered) <= _optimum(problem, families, floor), seed
+        # preferences split in two: market days bounded alone, avoided weekdays in the flow
+        market = weights.preference * market_day_lower_bound(problem, candidates, unmet)
+        assignment = assignment_cost_lower_bound(problem, candidates, covered)
+        assert market + assignment <= _optimum(problem, {"fairness", "continuity", "preference"}, floor), seed
         checked += 1
     assert checked >= 5
 
@@ -119,3 +122,14 @@ def test_an_unmet_session_spares_a_car_day_only_where_it_empties_one():
     assert trips_lower_bound(problem, 1, candidates) == 4
     assert trips_lower_bound(problem, 2, candidates) == 3
     assert trips_lower_bound(problem, 1) == 4
+
+
+def test_market_day_bound_counts_sessions_the_market_days_cannot_hold():
+    # one room, market day Monday only (two half-days): 5 sessions, so 3 fall off the market day
+    experts = tuple(Expert(f"E{n}", "d", "chief", frozenset({"cardio"}), 10) for n in range(3))
+    township = Township("t1", rooms=1, inpatient_ward=False, preferred_weekdays=frozenset({0}))
+    problem = Problem("2027-03", _week(), experts, (township,), (Department("d", 0),), {DemandKey("t1", "clinic", "cardio"): 5})
+    candidates = enumerate_candidates(problem)
+    assert market_day_lower_bound(problem, candidates, 0) == 3
+    assert market_day_lower_bound(problem, candidates, 1) == 2
+    assert objective_lower_bound(problem, candidates) <= _optimum(problem)
