@@ -26,6 +26,13 @@ Progress = Callable[[str], None]
 
 # Above this many candidates the whole model takes longer to build than a solve may last.
 FULL_MODEL_CANDIDATES = 60_000
+# Stage B: large-neighbourhood search first (it improves the soft terms faster than one search
+# over everything), then the whole model, from its roster, for this share of the time left (its
+# bound, and a proof on small months). A month that fits in one neighbourhood, or a few
+# seconds left, go to the whole model alone.
+WHOLE_MODEL_SHARE = 0.05
+LNS_AFTER_SECONDS = 3.0
+LNS_MIN_CANDIDATES = 6_000
 
 
 @dataclass
@@ -217,7 +224,9 @@ def coverage_cost(problem: Problem, candidates: Candidates, incumbent: Incumbent
 def two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed: int) -> Solution:
     """Stage A settles the least weighted unmet demand and missed visits; stage B optimises the soft terms at that level.
 
-    Stage A starts from a max-flow floor (solver.bounds) and stops as soon as it meets it. When
+    Stage A starts from a max-flow floor (solver.bounds) and stops as soon as it meets it. In
+    stage B, large-neighbourhood search (solver.lns) improves A's roster for most of the time
+    left, then the whole model continues from it (and gives its bound). When
     A is proven and the soft cost is below one unmet session's (or visit's) weight, no roster
     with worse coverage can win, so A's optimum plus B's bound bounds the whole objective.
     """
@@ -242,10 +251,16 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     roster.model.minimize(soft)
     remaining = time_limit - (time.monotonic() - started)
     soft_floor = relaxed - coverage_best if proven else None  # reached: nothing better exists
+    if len(candidates.items) > LNS_MIN_CANDIDATES and remaining > LNS_AFTER_SECONDS:
+        # most of the time to large-neighbourhood search, the rest to the whole model from its roster
+        best = _improve_locally(problem, candidates, best, time.monotonic() + remaining * (1 - WHOLE_MODEL_SHARE), workers, progress, seed)
+        remaining = time_limit - (time.monotonic() - started)
     solver, status, _ = _solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed, floor=soft_floor)
     soft_bound = 0
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        best = _read(roster, solver)
+        found = _read(roster, solver)
+        if best.objective is None or found.objective <= best.objective:
+            best = found
         soft_bound = max(0, int(solver.best_objective_bound))
     elif status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
         return _failure(problem, candidates, roster, status, started, workers)
@@ -273,6 +288,14 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
         objective_terms=best.terms,
     )
     return Solution(problem.month, tuple(assignments), tuple(unmet), report)
+
+
+def _improve_locally(problem, candidates, best: Incumbent, deadline: float, workers, progress, seed) -> Incumbent:
+    """Large-neighbourhood search from a roster; it never gives up coverage or visits. Returned scored."""
+    from solver.lns import improve
+
+    targets = fair_targets(problem, candidates)
+    return evaluate(problem, candidates, improve(problem, candidates, best, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets), targets)
 
 
 def _failure(problem, candidates, roster, status, started, workers) -> Solution:

@@ -1,42 +1,91 @@
-"""Large-neighbourhood search for months too big for one CP-SAT model.
+"""Large-neighbourhood search: the soft terms of a month, improved a piece at a time.
+
+It carries months too big for one CP-SAT model, and most of stage B on the others.
 
 Each step frees one neighbourhood and keeps the rest of the incumbent fixed, then
 re-optimises it with CP-SAT on a model that holds only the free candidates and the fixed
 assignments (every other candidate is 0 and left out), so a step stays small however large
 the county is. While demand is unmet, every other step frees the experts who could serve an
 unmet demand row together with the rows they serve now, so sessions can be passed along a
-chain; the other steps free a township, a specialty, or a week at a few townships for the
-soft terms. A step is kept only if it makes no fewer link visits and covers no less demand.
+chain; the other steps free a township, a specialty, a week at a few townships, or the
+colleagues of one specialty where they serve or served before (continuity, fairness), for the
+soft terms. Many small steps beat few large ones: a step frees at most `MAX_FREE` candidates
+(a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS`. A step is kept
+only if it makes no fewer link visits and covers no less demand.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from ortools.sat.python import cp_model
 
-from solver.candidates import Candidate, Candidates, restrict
+from solver.candidates import Candidates, restrict
 from solver.model import build_model
 from solver.problem import Problem
 
-STEP_SECONDS = 3.0
-MAX_FREE = 10_000
+STEP_SECONDS = 1.0
+MAX_FREE = 3_000
 
 
-def _soft_neighbourhoods(problem: Problem, rng: random.Random) -> list[tuple[str, Callable[[Candidate], bool]]]:
+class _Groups:
+    """The candidate indices of each township, specialty, (township, week) and (expert, specialty), computed once."""
+
+    def __init__(self, problem: Problem, candidates: Candidates) -> None:
+        self.by_township: dict[str, list[int]] = defaultdict(list)
+        self.by_specialty: dict[str, list[int]] = defaultdict(list)
+        self.by_township_week: dict[tuple, list[int]] = defaultdict(list)
+        self.by_expert_specialty: dict[tuple[str, str], list[int]] = defaultdict(list)
+        week_of = {day: day.isocalendar()[:2] for day in problem.days}
+        for c in candidates.items:
+            self.by_township[c.township].append(c.index)
+            self.by_township_week[(c.township, week_of[c.day])].append(c.index)
+            if c.key is not None:
+                self.by_specialty[c.key.specialty].append(c.index)
+                self.by_expert_specialty[(c.expert, c.key.specialty)].append(c.index)
+        self.weeks = sorted({week for _township, week in self.by_township_week})
+        self.holders: dict[str, list[str]] = defaultdict(list)
+        for expert, specialty in self.by_expert_specialty:
+            self.holders[specialty].append(expert)
+
+
+def _colleagues(problem: Problem, candidates: Candidates, groups: _Groups, specialty: str, chosen: set[int], rng: random.Random) -> set[int]:
+    """Experts of one specialty, free to trade its sessions among themselves where they serve now or served before.
+
+    Continuity and fairness move sessions between colleagues; limiting each expert to the
+    townships they serve or know keeps the step small enough to hold many of them.
+    """
+    serving: dict[str, set[str]] = defaultdict(set)
+    for index in chosen:
+        c = candidates.items[index]
+        serving[c.expert].add(c.township)
+    experts = groups.holders[specialty][:]
+    rng.shuffle(experts)
+    free: set[int] = set()
+    for expert in experts:
+        places = serving[expert] | problem.expert(expert).previous_townships
+        indices = [i for i in groups.by_expert_specialty[(expert, specialty)] if candidates.items[i].township in places]
+        if free and len(free) + len(indices) > MAX_FREE:
+            break
+        free.update(indices)
+    return free
+
+
+def _soft_neighbourhoods(problem: Problem, candidates: Candidates, groups: _Groups, rng: random.Random, chosen: Callable[[], set[int]]) -> list[tuple[str, Callable[[], set[int]]]]:
     townships = [t.id for t in problem.townships]
-    specialties = sorted({k.specialty for k in problem.demand})
-    weeks = sorted({s.day.isocalendar()[:2] for s in problem.slots})
-    options: list[tuple[str, Callable[[Candidate], bool]]] = []
+    specialties = sorted(groups.by_specialty)
+    options: list[tuple[str, Callable[[], set[int]]]] = []
     for township in townships:
-        options.append((f"township {township}", lambda c, t=township: c.township == t))
+        options.append((f"township {township}", lambda t=township: set(groups.by_township.get(t, ()))))
     for specialty in specialties:
-        options.append((f"specialty {specialty}", lambda c, s=specialty: c.key is not None and c.key.specialty == s))
-    for week in weeks:
-        some = set(rng.sample(townships, k=max(1, len(townships) // 4)))
-        options.append((f"week {week[1]}", lambda c, w=week, some=some: c.day.isocalendar()[:2] == w and c.township in some))
+        options.append((f"specialty {specialty}", lambda s=specialty: set(groups.by_specialty[s])))
+        options.append((f"{specialty} colleagues", lambda s=specialty: _colleagues(problem, candidates, groups, s, chosen(), rng)))
+    for week in groups.weeks:
+        some = rng.sample(townships, k=max(1, len(townships) // 4))
+        options.append((f"week {week[1]}", lambda w=week, some=some: {i for t in some for i in groups.by_township_week.get((t, w), ())}))
     rng.shuffle(options)
     return options
 
@@ -63,12 +112,13 @@ def _unmet_neighbourhood(problem: Problem, candidates: Candidates, chosen: set[i
 
 def _neighbourhoods(problem: Problem, candidates: Candidates, rng: random.Random, chosen: Callable[[], set[int]]) -> Iterator[tuple[str, set[int]]]:
     """Alternate unmet-demand steps (while any demand is short) with soft-term steps."""
+    groups = _Groups(problem, candidates)
     while True:
-        for name, test in _soft_neighbourhoods(problem, rng):
+        for name, free in _soft_neighbourhoods(problem, candidates, groups, rng, chosen):
             targeted = _unmet_neighbourhood(problem, candidates, chosen(), rng)
             if targeted is not None:
                 yield targeted
-            yield name, {c.index for c in candidates.items if test(c)}
+            yield name, free()
 
 
 def improve(problem: Problem, candidates: Candidates, incumbent, deadline: float, workers: int = 2, progress=None, seed: int = 0, targets=None):
@@ -83,6 +133,7 @@ def improve(problem: Problem, candidates: Candidates, incumbent, deadline: float
             break
         if len(free) > MAX_FREE:
             free = set(rng.sample(sorted(free), MAX_FREE)) | (free & best.chosen)
+        step_started = time.monotonic()
         sub, originals = restrict(problem, candidates, free | best.chosen)
         position = {index: p for p, index in enumerate(originals)}
         sub_free = {position[i] for i in free}
@@ -93,8 +144,10 @@ def improve(problem: Problem, candidates: Candidates, incumbent, deadline: float
         solver.parameters.num_workers = workers
         solver.parameters.max_time_in_seconds = max(0.2, min(STEP_SECONDS, deadline - time.monotonic() - 0.3))
         solver.parameters.random_seed = rng.randrange(1 << 30)
+        built = time.monotonic()
         status = solver.solve(roster.model)
         steps += 1
+        timing = f"{len(free)} free, built in {built - step_started:.1f} s, {solver.status_name(status)} in {time.monotonic() - built:.1f} s"
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
         chosen = {originals[p] for p in sub_fixed} | {originals[p] for p, v in roster.x.items() if solver.boolean_value(v)}
@@ -105,5 +158,5 @@ def improve(problem: Problem, candidates: Candidates, incumbent, deadline: float
             continue  # never trade visits or coverage away for soft terms
         best = Incumbent(chosen, visits)
         if progress:
-            progress(f"LNS step {steps} ({name}): {covered_after} sessions covered, {len(visits)} link visits")
+            progress(f"LNS step {steps} ({name}): {covered_after} sessions covered, {len(visits)} link visits, objective {int(solver.objective_value)} ({timing})")
     return best
