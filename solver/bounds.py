@@ -97,11 +97,10 @@ def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candida
     are eligible experts free in each half-day (from the candidates, when given); a township's
     sessions need at least as many days as it takes, largest days first, to hold them. The
     unmet sessions are then placed where they spare the most days (a small knapsack over
-    townships); past `MAX_PLACED_UNMET` each is simply taken to spare one day.
+    townships); past `MAX_PLACED_UNMET` each is simply taken to spare one day. Sessions no
+    roster can hold (see `coverable_demand`) are unmet in every roster and counted first.
     """
-    wanted: dict[str, int] = defaultdict(int)
-    for key, sessions in problem.demand.items():
-        wanted[key.township] += sessions
+    wanted, unmet_sessions = _coverable_by_township(problem, candidates, unmet_sessions)
     day_capacity = _day_capacities(problem, candidates) if candidates is not None else None
     days_needed: list[list[int]] = []  # per township: days needed to hold s sessions, s = 0..wanted
     for township in problem.townships:
@@ -140,6 +139,29 @@ def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candida
 
 
 MAX_PLACED_UNMET = 300
+
+
+def coverable_demand(problem: Problem, candidates: Candidates) -> dict:
+    """Per demand row, the sessions some roster could hold: no more than its half-days can take
+    (rooms, and eligible experts free in each)."""
+    experts: dict[tuple, set[str]] = defaultdict(set)
+    for candidate in candidates.items:
+        if candidate.key is not None:
+            experts[(candidate.key, candidate.slot)].add(candidate.expert)
+    capacity: dict = defaultdict(int)
+    for (key, _slot), present in experts.items():
+        capacity[key] += min(problem.township(key.township).rooms, len(present))
+    return {key: min(sessions, capacity[key]) for key, sessions in problem.demand.items()}
+
+
+def _coverable_by_township(problem: Problem, candidates: Candidates | None, unmet_sessions: int) -> tuple[dict[str, int], int]:
+    """Coverable sessions per township, and how many of `unmet_sessions` are left once the uncoverable are counted."""
+    demand = coverable_demand(problem, candidates) if candidates is not None else problem.demand
+    wanted: dict[str, int] = defaultdict(int)
+    for key, sessions in demand.items():
+        wanted[key.township] += sessions
+    uncoverable = sum(problem.demand.values()) - sum(demand.values())
+    return wanted, max(0, unmet_sessions - uncoverable)
 
 
 def _day_capacities(problem: Problem, candidates: Candidates) -> dict[str, dict]:
@@ -190,7 +212,7 @@ def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessi
     """Sessions that must fall off their township's market days: more sessions than its market-day half-days can hold.
 
     A market half-day holds at most its rooms and no more sessions than eligible experts free
-    then. Each unmet session can spare at most one such session.
+    then. Each unmet session beyond those no roster can hold spares at most one such session.
     """
     from solver.rules.objectives import off_market_day
 
@@ -201,9 +223,7 @@ def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessi
     market_capacity: dict[str, int] = defaultdict(int)
     for (township, _slot), present in experts.items():
         market_capacity[township] += min(problem.township(township).rooms, len(present))
-    wanted: dict[str, int] = defaultdict(int)
-    for key, sessions in problem.demand.items():
-        wanted[key.township] += sessions
+    wanted, unmet_sessions = _coverable_by_township(problem, candidates, unmet_sessions)
     off = sum(max(0, wanted[t.id] - market_capacity[t.id]) for t in problem.townships if t.preferred_weekdays)
     return max(0, off - unmet_sessions)
 

@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 
 from solver.bounds import (
     assignment_cost_lower_bound,
+    coverable_demand,
     market_day_lower_bound,
     objective_lower_bound,
     spread_lower_bound,
@@ -132,4 +133,20 @@ def test_market_day_bound_counts_sessions_the_market_days_cannot_hold():
     candidates = enumerate_candidates(problem)
     assert market_day_lower_bound(problem, candidates, 0) == 3
     assert market_day_lower_bound(problem, candidates, 1) == 2
+    assert objective_lower_bound(problem, candidates) <= _optimum(problem)
+
+
+def test_sessions_no_roster_can_hold_are_unmet_first_and_spare_no_day():
+    # t1 asks for 2 paediatric sessions nobody can give and 4 cardiology ones (two days on one room);
+    # the 2 unmet sessions are the paediatric ones, so they spare no cardiology day
+    experts = tuple(Expert(f"E{n}", "d", "chief", frozenset({"cardio"}), 10) for n in range(2))
+    township = Township("t1", rooms=1, inpatient_ward=False)
+    demand = {DemandKey("t1", "clinic", "cardio"): 4, DemandKey("t1", "clinic", "paeds"): 2}
+    problem = Problem("2027-03", _week(), experts, (township,), (Department("d", 0),), demand)
+    candidates = enumerate_candidates(problem)
+    assert coverable_demand(problem, candidates) == {DemandKey("t1", "clinic", "cardio"): 4, DemandKey("t1", "clinic", "paeds"): 0}
+    assert unmet_lower_bound(problem, candidates) == 2
+    assert trips_lower_bound(problem, 2, candidates) == 2
+    assert trips_lower_bound(problem, 3, candidates) == 2  # 3 cardiology sessions still need two days
+    assert trips_lower_bound(problem, 4, candidates) == 1
     assert objective_lower_bound(problem, candidates) <= _optimum(problem)
