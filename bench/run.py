@@ -229,12 +229,20 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _gap_cell(gap: float | None) -> str:
+    return "-" if gap is None else f"{gap * 100:.1f}%"
+
+
 COLUMNS = [
     ("scenario", "scenario"), ("method", "method"), ("status", "status"), ("demand", "demand"),
     ("candidates", "model size (candidates)"), ("first_feasible_s", "first feasible s"), ("final_s", "final s"),
     ("objective", "objective"), ("bound", "bound"), ("gap", "gap"), ("assigned", "assigned"), ("unmet", "unmet"),
     ("links_missed", "link visits missed"), ("trips", "trips"), ("violations", "hard-rule violations"),
 ]
+
+
+def _cells(row: Row) -> list[str]:
+    return [_gap_cell(row.gap) if key == "gap" else _cell(getattr(row, key)) for key, _ in COLUMNS]
 
 
 def _ratio(solver: Row | None, baseline: Row) -> str:
@@ -252,7 +260,7 @@ def markdown_table(rows: list[Row]) -> str:
     baselines = {row.scenario: row for row in rows if row.method == "baseline"}
     for row in rows:
         ratio = _ratio(row, baselines[row.scenario]) if row.method == "solver" and row.scenario in baselines else ""
-        lines.append("| " + " | ".join(_cell(getattr(row, key)) for key, _ in COLUMNS) + f" | {ratio} |")
+        lines.append("| " + " | ".join(_cells(row)) + f" | {ratio} |")
     return "\n".join(lines)
 
 
@@ -271,7 +279,7 @@ def print_table(rows: list[Row]) -> None:
     baselines = {row.scenario: row for row in rows if row.method == "baseline"}
     for row in rows:
         ratio = _ratio(row, baselines[row.scenario]) if row.method == "solver" and row.scenario in baselines else ""
-        table.add_row(*[_cell(getattr(row, key)) for key, _ in COLUMNS], ratio)
+        table.add_row(*_cells(row), ratio)
     Console(width=220).print(table)
     for row in rows:
         if row.note:
@@ -317,7 +325,7 @@ def write_results(path: Path, rows: list[Row], command: str, time_limits: str, w
             "baseline roster (assignments fixed, link visit days free), so the two are on one scale.",
             "`first feasible s` for the solver is its own report, `final s` the wall time of the call.",
             "`bound` is a lower bound valid for every roster (solver/bounds.py, and CP-SAT's own when it proves",
-            "more); `gap` = (objective - bound) / objective, as a fraction.",
+            "more); `gap` = (objective - bound) / objective.",
             "",
             markdown_table(rows),
             "",
