@@ -87,11 +87,18 @@ def _read(roster: RosterModel, solver: cp_model.CpSolver) -> Incumbent:
     return Incumbent(chosen, visits, sum(terms.values()), dict(terms))
 
 
-def to_assignments(problem: Problem, candidates: Candidates, chosen: Collection[int], visits: Collection[tuple]) -> list[Assignment]:
-    """Turn chosen candidates into assignments; one assignment per visit carries `link_visit`."""
+def to_assignments(
+    problem: Problem, candidates: Candidates, chosen: Collection[int], visits: Collection[tuple], carried_before: Collection[int] = ()
+) -> list[Assignment]:
+    """Turn chosen candidates into assignments; one assignment per visit carries `link_visit`.
+
+    The carrier is the member's first session that day, or the one in `carried_before` (a
+    re-plan's previous carriers), so that a kept visit stays on the session that had it.
+    """
     visit_days = set(visits)
+    before = set(carried_before)
     carriers: dict[tuple, int] = {}
-    for index in sorted(chosen, key=lambda i: (candidates.items[i].key is None, candidates.items[i].slot)):
+    for index in sorted(chosen, key=lambda i: (i not in before, candidates.items[i].key is None, candidates.items[i].slot)):
         c = candidates.items[index]
         visit = (c.expert, c.township, c.day)
         if visit in visit_days and visit not in carriers:

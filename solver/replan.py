@@ -123,6 +123,10 @@ def carry_ids(month: str, previous: Solution, assignments: list[Assignment]) -> 
     return [a for a in result if a is not None]
 
 
+def _visits_of(assignments) -> set[tuple]:
+    return {(a.expert, a.township, a.date) for a in assignments if a.link_visit}
+
+
 def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed):
     """One objective in three tiers, so whatever the solver has when time runs out is ordered right:
     coverage first, then fewest changes, then the soft terms."""
@@ -130,6 +134,10 @@ def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, ti
     stability = [p for p in roster.penalties if p.family == "stability"]
     roster.penalties = [p for p in roster.penalties if p.family != "stability"]
     changes = stability[0].expression if stability else 0
+    # a visit moved to another day changes the sessions that carry it: it counts as a change too
+    kept_visits = [roster.visits[visit] for visit in _visits_of(kept.values()) if visit in roster.visits]
+    if kept_visits:
+        changes = changes + len(kept_visits) - cp_model.LinearExpr.sum(kept_visits)
     coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
     roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
     remaining = max(0.2, time_limit - (time.monotonic() - started))
@@ -178,7 +186,8 @@ def replan(
     else:
         incumbent = evaluate(problem, candidates, incumbent)
     name = solver.status_name(status) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "FEASIBLE"
-    assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, incumbent.chosen, incumbent.visits))
+    carried_before = [index for index, a in kept.items() if a.link_visit]
+    assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, incumbent.chosen, incumbent.visits, carried_before))
     unmet = explain_unmet(problem, candidates, incumbent.chosen, incumbent.visits)
     report = SolveReport(
         status=name,

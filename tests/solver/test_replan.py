@@ -15,8 +15,8 @@ from ortools.sat.python import cp_model
 from solver.candidates import enumerate_candidates
 from solver.engine import solve
 from solver.model import build_model
-from solver.problem import DemandKey, Department, Expert, Problem, Slot, Township
-from solver.solution import Assignment, Solution, diff_rosters
+from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
+from solver.solution import Assignment, Solution, SolveReport, diff_rosters, new_assignment_id
 from tests.solver.checker import violations
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "examples" / "quannan.yaml"
@@ -225,3 +225,44 @@ def test_replan_leaves_the_frozen_past_as_it_was():
     after_past = {a.content for a in new.assignments if a.date <= frozen_until}
     assert after_past == before_past
     assert violations(changed, new) == []
+
+
+def test_replan_keeps_a_link_visit_on_its_day_when_another_day_would_do():
+    # M visits t1 with E1 on Monday and on Wednesday; the published visit is Wednesday's. A leave
+    # at t2 on Thursday must not move it to Monday (that would change two sessions' calendars).
+    def problem_with(blocked: dict[Slot, str]) -> Problem:
+        experts = (
+            Expert("M", "d", "chief", frozenset({"cardio"}), 10),
+            Expert("E1", "d", "chief", frozenset({"cardio"}), 10),
+            Expert("E2", "d", "chief", frozenset({"cardio"}), 10, blocked=blocked),
+        )
+        return Problem(
+            "2027-03",
+            tuple(Slot(day, half) for day in DAYS for half in ("am", "pm")),
+            experts,
+            (Township("t1", rooms=2, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False)),
+            (Department("d", 0),),
+            {DemandKey("t1", "clinic", "cardio"): 4, DemandKey("t2", "clinic", "cardio"): 2},
+            links=(Link("M", "t1"),),
+            rules=Rules(link_team_min=1),
+        )
+
+    monday, tuesday, wednesday, thursday = DAYS[0], DAYS[1], DAYS[2], DAYS[3]
+    rows = [
+        Assignment(monday, "am", "t1", "clinic", "cardio", "M"),
+        Assignment(monday, "am", "t1", "clinic", "cardio", "E1"),
+        Assignment(wednesday, "am", "t1", "clinic", "cardio", "M", link_visit=True),
+        Assignment(wednesday, "am", "t1", "clinic", "cardio", "E1"),
+        Assignment(tuesday, "am", "t2", "clinic", "cardio", "E2"),
+        Assignment(thursday, "am", "t2", "clinic", "cardio", "E2"),
+    ]
+    previous = Solution("2027-03", tuple(a.with_id(new_assignment_id("2027-03", a)) for a in rows), (), SolveReport("FEASIBLE"))
+    assert violations(problem_with({}), previous) == []
+    changed = problem_with({Slot(thursday, day_half): "leave" for day_half in ("am", "pm")})
+
+    new = solve(changed, time_limit=5, workers=1, previous=previous)
+
+    assert violations(changed, new) == []
+    forced = [a for a in previous.assignments if a.expert == "E2" and a.date == thursday]
+    check_strict(previous, changed, new, forced)
+    assert [a for a in new.assignments if a.link_visit] == [previous.assignments[2]]
