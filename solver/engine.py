@@ -32,7 +32,7 @@ FULL_MODEL_CANDIDATES = 60_000
 # seconds left, go to the whole model alone.
 WHOLE_MODEL_SHARE = 0.05
 LNS_AFTER_SECONDS = 3.0
-LNS_MIN_CANDIDATES = 6_000
+LNS_MIN_CANDIDATES = 3_000
 
 
 @dataclass
@@ -299,10 +299,14 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
 
 def _improve_locally(problem, candidates, best: Incumbent, deadline: float, workers, progress, seed) -> Incumbent:
     """Large-neighbourhood search from a roster; it never gives up coverage or visits. Returned scored."""
-    from solver.lns import improve
+    from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
 
     targets = fair_targets(problem, candidates)
-    return evaluate(problem, candidates, improve(problem, candidates, best, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets), targets)
+    found = improve(
+        problem, candidates, best, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets,
+        max_free=SMALL_MONTH_MAX_FREE, step_seconds=SMALL_MONTH_STEP_SECONDS,
+    )
+    return evaluate(problem, candidates, found, targets)
 
 
 def _failure(problem, candidates, roster, status, started, workers) -> Solution:
