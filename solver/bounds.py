@@ -68,26 +68,84 @@ def flow_plan(problem: Problem, candidates: Candidates) -> tuple[int, dict[tuple
     return sum(problem.demand.values()) - graph.optimal_flow(), quotas
 
 
-def impossible_link_visits(problem: Problem, candidates: Candidates) -> int:
-    """Link visits that no roster can hold: no day with the member there and a large enough team possible."""
-    wanted = problem.rules.link_visits_per_month
-    if wanted <= 0:
-        return 0
+def _possible_visit_days(problem: Problem, candidates: Candidates) -> dict[tuple[str, str], int]:
+    """Per link (member, township): the days a visit could happen (the member there, a large enough team possible)."""
     member_days: dict[tuple[str, str], set] = defaultdict(set)
     team: dict[tuple[str, object], set[str]] = defaultdict(set)
     for candidate in candidates.items:
         member_days[(candidate.expert, candidate.township)].add(candidate.day)
         if candidate.key is not None:
             team[(candidate.township, candidate.day)].add(candidate.expert)
-    missing = 0
-    for link in problem.links:
-        possible = [
-            day
+    return {
+        (link.member, link.township): sum(
+            1
             for day in member_days.get((link.member, link.township), ())
             if len(team[(link.township, day)] - {link.member}) >= problem.rules.link_team_min
-        ]
-        missing += max(0, wanted - len(possible))
-    return missing
+        )
+        for link in problem.links
+    }
+
+
+def impossible_link_visits(problem: Problem, candidates: Candidates) -> int:
+    """Link visits that no roster can hold: no day with the member there and a large enough team possible."""
+    wanted = problem.rules.link_visits_per_month
+    if wanted <= 0:
+        return 0
+    possible = _possible_visit_days(problem, candidates)
+    return sum(max(0, wanted - possible[(link.member, link.township)]) for link in problem.links)
+
+
+def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
+    """The least weighted unmet demand and missed visits any roster pays, by a min-cost flow.
+
+    The max-flow network of `flow_plan`, with the link visits beside it: a visit needs its
+    member there, which costs one of their sessions when they serve nothing at that township
+    (a supervision counts toward their monthly limit) and nothing when they might (a
+    generous reading, so the bound stays valid). Demand and visits that find no path pay
+    their weights; the flow pays the least it can.
+    """
+    weights = problem.rules.weights
+    wanted = max(0, problem.rules.link_visits_per_month)
+    graph = min_cost_flow.SimpleMinCostFlow()
+    node = _numbering()
+    sessions, visits, sink = node(("sessions",)), node(("visits",)), node(("sink",))
+    expert_slots: dict[str, set] = defaultdict(set)
+    township_slots: dict[str, set] = defaultdict(set)
+    pairs: set[tuple] = set()
+    serves_at: dict[str, set[str]] = defaultdict(set)
+    for candidate in candidates.items:
+        expert_slots[candidate.expert].add(candidate.slot)
+        if candidate.key is not None:
+            township_slots[candidate.township].add(candidate.slot)
+            pairs.add((candidate.key, candidate.expert))
+            serves_at[candidate.expert].add(candidate.township)
+    for township_id, slots in township_slots.items():
+        graph.add_arc_with_capacity_and_unit_cost(sessions, node(("township", township_id)), problem.township(township_id).rooms * len(slots), 0)
+    for key in {key for key, _expert in pairs}:
+        graph.add_arc_with_capacity_and_unit_cost(node(("township", key.township)), node(("key", key)), problem.demand[key], 0)
+    for key, expert in pairs:
+        graph.add_arc_with_capacity_and_unit_cost(node(("key", key)), node(("expert", expert)), problem.demand[key], 0)
+    for expert_id, slots in expert_slots.items():
+        graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), sink, min(problem.expert(expert_id).max_sessions, len(slots)), 0)
+    possible = _possible_visit_days(problem, candidates)
+    for link in problem.links:
+        days = min(wanted, possible[(link.member, link.township)])
+        if not days:
+            continue
+        visit = node(("link", link.member, link.township))
+        graph.add_arc_with_capacity_and_unit_cost(visits, visit, days, 0)
+        present = sink if link.township in serves_at[link.member] else node(("expert", link.member))
+        graph.add_arc_with_capacity_and_unit_cost(visit, present, days, 0)
+    demand, wanted_visits = sum(problem.demand.values()), wanted * len(problem.links)
+    graph.add_arc_with_capacity_and_unit_cost(sessions, sink, demand, weights.unmet)  # unmet sessions
+    graph.add_arc_with_capacity_and_unit_cost(visits, sink, wanted_visits, weights.link)  # missed visits
+    graph.set_node_supply(sessions, demand)
+    graph.set_node_supply(visits, wanted_visits)
+    graph.set_node_supply(sink, -(demand + wanted_visits))
+    floor = weights.unmet * unmet_lower_bound(problem, candidates) + weights.link * impossible_link_visits(problem, candidates)
+    if graph.solve() != graph.OPTIMAL:
+        return floor
+    return max(floor, graph.optimal_cost())
 
 
 def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candidates | None = None) -> int:
@@ -316,15 +374,17 @@ def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
     A roster leaving k more sessions unmet than the max-flow floor (k >= 0) pays k unmet
     weights more and at least the trips, spread, market-day and assignment costs its sessions
     need (independent relaxations of separate parts of the objective, so their sum is a
-    bound too); a missed visit beyond the impossible ones only adds its weight. The bound is
-    the least of these over k, priced until k unmet weights alone exceed the soft bound at
-    the floor.
+    bound too); a missed visit beyond the impossible ones only adds its weight. Whatever k,
+    its coverage costs at least `coverage_lower_bound`. The bound is the least of these over
+    k, priced until k unmet weights alone exceed the bound at the floor.
     """
     weights = problem.rules.weights
     unmet = unmet_lower_bound(problem, candidates)
     floor = weights.unmet * unmet + weights.link * impossible_link_visits(problem, candidates)
+    # what the joint flow adds to the floor: members' visits that take sessions from demand
+    extra = coverage_lower_bound(problem, candidates) - floor
     if weights.unmet <= 0:
-        return floor
+        return floor + extra
     most = sum(problem.demand.values()) - unmet
 
     def soft(shortfall: int, assignment: int) -> int:
@@ -335,12 +395,13 @@ def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
             + assignment
         )
 
-    at_floor = soft(0, assignment_cost_lower_bound(problem, candidates, most))
-    shortfalls = min(most, at_floor // weights.unmet, MAX_PRICED_SHORTFALLS)
+    at_floor = extra + soft(0, assignment_cost_lower_bound(problem, candidates, most))
+    enough = min(most, at_floor // weights.unmet)  # beyond this many, the unmet weights alone cost more
+    shortfalls = min(enough, MAX_PRICED_SHORTFALLS)
     assignment = assignment_cost_lower_bounds(problem, candidates, [most - k for k in range(1, shortfalls + 1)])
     best = at_floor
     for k in range(1, shortfalls + 1):
-        best = min(best, k * weights.unmet + soft(k, assignment[most - k]))
-    if shortfalls < min(most, at_floor // weights.unmet):  # not every shortfall priced: they pay their unmet weight at least
-        best = min(best, (shortfalls + 1) * weights.unmet)
+        best = min(best, max(extra, k * weights.unmet) + soft(k, assignment[most - k]))
+    if shortfalls < enough:  # not every shortfall priced: they pay their unmet weight at least
+        best = min(best, max(extra, (shortfalls + 1) * weights.unmet))
     return floor + best

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.bounds import flow_plan, impossible_link_visits, objective_lower_bound, unmet_lower_bound
+from solver.bounds import coverage_lower_bound, flow_plan, objective_lower_bound, unmet_lower_bound
 from solver.candidates import Candidates, enumerate_candidates, restrict
 from solver.construct import RosterState, construct
 from solver.model import RosterModel, build_model
@@ -176,8 +176,7 @@ def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, tar
 
 
 def _bound_floor(problem: Problem, candidates: Candidates) -> int:
-    weights = problem.rules.weights
-    return weights.unmet * unmet_lower_bound(problem, candidates) + weights.link * impossible_link_visits(problem, candidates)
+    return coverage_lower_bound(problem, candidates)
 
 
 def large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed: int) -> Solution:

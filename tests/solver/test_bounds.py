@@ -10,6 +10,7 @@ from ortools.sat.python import cp_model
 from solver.bounds import (
     assignment_cost_lower_bound,
     coverable_demand,
+    coverage_lower_bound,
     market_day_lower_bound,
     objective_lower_bound,
     spread_lower_bound,
@@ -18,7 +19,7 @@ from solver.bounds import (
 )
 from solver.candidates import enumerate_candidates
 from solver.model import build_model
-from solver.problem import DemandKey, Department, Expert, Problem, Rules, Slot, Township, Weights
+from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township, Weights
 from tests.solver.strategies import random_problem
 
 
@@ -149,4 +150,31 @@ def test_sessions_no_roster_can_hold_are_unmet_first_and_spare_no_day():
     assert trips_lower_bound(problem, 2, candidates) == 2
     assert trips_lower_bound(problem, 3, candidates) == 2  # 3 cardiology sessions still need two days
     assert trips_lower_bound(problem, 4, candidates) == 1
+    assert objective_lower_bound(problem, candidates) <= _optimum(problem)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_coverage_bound_never_exceeds_the_least_coverage_cost(seed):
+    problem = random_problem(seed)
+    assert coverage_lower_bound(problem, enumerate_candidates(problem)) <= _floor(problem)
+
+
+def test_a_members_supervision_takes_a_session_from_demand():
+    # M is linked to t2, where nobody asks for cardiology, so the visit is a supervision that
+    # counts toward M's limit of 2; with E1 (limit 1) the 3 cardiology sessions at t1 leave
+    # one unmet whatever the roster, though a max flow alone sees room for all three
+    experts = (
+        Expert("M", "d", "chief", frozenset({"cardio"}), 2),
+        Expert("E1", "d", "chief", frozenset({"cardio"}), 1),
+        Expert("E2", "d", "chief", frozenset({"derm"}), 5),
+    )
+    townships = (Township("t1", rooms=2, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False))
+    demand = {DemandKey("t1", "clinic", "cardio"): 3, DemandKey("t2", "clinic", "derm"): 2}
+    problem = Problem(
+        "2027-03", _week(), experts, townships, (Department("d", 0),), demand, links=(Link("M", "t2"),), rules=Rules(link_team_min=1)
+    )
+    candidates = enumerate_candidates(problem)
+    weights = problem.rules.weights
+    assert unmet_lower_bound(problem, candidates) == 0
+    assert coverage_lower_bound(problem, candidates) == weights.unmet == _floor(problem)
     assert objective_lower_bound(problem, candidates) <= _optimum(problem)
