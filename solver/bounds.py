@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from functools import cached_property
 from collections.abc import Callable
 
 from ortools.graph.python import max_flow, min_cost_flow
@@ -32,6 +33,25 @@ def unmet_lower_bound(problem: Problem, candidates: Candidates) -> int:
     return flow_plan(problem, candidates)[0]
 
 
+def _demand_arcs(problem: Problem, candidates: Candidates, expert_slots: dict[str, set]) -> list[tuple[tuple, tuple, int]]:
+    """The demand network both flows share, as (tail, head, capacity) by node name.
+
+    source -> township (its rooms x open half-days) -> demand row (its sessions) -> eligible
+    expert -> sink (their monthly limit, at most one session per half-day in `expert_slots`).
+    """
+    township_slots: dict[str, set] = defaultdict(set)
+    pairs: set[tuple] = set()
+    for candidate in candidates.items:
+        if candidate.key is not None:
+            township_slots[candidate.township].add(candidate.slot)
+            pairs.add((candidate.key, candidate.expert))
+    arcs = [(("source",), ("township", t), problem.township(t).rooms * len(slots)) for t, slots in township_slots.items()]
+    arcs += [(("township", key.township), ("key", key), problem.demand[key]) for key in {key for key, _expert in pairs}]
+    arcs += [(("key", key), ("expert", expert), problem.demand[key]) for key, expert in pairs]
+    arcs += [(("expert", e), ("sink",), min(problem.expert(e).max_sessions, len(slots))) for e, slots in expert_slots.items()]
+    return arcs
+
+
 def flow_plan(problem: Problem, candidates: Candidates) -> tuple[int, dict[tuple, int]]:
     """The max-flow relaxation: its unmet lower bound, and how many sessions of each demand row each expert carries.
 
@@ -40,29 +60,16 @@ def flow_plan(problem: Problem, candidates: Candidates) -> tuple[int, dict[tuple
     """
     graph = max_flow.SimpleMaxFlow()
     node = _numbering()
-    source, sink = node(("source",)), node(("sink",))
     expert_slots: dict[str, set] = defaultdict(set)
-    township_slots: dict[str, set] = defaultdict(set)
-    pairs: set[tuple] = set()
     for candidate in candidates.items:
-        if candidate.key is None:
-            continue
-        expert_slots[candidate.expert].add(candidate.slot)
-        township_slots[candidate.township].add(candidate.slot)
-        pairs.add((candidate.key, candidate.expert))
-    keys = {key for key, _expert in pairs}
-    # source -> township (its rooms x open half-days) -> demand row (its sessions) -> eligible expert -> sink
-    for township_id, slots in township_slots.items():
-        graph.add_arc_with_capacity(source, node(("township", township_id)), problem.township(township_id).rooms * len(slots))
-    for key in keys:
-        graph.add_arc_with_capacity(node(("township", key.township)), node(("key", key)), problem.demand[key])
+        if candidate.key is not None:
+            expert_slots[candidate.expert].add(candidate.slot)
     pair_arcs = {}
-    for key, expert in pairs:
-        pair_arcs[(key, expert)] = graph.add_arc_with_capacity(node(("key", key)), node(("expert", expert)), problem.demand[key])
-    for expert_id, slots in expert_slots.items():
-        expert = problem.expert(expert_id)
-        graph.add_arc_with_capacity(node(("expert", expert_id)), sink, min(expert.max_sessions, len(slots)))
-    if graph.solve(source, sink) != graph.OPTIMAL:
+    for tail, head, capacity in _demand_arcs(problem, candidates, expert_slots):
+        arc = graph.add_arc_with_capacity(node(tail), node(head), capacity)
+        if tail[0] == "key":
+            pair_arcs[(tail[1], head[1])] = arc
+    if graph.solve(node(("source",)), node(("sink",))) != graph.OPTIMAL:
         return 0, {}
     quotas = {pair: graph.flow(arc) for pair, arc in pair_arcs.items() if graph.flow(arc) > 0}
     return sum(problem.demand.values()) - graph.optimal_flow(), quotas
@@ -108,25 +115,15 @@ def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
     wanted = max(0, problem.rules.link_visits_per_month)
     graph = min_cost_flow.SimpleMinCostFlow()
     node = _numbering()
-    sessions, visits, sink = node(("sessions",)), node(("visits",)), node(("sink",))
+    sessions, visits, sink = node(("source",)), node(("visits",)), node(("sink",))
     expert_slots: dict[str, set] = defaultdict(set)
-    township_slots: dict[str, set] = defaultdict(set)
-    pairs: set[tuple] = set()
     serves_at: dict[str, set[str]] = defaultdict(set)
     for candidate in candidates.items:
-        expert_slots[candidate.expert].add(candidate.slot)
+        expert_slots[candidate.expert].add(candidate.slot)  # a supervision takes a half-day too
         if candidate.key is not None:
-            township_slots[candidate.township].add(candidate.slot)
-            pairs.add((candidate.key, candidate.expert))
             serves_at[candidate.expert].add(candidate.township)
-    for township_id, slots in township_slots.items():
-        graph.add_arc_with_capacity_and_unit_cost(sessions, node(("township", township_id)), problem.township(township_id).rooms * len(slots), 0)
-    for key in {key for key, _expert in pairs}:
-        graph.add_arc_with_capacity_and_unit_cost(node(("township", key.township)), node(("key", key)), problem.demand[key], 0)
-    for key, expert in pairs:
-        graph.add_arc_with_capacity_and_unit_cost(node(("key", key)), node(("expert", expert)), problem.demand[key], 0)
-    for expert_id, slots in expert_slots.items():
-        graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), sink, min(problem.expert(expert_id).max_sessions, len(slots)), 0)
+    for tail, head, capacity in _demand_arcs(problem, candidates, expert_slots):
+        graph.add_arc_with_capacity_and_unit_cost(node(tail), node(head), capacity, 0)
     possible = _possible_visit_days(problem, candidates)
     for link in problem.links:
         days = min(wanted, possible[(link.member, link.township)])
@@ -148,7 +145,7 @@ def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
     return max(floor, graph.optimal_cost())
 
 
-def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candidates | None = None) -> int:
+def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candidates | None = None, presence: Presence | None = None) -> int:
     """Car-days any roster with at most `unmet_sessions` unmet needs.
 
     A township-day holds at most two half-days of its rooms, and no more sessions than there
@@ -158,8 +155,10 @@ def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candida
     townships); past `MAX_PLACED_UNMET` each is simply taken to spare one day. Sessions no
     roster can hold (see `coverable_demand`) are unmet in every roster and counted first.
     """
-    wanted, unmet_sessions = _coverable_by_township(problem, candidates, unmet_sessions)
-    day_capacity = _day_capacities(problem, candidates) if candidates is not None else None
+    if presence is None and candidates is not None:
+        presence = Presence(problem, candidates)
+    wanted, unmet_sessions = _coverable_by_township(problem, presence, unmet_sessions)
+    day_capacity = presence.day_capacities if presence is not None else None
     days_needed: list[list[int]] = []  # per township: days needed to hold s sessions, s = 0..wanted
     for township in problem.townships:
         sessions = wanted[township.id]
@@ -199,40 +198,59 @@ def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candida
 MAX_PLACED_UNMET = 300
 
 
+class Presence:
+    """Who could serve each demand row in each half-day: the one pass over the candidates that
+    the capacity bounds (coverable demand, day and market-day capacities) share."""
+
+    def __init__(self, problem: Problem, candidates: Candidates) -> None:
+        self.problem = problem
+        self.by_key_slot: dict[tuple, set[str]] = defaultdict(set)
+        self.by_township_slot: dict[tuple, set[str]] = defaultdict(set)
+        for candidate in candidates.items:
+            if candidate.key is not None:
+                self.by_key_slot[(candidate.key, candidate.slot)].add(candidate.expert)
+                self.by_township_slot[(candidate.township, candidate.slot)].add(candidate.expert)
+
+    @cached_property
+    def coverable(self) -> dict:
+        capacity: dict = defaultdict(int)
+        for (key, _slot), present in self.by_key_slot.items():
+            capacity[key] += min(self.problem.township(key.township).rooms, len(present))
+        return {key: min(sessions, capacity[key]) for key, sessions in self.problem.demand.items()}
+
+    @cached_property
+    def day_capacities(self) -> dict[str, dict]:
+        """Per township and day: the most sessions it can hold (rooms, and distinct experts free per half-day)."""
+        capacity: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+        for (township, slot), present in self.by_township_slot.items():
+            capacity[township][slot.day] += min(self.problem.township(township).rooms, len(present))
+        return capacity
+
+    @cached_property
+    def market_capacities(self) -> dict[str, int]:
+        """Per township with market days: the most sessions its market half-days can hold."""
+        capacity: dict[str, int] = defaultdict(int)
+        for (township_id, slot), present in self.by_township_slot.items():
+            township = self.problem.township(township_id)
+            if township.preferred_weekdays and slot.day.weekday() in township.preferred_weekdays:
+                capacity[township_id] += min(township.rooms, len(present))
+        return capacity
+
+
 def coverable_demand(problem: Problem, candidates: Candidates) -> dict:
     """Per demand row, the sessions some roster could hold: no more than its half-days can take
     (rooms, and eligible experts free in each)."""
-    experts: dict[tuple, set[str]] = defaultdict(set)
-    for candidate in candidates.items:
-        if candidate.key is not None:
-            experts[(candidate.key, candidate.slot)].add(candidate.expert)
-    capacity: dict = defaultdict(int)
-    for (key, _slot), present in experts.items():
-        capacity[key] += min(problem.township(key.township).rooms, len(present))
-    return {key: min(sessions, capacity[key]) for key, sessions in problem.demand.items()}
+    return Presence(problem, candidates).coverable
 
 
-def _coverable_by_township(problem: Problem, candidates: Candidates | None, unmet_sessions: int) -> tuple[dict[str, int], int]:
+def _coverable_by_township(problem: Problem, presence: Presence | None, unmet_sessions: int) -> tuple[dict[str, int], int]:
     """Coverable sessions per township, and how many of `unmet_sessions` are left once the uncoverable are counted."""
-    demand = coverable_demand(problem, candidates) if candidates is not None else problem.demand
+    demand = presence.coverable if presence is not None else problem.demand
     wanted: dict[str, int] = defaultdict(int)
     for key, sessions in demand.items():
         wanted[key.township] += sessions
     uncoverable = sum(problem.demand.values()) - sum(demand.values())
     return wanted, max(0, unmet_sessions - uncoverable)
-
-
-def _day_capacities(problem: Problem, candidates: Candidates) -> dict[str, dict]:
-    """Per township and day: the most sessions it can hold (rooms, and distinct experts free per half-day)."""
-    experts: dict[tuple, set[str]] = defaultdict(set)
-    for candidate in candidates.items:
-        if candidate.key is not None:
-            experts[(candidate.township, candidate.slot)].add(candidate.expert)
-    rooms = {t.id: t.rooms for t in problem.townships}
-    capacity: dict[str, dict] = defaultdict(lambda: defaultdict(int))
-    for (township, slot), present in experts.items():
-        capacity[township][slot.day] += min(rooms[township], len(present))
-    return capacity
 
 
 def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bool) -> int:
@@ -266,23 +284,16 @@ def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bo
     return excess
 
 
-def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessions: int) -> int:
+def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessions: int, presence: Presence | None = None) -> int:
     """Sessions that must fall off their township's market days: more sessions than its market-day half-days can hold.
 
     A market half-day holds at most its rooms and no more sessions than eligible experts free
     then. Each unmet session beyond those no roster can hold spares at most one such session.
     """
-    from solver.rules.objectives import off_market_day
-
-    experts: dict[tuple, set[str]] = defaultdict(set)
-    for candidate in candidates.items:
-        if candidate.key is not None and not off_market_day(problem, candidate):
-            experts[(candidate.township, candidate.slot)].add(candidate.expert)
-    market_capacity: dict[str, int] = defaultdict(int)
-    for (township, _slot), present in experts.items():
-        market_capacity[township] += min(problem.township(township).rooms, len(present))
-    wanted, unmet_sessions = _coverable_by_township(problem, candidates, unmet_sessions)
-    off = sum(max(0, wanted[t.id] - market_capacity[t.id]) for t in problem.townships if t.preferred_weekdays)
+    presence = presence or Presence(problem, candidates)
+    wanted, unmet_sessions = _coverable_by_township(problem, presence, unmet_sessions)
+    market = presence.market_capacities
+    off = sum(max(0, wanted[t.id] - market[t.id]) for t in problem.townships if t.preferred_weekdays)
     return max(0, off - unmet_sessions)
 
 
@@ -387,11 +398,14 @@ def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
         return floor + extra
     most = sum(problem.demand.values()) - unmet
 
+    presence = Presence(problem, candidates)
+    spread = weights.spread * spread_lower_bound(problem, candidates, covered_all=unmet == 0)
+
     def soft(shortfall: int, assignment: int) -> int:
         return (
-            weights.trips * trips_lower_bound(problem, unmet + shortfall, candidates)
-            + weights.spread * spread_lower_bound(problem, candidates, covered_all=unmet + shortfall == 0)
-            + weights.preference * market_day_lower_bound(problem, candidates, unmet + shortfall)
+            weights.trips * trips_lower_bound(problem, unmet + shortfall, presence=presence)
+            + (spread if shortfall == 0 else 0)  # with a shortfall the sessions may be fewer
+            + weights.preference * market_day_lower_bound(problem, candidates, unmet + shortfall, presence)
             + assignment
         )
 

@@ -11,8 +11,8 @@ chain; the other steps free a township, a specialty, a week at a few townships, 
 colleagues of one specialty where they serve or served before (continuity, fairness), for the
 soft terms. Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
-on months that fit one model). A step is kept
-only if it makes no fewer link visits and covers no less demand.
+on months that fit one model). A step is kept only if it makes no fewer link visits and
+covers no less demand.
 """
 
 from __future__ import annotations
