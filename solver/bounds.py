@@ -379,7 +379,7 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
 MAX_PRICED_SHORTFALLS = 20
 
 
-def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
+def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_floor: int | None = None) -> int:
     """A valid bound on the whole objective: the coverage floor plus the soft terms' relaxations.
 
     A roster leaving k more sessions unmet than the max-flow floor (k >= 0) pays k unmet
@@ -387,13 +387,14 @@ def objective_lower_bound(problem: Problem, candidates: Candidates) -> int:
     need (independent relaxations of separate parts of the objective, so their sum is a
     bound too); a missed visit beyond the impossible ones only adds its weight. Whatever k,
     its coverage costs at least `coverage_lower_bound`. The bound is the least of these over
-    k, priced until k unmet weights alone exceed the bound at the floor.
+    k, priced until k unmet weights alone exceed the bound at the floor. `coverage_floor` is
+    `coverage_lower_bound`'s value when the caller has it already.
     """
     weights = problem.rules.weights
     unmet = unmet_lower_bound(problem, candidates)
     floor = weights.unmet * unmet + weights.link * impossible_link_visits(problem, candidates)
     # what the joint flow adds to the floor: members' visits that take sessions from demand
-    extra = coverage_lower_bound(problem, candidates) - floor
+    extra = (coverage_floor if coverage_floor is not None else coverage_lower_bound(problem, candidates)) - floor
     if weights.unmet <= 0:
         return floor + extra
     most = sum(problem.demand.values()) - unmet

@@ -153,13 +153,14 @@ def solve(
     first_feasible = time.monotonic() - started
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
-    relaxed = objective_lower_bound(problem, candidates)
+    floor = coverage_lower_bound(problem, candidates)
+    relaxed = objective_lower_bound(problem, candidates, coverage_floor=floor)
     if progress:
         progress(f"lower bound from relaxations: {relaxed}")
     if len(candidates.items) > FULL_MODEL_CANDIDATES:
-        return large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed)
+        return large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
-    return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed)
+    return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
 
 
 def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, targets: dict[str, int] | None = None) -> Incumbent:
@@ -175,11 +176,7 @@ def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, tar
     return Incumbent(set(incumbent.chosen), scored.visits, scored.objective, scored.terms)
 
 
-def _bound_floor(problem: Problem, candidates: Candidates) -> int:
-    return coverage_lower_bound(problem, candidates)
-
-
-def large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed: int) -> Solution:
+def large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: int) -> Solution:
     """A month too large for one model: large-neighbourhood search from the constructive roster.
 
     The bound is `relaxed`, solver.bounds' relaxations of the whole model (the coverage floor
@@ -191,7 +188,6 @@ def large_month(problem, candidates, incumbent, started, time_limit, workers, pr
     deadline = started + time_limit - 1.0  # leave time to score and explain
     incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets)
     best = evaluate(problem, candidates, incumbent, targets)
-    floor = _bound_floor(problem, candidates)
     bound = relaxed
     coverage = coverage_cost(problem, candidates, best)
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
@@ -227,10 +223,10 @@ def coverage_cost(problem: Problem, candidates: Candidates, incumbent: Incumbent
     return weights.unmet * (sum(problem.demand.values()) - covered) + weights.link * missed
 
 
-def two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, relaxed: int) -> Solution:
+def two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: int) -> Solution:
     """Stage A settles the least weighted unmet demand and missed visits; stage B optimises the soft terms at that level.
 
-    Stage A starts from a max-flow floor (solver.bounds) and stops as soon as it meets it. In
+    Stage A starts from the coverage floor (solver.bounds) and stops as soon as it meets it. In
     stage B, large-neighbourhood search (solver.lns) improves A's roster for most of the time
     left, then the whole model continues from it (and gives its bound). When
     A is proven and the soft cost is below one unmet session's (or visit's) weight, no roster
@@ -238,7 +234,6 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     """
     weights = problem.rules.weights
     coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
-    floor = _bound_floor(problem, candidates)
     roster.model.add(coverage >= floor)  # a valid cut
     best, coverage_best, coverage_bound = incumbent, coverage_cost(problem, candidates, incumbent), floor
     if coverage_best > floor:
