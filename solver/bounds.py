@@ -305,74 +305,111 @@ def assignment_cost_lower_bound(problem: Problem, candidates: Candidates, covere
 def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, coverages: list[int]) -> dict[int, int]:
     """Fairness, continuity and avoided weekdays together, for rosters covering each of `coverages` demanded sessions.
 
-    A min-cost flow relaxation: demand rows send sessions to eligible experts, priced by
-    continuity and by the preference cost of the slots they could use (as many at each price
-    as there are such slots), and each expert's load (supervisions included) pays fairness,
-    |load - fair target|, as a convex cost on the way out. Slot clashes are relaxed away, so
+    A min-cost flow relaxation (see `_AssignmentNetwork`): slot clashes are relaxed away, so
     no roster pays less.
     """
-    from solver.rules.objectives import fair_targets, on_avoided_weekday
-
-    weights = problem.rules.weights
-    targets = fair_targets(problem, candidates)
-    graph = min_cost_flow.SimpleMinCostFlow()
-    node = _numbering()
-    source, sink, supervisions = node(("source",)), node(("sink",)), node(("supervision",))
-    township_slots: dict[str, set] = defaultdict(set)
-    expert_slots: dict[str, set] = defaultdict(set)
-    priced: dict[tuple, set] = defaultdict(set)  # (key or member, expert, cost) -> slots
-    for candidate in candidates.items:
-        expert_slots[candidate.expert].add(candidate.slot)
-        cost = weights.preference * on_avoided_weekday(problem, candidate)
-        if candidate.key is None:
-            priced[(None, candidate.expert, cost)].add(candidate.slot)
-            continue
-        township_slots[candidate.township].add(candidate.slot)
-        expert = problem.expert(candidate.expert)
-        if expert.previous_townships and candidate.township not in expert.previous_townships:
-            cost += weights.continuity
-        priced[(candidate.key, candidate.expert, cost)].add(candidate.slot)
-    for township_id, slots in township_slots.items():
-        graph.add_arc_with_capacity_and_unit_cost(source, node(("township", township_id)), problem.township(township_id).rooms * len(slots), 0)
-    for key, sessions in problem.demand.items():
-        graph.add_arc_with_capacity_and_unit_cost(node(("township", key.township)), node(("key", key)), sessions, 0)
-    visits_per_member: dict[str, int] = defaultdict(int)
-    for link in problem.links:
-        visits_per_member[link.member] += max(0, problem.rules.link_visits_per_month)
-    supervision_supply = 0
-    for (key, expert_id, cost), slots in priced.items():
-        if key is None:
-            capacity = min(len(slots), visits_per_member.get(expert_id, 0))
-            if capacity:
-                graph.add_arc_with_capacity_and_unit_cost(supervisions, node(("expert", expert_id)), capacity, cost)
-                supervision_supply += capacity
-            continue
-        graph.add_arc_with_capacity_and_unit_cost(node(("key", key)), node(("expert", expert_id)), min(len(slots), problem.demand[key]), cost)
-    graph.add_arc_with_capacity_and_unit_cost(supervisions, sink, supervision_supply, 0)  # supervisions are optional
-    constant = 0
-    for expert_id, slots in expert_slots.items():
-        limit = min(problem.expert(expert_id).max_sessions, len(slots))
-        target = targets.get(expert_id)
-        if target is None or not weights.fairness:
-            graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), sink, limit, 0)
-            continue
-        constant += weights.fairness * target  # |load - target| = target - load below it, load - target above
-        below = min(target, limit)
-        if below:
-            graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), sink, below, -weights.fairness)
-        if limit > below:
-            graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), sink, limit - below, weights.fairness)
-    for expert_id, target in targets.items():
-        if expert_id not in expert_slots:
-            constant += weights.fairness * target
-    graph.set_node_supply(supervisions, supervision_supply)
+    network = _AssignmentNetwork(problem, candidates)
     bounds = {}
     for covered in coverages:
-        graph.set_node_supply(source, covered)
-        graph.set_node_supply(sink, -(covered + supervision_supply))
-        # a relaxation that cannot carry `covered` claims nothing
-        bounds[covered] = max(0, constant + graph.optimal_cost()) if graph.solve() == graph.OPTIMAL else 0
+        cost = network.solve(covered)
+        bounds[covered] = max(0, cost) if cost is not None else 0  # a relaxation that cannot carry `covered` claims nothing
     return bounds
+
+
+def assignment_plan(problem: Problem, candidates: Candidates, covered: int) -> dict[tuple, int]:
+    """How many sessions of each demand row each expert carries in the cheapest relaxed assignment (fairness, continuity,
+    avoided weekdays) covering `covered` sessions: a plan the constructive start can follow."""
+    network = _AssignmentNetwork(problem, candidates)
+    if network.solve(covered) is None:
+        return {}
+    return network.pair_flows()
+
+
+class _AssignmentNetwork:
+    """The min-cost flow behind the assignment bounds.
+
+    Demand rows send sessions to eligible experts, priced by continuity and by the preference
+    cost of the slots they could use (as many at each price as there are such slots), and each
+    expert's load (supervisions included) pays fairness, |load - fair target|, as a convex cost
+    on the way out.
+    """
+
+    def __init__(self, problem: Problem, candidates: Candidates) -> None:
+        from solver.rules.objectives import fair_targets, on_avoided_weekday
+
+        weights = problem.rules.weights
+        targets = fair_targets(problem, candidates)
+        self.graph = graph = min_cost_flow.SimpleMinCostFlow()
+        node = _numbering()
+        self.source, self.sink, supervisions = node(("source",)), node(("sink",)), node(("supervision",))
+        township_slots: dict[str, set] = defaultdict(set)
+        expert_slots: dict[str, set] = defaultdict(set)
+        priced: dict[tuple, set] = defaultdict(set)  # (key or member, expert, cost) -> slots
+        for candidate in candidates.items:
+            expert_slots[candidate.expert].add(candidate.slot)
+            cost = weights.preference * on_avoided_weekday(problem, candidate)
+            if candidate.key is None:
+                priced[(None, candidate.expert, cost)].add(candidate.slot)
+                continue
+            township_slots[candidate.township].add(candidate.slot)
+            expert = problem.expert(candidate.expert)
+            if expert.previous_townships and candidate.township not in expert.previous_townships:
+                cost += weights.continuity
+            priced[(candidate.key, candidate.expert, cost)].add(candidate.slot)
+        for township_id, slots in township_slots.items():
+            graph.add_arc_with_capacity_and_unit_cost(self.source, node(("township", township_id)), problem.township(township_id).rooms * len(slots), 0)
+        for key, sessions in problem.demand.items():
+            graph.add_arc_with_capacity_and_unit_cost(node(("township", key.township)), node(("key", key)), sessions, 0)
+        visits_per_member: dict[str, int] = defaultdict(int)
+        for link in problem.links:
+            visits_per_member[link.member] += max(0, problem.rules.link_visits_per_month)
+        self.pair_arcs: list[tuple[tuple, int]] = []
+        supervision_supply = 0
+        for (key, expert_id, cost), slots in priced.items():
+            if key is None:
+                capacity = min(len(slots), visits_per_member.get(expert_id, 0))
+                if capacity:
+                    graph.add_arc_with_capacity_and_unit_cost(supervisions, node(("expert", expert_id)), capacity, cost)
+                    supervision_supply += capacity
+                continue
+            arc = graph.add_arc_with_capacity_and_unit_cost(node(("key", key)), node(("expert", expert_id)), min(len(slots), problem.demand[key]), cost)
+            self.pair_arcs.append(((key, expert_id), arc))
+        graph.add_arc_with_capacity_and_unit_cost(supervisions, self.sink, supervision_supply, 0)  # supervisions are optional
+        constant = 0
+        for expert_id, slots in expert_slots.items():
+            limit = min(problem.expert(expert_id).max_sessions, len(slots))
+            target = targets.get(expert_id)
+            if target is None or not weights.fairness:
+                graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), self.sink, limit, 0)
+                continue
+            constant += weights.fairness * target  # |load - target| = target - load below it, load - target above
+            below = min(target, limit)
+            if below:
+                graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), self.sink, below, -weights.fairness)
+            if limit > below:
+                graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), self.sink, limit - below, weights.fairness)
+        for expert_id, target in targets.items():
+            if expert_id not in expert_slots:
+                constant += weights.fairness * target
+        graph.set_node_supply(supervisions, supervision_supply)
+        self.constant, self.supervision_supply = constant, supervision_supply
+
+    def solve(self, covered: int) -> int | None:
+        """The least cost of an assignment covering `covered` sessions, or None when the network cannot carry them."""
+        self.graph.set_node_supply(self.source, covered)
+        self.graph.set_node_supply(self.sink, -(covered + self.supervision_supply))
+        if self.graph.solve() != self.graph.OPTIMAL:
+            return None
+        return self.constant + self.graph.optimal_cost()
+
+    def pair_flows(self) -> dict[tuple, int]:
+        """After `solve`: sessions per (demand row, expert)."""
+        flows: dict[tuple, int] = defaultdict(int)
+        for pair, arc in self.pair_arcs:
+            flow = self.graph.flow(arc)
+            if flow > 0:
+                flows[pair] += flow
+        return dict(flows)
 
 
 # A bound that would need more relaxations than this stops there, claiming only what it has priced.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.bounds import coverage_lower_bound, flow_plan, objective_lower_bound, unmet_lower_bound
+from solver.bounds import assignment_plan, coverage_lower_bound, flow_plan, objective_lower_bound, unmet_lower_bound
 from solver.candidates import Candidates, enumerate_candidates, restrict
 from solver.construct import RosterState, construct
 from solver.model import RosterModel, build_model
@@ -146,11 +146,7 @@ def solve(
     candidates = enumerate_candidates(problem)
     if progress:
         progress(f"{len(candidates.items)} candidate assignments")
-    _floor, quotas = flow_plan(problem, candidates)
-    # two greedy starts, plain and following the max-flow plan; the one covering more is the hint
-    starts = [construct(problem, candidates), construct(problem, candidates, quotas=quotas)]
-    incumbent = min((_state_incumbent(s) for s in starts), key=lambda i: coverage_cost(problem, candidates, i))
-    first_feasible = time.monotonic() - started
+    incumbent, first_feasible = _best_start(problem, candidates, started)
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
     floor = coverage_lower_bound(problem, candidates)
@@ -161,6 +157,27 @@ def solve(
         return large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
+
+
+def _best_start(problem: Problem, candidates: Candidates, started: float) -> tuple[Incumbent, float]:
+    """Three greedy starts: following the cheapest relaxed assignment (fairness and continuity, solver.bounds),
+    following the max-flow plan (it covers the most), and plain. The best covering, then the cheapest, is the hint.
+
+    Returns it with the seconds from `started` to the first complete roster.
+    """
+    unmet, quotas = flow_plan(problem, candidates)
+    plan = assignment_plan(problem, candidates, sum(problem.demand.values()) - unmet)
+    starts, first = [], 0.0
+    for following in (plan, quotas, None):
+        starts.append(_state_incumbent(construct(problem, candidates, quotas=following)))
+        first = first or time.monotonic() - started
+    least = min(coverage_cost(problem, candidates, start) for start in starts)
+    covering = [start for start in starts if coverage_cost(problem, candidates, start) == least]
+    if len(covering) == 1:
+        return covering[0], first
+    targets = fair_targets(problem, candidates)
+    scored = [evaluate(problem, candidates, start, targets) for start in covering]
+    return min(scored, key=lambda start: start.objective if start.objective is not None else float("inf")), first
 
 
 def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, targets: dict[str, int] | None = None) -> Incumbent:

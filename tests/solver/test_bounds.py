@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 
 from solver.bounds import (
     assignment_cost_lower_bound,
+    assignment_plan,
     coverable_demand,
     coverage_lower_bound,
     market_day_lower_bound,
@@ -111,6 +112,28 @@ def test_assignment_bound_prices_fairness_and_continuity_together():
     candidates = enumerate_candidates(problem)
     assert assignment_cost_lower_bound(problem, candidates, 4) == 2 * 2
     assert objective_lower_bound(problem, candidates) == _optimum(problem) == 4
+
+
+def test_assignment_plan_sends_each_expert_where_they_served_before():
+    # two cardiologists, each with a history at one township, demand at both: the cheapest
+    # relaxed assignment sends each home (no continuity paid), and carries every session
+    weights = Weights(fairness=10, spread=0, trips=0, continuity=2, preference=0)
+    problem = Problem(
+        "2027-03",
+        _week(),
+        (
+            Expert("E1", "d", "chief", frozenset({"cardio"}), 3, previous_townships=frozenset({"t1"})),
+            Expert("E2", "d", "chief", frozenset({"cardio"}), 3, previous_townships=frozenset({"t2"})),
+        ),
+        (Township("t1", rooms=1, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False)),
+        (Department("d", 0),),
+        {DemandKey("t1", "clinic", "cardio"): 3, DemandKey("t2", "clinic", "cardio"): 3},
+        rules=Rules(weights=weights),
+    )
+    candidates = enumerate_candidates(problem)
+    plan = assignment_plan(problem, candidates, 6)
+    assert plan == {(DemandKey("t1", "clinic", "cardio"), "E1"): 3, (DemandKey("t2", "clinic", "cardio"), "E2"): 3}
+    assert assignment_cost_lower_bound(problem, candidates, 6) == 0
 
 
 def test_an_unmet_session_spares_a_car_day_only_where_it_empties_one():

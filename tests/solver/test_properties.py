@@ -92,3 +92,26 @@ def test_report_is_not_optimal_when_the_soft_stage_found_nothing(monkeypatch):
     # one trip to t1 costs `trips`: a report that says OPTIMAL must count it
     trips = problem.rules.weights.trips
     assert solution.report.status != "OPTIMAL" or solution.report.objective >= trips, solution.report
+
+
+def test_the_hint_is_the_best_covering_and_then_cheapest_of_the_greedy_starts():
+    from solver.bounds import assignment_plan, flow_plan
+    from solver.construct import construct
+    from solver.engine import _best_start, coverage_cost, to_assignments
+    from solver.reasons import explain_unmet
+    from solver.solution import Solution, SolveReport
+    from solver.rules.objectives import fair_targets
+
+    for seed in range(6):
+        problem = random_problem(seed)
+        candidates = enumerate_candidates(problem)
+        hint, _first = _best_start(problem, candidates, 0.0)
+        unmet, quotas = flow_plan(problem, candidates)
+        plan = assignment_plan(problem, candidates, sum(problem.demand.values()) - unmet)
+        starts = [Incumbent(set(s.chosen), set(s.visits)) for s in (construct(problem, candidates, quotas=q) for q in (plan, quotas, None))]
+        unmet = tuple(explain_unmet(problem, candidates, hint.chosen, hint.visits))
+        roster = Solution(problem.month, tuple(to_assignments(problem, candidates, hint.chosen, hint.visits)), unmet, SolveReport("FEASIBLE"))
+        assert violations(problem, roster) == [], seed
+        targets = fair_targets(problem, candidates)
+        best = min((coverage_cost(problem, candidates, s), evaluate(problem, candidates, s, targets).objective) for s in starts)
+        assert (coverage_cost(problem, candidates, hint), evaluate(problem, candidates, hint, targets).objective) == best, seed
