@@ -199,11 +199,14 @@ def large_month(problem, candidates, incumbent, started, time_limit, workers, pr
     The bound is `relaxed`, solver.bounds' relaxations of the whole model (the coverage floor
     plus separate bounds on trips, spread and the assignment costs); no search proves more here.
     """
-    from solver.lns import improve
+    from solver import lns
 
     targets = fair_targets(problem, candidates)
     deadline = started + time_limit - 1.0  # leave time to score and explain
-    incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets)
+    incumbent = lns.improve(
+        problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets,
+        max_free=lns.MAX_FREE, step_seconds=lns.STEP_SECONDS,
+    )
     best = evaluate(problem, candidates, incumbent, targets)
     bound = relaxed
     coverage = coverage_cost(problem, candidates, best)
