@@ -297,18 +297,19 @@ def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessi
     return max(0, off - unmet_sessions)
 
 
-def assignment_cost_lower_bound(problem: Problem, candidates: Candidates, covered: int) -> int:
+def assignment_cost_lower_bound(problem: Problem, candidates: Candidates, covered: int, forced_visits: bool = False) -> int:
     """Fairness, continuity and avoided weekdays together, for rosters covering `covered` demanded sessions."""
-    return assignment_cost_lower_bounds(problem, candidates, [covered])[covered]
+    return assignment_cost_lower_bounds(problem, candidates, [covered], forced_visits)[covered]
 
 
-def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, coverages: list[int]) -> dict[int, int]:
+def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, coverages: list[int], forced_visits: bool = False) -> dict[int, int]:
     """Fairness, continuity and avoided weekdays together, for rosters covering each of `coverages` demanded sessions.
 
     A min-cost flow relaxation (see `_AssignmentNetwork`): slot clashes are relaxed away, so
-    no roster pays less.
+    no roster pays less. With `forced_visits`, only for rosters that make every visit some
+    roster can make (see `_AssignmentNetwork`).
     """
-    network = _AssignmentNetwork(problem, candidates)
+    network = _AssignmentNetwork(problem, candidates, forced_visits)
     bounds = {}
     for covered in coverages:
         cost = network.solve(covered)
@@ -319,10 +320,25 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
 def assignment_plan(problem: Problem, candidates: Candidates, covered: int) -> dict[tuple, int]:
     """How many sessions of each demand row each expert carries in the cheapest relaxed assignment (fairness, continuity,
     avoided weekdays) covering `covered` sessions: a plan the constructive start can follow."""
-    network = _AssignmentNetwork(problem, candidates)
+    network = _AssignmentNetwork(problem, candidates, forced_visits=True)
     if network.solve(covered) is None:
         return {}
     return network.pair_flows()
+
+
+def _forced_supervisions(problem: Problem, candidates: Candidates) -> dict[str, int]:
+    """Per member: the visits some roster can make at linked townships where the member serves no demand row (each a supervision)."""
+    wanted = max(0, problem.rules.link_visits_per_month)
+    serves_at: dict[str, set[str]] = defaultdict(set)
+    for candidate in candidates.items:
+        if candidate.key is not None:
+            serves_at[candidate.expert].add(candidate.township)
+    possible = _possible_visit_days(problem, candidates)
+    forced: dict[str, int] = defaultdict(int)
+    for link in problem.links:
+        if link.township not in serves_at[link.member]:
+            forced[link.member] += min(wanted, possible[(link.member, link.township)])
+    return {member: count for member, count in forced.items() if count}
 
 
 class _AssignmentNetwork:
@@ -332,9 +348,15 @@ class _AssignmentNetwork:
     cost of the slots they could use (as many at each price as there are such slots), and each
     expert's load (supervisions included) pays fairness, |load - fair target|, as a convex cost
     on the way out.
+
+    A member's supervisions are optional in it (a visit may ride on an ordinary session), except,
+    with `forced_visits`, at a linked township where the member can serve no demand row at all:
+    there every visit some roster can make is a supervision, a session of the member's load.
+    That prices only rosters making those visits; a roster missing one pays the `link` weight,
+    more than the one session's fairness and preference it saves when `link` outweighs them.
     """
 
-    def __init__(self, problem: Problem, candidates: Candidates) -> None:
+    def __init__(self, problem: Problem, candidates: Candidates, forced_visits: bool = False) -> None:
         from solver.rules.objectives import fair_targets, on_avoided_weekday
 
         weights = problem.rules.weights
@@ -360,14 +382,21 @@ class _AssignmentNetwork:
             graph.add_arc_with_capacity_and_unit_cost(self.source, node(("township", township_id)), problem.township(township_id).rooms * len(slots), 0)
         for key, sessions in problem.demand.items():
             graph.add_arc_with_capacity_and_unit_cost(node(("township", key.township)), node(("key", key)), sessions, 0)
+        forced = _forced_supervisions(problem, candidates) if forced_visits else {}
         visits_per_member: dict[str, int] = defaultdict(int)
         for link in problem.links:
             visits_per_member[link.member] += max(0, problem.rules.link_visits_per_month)
+        forced_source = node(("forced",))
+        for member, count in forced.items():
+            visits_per_member[member] -= count
+            graph.add_arc_with_capacity_and_unit_cost(forced_source, node(("expert", member)), count, 0)
+        self.forced_supply = sum(forced.values())
+        graph.set_node_supply(forced_source, self.forced_supply)
         self.pair_arcs: list[tuple[tuple, int]] = []
         supervision_supply = 0
         for (key, expert_id, cost), slots in priced.items():
             if key is None:
-                capacity = min(len(slots), visits_per_member.get(expert_id, 0))
+                capacity = min(len(slots), max(0, visits_per_member.get(expert_id, 0)))
                 if capacity:
                     graph.add_arc_with_capacity_and_unit_cost(supervisions, node(("expert", expert_id)), capacity, cost)
                     supervision_supply += capacity
@@ -397,7 +426,7 @@ class _AssignmentNetwork:
     def solve(self, covered: int) -> int | None:
         """The least cost of an assignment covering `covered` sessions, or None when the network cannot carry them."""
         self.graph.set_node_supply(self.source, covered)
-        self.graph.set_node_supply(self.sink, -(covered + self.supervision_supply))
+        self.graph.set_node_supply(self.sink, -(covered + self.supervision_supply + self.forced_supply))
         if self.graph.solve() != self.graph.OPTIMAL:
             return None
         return self.constant + self.graph.optimal_cost()
@@ -424,8 +453,10 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
     need (independent relaxations of separate parts of the objective, so their sum is a
     bound too); a missed visit beyond the impossible ones only adds its weight. Whatever k,
     its coverage costs at least `coverage_lower_bound`. The bound is the least of these over
-    k, priced until k unmet weights alone exceed the bound at the floor. `coverage_floor` is
-    `coverage_lower_bound`'s value when the caller has it already.
+    k, priced until k unmet weights alone exceed the bound at the floor. When the coverage floor
+    misses no visit, rosters that make every possible visit are priced with the members'
+    unavoidable supervisions in their loads, and the others with one link weight more.
+    `coverage_floor` is `coverage_lower_bound`'s value when the caller has it already.
     """
     weights = problem.rules.weights
     unmet = unmet_lower_bound(problem, candidates)
@@ -438,22 +469,35 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
 
     presence = Presence(problem, candidates)
     spread = weights.spread * spread_lower_bound(problem, candidates, covered_all=unmet == 0)
+    placed: dict[int, int] = {}  # per shortfall: trips, spread and market days (the assignment part comes apart)
 
     def soft(shortfall: int, assignment: int) -> int:
-        return (
-            weights.trips * trips_lower_bound(problem, unmet + shortfall, presence=presence)
-            + (spread if shortfall == 0 else 0)  # with a shortfall the sessions may be fewer
-            + weights.preference * market_day_lower_bound(problem, candidates, unmet + shortfall, presence)
-            + assignment
-        )
+        if shortfall not in placed:
+            placed[shortfall] = (
+                weights.trips * trips_lower_bound(problem, unmet + shortfall, presence=presence)
+                + (spread if shortfall == 0 else 0)  # with a shortfall the sessions may be fewer
+                + weights.preference * market_day_lower_bound(problem, candidates, unmet + shortfall, presence)
+            )
+        return placed[shortfall] + assignment
 
-    at_floor = extra + soft(0, assignment_cost_lower_bound(problem, candidates, most))
-    enough = min(most, at_floor // weights.unmet)  # beyond this many, the unmet weights alone cost more
-    shortfalls = min(enough, MAX_PRICED_SHORTFALLS)
-    assignment = assignment_cost_lower_bounds(problem, candidates, [most - k for k in range(1, shortfalls + 1)])
-    best = at_floor
-    for k in range(1, shortfalls + 1):
-        best = min(best, max(extra, k * weights.unmet) + soft(k, assignment[most - k]))
-    if shortfalls < enough:  # not every shortfall priced: they pay their unmet weight at least
-        best = min(best, max(extra, (shortfalls + 1) * weights.unmet))
+    def over_shortfalls(forced_visits: bool) -> int:
+        at_floor = extra + soft(0, assignment_cost_lower_bound(problem, candidates, most, forced_visits))
+        enough = min(most, at_floor // weights.unmet)  # beyond this many, the unmet weights alone cost more
+        shortfalls = min(enough, MAX_PRICED_SHORTFALLS)
+        assignment = assignment_cost_lower_bounds(problem, candidates, [most - k for k in range(1, shortfalls + 1)], forced_visits)
+        best = at_floor
+        for k in range(1, shortfalls + 1):
+            best = min(best, max(extra, k * weights.unmet) + soft(k, assignment[most - k]))
+        if shortfalls < enough:  # not every shortfall priced: they pay their unmet weight at least
+            best = min(best, max(extra, (shortfalls + 1) * weights.unmet))
+        return best
+
+    if extra == 0 and weights.link > 0 and _forced_supervisions(problem, candidates):
+        # A roster making every visit some roster can make carries the supervisions those need; one
+        # missing such a visit pays its link weight on top of what any roster pays (at least 0 more).
+        best = over_shortfalls(forced_visits=True)
+        if best > weights.link:
+            best = min(best, weights.link + over_shortfalls(forced_visits=False))
+    else:
+        best = over_shortfalls(forced_visits=False)
     return floor + best

@@ -8,6 +8,7 @@ import pytest
 from ortools.sat.python import cp_model
 
 from solver.bounds import (
+    _forced_supervisions,
     assignment_cost_lower_bound,
     assignment_plan,
     coverable_demand,
@@ -200,4 +201,39 @@ def test_a_members_supervision_takes_a_session_from_demand():
     weights = problem.rules.weights
     assert unmet_lower_bound(problem, candidates) == 0
     assert coverage_lower_bound(problem, candidates) == weights.unmet == _floor(problem)
+    assert objective_lower_bound(problem, candidates) <= _optimum(problem)
+
+
+def test_a_visit_that_can_only_be_a_supervision_counts_in_the_members_load():
+    # M (cardiology) is linked to t2, where only dermatology is asked for: the visit is a
+    # supervision, a fourth session on top of the 4 cardiology ones at t1 that M and E1
+    # share. Fair targets are 2 and 2 (half of everyone's limit), so some load is one off
+    # target whatever the roster: the bound must see that M's supervision is not optional.
+    weights = Weights(link=5000, unmet=1000, fairness=10, spread=0, trips=0, continuity=0, preference=0)
+    experts = (
+        Expert("M", "d", "chief", frozenset({"cardio"}), 4),
+        Expert("E1", "d", "chief", frozenset({"cardio"}), 4),
+        Expert("E2", "d", "chief", frozenset({"derm"}), 2),
+    )
+    townships = (Township("t1", rooms=2, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False))
+    demand = {DemandKey("t1", "clinic", "cardio"): 4, DemandKey("t2", "clinic", "derm"): 1}
+    problem = Problem(
+        "2027-03", _week(), experts, townships, (Department("d", 0),), demand,
+        links=(Link("M", "t2"),), rules=Rules(link_team_min=1, weights=weights),
+    )
+    candidates = enumerate_candidates(problem)
+    assert assignment_cost_lower_bound(problem, candidates, 5) == 0  # supervisions optional: every load on target
+    assert assignment_cost_lower_bound(problem, candidates, 5, forced_visits=True) == 10
+    assert objective_lower_bound(problem, candidates) == _optimum(problem) == 10
+
+
+# random months where some member is linked to a township that asks for none of their specialties
+FORCED_SUPERVISION_SEEDS = (3, 4, 10, 20, 30, 33, 35, 36, 38, 41)
+
+
+@pytest.mark.parametrize("seed", FORCED_SUPERVISION_SEEDS)
+def test_objective_bound_with_forced_supervisions_never_exceeds_the_optimum(seed):
+    problem = random_problem(seed)
+    candidates = enumerate_candidates(problem)
+    assert _forced_supervisions(problem, candidates), "the seed no longer makes a forced supervision"
     assert objective_lower_bound(problem, candidates) <= _optimum(problem)
