@@ -79,10 +79,11 @@ def _possible_visit_days(problem: Problem, candidates: Candidates) -> dict[tuple
     """Per link (member, township): the days a visit could happen (the member there, a large enough team possible)."""
     member_days: dict[tuple[str, str], set] = defaultdict(set)
     team: dict[tuple[str, object], set[str]] = defaultdict(set)
-    for candidate in candidates.items:
-        member_days[(candidate.expert, candidate.township)].add(candidate.day)
-        if candidate.key is not None:
-            team[(candidate.township, candidate.day)].add(candidate.expert)
+    items = candidates.items
+    for (expert, day, township), indices in candidates.by_expert_day_township.items():
+        member_days[(expert, township)].add(day)
+        if any(items[i].key is not None for i in indices):
+            team[(township, day)].add(expert)
     return {
         (link.member, link.township): sum(
             1
@@ -310,11 +311,7 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
     roster can make (see `_AssignmentNetwork`).
     """
     network = _AssignmentNetwork(problem, candidates, forced_visits)
-    bounds = {}
-    for covered in coverages:
-        cost = network.solve(covered)
-        bounds[covered] = max(0, cost) if cost is not None else 0  # a relaxation that cannot carry `covered` claims nothing
-    return bounds
+    return {covered: network.bound(covered) for covered in coverages}
 
 
 def assignment_plan(problem: Problem, candidates: Candidates, covered: int) -> dict[tuple, int]:
@@ -431,6 +428,11 @@ class _AssignmentNetwork:
             return None
         return self.constant + self.graph.optimal_cost()
 
+    def bound(self, covered: int) -> int:
+        """`solve`'s cost as a bound: a relaxation that cannot carry `covered` sessions claims nothing."""
+        cost = self.solve(covered)
+        return max(0, cost) if cost is not None else 0
+
     def pair_flows(self) -> dict[tuple, int]:
         """After `solve`: sessions per (demand row, expert)."""
         flows: dict[tuple, int] = defaultdict(int)
@@ -481,13 +483,13 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
         return placed[shortfall] + assignment
 
     def over_shortfalls(forced_visits: bool) -> int:
-        at_floor = extra + soft(0, assignment_cost_lower_bound(problem, candidates, most, forced_visits))
+        assignment = _AssignmentNetwork(problem, candidates, forced_visits).bound
+        at_floor = extra + soft(0, assignment(most))
         enough = min(most, at_floor // weights.unmet)  # beyond this many, the unmet weights alone cost more
         shortfalls = min(enough, MAX_PRICED_SHORTFALLS)
-        assignment = assignment_cost_lower_bounds(problem, candidates, [most - k for k in range(1, shortfalls + 1)], forced_visits)
         best = at_floor
         for k in range(1, shortfalls + 1):
-            best = min(best, max(extra, k * weights.unmet) + soft(k, assignment[most - k]))
+            best = min(best, max(extra, k * weights.unmet) + soft(k, assignment(most - k)))
         if shortfalls < enough:  # not every shortfall priced: they pay their unmet weight at least
             best = min(best, max(extra, (shortfalls + 1) * weights.unmet))
         return best
