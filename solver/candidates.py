@@ -84,10 +84,12 @@ class Candidates:
     by_township_slot: dict[tuple[str, Slot], list[int]] = field(default_factory=lambda: defaultdict(list))
     by_department_slot: dict[tuple[str, Slot], list[int]] = field(default_factory=lambda: defaultdict(list))
     by_key: dict[DemandKey, list[int]] = field(default_factory=lambda: defaultdict(list))
-    lookup: dict[tuple[str, Slot, str, DemandKey | None], int] = field(default_factory=dict)
+    _lookup: dict[tuple[str, Slot, str, DemandKey | None], int] | None = None
 
     def index_of(self, expert: str, slot: Slot, township: str, key: DemandKey | None) -> int | None:
-        return self.lookup.get((expert, slot, township, key))
+        if self._lookup is None:  # built on first use: most solves never ask
+            self._lookup = {(c.expert, c.slot, c.township, c.key): c.index for c in self.items}
+        return self._lookup.get((expert, slot, township, key))
 
 
 def enumerate_candidates(
@@ -132,10 +134,11 @@ def enumerate_candidates(
                 for key in servable[township.id]:
                     if can_host(problem, township, key, slot):
                         items.append(Candidate(len(items), expert.id, slot, township.id, key))
-                        seen.add((expert.id, slot, township.id, key))
                 if township.id in linked and slot.day not in township.closed_days:
                     items.append(Candidate(len(items), expert.id, slot, township.id, None))
-                    seen.add((expert.id, slot, township.id, None))
+    also = list(also)
+    if also:
+        seen.update((c.expert, c.slot, c.township, c.key) for c in items)
     for expert_id, slot, township_id, key in also:
         if (expert_id, slot, township_id, key) not in seen and is_candidate(problem, spare, expert_id, slot, township_id, key):
             items.append(Candidate(len(items), expert_id, slot, township_id, key))
@@ -172,7 +175,6 @@ def group_candidates(problem: Problem, items: list[Candidate], spare: dict[tuple
         if candidate.key is not None:
             grouped.by_township_slot[(candidate.township, candidate.slot)].append(index)
             grouped.by_key[candidate.key].append(index)
-        grouped.lookup[(candidate.expert, candidate.slot, candidate.township, candidate.key)] = index
     return grouped
 
 

@@ -146,22 +146,25 @@ def solve(
     candidates = enumerate_candidates(problem)
     if progress:
         progress(f"{len(candidates.items)} candidate assignments")
-    incumbent, first_feasible = _best_start(problem, candidates, started)
+    floor = coverage_lower_bound(problem, candidates)
+    large = len(candidates.items) > FULL_MODEL_CANDIDATES
+    # on a large month every second counts: the first start that reaches the coverage floor is the hint
+    incumbent, first_feasible = _best_start(problem, candidates, started, enough=floor if large else None)
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
-    floor = coverage_lower_bound(problem, candidates)
     relaxed = objective_lower_bound(problem, candidates, coverage_floor=floor)
     if progress:
         progress(f"lower bound from relaxations: {relaxed}")
-    if len(candidates.items) > FULL_MODEL_CANDIDATES:
+    if large:
         return large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
 
 
-def _best_start(problem: Problem, candidates: Candidates, started: float) -> tuple[Incumbent, float]:
+def _best_start(problem: Problem, candidates: Candidates, started: float, enough: int | None = None) -> tuple[Incumbent, float]:
     """Three greedy starts: following the cheapest relaxed assignment (fairness and continuity, solver.bounds),
-    following the max-flow plan (it covers the most), and plain. The best covering, then the cheapest, is the hint.
+    following the max-flow plan (it covers the most), and plain. The best covering, then the cheapest, is the hint;
+    with `enough`, the first whose weighted unmet demand and missed visits come to no more than it.
 
     Returns it with the seconds from `started` to the first complete roster.
     """
@@ -171,6 +174,8 @@ def _best_start(problem: Problem, candidates: Candidates, started: float) -> tup
     for following in (plan, quotas, None):
         starts.append(_state_incumbent(construct(problem, candidates, quotas=following)))
         first = first or time.monotonic() - started
+        if enough is not None and coverage_cost(problem, candidates, starts[-1]) <= enough:
+            return starts[-1], first
     least = min(coverage_cost(problem, candidates, start) for start in starts)
     covering = [start for start in starts if coverage_cost(problem, candidates, start) == least]
     if len(covering) == 1:

@@ -52,9 +52,16 @@ class _Groups:
                 self.by_specialty[c.key.specialty].append(c.index)
                 self.by_expert_specialty[(c.expert, c.key.specialty)].append(c.index)
         self.weeks = sorted({week for _township, week in self.by_township_week})
+        self.demand_townships: dict[str, set[str]] = defaultdict(set)
+        for expert, specialty in self.by_expert_specialty:
+            self.demand_townships[expert].update(candidates.items[i].township for i in self.by_expert_specialty[(expert, specialty)])
         self.holders: dict[str, list[str]] = defaultdict(list)
         for expert, specialty in self.by_expert_specialty:
             self.holders[specialty].append(expert)
+
+    def serves_at(self, expert: str, township: str) -> bool:
+        """True when the expert could serve some demand row at the township."""
+        return township in self.demand_townships[expert]
 
 
 def _colleagues(problem: Problem, candidates: Candidates, groups: _Groups, specialty: str, chosen: set[int], rng: random.Random, max_free: int) -> set[int]:
@@ -79,6 +86,22 @@ def _colleagues(problem: Problem, candidates: Candidates, groups: _Groups, speci
     return free
 
 
+def _visit_with_sessions(candidates: Candidates, groups: _Groups, link, chosen: set[int]) -> set[int]:
+    """A member's link visit as one of their ordinary sessions rather than a supervision on top.
+
+    Frees the linked township, the member's whole month, and their specialty colleagues where
+    the member serves now, so a session there can pass to a colleague while the member takes
+    one at the linked township on the visit day.
+    """
+    free = set(groups.by_township.get(link.township, ())) | set(candidates.by_expert.get(link.member, ()))
+    serving = {candidates.items[i].township for i in chosen if candidates.items[i].expert == link.member}
+    specialties = {c.key.specialty for i in candidates.by_expert.get(link.member, ()) if (c := candidates.items[i]).key is not None}
+    for specialty in specialties:
+        for colleague in groups.holders[specialty]:
+            free.update(i for i in groups.by_expert_specialty[(colleague, specialty)] if candidates.items[i].township in serving)
+    return free
+
+
 def _soft_neighbourhoods(
     problem: Problem, candidates: Candidates, groups: _Groups, rng: random.Random, chosen: Callable[[], set[int]], max_free: int
 ) -> list[tuple[str, Callable[[], set[int]]]]:
@@ -90,6 +113,9 @@ def _soft_neighbourhoods(
     for specialty in specialties:
         options.append((f"specialty {specialty}", lambda s=specialty: set(groups.by_specialty[s])))
         options.append((f"{specialty} colleagues", lambda s=specialty: _colleagues(problem, candidates, groups, s, chosen(), rng, max_free)))
+    for link in problem.links:
+        if groups.serves_at(link.member, link.township):
+            options.append((f"visit {link.member}@{link.township}", lambda l=link: _visit_with_sessions(candidates, groups, l, chosen())))
     for week in groups.weeks:
         some = rng.sample(townships, k=max(1, len(townships) // 4))
         options.append((f"week {week[1]}", lambda w=week, some=some: {i for t in some for i in groups.by_township_week.get((t, w), ())}))
