@@ -201,6 +201,8 @@ def test_email_reaches_a_real_smtp_server_in_chinese_with_a_stable_message_id(no
     assert (notice.status, notice.attempts, notice.sent_at) == ("sent", 1, T0)
 
 
+# the test server asks for AUTH on a plain connection on purpose (a local relay); aiosmtpd warns about that
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 def test_smtp_login_is_used_when_a_user_is_set(notify_db):
     # aiosmtpd only offers AUTH when told to; plain-text auth without TLS is for the test only.
     from aiosmtpd.smtp import AuthResult
