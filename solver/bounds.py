@@ -349,8 +349,8 @@ class _AssignmentNetwork:
     A member's supervisions are optional in it (a visit may ride on an ordinary session), except,
     with `forced_visits`, at a linked township where the member can serve no demand row at all:
     there every visit some roster can make is a supervision, a session of the member's load.
-    That prices only rosters making those visits; a roster missing one pays the `link` weight,
-    more than the one session's fairness and preference it saves when `link` outweighs them.
+    That prices only rosters making those visits; `objective_lower_bound` prices the others
+    apart (their link weight on top of the network without forced visits).
     """
 
     def __init__(self, problem: Problem, candidates: Candidates, forced_visits: bool = False) -> None:
