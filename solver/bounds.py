@@ -118,11 +118,8 @@ def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
     node = _numbering()
     sessions, visits, sink = node(("source",)), node(("visits",)), node(("sink",))
     expert_slots: dict[str, set] = defaultdict(set)
-    serves_at: dict[str, set[str]] = defaultdict(set)
     for candidate in candidates.items:
         expert_slots[candidate.expert].add(candidate.slot)  # a supervision takes a half-day too
-        if candidate.key is not None:
-            serves_at[candidate.expert].add(candidate.township)
     for tail, head, capacity in _demand_arcs(problem, candidates, expert_slots):
         graph.add_arc_with_capacity_and_unit_cost(node(tail), node(head), capacity, 0)
     possible = _possible_visit_days(problem, candidates)
@@ -132,7 +129,7 @@ def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
             continue
         visit = node(("link", link.member, link.township))
         graph.add_arc_with_capacity_and_unit_cost(visits, visit, days, 0)
-        present = sink if link.township in serves_at[link.member] else node(("expert", link.member))
+        present = sink if link.township in candidates.townships_served(link.member) else node(("expert", link.member))
         graph.add_arc_with_capacity_and_unit_cost(visit, present, days, 0)
     demand, wanted_visits = sum(problem.demand.values()), wanted * len(problem.links)
     graph.add_arc_with_capacity_and_unit_cost(sessions, sink, demand, weights.unmet)  # unmet sessions
@@ -310,14 +307,14 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
     no roster pays less. With `forced_visits`, only for rosters that make every visit some
     roster can make (see `_AssignmentNetwork`).
     """
-    network = _AssignmentNetwork(problem, candidates, forced_visits)
+    network = _AssignmentNetwork(problem, candidates, _forced_supervisions(problem, candidates) if forced_visits else {})
     return {covered: network.bound(covered) for covered in coverages}
 
 
 def assignment_plan(problem: Problem, candidates: Candidates, covered: int) -> dict[tuple, int]:
     """How many sessions of each demand row each expert carries in the cheapest relaxed assignment (fairness, continuity,
     avoided weekdays) covering `covered` sessions: a plan the constructive start can follow."""
-    network = _AssignmentNetwork(problem, candidates, forced_visits=True)
+    network = _AssignmentNetwork(problem, candidates, _forced_supervisions(problem, candidates))
     if network.solve(covered) is None:
         return {}
     return network.pair_flows()
@@ -326,14 +323,10 @@ def assignment_plan(problem: Problem, candidates: Candidates, covered: int) -> d
 def _forced_supervisions(problem: Problem, candidates: Candidates) -> dict[str, int]:
     """Per member: the visits some roster can make at linked townships where the member serves no demand row (each a supervision)."""
     wanted = max(0, problem.rules.link_visits_per_month)
-    serves_at: dict[str, set[str]] = defaultdict(set)
-    for candidate in candidates.items:
-        if candidate.key is not None:
-            serves_at[candidate.expert].add(candidate.township)
     possible = _possible_visit_days(problem, candidates)
     forced: dict[str, int] = defaultdict(int)
     for link in problem.links:
-        if link.township not in serves_at[link.member]:
+        if link.township not in candidates.townships_served(link.member):
             forced[link.member] += min(wanted, possible[(link.member, link.township)])
     return {member: count for member, count in forced.items() if count}
 
@@ -346,14 +339,15 @@ class _AssignmentNetwork:
     expert's load (supervisions included) pays fairness, |load - fair target|, as a convex cost
     on the way out.
 
-    A member's supervisions are optional in it (a visit may ride on an ordinary session), except,
-    with `forced_visits`, at a linked township where the member can serve no demand row at all:
-    there every visit some roster can make is a supervision, a session of the member's load.
+    A member's supervisions are optional in it (a visit may ride on an ordinary session), except
+    the `forced` ones (`_forced_supervisions`: at a linked township where the member can serve
+    no demand row at all, every visit some roster can make is a supervision, a session of the
+    member's load).
     That prices only rosters making those visits; `objective_lower_bound` prices the others
     apart (their link weight on top of the network without forced visits).
     """
 
-    def __init__(self, problem: Problem, candidates: Candidates, forced_visits: bool = False) -> None:
+    def __init__(self, problem: Problem, candidates: Candidates, forced: dict[str, int]) -> None:
         from solver.rules.objectives import fair_targets, on_avoided_weekday
 
         weights = problem.rules.weights
@@ -379,7 +373,6 @@ class _AssignmentNetwork:
             graph.add_arc_with_capacity_and_unit_cost(self.source, node(("township", township_id)), problem.township(township_id).rooms * len(slots), 0)
         for key, sessions in problem.demand.items():
             graph.add_arc_with_capacity_and_unit_cost(node(("township", key.township)), node(("key", key)), sessions, 0)
-        forced = _forced_supervisions(problem, candidates) if forced_visits else {}
         visits_per_member: dict[str, int] = defaultdict(int)
         for link in problem.links:
             visits_per_member[link.member] += max(0, problem.rules.link_visits_per_month)
@@ -482,8 +475,8 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
             )
         return placed[shortfall] + assignment
 
-    def over_shortfalls(forced_visits: bool) -> int:
-        assignment = _AssignmentNetwork(problem, candidates, forced_visits).bound
+    def over_shortfalls(forced: dict[str, int]) -> int:
+        assignment = _AssignmentNetwork(problem, candidates, forced).bound
         at_floor = extra + soft(0, assignment(most))
         enough = min(most, at_floor // weights.unmet)  # beyond this many, the unmet weights alone cost more
         shortfalls = min(enough, MAX_PRICED_SHORTFALLS)
@@ -494,12 +487,13 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
             best = min(best, max(extra, (shortfalls + 1) * weights.unmet))
         return best
 
-    if extra == 0 and weights.link > 0 and _forced_supervisions(problem, candidates):
+    forced = _forced_supervisions(problem, candidates) if extra == 0 and weights.link > 0 else {}
+    if forced:
         # A roster making every visit some roster can make carries the supervisions those need; one
         # missing such a visit pays its link weight on top of what any roster pays (at least 0 more).
-        best = over_shortfalls(forced_visits=True)
+        best = over_shortfalls(forced)
         if best > weights.link:
-            best = min(best, weights.link + over_shortfalls(forced_visits=False))
+            best = min(best, weights.link + over_shortfalls({}))
     else:
-        best = over_shortfalls(forced_visits=False)
+        best = over_shortfalls({})
     return floor + best

@@ -85,11 +85,21 @@ class Candidates:
     by_department_slot: dict[tuple[str, Slot], list[int]] = field(default_factory=lambda: defaultdict(list))
     by_key: dict[DemandKey, list[int]] = field(default_factory=lambda: defaultdict(list))
     _lookup: dict[tuple[str, Slot, str, DemandKey | None], int] | None = None
+    _serving: dict[str, set[str]] | None = None
 
     def index_of(self, expert: str, slot: Slot, township: str, key: DemandKey | None) -> int | None:
         if self._lookup is None:  # built on first use: most solves never ask
             self._lookup = {(c.expert, c.slot, c.township, c.key): c.index for c in self.items}
         return self._lookup.get((expert, slot, township, key))
+
+    def townships_served(self, expert: str) -> set[str]:
+        """The townships where the expert could serve some demand row."""
+        if self._serving is None:  # built on first use, like the lookup
+            self._serving = defaultdict(set)
+            for key, indices in self.by_key.items():
+                for index in indices:
+                    self._serving[self.items[index].expert].add(key.township)
+        return self._serving.get(expert, set())
 
 
 def enumerate_candidates(

@@ -204,14 +204,11 @@ def large_month(problem, candidates, incumbent, started, time_limit, workers, pr
     The bound is `relaxed`, solver.bounds' relaxations of the whole model (the coverage floor
     plus separate bounds on trips, spread and the assignment costs); no search proves more here.
     """
-    from solver import lns
+    from solver.lns import improve
 
     targets = fair_targets(problem, candidates)
     deadline = started + time_limit - 1.0  # leave time to score and explain
-    incumbent = lns.improve(
-        problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets,
-        max_free=lns.MAX_FREE, step_seconds=lns.STEP_SECONDS,
-    )
+    incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets)
     best = evaluate(problem, candidates, incumbent, targets)
     bound = relaxed
     coverage = coverage_cost(problem, candidates, best)

@@ -52,16 +52,9 @@ class _Groups:
                 self.by_specialty[c.key.specialty].append(c.index)
                 self.by_expert_specialty[(c.expert, c.key.specialty)].append(c.index)
         self.weeks = sorted({week for _township, week in self.by_township_week})
-        self.demand_townships: dict[str, set[str]] = defaultdict(set)
-        for expert, specialty in self.by_expert_specialty:
-            self.demand_townships[expert].update(candidates.items[i].township for i in self.by_expert_specialty[(expert, specialty)])
         self.holders: dict[str, list[str]] = defaultdict(list)
         for expert, specialty in self.by_expert_specialty:
             self.holders[specialty].append(expert)
-
-    def serves_at(self, expert: str, township: str) -> bool:
-        """True when the expert could serve some demand row at the township."""
-        return township in self.demand_townships[expert]
 
 
 def _colleagues(problem: Problem, candidates: Candidates, groups: _Groups, specialty: str, chosen: set[int], rng: random.Random, max_free: int) -> set[int]:
@@ -114,7 +107,7 @@ def _soft_neighbourhoods(
         options.append((f"specialty {specialty}", lambda s=specialty: set(groups.by_specialty[s])))
         options.append((f"{specialty} colleagues", lambda s=specialty: _colleagues(problem, candidates, groups, s, chosen(), rng, max_free)))
     for link in problem.links:
-        if groups.serves_at(link.member, link.township):
+        if link.township in candidates.townships_served(link.member):
             options.append((f"visit {link.member}@{link.township}", lambda l=link: _visit_with_sessions(candidates, groups, l, chosen())))
     for week in groups.weeks:
         some = rng.sample(townships, k=max(1, len(townships) // 4))

@@ -94,22 +94,27 @@ def test_trips_bound_counts_the_days_a_township_needs_when_experts_are_scarce():
     assert objective_lower_bound(problem, candidates) == _optimum(problem)
 
 
-def test_assignment_bound_prices_fairness_and_continuity_together():
-    # two cardiologists, one with a history at t1: 4 sessions are fairest split 2/2, and the
-    # newcomer's 2 sessions there each cost continuity
+def _two_cardiologists(limit: int, rooms_at_t1: int, demand: dict[DemandKey, int]) -> Problem:
+    """E1 has served t1 before, E2 has served t2; weights count fairness and continuity only."""
     weights = Weights(fairness=10, spread=0, trips=0, continuity=2, preference=0)
-    problem = Problem(
+    return Problem(
         "2027-03",
         _week(),
         (
-            Expert("E1", "d", "chief", frozenset({"cardio"}), 4, previous_townships=frozenset({"t1"})),
-            Expert("E2", "d", "chief", frozenset({"cardio"}), 4, previous_townships=frozenset({"t2"})),
+            Expert("E1", "d", "chief", frozenset({"cardio"}), limit, previous_townships=frozenset({"t1"})),
+            Expert("E2", "d", "chief", frozenset({"cardio"}), limit, previous_townships=frozenset({"t2"})),
         ),
-        (Township("t1", rooms=2, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False)),
+        (Township("t1", rooms=rooms_at_t1, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False)),
         (Department("d", 0),),
-        {DemandKey("t1", "clinic", "cardio"): 4},
+        demand,
         rules=Rules(weights=weights),
     )
+
+
+def test_assignment_bound_prices_fairness_and_continuity_together():
+    # two cardiologists, one with a history at t1: 4 sessions are fairest split 2/2, and the
+    # newcomer's 2 sessions there each cost continuity
+    problem = _two_cardiologists(4, 2, {DemandKey("t1", "clinic", "cardio"): 4})
     candidates = enumerate_candidates(problem)
     assert assignment_cost_lower_bound(problem, candidates, 4) == 2 * 2
     assert objective_lower_bound(problem, candidates) == _optimum(problem) == 4
@@ -118,19 +123,7 @@ def test_assignment_bound_prices_fairness_and_continuity_together():
 def test_assignment_plan_sends_each_expert_where_they_served_before():
     # two cardiologists, each with a history at one township, demand at both: the cheapest
     # relaxed assignment sends each home (no continuity paid), and carries every session
-    weights = Weights(fairness=10, spread=0, trips=0, continuity=2, preference=0)
-    problem = Problem(
-        "2027-03",
-        _week(),
-        (
-            Expert("E1", "d", "chief", frozenset({"cardio"}), 3, previous_townships=frozenset({"t1"})),
-            Expert("E2", "d", "chief", frozenset({"cardio"}), 3, previous_townships=frozenset({"t2"})),
-        ),
-        (Township("t1", rooms=1, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False)),
-        (Department("d", 0),),
-        {DemandKey("t1", "clinic", "cardio"): 3, DemandKey("t2", "clinic", "cardio"): 3},
-        rules=Rules(weights=weights),
-    )
+    problem = _two_cardiologists(3, 1, {DemandKey("t1", "clinic", "cardio"): 3, DemandKey("t2", "clinic", "cardio"): 3})
     candidates = enumerate_candidates(problem)
     plan = assignment_plan(problem, candidates, 6)
     assert plan == {(DemandKey("t1", "clinic", "cardio"), "E1"): 3, (DemandKey("t2", "clinic", "cardio"), "E2"): 3}

@@ -48,7 +48,7 @@ def test_search_improves_the_start_without_losing_a_rule_a_session_or_a_visit(co
 def test_a_visit_neighbourhood_frees_the_township_the_members_month_and_colleagues_where_the_member_serves(county):
     problem, candidates = county
     groups = _Groups(problem, candidates)
-    link = next(l for l in problem.links if groups.serves_at(l.member, l.township))
+    link = next(l for l in problem.links if l.township in candidates.townships_served(l.member))
     state = construct(problem, candidates)
     free = _visit_with_sessions(candidates, groups, link, state.chosen)
     assert set(groups.by_township[link.township]) <= free
