@@ -236,11 +236,14 @@ def test_lanes_pick_the_first_due_event_and_its_month_mates():
     ("database_url", "kill_point"), [("sqlite", "after"), ("postgresql", "after"), ("sqlite", "before")], indirect=["database_url"]
 )
 def test_a_worker_killed_during_an_event_loses_no_event_and_sends_each_notice_once(database_url, session_factory, published, smtp, tmp_path, kill_point):
-    _, base, _ = latest_roster(session_factory)
+    published_roster, base, _ = latest_roster(session_factory)
+    # leave and a closure that hit sessions of the published roster (which the time-limited solve decides)
+    on_leave = next(a for a in published_roster.assignments if a.expert == "E01")
+    closed = next(a for a in published_roster.assignments if a.township == "pitou")
     with transaction(session_factory) as session:
         recorded = [
-            flows.file_leave(session, "E01", dt.date(2026, 10, 15), reason="病假"),
-            flows.close_township(session, "pitou", [dt.date(2026, 10, 10)], reason="洪水"),
+            flows.file_leave(session, "E01", on_leave.date, reason="病假"),
+            flows.close_township(session, "pitou", [closed.date], reason="洪水"),
         ]
     clock_file = tmp_path / "clock"  # empty: the real clock (October 2026 is past, so no reminders interfere)
     first = WorkerProcess(database_url, clock_file, smtp.port, tmp_path / "first.log", args=["--pause-in-replan", kill_point])
