@@ -15,6 +15,7 @@ import numpy
 
 from solver.candidates import Candidates
 from solver.problem import DemandKey, Problem, Slot
+from solver.rules.objectives import fair_targets
 
 
 @dataclass
@@ -38,6 +39,7 @@ class RosterState:
     def __post_init__(self) -> None:
         self.experts = {e.id: e for e in self.problem.experts}
         self.rooms = {t.id: t.rooms for t in self.problem.townships}
+        self.targets = fair_targets(self.problem, self.candidates)
 
     def fits(self, index: int) -> bool:
         """True when adding the candidate keeps every hard rule."""
@@ -95,7 +97,9 @@ def _session_cost(state: RosterState, index: int, even: dict) -> float:
     weights = problem.rules.weights
     c = state.candidates.items[index]
     expert = state.experts[c.expert]
-    cost = weights.fairness * (state.load[c.expert] + 1) / max(1, expert.max_sessions) * 2
+    # fairness: the objective's own change (below the fair load a session helps), ties to the relatively least loaded
+    load, target = state.load[c.expert], state.targets.get(c.expert, 0)
+    cost = weights.fairness * (abs(load + 1 - target) - abs(load - target) + 0.2 * (load + 1) / max(1, expert.max_sessions))
     if (c.township, c.day) not in state.trips:
         cost += weights.trips
     if c.key is not None:
@@ -246,6 +250,61 @@ def _fill(state: RosterState, even: dict, keys: list[DemandKey], remaining: dict
         open_keys = still_open
 
 
+def _swap_gain(state: RosterState, out: int, into: int) -> int:
+    """How much fairness, continuity and avoided weekdays improve when `into` serves `out`'s session instead."""
+    weights = state.problem.rules.weights
+    items = state.candidates.items
+
+    def own_cost(index: int) -> int:
+        c = items[index]
+        expert = state.experts[c.expert]
+        continuity = bool(expert.previous_townships) and c.township not in expert.previous_townships
+        return weights.continuity * continuity + weights.preference * (c.day.weekday() in expert.avoid_weekdays)
+
+    def fairness(expert: str, load: int) -> int:
+        return weights.fairness * abs(load - state.targets.get(expert, load))
+
+    giver, taker = items[out].expert, items[into].expert
+    before = fairness(giver, state.load[giver]) + fairness(taker, state.load[taker]) + own_cost(out)
+    after = fairness(giver, state.load[giver] - 1) + fairness(taker, state.load[taker] + 1) + own_cost(into)
+    return before - after
+
+
+def _rebalance(state: RosterState, locked: set[int], passes: int = 3) -> None:
+    """Hand sessions from experts above their fair load to colleagues below it, in the same half-day.
+
+    The session keeps its township, row and half-day, so trips, market days and spread stay as
+    they are; a handover happens only when fairness, continuity and avoided weekdays together
+    improve. Sessions on a link-visit day at that township, and `locked` ones, stay put.
+    """
+    items = state.candidates.items
+    by_key_slot: dict[tuple, list[int]] = defaultdict(list)
+    for candidate in items:
+        if candidate.key is not None:
+            by_key_slot[(candidate.key, candidate.slot)].append(candidate.index)
+    visit_days = {(township, day) for _member, township, day in state.visits}
+    for _ in range(passes):
+        moved = False
+        for out in sorted(state.chosen):
+            c = items[out]
+            if c.key is None or out in locked or (c.township, c.day) in visit_days:
+                continue
+            if state.load[c.expert] <= state.targets.get(c.expert, 0):
+                continue
+            state.drop(out)
+            options = [i for i in by_key_slot[(c.key, c.slot)] if i != out and state.fits(i)]
+            state.take(out)
+            if not options:
+                continue
+            best = max(options, key=lambda i: _swap_gain(state, out, i))
+            if _swap_gain(state, out, best) > 0:
+                state.drop(out)
+                state.take(best)
+                moved = True
+        if not moved:
+            break
+
+
 def _record_existing_visits(state: RosterState) -> None:
     """Count the link visits that the roster in `state` already makes."""
     problem = state.problem
@@ -277,4 +336,5 @@ def construct(
     even = even_week_shares(problem)
     _place_link_visits(state, even)
     _place_demand(state, even, quotas=quotas)
+    _rebalance(state, locked=set(fixed or ()) | set(keep))  # a re-plan's kept sessions stay with their experts
     return state

@@ -51,6 +51,10 @@ class _Groups:
             if c.key is not None:
                 self.by_specialty[c.key.specialty].append(c.index)
                 self.by_expert_specialty[(c.expert, c.key.specialty)].append(c.index)
+        self.by_key_slot: dict[tuple, list[int]] = defaultdict(list)
+        for c in candidates.items:
+            if c.key is not None:
+                self.by_key_slot[(c.key, c.slot)].append(c.index)
         self.weeks = sorted({week for _township, week in self.by_township_week})
         self.holders: dict[str, list[str]] = defaultdict(list)
         for expert, specialty in self.by_expert_specialty:
@@ -95,6 +99,28 @@ def _visit_with_sessions(candidates: Candidates, groups: _Groups, link, chosen: 
     return free
 
 
+def _reassign(candidates: Candidates, groups: _Groups, chosen: set[int], rng: random.Random, max_free: int, specialty: str | None = None) -> set[int]:
+    """Who serves the sessions already placed: every expert who could take a chosen session's row in its half-day.
+
+    The places and times stay (trips, market days, spread do not move); fairness and
+    continuity trade sessions between experts. Whole sessions are freed, in random order, up
+    to `max_free` candidates.
+    """
+    sessions = []
+    for index in chosen:
+        key = candidates.items[index].key
+        if key is not None and (specialty is None or key.specialty == specialty):
+            sessions.append((key, candidates.items[index].slot))
+    rng.shuffle(sessions)
+    free: set[int] = set()
+    for key, slot in sessions:
+        here = groups.by_key_slot.get((key, slot), ())
+        if free and len(free) + len(here) > max_free:
+            break
+        free.update(here)
+    return free
+
+
 def _soft_neighbourhoods(
     problem: Problem, candidates: Candidates, groups: _Groups, rng: random.Random, chosen: Callable[[], set[int]], max_free: int
 ) -> list[tuple[str, Callable[[], set[int]]]]:
@@ -106,6 +132,9 @@ def _soft_neighbourhoods(
     for specialty in specialties:
         options.append((f"specialty {specialty}", lambda s=specialty: set(groups.by_specialty[s])))
         options.append((f"{specialty} colleagues", lambda s=specialty: _colleagues(problem, candidates, groups, s, chosen(), rng, max_free)))
+        options.append((f"reassign {specialty}", lambda s=specialty: _reassign(candidates, groups, chosen(), rng, max_free, s)))
+    for _ in range(3):
+        options.append(("reassign across specialties", lambda: _reassign(candidates, groups, chosen(), rng, max_free)))
     for link in problem.links:
         if link.township in candidates.townships_served(link.member):
             options.append((f"visit {link.member}@{link.township}", lambda l=link: _visit_with_sessions(candidates, groups, l, chosen())))
@@ -141,8 +170,13 @@ def _neighbourhoods(
 ) -> Iterator[tuple[str, set[int]]]:
     """Alternate unmet-demand steps (while any demand is short) with soft-term steps."""
     groups = _Groups(problem, candidates)
+    first_round = True
     while True:
-        for name, free in _soft_neighbourhoods(problem, candidates, groups, rng, chosen, max_free):
+        options = _soft_neighbourhoods(problem, candidates, groups, rng, chosen, max_free)
+        if first_round:  # visits carried by ordinary sessions gain the most: try each once first
+            options.sort(key=lambda option: not option[0].startswith("visit "))
+            first_round = False
+        for name, free in options:
             targeted = _unmet_neighbourhood(problem, candidates, chosen(), rng)
             if targeted is not None:
                 yield targeted
