@@ -56,8 +56,12 @@ def flow_plan(problem: Problem, candidates: Candidates) -> tuple[int, dict[tuple
     """The max-flow relaxation: its unmet lower bound, and how many sessions of each demand row each expert carries.
 
     The per-(demand row, expert) flow is a plan the constructive start follows first, so
-    experts with several specialties go where no one else can.
+    experts with several specialties go where no one else can. Computed once per month.
     """
+    return candidates.derived_value("flow_plan", problem, lambda: _max_flow_plan(problem, candidates))
+
+
+def _max_flow_plan(problem: Problem, candidates: Candidates) -> tuple[int, dict[tuple, int]]:
     graph = max_flow.SimpleMaxFlow()
     node = _numbering()
     expert_slots: dict[str, set] = defaultdict(set)
@@ -77,6 +81,10 @@ def flow_plan(problem: Problem, candidates: Candidates) -> tuple[int, dict[tuple
 
 def _possible_visit_days(problem: Problem, candidates: Candidates) -> dict[tuple[str, str], int]:
     """Per link (member, township): the days a visit could happen (the member there, a large enough team possible)."""
+    return candidates.derived_value("possible_visit_days", problem, lambda: _count_possible_visit_days(problem, candidates))
+
+
+def _count_possible_visit_days(problem: Problem, candidates: Candidates) -> dict[tuple[str, str], int]:
     member_days: dict[tuple[str, str], set] = defaultdict(set)
     team: dict[tuple[str, object], set[str]] = defaultdict(set)
     items = candidates.items
@@ -129,7 +137,7 @@ def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
             continue
         visit = node(("link", link.member, link.township))
         graph.add_arc_with_capacity_and_unit_cost(visits, visit, days, 0)
-        present = sink if link.township in candidates.townships_served(link.member) else node(("expert", link.member))
+        present = node(("expert", link.member)) if (link.member, link.township) in supervision_links(problem, candidates) else sink
         graph.add_arc_with_capacity_and_unit_cost(visit, present, days, 0)
     demand, wanted_visits = sum(problem.demand.values()), wanted * len(problem.links)
     graph.add_arc_with_capacity_and_unit_cost(sessions, sink, demand, weights.unmet)  # unmet sessions
@@ -154,7 +162,7 @@ def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candida
     roster can hold (see `coverable_demand`) are unmet in every roster and counted first.
     """
     if presence is None and candidates is not None:
-        presence = Presence(problem, candidates)
+        presence = month_presence(problem, candidates)
     wanted, unmet_sessions = _coverable_by_township(problem, presence, unmet_sessions)
     day_capacity = presence.day_capacities if presence is not None else None
     days_needed: list[list[int]] = []  # per township: days needed to hold s sessions, s = 0..wanted
@@ -238,7 +246,7 @@ class Presence:
 def coverable_demand(problem: Problem, candidates: Candidates) -> dict:
     """Per demand row, the sessions some roster could hold: no more than its half-days can take
     (rooms, and eligible experts free in each)."""
-    return Presence(problem, candidates).coverable
+    return month_presence(problem, candidates).coverable
 
 
 def _coverable_by_township(problem: Problem, presence: Presence | None, unmet_sessions: int) -> tuple[dict[str, int], int]:
@@ -288,7 +296,7 @@ def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessi
     A market half-day holds at most its rooms and no more sessions than eligible experts free
     then. Each unmet session beyond those no roster can hold spares at most one such session.
     """
-    presence = presence or Presence(problem, candidates)
+    presence = presence or month_presence(problem, candidates)
     wanted, unmet_sessions = _coverable_by_township(problem, presence, unmet_sessions)
     market = presence.market_capacities
     off = sum(max(0, wanted[t.id] - market[t.id]) for t in problem.townships if t.preferred_weekdays)
@@ -307,28 +315,66 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
     no roster pays less. With `forced_visits`, only for rosters that make every visit some
     roster can make (see `_AssignmentNetwork`).
     """
-    network = _AssignmentNetwork(problem, candidates, _forced_supervisions(problem, candidates) if forced_visits else {})
+    network = _assignment_network(problem, candidates, _forced_supervisions(problem, candidates) if forced_visits else {})
     return {covered: network.bound(covered) for covered in coverages}
 
 
 def assignment_plan(problem: Problem, candidates: Candidates, covered: int) -> dict[tuple, int]:
     """How many sessions of each demand row each expert carries in the cheapest relaxed assignment (fairness, continuity,
     avoided weekdays) covering `covered` sessions: a plan the constructive start can follow."""
-    network = _AssignmentNetwork(problem, candidates, _forced_supervisions(problem, candidates))
+    network = _assignment_network(problem, candidates, _forced_supervisions(problem, candidates))
     if network.solve(covered) is None:
         return {}
     return network.pair_flows()
 
 
 def _forced_supervisions(problem: Problem, candidates: Candidates) -> dict[str, int]:
-    """Per member: the visits some roster can make at linked townships where the member serves no demand row (each a supervision)."""
+    """Per member: the visits some roster can make that can only be supervisions (see `supervision_links`)."""
     wanted = max(0, problem.rules.link_visits_per_month)
     possible = _possible_visit_days(problem, candidates)
     forced: dict[str, int] = defaultdict(int)
-    for link in problem.links:
-        if link.township not in candidates.townships_served(link.member):
-            forced[link.member] += min(wanted, possible[(link.member, link.township)])
+    for member, township in supervision_links(problem, candidates):
+        forced[member] += min(wanted, possible[(member, township)])
     return {member: count for member, count in forced.items() if count}
+
+
+def supervision_links(problem: Problem, candidates: Candidates) -> set[tuple[str, str]]:
+    """Links (member, township) whose visits can only be supervisions, a session of the member's load on top of demand.
+
+    Either the member serves no demand row there, or no day there can hold a session of the
+    member's beside the team: the member and `link_team_min` others, each on a session of
+    their own, need that many sessions in the township's rooms that day.
+    """
+    return candidates.derived_value("supervision_links", problem, lambda: _find_supervision_links(problem, candidates))
+
+
+def _find_supervision_links(problem: Problem, candidates: Candidates) -> set[tuple[str, str]]:
+    needed = problem.rules.link_team_min + 1
+    capacity = month_presence(problem, candidates).day_capacities
+    items = candidates.items
+    found = set()
+    for link in problem.links:
+        if link.township in candidates.townships_served(link.member):
+            session_days = {
+                day
+                for day in problem.days
+                if any(items[i].key is not None for i in candidates.by_expert_day_township.get((link.member, day, link.township), ()))
+            }
+            if any(capacity[link.township].get(day, 0) >= needed for day in session_days):
+                continue
+        found.add((link.member, link.township))
+    return found
+
+
+def month_presence(problem: Problem, candidates: Candidates) -> Presence:
+    """The month's `Presence`, computed once."""
+    return candidates.derived_value("presence", problem, lambda: Presence(problem, candidates))
+
+
+def _assignment_network(problem: Problem, candidates: Candidates, forced: dict[str, int]) -> _AssignmentNetwork:
+    """The network for these forced supervisions, built once per month (the start's plan and the bound share it)."""
+    name = "assignment_network:" + ",".join(f"{member}={count}" for member, count in sorted(forced.items()))
+    return candidates.derived_value(name, problem, lambda: _AssignmentNetwork(problem, candidates, forced))
 
 
 class _AssignmentNetwork:
@@ -462,7 +508,7 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
         return floor + extra
     most = sum(problem.demand.values()) - unmet
 
-    presence = Presence(problem, candidates)
+    presence = month_presence(problem, candidates)
     spread = weights.spread * spread_lower_bound(problem, candidates, covered_all=unmet == 0)
     placed: dict[int, int] = {}  # per shortfall: trips, spread and market days (the assignment part comes apart)
 
@@ -476,7 +522,7 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
         return placed[shortfall] + assignment
 
     def over_shortfalls(forced: dict[str, int]) -> int:
-        assignment = _AssignmentNetwork(problem, candidates, forced).bound
+        assignment = _assignment_network(problem, candidates, forced).bound
         at_floor = extra + soft(0, assignment(most))
         enough = min(most, at_floor // weights.unmet)  # beyond this many, the unmet weights alone cost more
         shortfalls = min(enough, MAX_PRICED_SHORTFALLS)

@@ -86,6 +86,19 @@ class Candidates:
     by_key: dict[DemandKey, list[int]] = field(default_factory=lambda: defaultdict(list))
     _lookup: dict[tuple[str, Slot, str, DemandKey | None], int] | None = None
     _serving: dict[str, set[str]] | None = None
+    # values derived from the candidates of one problem, computed once (see `derived_value`)
+    _derived: dict[str, tuple[object, object]] = field(default_factory=dict)
+
+    def derived_value(self, name: str, problem: object, compute):
+        """`compute()` the first time `name` is asked for this problem, the stored value after that.
+
+        The bounds and the start share several relaxations of the same month (the max flow,
+        the possible visit days, the assignment network); this computes each once per solve.
+        """
+        stored = self._derived.get(name)
+        if stored is None or stored[0] is not problem:
+            stored = self._derived[name] = (problem, compute())
+        return stored[1]
 
     def index_of(self, expert: str, slot: Slot, township: str, key: DemandKey | None) -> int | None:
         if self._lookup is None:  # built on first use: most solves never ask

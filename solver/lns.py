@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 
 from ortools.sat.python import cp_model
 
+from solver.bounds import supervision_links
 from solver.candidates import Candidates, restrict
 from solver.model import build_model
 from solver.problem import Problem
@@ -136,7 +137,7 @@ def _soft_neighbourhoods(
     for _ in range(3):
         options.append(("reassign across specialties", lambda: _reassign(candidates, groups, chosen(), rng, max_free)))
     for link in problem.links:
-        if link.township in candidates.townships_served(link.member):
+        if (link.member, link.township) not in supervision_links(problem, candidates):
             options.append((f"visit {link.member}@{link.township}", lambda l=link: _visit_with_sessions(candidates, groups, l, chosen())))
     for week in groups.weeks:
         some = rng.sample(townships, k=max(1, len(townships) // 4))

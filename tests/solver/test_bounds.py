@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -16,6 +17,7 @@ from solver.bounds import (
     market_day_lower_bound,
     objective_lower_bound,
     spread_lower_bound,
+    supervision_links,
     trips_lower_bound,
     unmet_lower_bound,
 )
@@ -120,6 +122,17 @@ def test_assignment_bound_prices_fairness_and_continuity_together():
     assert objective_lower_bound(problem, candidates) == _optimum(problem) == 4
 
 
+def test_relaxations_kept_with_the_candidates_are_recomputed_for_another_problem():
+    # the network is built once per month and kept with the candidates; the same candidates
+    # asked about a month with other weights get that month's price
+    problem = _two_cardiologists(4, 2, {DemandKey("t1", "clinic", "cardio"): 4})
+    candidates = enumerate_candidates(problem)
+    assert assignment_cost_lower_bound(problem, candidates, 4) == 2 * 2
+    dearer = dataclasses.replace(problem, rules=Rules(weights=dataclasses.replace(problem.rules.weights, continuity=4)))
+    assert assignment_cost_lower_bound(dearer, candidates, 4) == 2 * 4
+    assert assignment_cost_lower_bound(problem, candidates, 4) == 2 * 2
+
+
 def test_assignment_plan_sends_each_expert_where_they_served_before():
     # two cardiologists, each with a history at one township, demand at both: the cheapest
     # relaxed assignment sends each home (no continuity paid), and carries every session
@@ -220,6 +233,26 @@ def test_a_visit_that_can_only_be_a_supervision_counts_in_the_members_load():
     assert objective_lower_bound(problem, candidates) == _optimum(problem) == 10
 
 
+def test_a_visit_to_a_township_too_small_for_the_member_and_the_team_is_a_supervision():
+    # t1 has one room: two sessions a day at most, and a visit needs two others serving there,
+    # so M cannot serve on a visit day though M could serve t1's cardiology: the visit is a
+    # supervision on top of the 4 sessions. Fair targets are 1 each (4 of 6 sessions), so
+    # 5 sessions of load leave two off target whatever the roster.
+    weights = Weights(link=5000, unmet=1000, fairness=10, spread=0, trips=0, continuity=0, preference=0)
+    experts = tuple(Expert(name, "d", "chief", frozenset({"cardio"}), 2) for name in ("M", "E1", "E2"))
+    problem = Problem(
+        "2027-03", _week(), experts, (Township("t1", rooms=1, inpatient_ward=False),), (Department("d", 0),),
+        {DemandKey("t1", "clinic", "cardio"): 4}, links=(Link("M", "t1"),), rules=Rules(link_team_min=2, weights=weights),
+    )
+    candidates = enumerate_candidates(problem)
+    assert supervision_links(problem, candidates) == {("M", "t1")}
+    assert assignment_cost_lower_bound(problem, candidates, 4) == 10  # the visit riding on a session: one off target
+    assert assignment_cost_lower_bound(problem, candidates, 4, forced_visits=True) == 20
+    assert objective_lower_bound(problem, candidates) == _optimum(problem) == 20
+    roomier = dataclasses.replace(problem, townships=(Township("t1", rooms=2, inpatient_ward=False),))
+    assert supervision_links(roomier, enumerate_candidates(roomier)) == set()
+
+
 # random months where some member is linked to a township that asks for none of their specialties
 FORCED_SUPERVISION_SEEDS = (3, 4, 10, 20, 30, 33, 35, 36, 38, 41)
 
@@ -229,4 +262,18 @@ def test_objective_bound_with_forced_supervisions_never_exceeds_the_optimum(seed
     problem = random_problem(seed)
     candidates = enumerate_candidates(problem)
     assert _forced_supervisions(problem, candidates), "the seed no longer makes a forced supervision"
+    assert objective_lower_bound(problem, candidates) <= _optimum(problem)
+
+
+# random months where a member could serve at a linked township but no day there holds a session of theirs beside the team
+ROOM_SUPERVISION_SEEDS = (3, 6, 25, 40, 47, 49, 50, 61, 78, 98)
+
+
+@pytest.mark.parametrize("seed", ROOM_SUPERVISION_SEEDS)
+def test_objective_bound_with_supervisions_the_rooms_force_never_exceeds_the_optimum(seed):
+    problem = random_problem(seed)
+    candidates = enumerate_candidates(problem)
+    assert any(township in candidates.townships_served(member) for member, township in supervision_links(problem, candidates)), (
+        "the seed no longer makes a supervision the rooms force"
+    )
     assert objective_lower_bound(problem, candidates) <= _optimum(problem)
