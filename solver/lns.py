@@ -7,9 +7,10 @@ re-optimises it with CP-SAT on a model that holds only the free candidates and t
 assignments (every other candidate is 0 and left out), so a step stays small however large
 the county is. While demand is unmet, every other step frees the experts who could serve an
 unmet demand row together with the rows they serve now, so sessions can be passed along a
-chain; the other steps free a township, a specialty, a week at a few townships, or the
-colleagues of one specialty where they serve or served before (continuity, fairness), for the
-soft terms. Many small steps beat few large ones: a step frees at most `max_free` candidates
+chain; the other steps free a township, a specialty, a week at a few townships, the
+colleagues of one specialty where they serve or served before (continuity, fairness), whoever
+could take the sessions already placed (reassign), or a link visit's township with the
+member's month (visits first, once each), for the soft terms. Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
 on months that fit one model). A step is kept only if it makes no fewer link visits and
 covers no less demand.

@@ -12,7 +12,7 @@ from scheduler.problem_builder import build_problem
 from solver.candidates import enumerate_candidates
 from solver.construct import construct
 from solver.engine import Incumbent, evaluate, to_assignments
-from solver.lns import _Groups, _visit_with_sessions, improve
+from solver.lns import _Groups, _reassign, _visit_with_sessions, improve
 from solver.reasons import explain_unmet
 from solver.rules.objectives import fair_targets
 from solver.solution import Solution, SolveReport
@@ -62,3 +62,21 @@ def test_a_visit_neighbourhood_frees_the_township_the_members_month_and_colleagu
     }
     assert colleagues_there <= free
     assert not {i for i in free if candidates.items[i].township not in serving | {link.township} and candidates.items[i].expert != link.member}
+
+
+def test_a_reassign_neighbourhood_frees_whoever_could_take_the_sessions_already_placed(county):
+    import random
+
+    problem, candidates = county
+    groups = _Groups(problem, candidates)
+    state = construct(problem, candidates)
+    specialty = next(candidates.items[i].key.specialty for i in sorted(state.chosen) if candidates.items[i].key is not None)
+    free = _reassign(candidates, groups, state.chosen, random.Random(1), max_free=400, specialty=specialty)
+    placed = {(candidates.items[i].key, candidates.items[i].slot) for i in state.chosen if candidates.items[i].key is not None}
+    assert free and len(free) <= 400
+    for index in free:  # only the rows and half-days of sessions already placed, of that specialty
+        c = candidates.items[index]
+        assert (c.key, c.slot) in placed and c.key.specialty == specialty
+    freed_sessions = {(candidates.items[i].key, candidates.items[i].slot) for i in free}
+    for key, slot in freed_sessions:  # each such session whole: everyone who could take it
+        assert set(groups.by_key_slot[(key, slot)]) <= free
