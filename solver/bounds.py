@@ -394,7 +394,7 @@ class _AssignmentNetwork:
     """
 
     def __init__(self, problem: Problem, candidates: Candidates, forced: dict[str, int]) -> None:
-        from solver.rules.objectives import fair_targets, on_avoided_weekday
+        from solver.rules.objectives import at_a_new_township, fair_targets, on_avoided_weekday
 
         weights = problem.rules.weights
         targets = fair_targets(problem, candidates)
@@ -411,9 +411,7 @@ class _AssignmentNetwork:
                 priced[(None, candidate.expert, cost)].add(candidate.slot)
                 continue
             township_slots[candidate.township].add(candidate.slot)
-            expert = problem.expert(candidate.expert)
-            if expert.previous_townships and candidate.township not in expert.previous_townships:
-                cost += weights.continuity
+            cost += weights.continuity * at_a_new_township(problem, candidate)
             priced[(candidate.key, candidate.expert, cost)].add(candidate.slot)
         for township_id, slots in township_slots.items():
             graph.add_arc_with_capacity_and_unit_cost(self.source, node(("township", township_id)), problem.township(township_id).rooms * len(slots), 0)

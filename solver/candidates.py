@@ -86,6 +86,7 @@ class Candidates:
     by_key: dict[DemandKey, list[int]] = field(default_factory=lambda: defaultdict(list))
     _lookup: dict[tuple[str, Slot, str, DemandKey | None], int] | None = None
     _serving: dict[str, set[str]] | None = None
+    _by_key_slot: dict[tuple[DemandKey, Slot], list[int]] | None = None
     # values derived from the candidates of one problem, computed once (see `derived_value`)
     _derived: dict[str, tuple[object, object]] = field(default_factory=dict)
 
@@ -99,6 +100,15 @@ class Candidates:
         if stored is None or stored[0] is not problem:
             stored = self._derived[name] = (problem, compute())
         return stored[1]
+
+    def by_key_slot(self) -> dict[tuple[DemandKey, Slot], list[int]]:
+        """The candidates of each demand row in each half-day: who could take a session placed there."""
+        if self._by_key_slot is None:  # built on first use, like the lookup
+            self._by_key_slot = defaultdict(list)
+            for c in self.items:
+                if c.key is not None:
+                    self._by_key_slot[(c.key, c.slot)].append(c.index)
+        return self._by_key_slot
 
     def index_of(self, expert: str, slot: Slot, township: str, key: DemandKey | None) -> int | None:
         if self._lookup is None:  # built on first use: most solves never ask

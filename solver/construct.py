@@ -15,7 +15,7 @@ import numpy
 
 from solver.candidates import Candidates
 from solver.problem import DemandKey, Problem, Slot
-from solver.rules.objectives import fair_targets
+from solver.rules.objectives import at_a_new_township, fair_targets, on_avoided_weekday, preference_cost
 
 
 @dataclass
@@ -106,13 +106,7 @@ def _session_cost(state: RosterState, index: int, even: dict) -> float:
         week = c.day.isocalendar()[:2]
         if state.week_count[(c.township, c.key.specialty, week)] + 1 > even.get((c.township, c.key.specialty, week), 1):
             cost += weights.spread
-        township = problem.township(c.township)
-        if township.preferred_weekdays and c.day.weekday() not in township.preferred_weekdays:
-            cost += weights.preference
-    if expert.previous_townships and c.township not in expert.previous_townships:
-        cost += weights.continuity
-    if c.day.weekday() in expert.avoid_weekdays:
-        cost += weights.preference
+    cost += weights.continuity * at_a_new_township(problem, c) + weights.preference * preference_cost(problem, c)
     return cost
 
 
@@ -257,9 +251,7 @@ def _swap_gain(state: RosterState, out: int, into: int) -> int:
 
     def own_cost(index: int) -> int:
         c = items[index]
-        expert = state.experts[c.expert]
-        continuity = bool(expert.previous_townships) and c.township not in expert.previous_townships
-        return weights.continuity * continuity + weights.preference * (c.day.weekday() in expert.avoid_weekdays)
+        return weights.continuity * at_a_new_township(state.problem, c) + weights.preference * on_avoided_weekday(state.problem, c)
 
     def fairness(expert: str, load: int) -> int:
         return weights.fairness * abs(load - state.targets.get(expert, load))
@@ -278,10 +270,7 @@ def _rebalance(state: RosterState, locked: set[int], passes: int = 3) -> None:
     improve. Sessions on a link-visit day at that township, and `locked` ones, stay put.
     """
     items = state.candidates.items
-    by_key_slot: dict[tuple, list[int]] = defaultdict(list)
-    for candidate in items:
-        if candidate.key is not None:
-            by_key_slot[(candidate.key, candidate.slot)].append(candidate.index)
+    by_key_slot = state.candidates.by_key_slot()
     visit_days = {(township, day) for _member, township, day in state.visits}
     for _ in range(passes):
         moved = False
@@ -292,7 +281,7 @@ def _rebalance(state: RosterState, locked: set[int], passes: int = 3) -> None:
             if state.load[c.expert] <= state.targets.get(c.expert, 0):
                 continue
             state.drop(out)
-            options = [i for i in by_key_slot[(c.key, c.slot)] if i != out and state.fits(i)]
+            options = [i for i in by_key_slot.get((c.key, c.slot), ()) if i != out and state.fits(i)]
             state.take(out)
             if not options:
                 continue

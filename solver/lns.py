@@ -53,10 +53,7 @@ class _Groups:
             if c.key is not None:
                 self.by_specialty[c.key.specialty].append(c.index)
                 self.by_expert_specialty[(c.expert, c.key.specialty)].append(c.index)
-        self.by_key_slot: dict[tuple, list[int]] = defaultdict(list)
-        for c in candidates.items:
-            if c.key is not None:
-                self.by_key_slot[(c.key, c.slot)].append(c.index)
+        self.by_key_slot = candidates.by_key_slot()
         self.weeks = sorted({week for _township, week in self.by_township_week})
         self.holders: dict[str, list[str]] = defaultdict(list)
         for expert, specialty in self.by_expert_specialty:

@@ -133,14 +133,15 @@ def _per_session(costs: dict[int, int], roster: RosterModel) -> cp_model.LinearE
     return cp_model.LinearExpr.weighted_sum(variables, coefficients) + constant if variables else constant
 
 
+def at_a_new_township(problem, candidate) -> int:
+    """1 when a session takes an expert with a history somewhere to a township they have not served before."""
+    previous = problem.expert(candidate.expert).previous_townships
+    return int(candidate.key is not None and bool(previous) and candidate.township not in previous)
+
+
 def same_expert_returns(roster: RosterModel) -> None:
     """Continuity: a session at a township the expert has not served before costs `continuity`."""
-    previous = {e.id: e.previous_townships for e in roster.problem.experts if e.previous_townships}
-    costs = {
-        candidate.index: 1
-        for candidate in roster.candidates.items
-        if candidate.key is not None and candidate.expert in previous and candidate.township not in previous[candidate.expert]
-    }
+    costs = {candidate.index: 1 for candidate in roster.candidates.items if at_a_new_township(roster.problem, candidate)}
     roster.penalize("continuity", _per_session(costs, roster), roster.problem.rules.weights.continuity)
 
 
