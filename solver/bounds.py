@@ -386,9 +386,8 @@ class _AssignmentNetwork:
     on the way out.
 
     A member's supervisions are optional in it (a visit may ride on an ordinary session), except
-    the `forced` ones (`_forced_supervisions`: at a linked township where the member can serve
-    no demand row at all, every visit some roster can make is a supervision, a session of the
-    member's load).
+    the `forced` ones (`_forced_supervisions`: at a link in `supervision_links`, every visit
+    some roster can make is a supervision, a session of the member's load).
     That prices only rosters making those visits; `objective_lower_bound` prices the others
     apart (their link weight on top of the network without forced visits).
     """

@@ -189,20 +189,23 @@ def test_coverage_bound_never_exceeds_the_least_coverage_cost(seed):
     assert coverage_lower_bound(problem, enumerate_candidates(problem)) <= _floor(problem)
 
 
+def _cardiologist_linked_to_dermatology(limits: tuple[int, int, int], cardio_at_t1: int, derm_at_t2: int, rules: Rules) -> Problem:
+    """M and E1 (cardiology) and E2 (dermatology) with `limits`; M is linked to t2, which asks only for dermatology."""
+    experts = (
+        Expert("M", "d", "chief", frozenset({"cardio"}), limits[0]),
+        Expert("E1", "d", "chief", frozenset({"cardio"}), limits[1]),
+        Expert("E2", "d", "chief", frozenset({"derm"}), limits[2]),
+    )
+    townships = (Township("t1", rooms=2, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False))
+    demand = {DemandKey("t1", "clinic", "cardio"): cardio_at_t1, DemandKey("t2", "clinic", "derm"): derm_at_t2}
+    return Problem("2027-03", _week(), experts, townships, (Department("d", 0),), demand, links=(Link("M", "t2"),), rules=rules)
+
+
 def test_a_members_supervision_takes_a_session_from_demand():
     # M is linked to t2, where nobody asks for cardiology, so the visit is a supervision that
     # counts toward M's limit of 2; with E1 (limit 1) the 3 cardiology sessions at t1 leave
     # one unmet whatever the roster, though a max flow alone sees room for all three
-    experts = (
-        Expert("M", "d", "chief", frozenset({"cardio"}), 2),
-        Expert("E1", "d", "chief", frozenset({"cardio"}), 1),
-        Expert("E2", "d", "chief", frozenset({"derm"}), 5),
-    )
-    townships = (Township("t1", rooms=2, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False))
-    demand = {DemandKey("t1", "clinic", "cardio"): 3, DemandKey("t2", "clinic", "derm"): 2}
-    problem = Problem(
-        "2027-03", _week(), experts, townships, (Department("d", 0),), demand, links=(Link("M", "t2"),), rules=Rules(link_team_min=1)
-    )
+    problem = _cardiologist_linked_to_dermatology((2, 1, 5), cardio_at_t1=3, derm_at_t2=2, rules=Rules(link_team_min=1))
     candidates = enumerate_candidates(problem)
     weights = problem.rules.weights
     assert unmet_lower_bound(problem, candidates) == 0
@@ -216,17 +219,7 @@ def test_a_visit_that_can_only_be_a_supervision_counts_in_the_members_load():
     # share. Fair targets are 2 and 2 (half of everyone's limit), so some load is one off
     # target whatever the roster: the bound must see that M's supervision is not optional.
     weights = Weights(link=5000, unmet=1000, fairness=10, spread=0, trips=0, continuity=0, preference=0)
-    experts = (
-        Expert("M", "d", "chief", frozenset({"cardio"}), 4),
-        Expert("E1", "d", "chief", frozenset({"cardio"}), 4),
-        Expert("E2", "d", "chief", frozenset({"derm"}), 2),
-    )
-    townships = (Township("t1", rooms=2, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False))
-    demand = {DemandKey("t1", "clinic", "cardio"): 4, DemandKey("t2", "clinic", "derm"): 1}
-    problem = Problem(
-        "2027-03", _week(), experts, townships, (Department("d", 0),), demand,
-        links=(Link("M", "t2"),), rules=Rules(link_team_min=1, weights=weights),
-    )
+    problem = _cardiologist_linked_to_dermatology((4, 4, 2), cardio_at_t1=4, derm_at_t2=1, rules=Rules(link_team_min=1, weights=weights))
     candidates = enumerate_candidates(problem)
     assert assignment_cost_lower_bound(problem, candidates, 5) == 0  # supervisions optional: every load on target
     assert assignment_cost_lower_bound(problem, candidates, 5, forced_visits=True) == 10
