@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 from ortools.sat.python import cp_model
 
@@ -72,10 +72,18 @@ def _colleagues(problem: Problem, candidates: Candidates, groups: _Groups, speci
         serving[c.expert].add(c.township)
     experts = groups.holders[specialty][:]
     rng.shuffle(experts)
-    free: set[int] = set()
-    for expert in experts:
+
+    def where_they_serve_or_served(expert: str) -> list[int]:
         places = serving[expert] | problem.expert(expert).previous_townships
-        indices = [i for i in groups.by_expert_specialty[(expert, specialty)] if candidates.items[i].township in places]
+        return [i for i in groups.by_expert_specialty[(expert, specialty)] if candidates.items[i].township in places]
+
+    return _whole_groups_up_to(max_free, (where_they_serve_or_served(expert) for expert in experts))
+
+
+def _whole_groups_up_to(max_free: int, groups_of_candidates: Iterable[Collection[int]]) -> set[int]:
+    """Whole groups of candidates, in the order given, until the next would pass `max_free` (the first is always taken)."""
+    free: set[int] = set()
+    for indices in groups_of_candidates:
         if free and len(free) + len(indices) > max_free:
             break
         free.update(indices)
@@ -111,13 +119,7 @@ def _reassign(candidates: Candidates, groups: _Groups, chosen: set[int], rng: ra
         if key is not None and (specialty is None or key.specialty == specialty):
             sessions.append((key, candidates.items[index].slot))
     rng.shuffle(sessions)
-    free: set[int] = set()
-    for key, slot in sessions:
-        here = groups.by_key_slot.get((key, slot), ())
-        if free and len(free) + len(here) > max_free:
-            break
-        free.update(here)
-    return free
+    return _whole_groups_up_to(max_free, (groups.by_key_slot.get(session, ()) for session in sessions))
 
 
 def _soft_neighbourhoods(
