@@ -10,7 +10,10 @@ unmet demand row together with the rows they serve now, so sessions can be passe
 chain; the other steps free a township, a specialty, a week at a few townships, the
 colleagues of one specialty where they serve or served before (continuity, fairness), whoever
 could take the sessions already placed (reassign), or a link visit's township with the
-member's month (visits first, once each), for the soft terms. Many small steps beat few large ones: a step frees at most `max_free` candidates
+member's month (visits first, once each), for the soft terms. First, and every `FLOW_EVERY`
+steps, one step starts from another roster: the same sessions, each given to its cheapest
+experts by solver.reassign's min-cost flow (CP-SAT keeps the better mix of the two rosters).
+Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
 on months that fit one model). A step is kept only if it makes no fewer link visits and
 covers no less demand.
@@ -29,6 +32,8 @@ from solver.bounds import supervision_links
 from solver.candidates import Candidates, restrict
 from solver.model import build_model
 from solver.problem import Problem
+from solver.reassign import cheapest_experts
+from solver.rules.objectives import fair_targets
 
 STEP_SECONDS = 1.0
 MAX_FREE = 3_000
@@ -36,6 +41,8 @@ MAX_FREE = 3_000
 # sample county and the generated 9-township one: 0.3 s / 1,000 candidates beat 1 s / 3,000).
 SMALL_MONTH_STEP_SECONDS = 0.3
 SMALL_MONTH_MAX_FREE = 1_000
+# Soft steps between two reassignments of every session to its cheapest experts (solver.reassign).
+FLOW_EVERY = 8
 
 
 class _Groups:
@@ -167,21 +174,34 @@ def _unmet_neighbourhood(problem: Problem, candidates: Candidates, chosen: set[i
 
 
 def _neighbourhoods(
-    problem: Problem, candidates: Candidates, rng: random.Random, chosen: Callable[[], set[int]], max_free: int
-) -> Iterator[tuple[str, set[int]]]:
-    """Alternate unmet-demand steps (while any demand is short) with soft-term steps."""
+    problem: Problem, candidates: Candidates, rng: random.Random, incumbent: Callable[[], object], max_free: int, targets: dict[str, int]
+) -> Iterator[tuple[str, set[int], set[int] | None]]:
+    """Alternate unmet-demand steps (while any demand is short) with soft-term steps, and every `FLOW_EVERY`
+    steps, and first, the cheapest experts for the sessions as placed (solver.reassign).
+
+    Yields (name, free candidates, hint): the hint is None for the incumbent itself.
+    """
     groups = _Groups(problem, candidates)
     first_round = True
+    chosen = lambda: incumbent().chosen  # noqa: E731 - the incumbent changes between steps
+    since_flow = FLOW_EVERY
     while True:
         options = _soft_neighbourhoods(problem, candidates, groups, rng, chosen, max_free)
         if first_round:  # visits carried by ordinary sessions gain the most: try each once first
             options.sort(key=lambda option: not option[0].startswith("visit "))
             first_round = False
         for name, free in options:
+            if since_flow >= FLOW_EVERY:
+                since_flow = 0
+                best = incumbent()
+                roster = cheapest_experts(problem, candidates, best.chosen, best.visits, targets)
+                if roster is not None and roster != best.chosen:
+                    yield "cheapest experts", roster | best.chosen, roster
+            since_flow += 1
             targeted = _unmet_neighbourhood(problem, candidates, chosen(), rng)
             if targeted is not None:
-                yield targeted
-            yield name, free()
+                yield *targeted, None
+            yield name, free(), None
 
 
 def improve(
@@ -201,11 +221,12 @@ def improve(
 
     rng = random.Random(seed)
     best = Incumbent(set(incumbent.chosen), set(incumbent.visits))
+    targets = targets if targets is not None else fair_targets(problem, candidates)
     steps = 0
-    for name, free in _neighbourhoods(problem, candidates, rng, lambda: best.chosen, max_free):
+    for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets):
         if time.monotonic() >= deadline - 0.5:
             break
-        if len(free) > max_free:
+        if len(free) > max_free and hint is None:  # a step from another roster frees exactly what it needs
             free = set(rng.sample(sorted(free), max_free)) | (free & best.chosen)
         step_started = time.monotonic()
         sub, originals = restrict(problem, candidates, free | best.chosen)
@@ -213,7 +234,7 @@ def improve(
         sub_free = {position[i] for i in free}
         sub_fixed = {position[i] for i in best.chosen if i not in free}
         roster = build_model(problem, sub, free=sub_free, fixed=sub_fixed, fair_targets=targets)
-        roster.hint({position[i] for i in best.chosen}, best.visits)
+        roster.hint({position[i] for i in (hint if hint is not None else best.chosen)}, best.visits)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = workers
         solver.parameters.max_time_in_seconds = max(0.2, min(step_seconds, deadline - time.monotonic() - 0.3))

@@ -1,0 +1,179 @@
+"""Who serves the sessions already placed: the cheapest experts for a fixed timetable, by min-cost flow.
+
+With each session's township, demand row and half-day fixed, trips, spread and market days
+do not move; only fairness, continuity and avoided weekdays depend on who serves. That choice
+is a min-cost flow, except for two rules the flow cannot state: an expert in at most one
+township a day (rule 3) and the department minimum on site (rule 7). So the flow runs in
+rounds: an expert it sends to two townships on a day is held to one of them, a department it
+leaves short in a half-day keeps home everyone who was not away then in the roster given,
+and it runs again, moving as little as it can. It stops when both rules hold.
+
+A link visit's day at its township stays as it is (the member's carrying session and the
+team around it), so every visit the roster makes it still makes. On a 400-expert month the
+rounds take under half a second; the large-neighbourhood search (solver.lns) runs them
+every few steps and lets CP-SAT check the result against every rule."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from solver.candidates import Candidates
+from solver.problem import Problem
+from solver.rules.objectives import at_a_new_township, on_avoided_weekday
+
+ROUNDS = 12
+
+
+def cheapest_experts(
+    problem: Problem, candidates: Candidates, chosen: Collection[int], visits: Collection[tuple], targets: dict[str, int]
+) -> set[int] | None:
+    """The roster's sessions, each given to the experts that cost least in fairness, continuity and avoided
+    weekdays; None when they cannot all be placed, or someone is still sent to two townships a day after
+    `ROUNDS` rounds (the caller keeps its roster)."""
+    visit_days = {(township, day) for _member, township, day in visits}
+    fixed = {i for i in chosen if candidates.items[i].key is None or (candidates.items[i].township, candidates.items[i].day) in visit_days}
+    moving = [i for i in chosen if i not in fixed]
+    network = _Network(problem, candidates, fixed, moving, targets)
+    for i in fixed:  # an expert with a fixed session keeps to its township that day
+        c = candidates.items[i]
+        network.hold(c.expert, c.day, c.township)
+    before = {(candidates.items[i].expert, candidates.items[i].slot) for i in chosen}
+    previous = set(moving)
+    for _ in range(ROUNDS):
+        placed = network.solve(previous)
+        if placed is None:
+            return None
+        clashes = _clashes(candidates, fixed | placed)
+        short = _short_staffed(problem, candidates, fixed | placed)
+        if not clashes and not short:
+            return fixed | placed
+        for (expert, day), counts in clashes.items():
+            network.hold(expert, day, max(sorted(counts), key=lambda township: counts[township]))
+        for department, slot in short:  # the roster given kept rule 7: its experts there may stay, no others
+            for expert in problem.experts:
+                if expert.department == department and (expert.id, slot) not in before:
+                    network.keep_home(expert.id, slot)
+        previous = placed
+    return None
+
+
+def _short_staffed(problem: Problem, candidates: Candidates, roster: set[int]) -> list[tuple[str, object]]:
+    """(department, half-day) where the roster sends more experts away than rule 7 allows."""
+    away: dict[tuple, int] = defaultdict(int)
+    for i in roster:
+        c = candidates.items[i]
+        away[(problem.expert(c.expert).department, c.slot)] += 1
+    return sorted(place for place, count in away.items() if count > candidates.spare.get(place, 0))
+
+
+def _clashes(candidates: Candidates, roster: set[int]) -> dict[tuple, dict[str, int]]:
+    """(expert, day) -> sessions per township, where an expert is at more than one township that day."""
+    townships: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for i in roster:
+        c = candidates.items[i]
+        townships[(c.expert, c.day)][c.township] += 1
+    return {day: counts for day, counts in townships.items() if len(counts) > 1}
+
+
+class _Network:
+    """Sessions (demand row, half-day) drawing experts: source -> expert (fairness, convex) -> expert's half-day
+    (one session) -> session (continuity and avoided weekdays) -> sink (as many as the roster placed there).
+
+    Among the cheapest flows, `solve` takes the one that keeps most of a given roster (its arcs one unit
+    cheaper, on costs scaled so that no number of such units outweighs one unit of the true cost), so a
+    round after `hold` moves only what the hold forces."""
+
+    def __init__(self, problem: Problem, candidates: Candidates, fixed: set[int], moving: list[int], targets: dict[str, int]) -> None:
+        weights = problem.rules.weights
+        nodes: dict[tuple, int] = {}
+
+        def node(name: tuple) -> int:
+            return nodes.setdefault(name, len(nodes))
+
+        tails: list[int] = []
+        heads: list[int] = []
+        capacities: list[int] = []
+        costs: list[int] = []
+
+        def arc(tail: int, head: int, capacity: int, cost: int) -> int:
+            tails.append(tail)
+            heads.append(head)
+            capacities.append(capacity)
+            costs.append(cost)
+            return len(tails) - 1
+
+        sessions: dict[tuple, int] = defaultdict(int)
+        for i in moving:
+            c = candidates.items[i]
+            sessions[(c.key, c.slot)] += 1
+        busy = {(candidates.items[i].expert, candidates.items[i].slot) for i in fixed}
+        load: dict[str, int] = defaultdict(int)
+        for i in fixed:
+            load[candidates.items[i].expert] += 1
+        self.source, self.sink = node(("source",)), node(("sink",))
+        self.candidate_arc: dict[int, int] = {}  # candidate index -> its arc
+        self.by_expert_day: dict[tuple, list[tuple[int, str]]] = defaultdict(list)  # (expert, day) -> (arc, township)
+        self.by_expert_slot: dict[tuple, list[int]] = defaultdict(list)
+        expert_slots: set[tuple] = set()
+        for (key, slot), count in sessions.items():
+            session = node(("session", key, slot))
+            arc(session, self.sink, count, 0)
+            for i in candidates.by_key_slot().get((key, slot), ()):
+                c = candidates.items[i]
+                if (c.expert, slot) in busy:
+                    continue
+                cost = weights.continuity * at_a_new_township(problem, c) + weights.preference * on_avoided_weekday(problem, c)
+                self.candidate_arc[i] = arc(node(("expert slot", c.expert, slot)), session, 1, cost)
+                self.by_expert_day[(c.expert, slot.day)].append((self.candidate_arc[i], c.township))
+                self.by_expert_slot[(c.expert, slot)].append(self.candidate_arc[i])
+                expert_slots.add((c.expert, slot))
+        experts = set()
+        for expert, slot in expert_slots:
+            arc(node(("expert", expert)), node(("expert slot", expert, slot)), 1, 0)
+            experts.add(expert)
+        for expert in sorted(experts):
+            room = problem.expert(expert).max_sessions - load[expert]
+            target = targets.get(expert)
+            if room <= 0:
+                continue
+            if target is None or not weights.fairness:
+                arc(self.source, node(("expert", expert)), room, 0)
+                continue
+            below = max(0, min(target - load[expert], room))  # sessions that bring the load up to the fair target
+            if below:
+                arc(self.source, node(("expert", expert)), below, -weights.fairness)
+            if room > below:
+                arc(self.source, node(("expert", expert)), room - below, weights.fairness)
+        self.tails, self.heads = np.array(tails), np.array(heads)
+        self.capacities, self.costs = np.array(capacities), np.array(costs)
+        self.supply = len(moving)
+
+    def hold(self, expert: str, day, township: str) -> None:
+        """From now on the expert serves only at `township` that day."""
+        for arc, there in self.by_expert_day.get((expert, day), ()):
+            if there != township:
+                self.capacities[arc] = 0
+
+    def keep_home(self, expert: str, slot) -> None:
+        """From now on the expert takes no session in that half-day."""
+        for arc in self.by_expert_slot.get((expert, slot), ()):
+            self.capacities[arc] = 0
+
+    def solve(self, keep: Collection[int]) -> set[int] | None:
+        """The cheapest flow, and of those the one with most of `keep`'s candidates; its candidates, or None."""
+        scale = 2 * self.supply + 1
+        costs = self.costs * scale
+        kept = [self.candidate_arc[i] for i in keep if i in self.candidate_arc]
+        costs[kept] -= 1
+        graph = min_cost_flow.SimpleMinCostFlow()
+        graph.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.capacities, costs)
+        graph.set_node_supply(self.source, self.supply)
+        graph.set_node_supply(self.sink, -self.supply)
+        if graph.solve() != graph.OPTIMAL:
+            return None
+        flows = graph.flows(np.arange(len(self.tails)))
+        return {i for i, arc in self.candidate_arc.items() if flows[arc] > 0}
