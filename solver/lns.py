@@ -222,7 +222,7 @@ def improve(
     rng = random.Random(seed)
     best = Incumbent(set(incumbent.chosen), set(incumbent.visits))
     targets = targets if targets is not None else fair_targets(problem, candidates)
-    steps = 0
+    steps, best_objective = 0, None
     for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets):
         if time.monotonic() >= deadline - 0.5:
             break
@@ -249,9 +249,12 @@ def improve(
         visits = {key for key, v in roster.visits.items() if solver.boolean_value(v)}
         covered_before = sum(1 for i in best.chosen if candidates.items[i].key is not None)
         covered_after = sum(1 for i in chosen if candidates.items[i].key is not None)
+        objective = int(solver.objective_value)
         if (len(visits), covered_after) < (len(best.visits), covered_before):
             continue  # never trade visits or coverage away for soft terms
-        best = Incumbent(chosen, visits)
+        if (len(visits), covered_after) == (len(best.visits), covered_before) and best_objective is not None and objective > best_objective:
+            continue  # the step ran out of time before it found the roster it started from
+        best, best_objective = Incumbent(chosen, visits), objective
         if progress:
-            progress(f"LNS step {steps} ({name}): {covered_after} sessions covered, {len(visits)} link visits, objective {int(solver.objective_value)} ({timing})")
+            progress(f"LNS step {steps} ({name}): {covered_after} sessions covered, {len(visits)} link visits, objective {objective} ({timing})")
     return best
