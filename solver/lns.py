@@ -7,7 +7,7 @@ re-optimises it with CP-SAT on a model that holds only the free candidates and t
 assignments (every other candidate is 0 and left out), so a step stays small however large
 the county is. While demand is unmet, every other step frees the experts who could serve an
 unmet demand row together with the rows they serve now, so sessions can be passed along a
-chain; the other steps free a township, a specialty, a week at a few townships, the
+chain; the other steps free a township, a township's thinnest car-day, a specialty, a week at a few townships, the
 colleagues of one specialty where they serve or served before (continuity, fairness), whoever
 could take the sessions already placed (reassign), or a link visit's township with the
 member's month (visits first, once each), for the soft terms. First, and every `FLOW_EVERY`
@@ -87,6 +87,34 @@ def _colleagues(problem: Problem, candidates: Candidates, groups: _Groups, speci
     return _whole_groups_up_to(max_free, (where_they_serve_or_served(expert) for expert in experts))
 
 
+def _thin_day(candidates: Candidates, groups: _Groups, township: str, chosen: set[int]) -> set[int]:
+    """A township's least-used car-day, free to empty into the spare rooms of its other car-days (trips).
+
+    Frees, at the township and on its car-days only, every candidate of the rows served on the
+    thinnest of them, for experts not serving elsewhere that day (they could not come). Empty
+    when the township has fewer than two car-days.
+    """
+    items = candidates.items
+    sessions_on: dict = defaultdict(int)
+    elsewhere = set()
+    for i in chosen:
+        c = items[i]
+        if c.township == township:
+            sessions_on[c.day] += 1
+        else:
+            elsewhere.add((c.expert, c.day))
+    if len(sessions_on) < 2:
+        return set()
+    thinnest = min(sorted(sessions_on), key=lambda day: sessions_on[day])
+    keys = {items[i].key for i in chosen if items[i].township == township and items[i].day == thinnest}
+    free = {i for i in chosen if items[i].township == township and items[i].day == thinnest}
+    for i in groups.by_township.get(township, ()):
+        c = items[i]
+        if c.key in keys and c.day in sessions_on and (c.expert, c.day) not in elsewhere:
+            free.add(i)
+    return free
+
+
 def _whole_groups_up_to(max_free: int, groups_of_candidates: Iterable[Collection[int]]) -> set[int]:
     """Whole groups of candidates, in the order given, until the next would pass `max_free` (the first is always taken)."""
     free: set[int] = set()
@@ -143,6 +171,8 @@ def _soft_neighbourhoods(
         options.append((f"reassign {specialty}", lambda s=specialty: _reassign(candidates, groups, chosen(), rng, max_free, s)))
     for _ in range(3):
         options.append(("reassign across specialties", lambda: _reassign(candidates, groups, chosen(), rng, max_free)))
+    for township in townships:
+        options.append((f"thin day {township}", lambda t=township: _thin_day(candidates, groups, t, chosen())))
     for link in problem.links:
         if (link.member, link.township) not in supervision_links(problem, candidates):
             options.append((f"visit {link.member}@{link.township}", lambda l=link: _visit_with_sessions(candidates, groups, l, chosen())))
@@ -201,7 +231,9 @@ def _neighbourhoods(
             targeted = _unmet_neighbourhood(problem, candidates, chosen(), rng)
             if targeted is not None:
                 yield *targeted, None
-            yield name, free(), None
+            freed = free()
+            if freed:
+                yield name, freed, None
 
 
 def improve(

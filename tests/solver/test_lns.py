@@ -4,6 +4,7 @@ a covered session or a link visit."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
 
@@ -12,7 +13,7 @@ from scheduler.problem_builder import build_problem
 from solver.candidates import enumerate_candidates
 from solver.construct import construct
 from solver.engine import Incumbent, evaluate, to_assignments
-from solver.lns import _Groups, _reassign, _visit_with_sessions, improve
+from solver.lns import _Groups, _reassign, _thin_day, _visit_with_sessions, improve
 from solver.reasons import explain_unmet
 from solver.rules.objectives import fair_targets
 from solver.solution import Solution, SolveReport
@@ -80,3 +81,25 @@ def test_a_reassign_neighbourhood_frees_whoever_could_take_the_sessions_already_
     freed_sessions = {(candidates.items[i].key, candidates.items[i].slot) for i in free}
     for key, slot in freed_sessions:  # each such session whole: everyone who could take it
         assert set(groups.by_key_slot[(key, slot)]) <= free
+
+
+def test_a_thin_day_neighbourhood_frees_the_rows_of_a_townships_least_used_car_day_on_its_car_days(county):
+    problem, candidates = county
+    groups = _Groups(problem, candidates)
+    state = construct(problem, candidates)
+    items = candidates.items
+    township = next(t.id for t in problem.townships if len({items[i].day for i in state.chosen if items[i].township == t.id}) >= 2)
+    free = _thin_day(candidates, groups, township, state.chosen)
+    sessions_on = Counter(items[i].day for i in state.chosen if items[i].township == township)
+    thin_days = [day for day, count in sessions_on.items() if count == min(sessions_on.values())]
+    emptied = [day for day in thin_days if {i for i in state.chosen if items[i].township == township and items[i].day == day} <= free]
+    assert emptied, "every session of a least-used car-day is free"
+    rows = {items[i].key for i in state.chosen if items[i].township == township and items[i].day == emptied[0]}
+    elsewhere = {(items[i].expert, items[i].day) for i in state.chosen if items[i].township != township}
+    could_come = {
+        i for i in groups.by_township[township]
+        if items[i].key in rows and items[i].day in sessions_on and (items[i].expert, items[i].day) not in elsewhere
+    }
+    assert could_come <= free  # those rows, at the township, on its car-days, by anyone free to come
+    thin_sessions = {i for i in state.chosen if items[i].township == township and items[i].day == emptied[0]}
+    assert free - thin_sessions <= could_come  # and nothing else
