@@ -7,8 +7,9 @@ re-optimises it with CP-SAT on a model that holds only the free candidates and t
 assignments (every other candidate is 0 and left out), so a step stays small however large
 the county is. While demand is unmet, every other step frees the experts who could serve an
 unmet demand row together with the rows they serve now, so sessions can be passed along a
-chain; the other steps free a township, a township's thinnest car-day, a specialty, a week at a few townships, the
-colleagues of one specialty where they serve or served before (continuity, fairness), whoever
+chain; the other steps free a township, a township's thinnest car-day, a specialty, a week
+at a few townships, the colleagues of one specialty where they serve or served before
+(continuity, fairness), whoever
 could take the sessions already placed (reassign), or a link visit's township with the
 member's month (visits first, once each), for the soft terms. First, and every `FLOW_EVERY`
 steps, one step starts from another roster: the same sessions, each given to its cheapest
@@ -16,7 +17,7 @@ experts by solver.reassign's min-cost flow (CP-SAT keeps the better mix of the t
 Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
 on months that fit one model). A step is kept only if it makes no fewer link visits and
-covers no less demand.
+covers no less demand, and, making as many and covering as much, only if it ends no worse.
 """
 
 from __future__ import annotations
