@@ -393,7 +393,7 @@ class _AssignmentNetwork:
     """
 
     def __init__(self, problem: Problem, candidates: Candidates, forced: dict[str, int]) -> None:
-        from solver.rules.objectives import at_a_new_township, fair_targets, on_avoided_weekday
+        from solver.rules.objectives import at_a_new_township, fair_targets, fairness_steps, on_avoided_weekday
 
         weights = problem.rules.weights
         targets = fair_targets(problem, candidates)
@@ -445,11 +445,8 @@ class _AssignmentNetwork:
                 graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), self.sink, limit, 0)
                 continue
             constant += weights.fairness * target  # |load - target| = target - load below it, load - target above
-            below = min(target, limit)
-            if below:
-                graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), self.sink, below, -weights.fairness)
-            if limit > below:
-                graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), self.sink, limit - below, weights.fairness)
+            for sessions, cost in fairness_steps(target, 0, limit, weights.fairness):
+                graph.add_arc_with_capacity_and_unit_cost(node(("expert", expert_id)), self.sink, sessions, cost)
         for expert_id, target in targets.items():
             if expert_id not in expert_slots:
                 constant += weights.fairness * target

@@ -23,7 +23,7 @@ from ortools.graph.python import min_cost_flow
 
 from solver.candidates import Candidates
 from solver.problem import Problem
-from solver.rules.objectives import at_a_new_township, on_avoided_weekday
+from solver.rules.objectives import at_a_new_township, fairness_steps, on_avoided_weekday
 
 ROUNDS = 12
 
@@ -143,11 +143,8 @@ class _Network:
             if target is None or not weights.fairness:
                 arc(self.source, node(("expert", expert)), room, 0)
                 continue
-            below = max(0, min(target - load[expert], room))  # sessions that bring the load up to the fair target
-            if below:
-                arc(self.source, node(("expert", expert)), below, -weights.fairness)
-            if room > below:
-                arc(self.source, node(("expert", expert)), room - below, weights.fairness)
+            for sessions, cost in fairness_steps(target, load[expert], room, weights.fairness):
+                arc(self.source, node(("expert", expert)), sessions, cost)
         self.tails, self.heads = np.array(tails), np.array(heads)
         self.capacities, self.costs = np.array(capacities), np.array(costs)
         self.supply = len(moving)

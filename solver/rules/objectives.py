@@ -53,6 +53,13 @@ def load_fair_to_capacity(roster: RosterModel) -> None:
         roster.penalize("fairness", deviation, weight)
 
 
+def fairness_steps(target: int, load: int, room: int, weight: int) -> list[tuple[int, int]]:
+    """Fairness as a convex cost in a flow: for `room` more sessions on an expert already at `load`,
+    (sessions, unit cost) steps: -weight each up to the fair target, +weight each beyond it."""
+    below = max(0, min(target - load, room))
+    return [(sessions, cost) for sessions, cost in ((below, -weight), (room - below, weight)) if sessions > 0]
+
+
 def sessions_spread_across_weeks(roster: RosterModel) -> None:
     """Spread: a township's sessions of one specialty beyond a week's even share cost `spread` each."""
     weight = roster.problem.rules.weights.spread
