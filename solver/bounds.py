@@ -165,23 +165,8 @@ def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candida
         presence = month_presence(problem, candidates)
     wanted, unmet_sessions = _coverable_by_township(problem, presence, unmet_sessions)
     day_capacity = presence.day_capacities if presence is not None else None
-    days_needed: list[list[int]] = []  # per township: days needed to hold s sessions, s = 0..wanted
-    for township in problem.townships:
-        sessions = wanted[township.id]
-        if not sessions:
-            continue
-        if day_capacity is None:
-            per_day = 2 * township.rooms
-            days_needed.append([-(-s // per_day) for s in range(sessions + 1)])
-            continue
-        capacities = sorted(day_capacity.get(township.id, {}).values(), reverse=True)
-        table, held, days = [], 0, 0
-        for s in range(sessions + 1):
-            while held < s and days < len(capacities):
-                held += capacities[days]
-                days += 1
-            table.append(days)
-        days_needed.append(table)
+    # per township: days needed to hold s sessions, s = 0..wanted
+    days_needed = [_days_table(township, wanted[township.id], day_capacity) for township in problem.townships if wanted[township.id]]
     total = sum(table[-1] for table in days_needed)
     if unmet_sessions <= 0:
         return total
@@ -202,6 +187,32 @@ def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candida
 
 
 MAX_PLACED_UNMET = 300
+
+
+def _days_table(township, sessions: int, day_capacity: dict[str, dict] | None) -> list[int]:
+    """The car-days a township needs to hold s sessions, for s = 0..sessions: its largest days first."""
+    if day_capacity is None:
+        per_day = 2 * township.rooms
+        return [-(-s // per_day) for s in range(sessions + 1)]
+    capacities = sorted(day_capacity.get(township.id, {}).values(), reverse=True)
+    table, held, days = [], 0, 0
+    for s in range(sessions + 1):
+        while held < s and days < len(capacities):
+            held += capacities[days]
+            days += 1
+        table.append(days)
+    return table
+
+
+def township_days_needed(problem: Problem, candidates: Candidates) -> dict[str, int]:
+    """Per township, the car-days its coverable sessions need at least (as in `trips_lower_bound`, none unmet)."""
+
+    def compute() -> dict[str, int]:
+        presence = month_presence(problem, candidates)
+        wanted, _ = _coverable_by_township(problem, presence, 0)
+        return {t.id: _days_table(t, wanted[t.id], presence.day_capacities)[-1] for t in problem.townships}
+
+    return candidates.derived_value("township_days_needed", problem, compute)
 
 
 class Presence:

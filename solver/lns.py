@@ -29,12 +29,13 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 
 from ortools.sat.python import cp_model
 
-from solver.bounds import supervision_links
+from solver.bounds import supervision_links, township_days_needed
 from solver.candidates import Candidates, restrict
 from solver.model import build_model
 from solver.problem import Problem
 from solver.reassign import cheapest_experts
 from solver.rules.objectives import fair_targets
+from solver.timetable import repacked_timetable, staff
 
 STEP_SECONDS = 1.0
 MAX_FREE = 3_000
@@ -158,12 +159,43 @@ def _reassign(candidates: Candidates, groups: _Groups, chosen: set[int], rng: ra
     return _whole_groups_up_to(max_free, (groups.by_key_slot.get(session, ()) for session in sessions))
 
 
+def _repacked_townships(
+    problem: Problem, candidates: Candidates, incumbent, targets: dict[str, int], rng: random.Random, settled: dict[str, frozenset[int]]
+) -> set[int] | None:
+    """Every township on more car-days than it needs, re-packed in turn on the roster the last one left
+    (solver.timetable), then the cheapest experts for the whole (solver.reassign); None when no
+    township re-packs better. A township whose sessions are as they were when it last re-packed no
+    better (`settled`) is not tried again."""
+    items = candidates.items
+    needed = township_days_needed(problem, candidates)
+    roster = set(incumbent.chosen)
+    townships = [t.id for t in problem.townships]
+    rng.shuffle(townships)
+    changed = False
+    for township in townships:
+        here = frozenset(i for i in roster if items[i].township == township)
+        if len({items[i].day for i in here}) <= needed.get(township, 0) or settled.get(township) == here:
+            continue
+        timetable = repacked_timetable(problem, candidates, township, roster, incumbent.visits)
+        staffed = staff(problem, candidates, timetable, roster, targets) if timetable is not None else None
+        if staffed is None or len(staffed) < len(roster):  # every session staffed, or none moves
+            settled[township] = here
+            continue
+        roster, changed = staffed, True
+    if not changed:
+        return None
+    return cheapest_experts(problem, candidates, roster, incumbent.visits, targets) or roster
+
+
 def _soft_neighbourhoods(
-    problem: Problem, candidates: Candidates, groups: _Groups, rng: random.Random, chosen: Callable[[], set[int]], max_free: int
-) -> list[tuple[str, Callable[[], set[int]]]]:
+    problem: Problem, candidates: Candidates, groups: _Groups, rng: random.Random, incumbent: Callable[[], object], max_free: int, targets: dict[str, int]
+) -> list[tuple[str, Callable[[], set[int] | tuple[set[int], set[int]]]]]:
+    """The soft-term steps of one round, shuffled: each option gives the candidates it frees, or
+    (free, hint) when it proposes a roster of its own."""
     townships = [t.id for t in problem.townships]
     specialties = sorted(groups.by_specialty)
-    options: list[tuple[str, Callable[[], set[int]]]] = []
+    chosen = lambda: incumbent().chosen  # noqa: E731 - the incumbent changes between steps
+    options: list[tuple[str, Callable[[], set[int] | tuple[set[int], set[int]]]]] = []
     for township in townships:
         options.append((f"township {township}", lambda t=township: set(groups.by_township.get(t, ()))))
     for specialty in specialties:
@@ -216,8 +248,9 @@ def _neighbourhoods(
     first_round = True
     chosen = lambda: incumbent().chosen  # noqa: E731 - the incumbent changes between steps
     since_flow = FLOW_EVERY
+    settled: dict[str, frozenset[int]] = {}  # townships whose timetable, as it stands, re-packs no better
     while True:
-        options = _soft_neighbourhoods(problem, candidates, groups, rng, chosen, max_free)
+        options = _soft_neighbourhoods(problem, candidates, groups, rng, incumbent, max_free, targets)
         if first_round:  # visits carried by ordinary sessions gain the most: try each once first
             options.sort(key=lambda option: not option[0].startswith("visit "))
             first_round = False
@@ -225,16 +258,20 @@ def _neighbourhoods(
             if since_flow >= FLOW_EVERY:
                 since_flow = 0
                 best = incumbent()
-                roster = cheapest_experts(problem, candidates, best.chosen, best.visits, targets)
+                name_of_proposal, roster = "repacked townships", _repacked_townships(problem, candidates, best, targets, rng, settled)
+                if roster is None:
+                    name_of_proposal, roster = "cheapest experts", cheapest_experts(problem, candidates, best.chosen, best.visits, targets)
                 if roster is not None and roster != best.chosen:
-                    yield "cheapest experts", roster | best.chosen, roster
+                    yield name_of_proposal, roster | best.chosen, roster
             since_flow += 1
             targeted = _unmet_neighbourhood(problem, candidates, chosen(), rng)
             if targeted is not None:
                 yield *targeted, None
-            freed = free()
+            freed, hint = free(), None
+            if isinstance(freed, tuple):
+                freed, hint = freed
             if freed:
-                yield name, freed, None
+                yield name, freed, hint
 
 
 def improve(

@@ -3,6 +3,7 @@ a covered session or a link visit."""
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter
 
@@ -13,7 +14,8 @@ from scheduler.problem_builder import build_problem
 from solver.candidates import enumerate_candidates
 from solver.construct import construct
 from solver.engine import Incumbent, evaluate, to_assignments
-from solver.lns import _Groups, _reassign, _thin_day, _visit_with_sessions, improve
+from solver.bounds import township_days_needed
+from solver.lns import _Groups, _reassign, _repacked_townships, _thin_day, _visit_with_sessions, improve
 from solver.reasons import explain_unmet
 from solver.rules.objectives import fair_targets
 from solver.solution import Solution, SolveReport
@@ -103,3 +105,30 @@ def test_a_thin_day_neighbourhood_frees_the_rows_of_a_townships_least_used_car_d
     assert could_come <= free  # those rows, at the township, on its car-days, by anyone free to come
     thin_sessions = {i for i in state.chosen if items[i].township == township and items[i].day == emptied[0]}
     assert free - thin_sessions <= could_come  # and nothing else
+
+
+def test_repacked_townships_propose_a_complete_roster_on_fewer_car_days(county):
+    problem, candidates = county
+    state = construct(problem, candidates)
+    start = Incumbent(set(state.chosen), set(state.visits))
+    items = candidates.items
+    needed = township_days_needed(problem, candidates)
+
+    def car_days(chosen) -> Counter:
+        return Counter(township for township, _day in {(items[i].township, items[i].day) for i in chosen})
+
+    settled: dict = {}
+    proposal = _repacked_townships(problem, candidates, start, fair_targets(problem, candidates), random.Random(0), settled)
+    assert proposal is not None  # a greedy start leaves car-days to save
+    assert _covered(candidates, Incumbent(proposal, start.visits)) == _covered(candidates, start)
+    before, after = car_days(start.chosen), car_days(proposal)
+    assert sum(after.values()) < sum(before.values())
+    def places(chosen, township: str) -> Counter:
+        return Counter((items[i].key, items[i].slot) for i in chosen if items[i].township == township)
+
+    for township in problem.townships:
+        if before[township.id] <= needed[township.id]:  # a township on no more car-days than it needs keeps its timetable
+            assert places(proposal, township.id) == places(start.chosen, township.id)
+    unmet = tuple(explain_unmet(problem, candidates, proposal, start.visits))
+    proposed = Solution(problem.month, tuple(to_assignments(problem, candidates, proposal, start.visits)), unmet, SolveReport("FEASIBLE"))
+    assert violations(problem, proposed) == []
