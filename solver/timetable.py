@@ -44,11 +44,16 @@ def _week_of(problem: Problem) -> tuple[dict, dict]:
 
 
 def repacked_timetable(
-    problem: Problem, candidates: Candidates, township: str, chosen: set[int], visits: set[tuple], time_limit: float = 0.5
+    problem: Problem,
+    candidates: Candidates,
+    township: str,
+    chosen: set[int],
+    visits: set[tuple],
+    time_limit: float = 0.5,
 ) -> Timetable | None:
     """The cheapest timetable of `township`'s sessions (same rows, same numbers) on trips, market days,
-    spread and a per-session estimate of continuity and avoided weekdays; None when it is no cheaper
-    than the timetable in `chosen`.
+    spread and an estimate of who serves (the cheapest free expert's continuity and avoided weekday);
+    None when it is no cheaper than the timetable in `chosen`.
 
     Days of link visits and supervisions at the township keep their sessions (the visit needs its
     team); the other sessions there move. An expert is free to come in a half-day when they serve
@@ -115,11 +120,11 @@ def repacked_timetable(
         objective.append(weights.trips * trip)
     for (key, slot), count in n.items():
         # the cheapest free expert's continuity and avoided weekday: an estimate, the staffing decides
+        free = free_experts[(key, slot)]
         cheapest = min(
-            weights.continuity * at_a_new_township(problem, items[i]) + weights.preference * on_avoided_weekday(problem, items[i])
-            for i in free_experts[(key, slot)]
+            weights.continuity * at_a_new_township(problem, items[i]) + weights.preference * on_avoided_weekday(problem, items[i]) for i in free
         )
-        per_session = cheapest + weights.preference * off_market_day(problem, items[next(iter(free_experts[(key, slot)]))])
+        per_session = cheapest + weights.preference * off_market_day(problem, items[free[0]])
         if per_session:
             objective.append(per_session * count)
     if weights.spread:
@@ -134,10 +139,13 @@ def repacked_timetable(
     as_now = model.clone()  # the same costs, counted on the timetable as it is
     for pair, count in n.items():
         as_now.add(as_now.get_int_var_from_proto_index(count.index) == current.get(pair, 0))
-        model.add_hint(count, current.get(pair, 0))
     now = _solved(as_now, time_limit)
+    if now is None:
+        return None
+    for index in range(len(model.proto.variables)):  # a complete hint: the timetable as it is, every term priced
+        model.add_hint(model.get_int_var_from_proto_index(index), now.value(as_now.get_int_var_from_proto_index(index)))
     better = _solved(model, time_limit)
-    if now is None or better is None or better.objective_value >= now.objective_value:
+    if better is None or better.objective_value >= now.objective_value:
         return None
     counts = {pair: value for pair, count in n.items() if (value := better.value(count))}
     return Timetable(township, counts, {pair: free_experts[pair] for pair in counts}, replaced)

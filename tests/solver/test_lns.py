@@ -118,7 +118,8 @@ def test_repacked_townships_propose_a_complete_roster_on_fewer_car_days(county):
         return Counter(township for township, _day in {(items[i].township, items[i].day) for i in chosen})
 
     settled: dict = {}
-    proposal = _repacked_townships(problem, candidates, start, fair_targets(problem, candidates), random.Random(0), settled)
+    targets = fair_targets(problem, candidates)
+    proposal = _repacked_townships(problem, candidates, start, targets, random.Random(0), settled, until=time.monotonic() + 60)
     assert proposal is not None  # a greedy start leaves car-days to save
     assert _covered(candidates, Incumbent(proposal, start.visits)) == _covered(candidates, start)
     before, after = car_days(start.chosen), car_days(proposal)
