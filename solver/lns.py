@@ -12,8 +12,10 @@ at a few townships, the colleagues of one specialty where they serve or served b
 (continuity, fairness), whoever
 could take the sessions already placed (reassign), or a link visit's township with the
 member's month (visits first, once each), for the soft terms. First, and every `FLOW_EVERY`
-steps, one step starts from another roster: the same sessions, each given to its cheapest
-experts by solver.reassign's min-cost flow (CP-SAT keeps the better mix of the two rosters).
+steps, one step starts from another roster: the townships on more car-days than they need,
+re-packed by solver.timetable, or else the same sessions; either way each session given to its
+cheapest experts by solver.reassign's min-cost flow (CP-SAT keeps the better mix of the two
+rosters). A township is freed whole only where the step's sample holds a third of it.
 Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
 on months that fit one model). A step is kept only if it makes no fewer link visits and
@@ -204,11 +206,10 @@ def _soft_neighbourhoods(
     candidates: Candidates,
     groups: _Groups,
     rng: random.Random,
-    incumbent: Callable[[], object],
+    chosen: Callable[[], set[int]],
     max_free: int,
-) -> list[tuple[str, Callable[[], set[int] | tuple[set[int], set[int]]]]]:
-    """The soft-term steps of one round, shuffled: each option gives the candidates it frees, or
-    (free, hint) when it proposes a roster of its own.
+) -> list[tuple[str, Callable[[], set[int]]]]:
+    """The soft-term steps of one round, shuffled: each option gives the candidates it frees.
 
     A township is freed whole only where `max_free` holds at least a third of its candidates: a
     thinner sample rarely finds a better timetable, and the re-packed townships (solver.timetable)
@@ -217,8 +218,7 @@ def _soft_neighbourhoods(
     """
     townships = [t.id for t in problem.townships]
     specialties = sorted(groups.by_specialty)
-    chosen = lambda: incumbent().chosen  # noqa: E731 - the incumbent changes between steps
-    options: list[tuple[str, Callable[[], set[int] | tuple[set[int], set[int]]]]] = []
+    options: list[tuple[str, Callable[[], set[int]]]] = []
     for township in townships:
         if len(groups.by_township.get(township, ())) > WHOLE_TOWNSHIP_SAMPLE * max_free:
             continue
@@ -270,8 +270,10 @@ def _neighbourhoods(
     targets: dict[str, int],
     deadline: float,
 ) -> Iterator[tuple[str, set[int], set[int] | None]]:
-    """Alternate unmet-demand steps (while any demand is short) with soft-term steps, and every `FLOW_EVERY`
-    steps, and first, the cheapest experts for the sessions as placed (solver.reassign).
+    """Alternate unmet-demand steps (while any demand is short) with soft-term steps. First, and every
+    `FLOW_EVERY` steps, a roster of its own: the townships on more car-days than they need re-packed
+    (`_repacked_townships`), or when none re-packs better, the cheapest experts for the sessions as
+    placed (solver.reassign).
 
     Yields (name, free candidates, hint): the hint is None for the incumbent itself.
     """
@@ -281,7 +283,7 @@ def _neighbourhoods(
     since_flow = FLOW_EVERY
     settled: dict[str, frozenset[int]] = {}  # townships whose timetable, as it stands, re-packs no better
     while True:
-        options = _soft_neighbourhoods(problem, candidates, groups, rng, incumbent, max_free)
+        options = _soft_neighbourhoods(problem, candidates, groups, rng, chosen, max_free)
         if first_round:  # visits carried by ordinary sessions gain the most: try each once first
             options.sort(key=lambda option: not option[0].startswith("visit "))
             first_round = False
@@ -300,11 +302,9 @@ def _neighbourhoods(
             targeted = _unmet_neighbourhood(problem, candidates, chosen(), rng)
             if targeted is not None:
                 yield *targeted, None
-            freed, hint = free(), None
-            if isinstance(freed, tuple):
-                freed, hint = freed
+            freed = free()
             if freed:
-                yield name, freed, hint
+                yield name, freed, None
 
 
 def improve(

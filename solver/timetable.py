@@ -4,9 +4,9 @@ Trips, market days and spread depend only on where and when sessions fall, not o
 them. For one township, with the rest of the roster fixed, a small CP-SAT model over the
 counts (n[row, half-day]) packs the township's sessions into as few car-days as its rooms
 and the experts free there allow, on market days and spread across the weeks. The experts
-come after: `staff` picks them for the new timetable, and the search (solver.lns) frees the
-new timetable's candidates so that CP-SAT settles who serves, under every rule, and keeps
-the better of the two rosters.
+come after: `staff` picks them for the new timetable; the search (solver.lns) then gives the
+sessions to their cheapest experts (solver.reassign) and lets CP-SAT check the proposal under
+every rule and keep the better mix of it and the roster it started from.
 
 A count model cannot see each expert's month (rule 4), nor the departments at home (rule 7);
 it only knows, per half-day, who is free to come. That is why its answer is a proposal.
