@@ -27,6 +27,9 @@ from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 # A change must outweigh every soft gain it could buy, and one unmet session (or visit) every change.
 CHANGE_WEIGHT = 10_000
 COVERAGE_TIER = 1_000
+# Kept from the time limit for what follows the solve (scoring, reasons, ids), so the whole
+# re-plan keeps to its limit even when CP-SAT uses all it is given.
+AFTER_SOLVE_SECONDS = 1.0
 
 
 def _key_of(assignment: Assignment) -> DemandKey | None:
@@ -140,7 +143,7 @@ def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, ti
         changes = changes + len(kept_visits) - cp_model.LinearExpr.sum(kept_visits)
     coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
     roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
-    remaining = max(0.2, time_limit - (time.monotonic() - started))
+    remaining = max(0.2, time_limit - AFTER_SOLVE_SECONDS - (time.monotonic() - started))
     solver, status, _ = _solve_model(roster, incumbent, remaining, workers, progress, "re-plan", seed)
     return roster, solver, status
 
