@@ -7,7 +7,6 @@ flow cannot carry, no roster can carry either, so it is unmet in every roster.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from functools import cached_property
 from collections.abc import Callable
@@ -275,13 +274,12 @@ def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bo
 
     Only when every demanded session is covered: with unmet demand the sessions may be fewer.
     """
+    from solver.rules.objectives import even_week_shares
+
     if not covered_all:
         return 0
-    days = problem.days
-    week_of = {day: day.isocalendar()[:2] for day in days}
-    days_in_week: dict[tuple, int] = defaultdict(int)
-    for day in days:
-        days_in_week[week_of[day]] += 1
+    week_of = {day: day.isocalendar()[:2] for day in problem.days}
+    shares = even_week_shares(problem)
     wanted: dict[tuple[str, str], int] = defaultdict(int)
     for key, sessions in problem.demand.items():
         wanted[(key.township, key.specialty)] += sessions
@@ -294,9 +292,8 @@ def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bo
     excess = 0
     for (township, specialty), total in wanted.items():
         within = 0
-        for week, count in days_in_week.items():
-            even = math.ceil(total * count / len(days))
-            within += min(even, rooms[township] * len(slots.get((township, specialty, week), ())))
+        for week in set(week_of.values()):
+            within += min(shares[(township, specialty, week)], rooms[township] * len(slots.get((township, specialty, week), ())))
         excess += max(0, total - within)
     return excess
 

@@ -7,7 +7,6 @@ starts from a full solution instead of an empty one.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -15,7 +14,7 @@ import numpy
 
 from solver.candidates import Candidates
 from solver.problem import DemandKey, Problem, Slot
-from solver.rules.objectives import at_a_new_township, fair_targets, on_avoided_weekday, preference_cost
+from solver.rules.objectives import at_a_new_township, even_week_shares, fair_targets, on_avoided_weekday, preference_cost
 
 
 @dataclass
@@ -108,22 +107,6 @@ def _session_cost(state: RosterState, index: int, even: dict) -> float:
             cost += weights.spread
     cost += weights.continuity * at_a_new_township(problem, c) + weights.preference * preference_cost(problem, c)
     return cost
-
-
-def even_week_shares(problem: Problem) -> dict[tuple[str, str, tuple], int]:
-    """For spread: the sessions of a (township, specialty) a week would get if spread evenly by working days."""
-    days = problem.days
-    weeks: dict[tuple, int] = defaultdict(int)
-    for day in days:
-        weeks[day.isocalendar()[:2]] += 1
-    wanted: dict[tuple[str, str], int] = defaultdict(int)
-    for key, sessions in problem.demand.items():
-        wanted[(key.township, key.specialty)] += sessions
-    return {
-        (township, specialty, week): math.ceil(total * count / max(1, len(days)))
-        for (township, specialty), total in wanted.items()
-        for week, count in weeks.items()
-    }
 
 
 def _try_visit(

@@ -14,7 +14,6 @@ it only knows, per half-day, who is free to come. That is why its answer is a pr
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates
 from solver.problem import DemandKey, Problem, Slot
-from solver.rules.objectives import at_a_new_township, off_market_day, on_avoided_weekday
+from solver.rules.objectives import at_a_new_township, even_week_shares, off_market_day, on_avoided_weekday
 
 
 @dataclass(frozen=True)
@@ -33,14 +32,6 @@ class Timetable:
     counts: dict[tuple[DemandKey, Slot], int]
     free_experts: dict[tuple[DemandKey, Slot], list[int]]  # candidate indices of experts free to come
     replaced: frozenset[int]  # the township's sessions this timetable replaces
-
-
-def _week_of(problem: Problem) -> tuple[dict, dict]:
-    week_of = {day: day.isocalendar()[:2] for day in problem.days}
-    days_in_week: dict[tuple, int] = defaultdict(int)
-    for day in problem.days:
-        days_in_week[week_of[day]] += 1
-    return week_of, days_in_week
 
 
 def repacked_timetable(
@@ -83,6 +74,7 @@ def repacked_timetable(
 
     by_key_slot = candidates.by_key_slot()
     free_experts: dict[tuple[DemandKey, Slot], list[int]] = {}
+    present: dict[Slot, set[str]] = defaultdict(set)  # the distinct experts free to come in each half-day
     for slot in problem.slots:
         if slot.day in fixed_days or not problem.slot_open_at(slot, place):
             continue
@@ -90,6 +82,7 @@ def repacked_timetable(
             free = [i for i in by_key_slot.get((key, slot), ()) if free_to_come(i)]
             if free:
                 free_experts[(key, slot)] = free
+                present[slot].update(items[i].expert for i in free)
 
     model = cp_model.CpModel()
     most = {pair: min(place.rooms, len(free)) for pair, free in free_experts.items()}
@@ -107,12 +100,11 @@ def repacked_timetable(
         model.add(sum(per_key[key]) == sessions)
     for slot, counts in per_slot.items():
         model.add(sum(counts) <= place.rooms)
-        present = {items[i].expert for (key, s), free in free_experts.items() if s == slot for i in free}
-        model.add(sum(counts) <= len(present))
+        model.add(sum(counts) <= len(present[slot]))
     for (specialty, slot), pairs in per_specialty_slot.items():
         if len(pairs) > 1:  # rows of one specialty in one half-day share its free experts
-            present = {items[i].expert for key, _count in pairs for i in free_experts[(key, slot)]}
-            model.add(sum(count for _key, count in pairs) <= len(present))
+            colleagues = {items[i].expert for key, _count in pairs for i in free_experts[(key, slot)]}
+            model.add(sum(count for _key, count in pairs) <= len(colleagues))
     objective = []
     for day, counts in per_day.items():
         trip = model.new_bool_var(f"trip:{day}")
@@ -161,24 +153,20 @@ def _solved(model: cp_model.CpModel, time_limit: float) -> cp_model.CpSolver | N
 def _spread_excess(problem, candidates, model, township, n, chosen, replaced, weight) -> list:
     """Spread at the township, as in rules.objectives.sessions_spread_across_weeks: sessions of a
     specialty in a week beyond the week's even share, counting the sessions that stay."""
-    week_of, days_in_week = _week_of(problem)
-    wanted: dict[str, int] = defaultdict(int)
-    for key, sessions in problem.demand.items():
-        if key.township == township:
-            wanted[key.specialty] += sessions
+    shares = even_week_shares(problem)
     staying: dict[tuple, int] = defaultdict(int)
     for i in chosen:
         c = candidates.items[i]
         if c.township == township and c.key is not None and i not in replaced:
-            staying[(c.key.specialty, week_of[c.day])] += 1
+            staying[(c.key.specialty, c.day.isocalendar()[:2])] += 1
     moving: dict[tuple, list] = defaultdict(list)
     for (key, slot), count in n.items():
-        moving[(key.specialty, week_of[slot.day])].append(count)
+        moving[(key.specialty, slot.day.isocalendar()[:2])].append(count)
     terms = []
+    most = sum(problem.demand.values())
     for (specialty, week), counts in moving.items():
-        even = math.ceil(wanted[specialty] * days_in_week[week] / len(problem.days))
-        excess = model.new_int_var(0, sum(wanted.values()), f"spread:{specialty}:{week}")
-        model.add(excess >= sum(counts) + staying[(specialty, week)] - even)
+        excess = model.new_int_var(0, most, f"spread:{specialty}:{week}")
+        model.add(excess >= sum(counts) + staying[(specialty, week)] - shares[(township, specialty, week)])
         terms.append(weight * excess)
     return terms
 
@@ -201,6 +189,9 @@ def staff(problem: Problem, candidates: Candidates, timetable: Timetable, chosen
         busy.add((c.expert, c.slot))
         away[(problem.expert(c.expert).department, c.slot)] += 1
 
+    def department(index: int) -> str:
+        return problem.expert(items[index].expert).department
+
     def cost(index: int) -> tuple:
         c = items[index]
         fairness = weights.fairness if load[c.expert] >= targets.get(c.expert, 0) else -weights.fairness
@@ -218,7 +209,7 @@ def staff(problem: Problem, candidates: Candidates, timetable: Timetable, chosen
                 for i in timetable.free_experts[(key, slot)]
                 if (items[i].expert, slot) not in busy
                 and load[items[i].expert] < problem.expert(items[i].expert).max_sessions
-                and away[(problem.expert(items[i].expert).department, slot)] < candidates.spare.get((problem.expert(items[i].expert).department, slot), 0)
+                and away[(department(i), slot)] < candidates.spare.get((department(i), slot), 0)
             ]
             if not options:
                 break
@@ -227,5 +218,5 @@ def staff(problem: Problem, candidates: Candidates, timetable: Timetable, chosen
             roster.add(pick)
             load[expert] += 1
             busy.add((expert, slot))
-            away[(problem.expert(expert).department, slot)] += 1
+            away[(department(pick), slot)] += 1
     return roster

@@ -60,25 +60,35 @@ def fairness_steps(target: int, load: int, room: int, weight: int) -> list[tuple
     return [(sessions, cost) for sessions, cost in ((below, -weight), (room - below, weight)) if sessions > 0]
 
 
+def even_week_shares(problem) -> dict[tuple[str, str, tuple], int]:
+    """Spread: the sessions of a (township, specialty) a week would get if spread evenly by working days."""
+    days = problem.days
+    weeks: dict[tuple, int] = defaultdict(int)
+    for day in days:
+        weeks[day.isocalendar()[:2]] += 1
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    for key, sessions in problem.demand.items():
+        wanted[(key.township, key.specialty)] += sessions
+    return {
+        (township, specialty, week): math.ceil(total * count / max(1, len(days)))
+        for (township, specialty), total in wanted.items()
+        for week, count in weeks.items()
+    }
+
+
 def sessions_spread_across_weeks(roster: RosterModel) -> None:
     """Spread: a township's sessions of one specialty beyond a week's even share cost `spread` each."""
     weight = roster.problem.rules.weights.spread
     if not weight:
         return
-    days = roster.problem.days
-    week_of = {day: day.isocalendar()[:2] for day in days}
-    days_in_week: dict[tuple, int] = defaultdict(int)
-    for day in days:
-        days_in_week[week_of[day]] += 1
-    wanted: dict[tuple[str, str], int] = defaultdict(int)
-    for key, sessions in roster.problem.demand.items():
-        wanted[(key.township, key.specialty)] += sessions
+    week_of = {day: day.isocalendar()[:2] for day in roster.problem.days}
+    shares = even_week_shares(roster.problem)
     by_week: dict[tuple, list[int]] = defaultdict(list)
     for key, indices in roster.candidates.by_key.items():
         for index in indices:
             by_week[(key.township, key.specialty, week_of[roster.candidates.items[index].day])].append(index)
     for (township, specialty, week), indices in by_week.items():
-        even = math.ceil(wanted[(township, specialty)] * days_in_week[week] / len(days))
+        even = shares[(township, specialty, week)]
         count = roster.total(indices)
         if isinstance(count, int):
             roster.penalize("spread", max(0, count - even), weight)
