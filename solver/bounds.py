@@ -324,7 +324,7 @@ def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, cover
     roster can make (see `_AssignmentNetwork`).
     """
     network = _assignment_network(problem, candidates, _forced_supervisions(problem, candidates) if forced_visits else {})
-    return {covered: network.bound(covered) for covered in coverages}
+    return {covered: network.bound(covered) or 0 for covered in coverages}
 
 
 def assignment_plan(problem: Problem, candidates: Candidates, covered: int) -> dict[tuple, int]:
@@ -465,14 +465,22 @@ class _AssignmentNetwork:
         """The least cost of an assignment covering `covered` sessions, or None when the network cannot carry them."""
         self.graph.set_node_supply(self.source, covered)
         self.graph.set_node_supply(self.sink, -(covered + self.supervision_supply + self.forced_supply))
-        if self.graph.solve() != self.graph.OPTIMAL:
+        status = self.graph.solve()
+        self.infeasible = status == self.graph.INFEASIBLE
+        if status != self.graph.OPTIMAL:
             return None
         return self.constant + self.graph.optimal_cost()
 
-    def bound(self, covered: int) -> int:
-        """`solve`'s cost as a bound: a relaxation that cannot carry `covered` sessions claims nothing."""
+    def bound(self, covered: int) -> int | None:
+        """`solve`'s cost as a bound (never below 0); None when no roster of its kind covers `covered` sessions.
+
+        The network relaxes every roster that covers them (and, with forced supervisions, makes the
+        visits): when it cannot carry them, no such roster exists. A flow that fails otherwise claims nothing.
+        """
         cost = self.solve(covered)
-        return max(0, cost) if cost is not None else 0
+        if cost is None:
+            return None if self.infeasible else 0
+        return max(0, cost)
 
     def pair_flows(self) -> dict[tuple, int]:
         """After `solve`: sessions per (demand row, expert)."""
@@ -496,10 +504,11 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
     need (independent relaxations of separate parts of the objective, so their sum is a
     bound too); a missed visit beyond the impossible ones only adds its weight. Whatever k,
     its coverage costs at least `coverage_lower_bound`. The bound is the least of these over
-    k, priced until k unmet weights alone exceed the bound at the floor. When the coverage floor
-    misses no visit, rosters that make every possible visit are priced with the members'
-    unavoidable supervisions in their loads, and the others with one link weight more.
-    `coverage_floor` is `coverage_lower_bound`'s value when the caller has it already.
+    k, priced until k unmet weights alone exceed the bound at the floor. Rosters that make every
+    possible visit are priced with the members' unavoidable supervisions in their loads, at the
+    shortfalls those leave room for (when the members' visits take sessions from demand, not at
+    k = 0); the others with one link weight more. `coverage_floor` is `coverage_lower_bound`'s
+    value when the caller has it already.
     """
     weights = problem.rules.weights
     unmet = unmet_lower_bound(problem, candidates)
@@ -523,25 +532,41 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
             )
         return placed[shortfall] + assignment
 
-    def over_shortfalls(forced: dict[str, int]) -> int:
-        assignment = _assignment_network(problem, candidates, forced).bound
-        at_floor = extra + soft(0, assignment(most))
-        enough = min(most, at_floor // weights.unmet)  # beyond this many, the unmet weights alone cost more
-        shortfalls = min(enough, MAX_PRICED_SHORTFALLS)
-        best = at_floor
-        for k in range(1, shortfalls + 1):
-            best = min(best, max(extra, k * weights.unmet) + soft(k, assignment(most - k)))
-        if shortfalls < enough:  # not every shortfall priced: they pay their unmet weight at least
-            best = min(best, max(extra, (shortfalls + 1) * weights.unmet))
-        return best
+    def over_shortfalls(forced: dict[str, int], missed: int = 0) -> int | None:
+        """The least any roster of the network's kind pays beyond `floor`, over its shortfalls k = 0, 1, ...;
+        None when there is no such roster.
 
-    forced = _forced_supervisions(problem, candidates) if extra == 0 and weights.link > 0 else {}
-    if forced:
-        # A roster making every visit some roster can make carries the supervisions those need; one
-        # missing such a visit pays its link weight on top of what any roster pays (at least 0 more).
-        best = over_shortfalls(forced)
-        if best > weights.link:
-            best = min(best, weights.link + over_shortfalls({}))
-    else:
-        best = over_shortfalls({})
-    return floor + best
+        Its coverage costs at least `extra`, and at least its k unmet weights plus the `missed`
+        link weights it is known to pay. A shortfall the assignment network cannot carry (with
+        forced supervisions: the members' visits take the sessions it would need) has no roster
+        at all and is not priced.
+        """
+        assignment = _assignment_network(problem, candidates, forced).bound
+
+        def coverage(k: int) -> int:
+            return max(extra, k * weights.unmet + missed)
+
+        best: int | None = None
+        for k in range(0, most + 1):
+            if best is not None and coverage(k) >= best:
+                return best  # from here on, the coverage weights alone cost more
+            if k > MAX_PRICED_SHORTFALLS:  # not every shortfall priced: they pay their coverage weights at least
+                return coverage(k) if best is None else min(best, coverage(k))
+            cost = assignment(most - k)
+            if cost is not None:
+                priced = coverage(k) + soft(k, cost)
+                best = priced if best is None else min(best, priced)
+        return best  # None: not even an empty roster fits the network
+
+    # With forced supervisions, rosters come in two kinds: those making every visit some roster can
+    # make carry the supervisions those need; those missing one pay its link weight, priced without them.
+    forced = _forced_supervisions(problem, candidates) if weights.link > 0 else {}
+    kinds = []
+    making = over_shortfalls(forced) if forced else None
+    if making is not None:
+        kinds.append(making)
+    if making is None or making > weights.link:  # else a roster missing a visit costs more anyway
+        missing = over_shortfalls({}, missed=weights.link if forced else 0)
+        if missing is not None:
+            kinds.append(missing)
+    return floor + min(kinds, default=extra)

@@ -218,6 +218,19 @@ def test_a_members_supervision_takes_a_session_from_demand():
     assert objective_lower_bound(problem, candidates) <= _optimum(problem)
 
 
+def test_when_a_members_supervision_leaves_a_session_unmet_it_still_counts_in_their_load():
+    # as above, one cardiology session goes unmet whatever the roster, and no roster covering all
+    # three makes the visit. Fair targets are M 1, E1 1, E2 3; E2 has only two dermatology
+    # sessions (one off target). At one unmet, the roster making the visit carries M's
+    # supervision: M serves one session and supervises once (load 2, one off target). The bound
+    # must price that shortfall with the supervision in M's load (20), not as optional (10).
+    weights = Weights(link=5000, unmet=1000, fairness=10, spread=0, trips=0, continuity=0, preference=0)
+    problem = _cardiologist_linked_to_dermatology((2, 1, 5), cardio_at_t1=3, derm_at_t2=2, rules=Rules(link_team_min=1, weights=weights))
+    candidates = enumerate_candidates(problem)
+    assert coverage_lower_bound(problem, candidates) == weights.unmet  # the visits take a session from demand
+    assert objective_lower_bound(problem, candidates) == _optimum(problem) == weights.unmet + 2 * weights.fairness
+
+
 def test_a_visit_that_can_only_be_a_supervision_counts_in_the_members_load():
     # M (cardiology) is linked to t2, where only dermatology is asked for: the visit is a
     # supervision, a fourth session on top of the 4 cardiology ones at t1 that M and E1
@@ -274,4 +287,19 @@ def test_objective_bound_with_supervisions_the_rooms_force_never_exceeds_the_opt
     assert any(township in candidates.townships_served(member) for member, township in supervision_links(problem, candidates)), (
         "the seed no longer makes a supervision the rooms force"
     )
+    assert objective_lower_bound(problem, candidates) <= _optimum(problem)
+
+
+# random months where the members' visits leave demand unmet (the coverage floor is above the max
+# flow's) and some visit can only be a supervision: the bound prices the shortfalls with it
+VISITS_TAKE_SESSIONS_SEEDS = (3, 98, 140, 260)
+
+
+@pytest.mark.parametrize("seed", VISITS_TAKE_SESSIONS_SEEDS)
+def test_objective_bound_when_visits_take_sessions_from_demand_never_exceeds_the_optimum(seed):
+    problem = random_problem(seed)
+    candidates = enumerate_candidates(problem)
+    weights = problem.rules.weights
+    assert coverage_lower_bound(problem, candidates) > weights.unmet * unmet_lower_bound(problem, candidates), "the seed's visits no longer take sessions"
+    assert _forced_supervisions(problem, candidates), "the seed no longer makes a forced supervision"
     assert objective_lower_bound(problem, candidates) <= _optimum(problem)
