@@ -306,9 +306,25 @@ def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessi
     """
     presence = presence or month_presence(problem, candidates)
     wanted, unmet_sessions = _coverable_by_township(problem, presence, unmet_sessions)
-    market = presence.market_capacities
-    off = sum(max(0, wanted[t.id] - market[t.id]) for t in problem.townships if t.preferred_weekdays)
+    off = sum(_off_market_floors(problem, presence, wanted).values())
     return max(0, off - unmet_sessions)
+
+
+def _off_market_floors(problem: Problem, presence: Presence, wanted: dict[str, int]) -> dict[str, int]:
+    """Per township with market days: its sessions beyond what its market half-days can hold."""
+    market = presence.market_capacities
+    return {t.id: max(0, wanted[t.id] - market[t.id]) for t in problem.townships if t.preferred_weekdays}
+
+
+def township_off_market_needed(problem: Problem, candidates: Candidates) -> dict[str, int]:
+    """Per township, the sessions that must fall off its market days (as in `market_day_lower_bound`, none unmet)."""
+
+    def compute() -> dict[str, int]:
+        presence = month_presence(problem, candidates)
+        wanted, _ = _coverable_by_township(problem, presence, 0)
+        return _off_market_floors(problem, presence, wanted)
+
+    return candidates.derived_value("township_off_market_needed", problem, compute)
 
 
 def assignment_cost_lower_bound(problem: Problem, candidates: Candidates, covered: int, forced_visits: bool = False) -> int:

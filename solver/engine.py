@@ -212,7 +212,7 @@ def large_month(problem, candidates, incumbent, started, time_limit, workers, pr
 
     targets = fair_targets(problem, candidates)
     deadline = started + time_limit - 1.0  # leave time to score and explain
-    incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets)
+    incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets, coverage_floor=floor)
     best = evaluate(problem, candidates, incumbent, targets)
     bound = relaxed
     coverage = coverage_cost(problem, candidates, best)
@@ -280,7 +280,7 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     soft_floor = relaxed - coverage_best if proven else None  # reached: nothing better exists
     if len(candidates.items) > LNS_MIN_CANDIDATES and remaining > LNS_AFTER_SECONDS:
         # most of the time to large-neighbourhood search, the rest to the whole model from its roster
-        best = _improve_locally(problem, candidates, best, time.monotonic() + remaining * (1 - WHOLE_MODEL_SHARE), workers, progress, seed)
+        best = _improve_locally(problem, candidates, best, time.monotonic() + remaining * (1 - WHOLE_MODEL_SHARE), workers, progress, seed, coverage_bound)
         remaining = time_limit - (time.monotonic() - started)
     solver, status, _ = _solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed, floor=soft_floor)
     soft_bound = 0
@@ -317,14 +317,14 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     return Solution(problem.month, tuple(assignments), tuple(unmet), report)
 
 
-def _improve_locally(problem, candidates, best: Incumbent, deadline: float, workers, progress, seed) -> Incumbent:
+def _improve_locally(problem, candidates, best: Incumbent, deadline: float, workers, progress, seed, coverage_floor: int | None = None) -> Incumbent:
     """Large-neighbourhood search from a roster; it never gives up coverage or visits. Returned scored."""
     from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
 
     targets = fair_targets(problem, candidates)
     found = improve(
         problem, candidates, best, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets,
-        max_free=SMALL_MONTH_MAX_FREE, step_seconds=SMALL_MONTH_STEP_SECONDS,
+        max_free=SMALL_MONTH_MAX_FREE, step_seconds=SMALL_MONTH_STEP_SECONDS, coverage_floor=coverage_floor,
     )
     return evaluate(problem, candidates, found, targets)
 

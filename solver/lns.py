@@ -31,12 +31,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 
 from ortools.sat.python import cp_model
 
-from solver.bounds import supervision_links, township_days_needed
+from solver.bounds import supervision_links, township_days_needed, township_off_market_needed
 from solver.candidates import Candidates, restrict
 from solver.model import build_model
 from solver.problem import Problem
 from solver.reassign import cheapest_experts
-from solver.rules.objectives import fair_targets
+from solver.rules.objectives import even_week_shares, fair_targets, off_market_day
 from solver.timetable import repacked_timetable, staff
 
 STEP_SECONDS = 1.0
@@ -165,6 +165,26 @@ def _reassign(candidates: Candidates, groups: _Groups, chosen: set[int], rng: ra
     return _whole_groups_up_to(max_free, (groups.by_key_slot.get(session, ()) for session in sessions))
 
 
+def _timetable_above_its_floors(problem: Problem, candidates: Candidates, township: str, sessions: Collection[int]) -> bool:
+    """Whether a township's timetable pays more than its part of the bounds on the terms a re-pack can
+    lower: more car-days than it needs, more sessions off its market days than it must, or any
+    specialty's week beyond its even share."""
+    items = candidates.items
+    weights = problem.rules.weights
+    if len({items[i].day for i in sessions}) > township_days_needed(problem, candidates).get(township, 0):
+        return True
+    demanded = [items[i] for i in sessions if items[i].key is not None]
+    if weights.preference and sum(off_market_day(problem, c) for c in demanded) > township_off_market_needed(problem, candidates).get(township, 0):
+        return True
+    if not weights.spread:
+        return False
+    shares = even_week_shares(problem)
+    per_week: dict[tuple, int] = defaultdict(int)
+    for c in demanded:
+        per_week[(c.key.specialty, c.day.isocalendar()[:2])] += 1
+    return any(count > shares[(township, specialty, week)] for (specialty, week), count in per_week.items())
+
+
 def _repacked_townships(
     problem: Problem,
     candidates: Candidates,
@@ -179,7 +199,6 @@ def _repacked_townships(
     township re-packs better. A township whose sessions are as they were when it last re-packed no
     better (`settled`) is not tried again, and none is started after `until`."""
     items = candidates.items
-    needed = township_days_needed(problem, candidates)
     roster = set(incumbent.chosen)
     townships = [t.id for t in problem.townships]
     rng.shuffle(townships)
@@ -188,7 +207,7 @@ def _repacked_townships(
         if time.monotonic() >= until:
             break
         here = frozenset(i for i in roster if items[i].township == township)
-        if len({items[i].day for i in here}) <= needed.get(township, 0) or settled.get(township) == here:
+        if settled.get(township) == here or not _timetable_above_its_floors(problem, candidates, township, here):
             continue
         timetable = repacked_timetable(problem, candidates, township, roster, incumbent.visits)
         staffed = staff(problem, candidates, timetable, roster, targets) if timetable is not None else None
@@ -269,8 +288,10 @@ def _neighbourhoods(
     max_free: int,
     targets: dict[str, int],
     deadline: float,
+    coverage_settled: Callable[[], bool] = lambda: False,
 ) -> Iterator[tuple[str, set[int], set[int] | None]]:
-    """Alternate unmet-demand steps (while any demand is short) with soft-term steps. First, and every
+    """Alternate unmet-demand steps (while any demand is short and coverage is not `coverage_settled`,
+    at its proven floor) with soft-term steps. First, and every
     `FLOW_EVERY` steps, a roster of its own: the townships on more car-days than they need re-packed
     (`_repacked_townships`), or when none re-packs better, the cheapest experts for the sessions as
     placed (solver.reassign).
@@ -299,7 +320,7 @@ def _neighbourhoods(
                 if roster is not None and roster != best.chosen:
                     yield name_of_proposal, roster | best.chosen, roster
             since_flow += 1
-            targeted = _unmet_neighbourhood(problem, candidates, chosen(), rng)
+            targeted = None if coverage_settled() else _unmet_neighbourhood(problem, candidates, chosen(), rng)
             if targeted is not None:
                 yield *targeted, None
             freed = free()
@@ -318,15 +339,21 @@ def improve(
     targets=None,
     max_free: int = MAX_FREE,
     step_seconds: float = STEP_SECONDS,
+    coverage_floor: int | None = None,
 ):
-    """Improve the incumbent neighbourhood by neighbourhood until the deadline; return the best found."""
-    from solver.engine import Incumbent
+    """Improve the incumbent neighbourhood by neighbourhood until the deadline; return the best found.
+
+    `coverage_floor` is a lower bound on the weighted unmet demand and missed visits: once the
+    incumbent is there, no step looks for more coverage.
+    """
+    from solver.engine import Incumbent, coverage_cost
 
     rng = random.Random(seed)
     best = Incumbent(set(incumbent.chosen), set(incumbent.visits))
     targets = targets if targets is not None else fair_targets(problem, candidates)
     steps, best_objective = 0, None
-    for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets, deadline):
+    settled = lambda: coverage_floor is not None and coverage_cost(problem, candidates, best) <= coverage_floor  # noqa: E731
+    for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets, deadline, settled):
         if time.monotonic() >= deadline - 0.5:
             break
         if len(free) > max_free and hint is None:  # a step from another roster frees exactly what it needs

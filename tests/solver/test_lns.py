@@ -3,6 +3,7 @@ a covered session or a link visit."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from collections import Counter
@@ -14,8 +15,9 @@ from scheduler.problem_builder import build_problem
 from solver.candidates import enumerate_candidates
 from solver.construct import construct
 from solver.engine import Incumbent, evaluate, to_assignments
+from solver.lns import _Groups, _neighbourhoods, _reassign, _repacked_townships, _thin_day, _timetable_above_its_floors, _visit_with_sessions, improve
 from solver.bounds import township_days_needed
-from solver.lns import _Groups, _reassign, _repacked_townships, _thin_day, _visit_with_sessions, improve
+from solver.problem import DemandKey, Department, Expert, Problem, Rules, Slot, Township, Weights
 from solver.reasons import explain_unmet
 from solver.rules.objectives import fair_targets
 from solver.solution import Solution, SolveReport
@@ -112,7 +114,6 @@ def test_repacked_townships_propose_a_complete_roster_on_fewer_car_days(county):
     state = construct(problem, candidates)
     start = Incumbent(set(state.chosen), set(state.visits))
     items = candidates.items
-    needed = township_days_needed(problem, candidates)
 
     def car_days(chosen) -> Counter:
         return Counter(township for township, _day in {(items[i].township, items[i].day) for i in chosen})
@@ -128,8 +129,64 @@ def test_repacked_townships_propose_a_complete_roster_on_fewer_car_days(county):
         return Counter((items[i].key, items[i].slot) for i in chosen if items[i].township == township)
 
     for township in problem.townships:
-        if before[township.id] <= needed[township.id]:  # a township on no more car-days than it needs keeps its timetable
+        here = [i for i in start.chosen if items[i].township == township.id]
+        if not _timetable_above_its_floors(problem, candidates, township.id, here):  # nothing a re-pack could lower: kept
             assert places(proposal, township.id) == places(start.chosen, township.id)
     unmet = tuple(explain_unmet(problem, candidates, proposal, start.visits))
     proposed = Solution(problem.month, tuple(to_assignments(problem, candidates, proposal, start.visits)), unmet, SolveReport("FEASIBLE"))
     assert violations(problem, proposed) == []
+
+
+MON, TUE, NEXT_MON = dt.date(2027, 3, 1), dt.date(2027, 3, 2), dt.date(2027, 3, 8)
+CARDIO = DemandKey("t1", "clinic", "cardio")
+
+
+def _one_car_day_at_t1(days: tuple[dt.date, ...], weights: Weights, market_days=frozenset()):
+    """t1 wants two cardiology sessions; A and B serve them on Monday morning and afternoon, one car-day (all it needs)."""
+    slots = tuple(Slot(day, half) for day in days for half in ("am", "pm"))
+    experts = (Expert("A", "d", "chief", frozenset({"cardio"}), 10), Expert("B", "d", "chief", frozenset({"cardio"}), 10))
+    township = Township("t1", rooms=1, inpatient_ward=False, preferred_weekdays=frozenset(market_days))
+    problem = Problem("2027-03", slots, experts, (township,), (Department("d", 0),), {CARDIO: 2}, rules=Rules(weights=weights))
+    candidates = enumerate_candidates(problem)
+    chosen = {candidates.index_of("A", Slot(MON, "am"), "t1", CARDIO), candidates.index_of("B", Slot(MON, "pm"), "t1", CARDIO)}
+    assert township_days_needed(problem, candidates)["t1"] == 1
+    return problem, candidates, Incumbent(chosen, set())
+
+
+def _repacked(problem, candidates, start: Incumbent) -> set[int] | None:
+    targets = fair_targets(problem, candidates)
+    return _repacked_townships(problem, candidates, start, targets, random.Random(0), {}, until=time.monotonic() + 10)
+
+
+def test_a_township_on_the_car_days_it_needs_but_off_its_market_day_is_repacked_onto_it():
+    problem, candidates, start = _one_car_day_at_t1((MON, TUE), Weights(fairness=0, spread=0, trips=3, continuity=0, preference=1), {TUE.weekday()})
+    proposal = _repacked(problem, candidates, start)
+    assert proposal is not None
+    assert {candidates.items[i].day for i in proposal} == {TUE} and len(proposal) == 2
+    assert _repacked(problem, candidates, Incumbent(proposal, set())) is None  # on its market day: nothing left to gain
+
+
+def test_a_township_on_the_car_days_it_needs_but_one_week_over_its_share_is_spread_over_the_weeks():
+    # one working day a week: a week's even share of two sessions is one; spread (5) costs more than a car-day (3)
+    problem, candidates, start = _one_car_day_at_t1((MON, NEXT_MON), Weights(fairness=0, spread=5, trips=3, continuity=0, preference=0))
+    proposal = _repacked(problem, candidates, start)
+    assert proposal is not None
+    assert sorted(candidates.items[i].day for i in proposal) == [MON, NEXT_MON]
+    assert violations(problem, Solution(problem.month, tuple(to_assignments(problem, candidates, proposal, ())), (), SolveReport("FEASIBLE"))) == []
+
+
+def test_no_step_looks_for_coverage_once_the_roster_is_at_its_floor(county):
+    problem, candidates = county
+    state = construct(problem, candidates)
+    start = Incumbent(set(state.chosen), set(state.visits))
+    assert _covered(candidates, start) < sum(problem.demand.values())  # some demand is short
+    targets = fair_targets(problem, candidates)
+
+    def step_names(settled: bool) -> list[str]:
+        steps = _neighbourhoods(
+            problem, candidates, random.Random(0), lambda: start, 1000, targets, time.monotonic() + 4, coverage_settled=lambda: settled
+        )
+        return [next(steps)[0] for _ in range(20)]
+
+    assert any(name.startswith("unmet ") for name in step_names(settled=False))
+    assert not any(name.startswith("unmet ") for name in step_names(settled=True))

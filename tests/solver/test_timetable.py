@@ -11,7 +11,7 @@ import pytest
 
 from bench.generate import generate_scenario
 from scheduler.problem_builder import build_problem
-from solver.bounds import township_days_needed, trips_lower_bound
+from solver.bounds import market_day_lower_bound, township_days_needed, township_off_market_needed, trips_lower_bound
 from solver.candidates import enumerate_candidates
 from solver.construct import construct
 from solver.engine import to_assignments
@@ -130,3 +130,10 @@ def test_on_a_generated_county_repacking_saves_car_days_and_keeps_every_hard_rul
 def test_the_days_each_township_needs_add_up_to_the_trips_bound(county):
     problem, candidates, _start = county
     assert sum(township_days_needed(problem, candidates).values()) == trips_lower_bound(problem, 0, candidates)
+
+
+def test_the_sessions_each_township_must_hold_off_its_market_days_add_up_to_the_market_day_bound(county):
+    problem, candidates, _start = county
+    per_township = township_off_market_needed(problem, candidates)
+    assert set(per_township) == {t.id for t in problem.townships if t.preferred_weekdays}
+    assert sum(per_township.values()) == market_day_lower_bound(problem, candidates, 0)
