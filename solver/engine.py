@@ -1,4 +1,5 @@
-"""Solve a month: constructive start, CP-SAT (whole model, or large-neighbourhood search when it is big), report.
+"""Solve a month: constructive start, then CP-SAT: the whole model on small months, large-neighbourhood
+search (solver.lns) on the others; report with a bound.
 
 `solve` is the one entry point: a fresh roster, or with `previous` a minimal-change re-plan.
 """
@@ -24,19 +25,21 @@ from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 
 Progress = Callable[[str], None]
 
-# Above this many candidates the whole model takes longer to build than a solve may last.
-FULL_MODEL_CANDIDATES = 60_000
-# Stage B: large-neighbourhood search first (it improves the soft terms faster than one search
-# over everything), then the whole model, from its roster, for this share of the time left (its
-# bound, and a proof on small months). A month that fits in one neighbourhood, or a few
-# seconds left, go to the whole model alone.
-WHOLE_MODEL_SHARE = 0.05
-LNS_AFTER_SECONDS = 3.0
-# Stage A's share of the time: it stops at the coverage floor, and the search's unmet-demand steps
-# go on covering after it (on the generated 9-township county at 90% they found in 0.4 s what
-# stage A had not in 4 s).
-COVERAGE_SHARE = 0.15
+# Months with more candidates than this, and at least this many seconds left after the start, go
+# to large-neighbourhood search alone; the rest to the whole model (stage A, then B), which proves
+# optimality where it can. Measured on the generated 9-township county @90% (10 s, 2 cores, six
+# seeds each): the search alone 1518-1534, against 1531-1592 when stage A and a closing whole-model
+# solve (5% of the time; its bound never beat the relaxations') took ~3 s of the 10.
 LNS_MIN_CANDIDATES = 3_000
+LNS_AFTER_SECONDS = 3.0
+# Large months keep this long for scoring and explaining the roster (evaluating a 400-expert month
+# takes a while); the others this long.
+LARGE_SCORING_SECONDS = 1.0
+SCORING_SECONDS = 0.3
+# Above this many candidates the search takes larger, longer steps (solver.lns defaults).
+LARGE_MONTH_CANDIDATES = 60_000
+# Stage A's share of the time on the whole model: it stops as soon as it meets the coverage floor.
+COVERAGE_SHARE = 0.4
 
 
 @dataclass
@@ -151,7 +154,7 @@ def solve(
     if progress:
         progress(f"{len(candidates.items)} candidate assignments")
     floor = coverage_lower_bound(problem, candidates)
-    large = len(candidates.items) > FULL_MODEL_CANDIDATES
+    large = len(candidates.items) > LARGE_MONTH_CANDIDATES
     # on a large month every second counts: the first start that reaches the coverage floor is the hint
     incumbent, first_feasible = _best_start(problem, candidates, started, enough=floor if large else None)
     if progress:
@@ -159,8 +162,8 @@ def solve(
     relaxed = objective_lower_bound(problem, candidates, coverage_floor=floor)
     if progress:
         progress(f"lower bound from relaxations: {relaxed}")
-    if large:
-        return large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
+    if len(candidates.items) > LNS_MIN_CANDIDATES and time_limit - (time.monotonic() - started) > LNS_AFTER_SECONDS:
+        return searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed, large)
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
 
@@ -202,17 +205,20 @@ def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, tar
     return Incumbent(set(incumbent.chosen), scored.visits, scored.objective, scored.terms)
 
 
-def large_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: int) -> Solution:
-    """A month too large for one model: large-neighbourhood search from the constructive roster.
+def searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: int, large: bool) -> Solution:
+    """A month for large-neighbourhood search (solver.lns) from the constructive roster, to the time limit.
 
     The bound is `relaxed`, solver.bounds' relaxations of the whole model (the coverage floor
-    plus separate bounds on trips, spread and the assignment costs); no search proves more here.
+    plus separate bounds on trips, spread, market days and the assignment costs); in the time a
+    search has, CP-SAT's own bound on the whole model does not get that far. Large months take
+    larger, longer steps.
     """
-    from solver.lns import improve
+    from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
 
     targets = fair_targets(problem, candidates)
-    deadline = started + time_limit - 1.0  # leave time to score and explain
-    incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets, coverage_floor=floor)
+    deadline = started + time_limit - (LARGE_SCORING_SECONDS if large else SCORING_SECONDS)  # leave time to score and explain
+    steps = {} if large else {"max_free": SMALL_MONTH_MAX_FREE, "step_seconds": SMALL_MONTH_STEP_SECONDS}
+    incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets, coverage_floor=floor, **steps)
     best = evaluate(problem, candidates, incumbent, targets)
     bound = relaxed
     coverage = coverage_cost(problem, candidates, best)
@@ -252,11 +258,10 @@ def coverage_cost(problem: Problem, candidates: Candidates, incumbent: Incumbent
 def two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: int) -> Solution:
     """Stage A settles the least weighted unmet demand and missed visits; stage B optimises the soft terms at that level.
 
-    Stage A starts from the coverage floor (solver.bounds) and stops as soon as it meets it. In
-    stage B, large-neighbourhood search (solver.lns) improves A's roster for most of the time
-    left, then the whole model continues from it (and gives its bound). When
-    A is proven and the soft cost is below one unmet session's (or visit's) weight, no roster
-    with worse coverage can win, so A's optimum plus B's bound bounds the whole objective.
+    Stage A starts from the coverage floor (solver.bounds) and stops as soon as it meets it;
+    stage B continues from its roster on the whole model, which gives its bound. When A is
+    proven and the soft cost is below one unmet session's (or visit's) weight, no roster with
+    worse coverage can win, so A's optimum plus B's bound bounds the whole objective.
     """
     weights = problem.rules.weights
     coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
@@ -278,10 +283,6 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     roster.model.minimize(soft)
     remaining = time_limit - (time.monotonic() - started)
     soft_floor = relaxed - coverage_best if proven else None  # reached: nothing better exists
-    if len(candidates.items) > LNS_MIN_CANDIDATES and remaining > LNS_AFTER_SECONDS:
-        # most of the time to large-neighbourhood search, the rest to the whole model from its roster
-        best = _improve_locally(problem, candidates, best, time.monotonic() + remaining * (1 - WHOLE_MODEL_SHARE), workers, progress, seed, coverage_bound)
-        remaining = time_limit - (time.monotonic() - started)
     solver, status, _ = _solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed, floor=soft_floor)
     soft_bound = 0
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -315,18 +316,6 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
         objective_terms=best.terms,
     )
     return Solution(problem.month, tuple(assignments), tuple(unmet), report)
-
-
-def _improve_locally(problem, candidates, best: Incumbent, deadline: float, workers, progress, seed, coverage_floor: int | None = None) -> Incumbent:
-    """Large-neighbourhood search from a roster; it never gives up coverage or visits. Returned scored."""
-    from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
-
-    targets = fair_targets(problem, candidates)
-    found = improve(
-        problem, candidates, best, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets,
-        max_free=SMALL_MONTH_MAX_FREE, step_seconds=SMALL_MONTH_STEP_SECONDS, coverage_floor=coverage_floor,
-    )
-    return evaluate(problem, candidates, found, targets)
 
 
 def _failure(problem, candidates, roster, status, started, workers) -> Solution:

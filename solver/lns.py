@@ -1,6 +1,6 @@
 """Large-neighbourhood search: the soft terms of a month, improved a piece at a time.
 
-It carries months too big for one CP-SAT model, and most of stage B on the others.
+It carries every month above a few thousand candidates (solver.engine); the smallest go to the whole model.
 
 Each step frees one neighbourhood and keeps the rest of the incumbent fixed, then
 re-optimises it with CP-SAT on a model that holds only the free candidates and the fixed
@@ -354,7 +354,7 @@ def improve(
     steps, best_objective = 0, None
     settled = lambda: coverage_floor is not None and coverage_cost(problem, candidates, best) <= coverage_floor  # noqa: E731
     for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets, deadline, settled):
-        if time.monotonic() >= deadline - 0.5:
+        if time.monotonic() >= deadline - min(0.5, step_seconds):  # no time left for a step
             break
         if len(free) > max_free and hint is None:  # a step from another roster frees exactly what it needs
             free = set(rng.sample(sorted(free), max_free)) | (free & best.chosen)
@@ -367,7 +367,7 @@ def improve(
         roster.hint({position[i] for i in (hint if hint is not None else best.chosen)}, best.visits)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = workers
-        solver.parameters.max_time_in_seconds = max(0.2, min(step_seconds, deadline - time.monotonic() - 0.3))
+        solver.parameters.max_time_in_seconds = max(0.2, min(step_seconds, deadline - time.monotonic() - 0.1))
         solver.parameters.random_seed = rng.randrange(1 << 30)
         built = time.monotonic()
         status = solver.solve(roster.model)
