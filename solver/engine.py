@@ -27,9 +27,11 @@ Progress = Callable[[str], None]
 
 # Months with more candidates than this, and at least this many seconds left after the start, go
 # to large-neighbourhood search alone; the rest to the whole model (stage A, then B), which proves
-# optimality where it can. Measured on the generated 9-township county @90% (10 s, 2 cores, six
-# seeds each): the search alone 1518-1534, against 1531-1592 when stage A and a closing whole-model
-# solve (5% of the time; its bound never beat the relaxations') took ~3 s of the 10.
+# optimality where it can. Measured on the generated 9-township county @90% (10 s, 2 cores): the
+# search alone 1518-1544 over thirteen runs (mean ~1530), against 1531-1592 over six (mean ~1547)
+# when stage A and a closing whole-model solve (5% of the time; its bound never beat the
+# relaxations') took ~3 s of the 10. A fresh month's model is never infeasible (its hard rules
+# only limit; an empty roster keeps them), so the search loses no explanation.
 LNS_MIN_CANDIDATES = 3_000
 LNS_AFTER_SECONDS = 3.0
 # Large months keep this long for scoring and explaining the roster (evaluating a 400-expert month
