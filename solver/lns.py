@@ -12,8 +12,8 @@ at a few townships, the colleagues of one specialty where they serve or served b
 (continuity, fairness), whoever
 could take the sessions already placed (reassign), or a link visit's township with the
 member's month (visits first, once each), for the soft terms. First, and every `FLOW_EVERY`
-steps, one step starts from another roster: the townships on more car-days than they need,
-re-packed by solver.timetable, or else the same sessions; either way each session given to its
+steps, one step starts from another roster: the townships whose timetables pay more than their
+part of the bounds (car-days, market days, spread), re-packed by solver.timetable, or else the same sessions; either way each session given to its
 cheapest experts by solver.reassign's min-cost flow (CP-SAT keeps the better mix of the two
 rosters). A township is freed whole only where the step's sample holds a third of it.
 Many small steps beat few large ones: a step frees at most `max_free` candidates
@@ -194,7 +194,7 @@ def _repacked_townships(
     settled: dict[str, frozenset[int]],
     until: float,
 ) -> set[int] | None:
-    """Every township on more car-days than it needs, re-packed in turn on the roster the last one left
+    """Every township above its floors (`_timetable_above_its_floors`), re-packed in turn on the roster the last one left
     (solver.timetable), then the cheapest experts for the whole (solver.reassign); None when no
     township re-packs better. A township whose sessions are as they were when it last re-packed no
     better (`settled`) is not tried again, and none is started after `until`."""
@@ -292,7 +292,7 @@ def _neighbourhoods(
 ) -> Iterator[tuple[str, set[int], set[int] | None]]:
     """Alternate unmet-demand steps (while any demand is short and coverage is not `coverage_settled`,
     at its proven floor) with soft-term steps. First, and every
-    `FLOW_EVERY` steps, a roster of its own: the townships on more car-days than they need re-packed
+    `FLOW_EVERY` steps, a roster of its own: the townships above their floors re-packed
     (`_repacked_townships`), or when none re-packs better, the cheapest experts for the sessions as
     placed (solver.reassign).
 
