@@ -477,13 +477,15 @@ class _AssignmentNetwork:
         graph.set_node_supply(supervisions, supervision_supply)
         self.constant, self.supervision_supply = constant, supervision_supply
 
-    def solve(self, covered: int) -> int | None:
-        """The least cost of an assignment covering `covered` sessions, or None when the network cannot carry them."""
+    def _flow(self, covered: int) -> int:
+        """Solve for `covered` sessions; the flow's status."""
         self.graph.set_node_supply(self.source, covered)
         self.graph.set_node_supply(self.sink, -(covered + self.supervision_supply + self.forced_supply))
-        status = self.graph.solve()
-        self.infeasible = status == self.graph.INFEASIBLE
-        if status != self.graph.OPTIMAL:
+        return self.graph.solve()
+
+    def solve(self, covered: int) -> int | None:
+        """The least cost of an assignment covering `covered` sessions, or None when the network cannot carry them."""
+        if self._flow(covered) != self.graph.OPTIMAL:
             return None
         return self.constant + self.graph.optimal_cost()
 
@@ -493,10 +495,12 @@ class _AssignmentNetwork:
         The network relaxes every roster that covers them (and, with forced supervisions, makes the
         visits): when it cannot carry them, no such roster exists. A flow that fails otherwise claims nothing.
         """
-        cost = self.solve(covered)
-        if cost is None:
-            return None if self.infeasible else 0
-        return max(0, cost)
+        status = self._flow(covered)
+        if status == self.graph.INFEASIBLE:
+            return None
+        if status != self.graph.OPTIMAL:
+            return 0
+        return max(0, self.constant + self.graph.optimal_cost())
 
     def pair_flows(self) -> dict[tuple, int]:
         """After `solve`: sessions per (demand row, expert)."""

@@ -13,9 +13,9 @@ at a few townships, the colleagues of one specialty where they serve or served b
 could take the sessions already placed (reassign), or a link visit's township with the
 member's month (visits first, once each), for the soft terms. First, and every `FLOW_EVERY`
 steps, one step starts from another roster: the townships whose timetables pay more than their
-part of the bounds (car-days, market days, spread), re-packed by solver.timetable, or else the same sessions; either way each session given to its
-cheapest experts by solver.reassign's min-cost flow (CP-SAT keeps the better mix of the two
-rosters). A township is freed whole only where the step's sample holds a third of it.
+part of the bounds (car-days, market days, spread), re-packed by solver.timetable, or else the
+same sessions; either way each session given to its cheapest experts by solver.reassign's
+min-cost flow (CP-SAT keeps the better mix of the two rosters). A township is freed whole only where the step's sample holds a third of it.
 Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
 on months that fit one model). A step is kept only if it makes no fewer link visits and
@@ -352,8 +352,8 @@ def improve(
     best = Incumbent(set(incumbent.chosen), set(incumbent.visits))
     targets = targets if targets is not None else fair_targets(problem, candidates)
     steps, best_objective = 0, None
-    settled = lambda: coverage_floor is not None and coverage_cost(problem, candidates, best) <= coverage_floor  # noqa: E731
-    for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets, deadline, settled):
+    coverage_settled = lambda: coverage_floor is not None and coverage_cost(problem, candidates, best) <= coverage_floor  # noqa: E731
+    for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets, deadline, coverage_settled):
         if time.monotonic() >= deadline - min(0.5, step_seconds):  # no time left for a step
             break
         if len(free) > max_free and hint is None:  # a step from another roster frees exactly what it needs
