@@ -14,6 +14,7 @@ from collections.abc import Callable
 from ortools.graph.python import max_flow, min_cost_flow
 
 from solver.candidates import Candidates
+from solver.linear_bound import AssignmentLP
 from solver.problem import Problem
 
 
@@ -395,6 +396,25 @@ def month_presence(problem: Problem, candidates: Candidates) -> Presence:
     return candidates.derived_value("presence", problem, lambda: Presence(problem, candidates))
 
 
+# The assignment LP is built for months up to this many candidates: GLOP takes about 0.5 s on the
+# generated 9-township county (16,000-21,000 candidates) but 20 s and more on the 150-expert one (108,000).
+LINEAR_BOUND_MAX_CANDIDATES = 40_000
+LINEAR_BOUND_SECONDS = 5.0
+
+
+def assignment_lp(problem: Problem, candidates: Candidates) -> AssignmentLP | None:
+    """The month's `AssignmentLP` (rosters making every visit some roster can make), built once; None on a large month."""
+    if len(candidates.items) > LINEAR_BOUND_MAX_CANDIDATES:
+        return None
+
+    def build() -> AssignmentLP:
+        wanted = max(0, problem.rules.link_visits_per_month)
+        required = {link: min(wanted, days) for link, days in _possible_visit_days(problem, candidates).items()}
+        return AssignmentLP(problem, candidates, required, supervision_links(problem, candidates), LINEAR_BOUND_SECONDS)
+
+    return candidates.derived_value("assignment_lp", problem, build)
+
+
 def _assignment_network(problem: Problem, candidates: Candidates, forced: dict[str, int]) -> _AssignmentNetwork:
     """The network for these forced supervisions, built once per month (the start's plan and the bound share it)."""
     name = "assignment_network:" + ",".join(f"{member}={count}" for member, count in sorted(forced.items()))
@@ -527,8 +547,9 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
     k, priced until k unmet weights alone exceed the bound at the floor. Rosters that make every
     possible visit are priced with the members' unavoidable supervisions in their loads, at the
     shortfalls those leave room for (when the members' visits take sessions from demand, not at
-    k = 0); the others with one link weight more. `coverage_floor` is `coverage_lower_bound`'s
-    value when the caller has it already.
+    k = 0), and on months small enough for it also by the assignment LP (`solver.linear_bound`,
+    the visits' teams in it; the larger of the two prices counts); the others with one link
+    weight more. `coverage_floor` is `coverage_lower_bound`'s value when the caller has it already.
     """
     weights = problem.rules.weights
     unmet = unmet_lower_bound(problem, candidates)
@@ -541,25 +562,28 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
 
     presence = month_presence(problem, candidates)
     spread = weights.spread * spread_lower_bound(problem, candidates, covered_all=unmet == 0)
-    placed: dict[int, int] = {}  # per shortfall: trips, spread and market days (the assignment part comes apart)
+    placed: dict[int, tuple[int, int]] = {}  # per shortfall: trips + spread, market days (the assignment part comes apart)
 
-    def soft(shortfall: int, assignment: int) -> int:
+    def soft(shortfall: int, assignment: int, linear: int = 0) -> int:
+        """Trips, spread, and the larger of (market days + the assignment network) and the LP, which prices both."""
         if shortfall not in placed:
             placed[shortfall] = (
                 weights.trips * trips_lower_bound(problem, unmet + shortfall, presence=presence)
-                + (spread if shortfall == 0 else 0)  # with a shortfall the sessions may be fewer
-                + weights.preference * market_day_lower_bound(problem, candidates, unmet + shortfall, presence)
+                + (spread if shortfall == 0 else 0),  # with a shortfall the sessions may be fewer
+                weights.preference * market_day_lower_bound(problem, candidates, unmet + shortfall, presence),
             )
-        return placed[shortfall] + assignment
+        travel, market = placed[shortfall]
+        return travel + max(market + assignment, linear)
 
-    def over_shortfalls(forced: dict[str, int], missed: int = 0) -> int | None:
+    def over_shortfalls(forced: dict[str, int], missed: int = 0, linear: AssignmentLP | None = None) -> int | None:
         """The least any roster of the network's kind pays beyond `floor`, over its shortfalls k = 0, 1, ...;
         None when there is no such roster.
 
         Its coverage costs at least `extra`, and at least its k unmet weights plus the `missed`
         link weights it is known to pay. A shortfall the assignment network cannot carry (with
         forced supervisions: the members' visits take the sessions it would need) has no roster
-        at all and is not priced.
+        at all and is not priced; nor one the assignment LP (`linear`, for rosters making the
+        visits) finds infeasible.
         """
         assignment = _assignment_network(problem, candidates, forced).bound
 
@@ -573,20 +597,23 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
             if k > MAX_PRICED_SHORTFALLS:  # not every shortfall priced: they pay their coverage weights at least
                 return coverage(k) if best is None else min(best, coverage(k))
             cost = assignment(most - k)
-            if cost is not None:
-                priced = coverage(k) + soft(k, cost)
+            relaxed = linear.bound(most - k) if linear is not None and cost is not None else 0
+            if cost is not None and relaxed is not None:
+                priced = coverage(k) + soft(k, cost, relaxed)
                 best = priced if best is None else min(best, priced)
         return best  # None: not even an empty roster fits the network
 
     # With forced supervisions, rosters come in two kinds: those making every visit some roster can
     # make carry the supervisions those need; those missing one pay its link weight, priced without them.
+    # The assignment LP, where the month is small enough for it, prices the first kind with the visits' teams.
     forced = _forced_supervisions(problem, candidates) if weights.link > 0 else {}
+    linear = assignment_lp(problem, candidates) if weights.link > 0 else None
     kinds = []
-    making = over_shortfalls(forced) if forced else None
+    making = over_shortfalls(forced, linear=linear) if forced or linear is not None else None
     if making is not None:
         kinds.append(making)
     if making is None or making > weights.link:  # else a roster missing a visit costs more anyway
-        missing = over_shortfalls({}, missed=weights.link if forced else 0)
+        missing = over_shortfalls({}, missed=weights.link if forced or linear is not None else 0)
         if missing is not None:
             kinds.append(missing)
     return floor + min(kinds, default=extra)

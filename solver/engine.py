@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
@@ -161,11 +162,15 @@ def solve(
     incumbent, first_feasible = _best_start(problem, candidates, started, enough=floor if large else None)
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
+    if len(candidates.items) > LNS_MIN_CANDIDATES and time_limit - (time.monotonic() - started) > LNS_AFTER_SECONDS:
+        # The search does not need the relaxations, only its report does: they run beside it (the
+        # assignment LP and the flows release the GIL while they solve).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bounds") as beside:
+            relaxed = beside.submit(objective_lower_bound, problem, candidates, coverage_floor=floor)
+            return searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed.result, large)
     relaxed = objective_lower_bound(problem, candidates, coverage_floor=floor)
     if progress:
         progress(f"lower bound from relaxations: {relaxed}")
-    if len(candidates.items) > LNS_MIN_CANDIDATES and time_limit - (time.monotonic() - started) > LNS_AFTER_SECONDS:
-        return searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed, large)
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
 
@@ -207,13 +212,15 @@ def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, tar
     return Incumbent(set(incumbent.chosen), scored.visits, scored.objective, scored.terms)
 
 
-def searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: int, large: bool) -> Solution:
+def searched_month(
+    problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: Callable[[], int], large: bool
+) -> Solution:
     """A month for large-neighbourhood search (solver.lns) from the constructive roster, to the time limit.
 
-    The bound is `relaxed`, solver.bounds' relaxations of the whole model (the coverage floor
-    plus separate bounds on trips, spread, market days and the assignment costs); in the time a
-    search has, CP-SAT's own bound on the whole model does not get that far. Large months take
-    larger, longer steps.
+    The bound is `relaxed()`, solver.bounds' relaxations of the whole model (the coverage floor
+    plus separate bounds on trips, spread, market days and the assignment costs, computed while
+    the search runs); in the time a search has, CP-SAT's own bound on the whole model does not
+    get that far. Large months take larger, longer steps.
     """
     from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
 
@@ -222,7 +229,9 @@ def searched_month(problem, candidates, incumbent, started, time_limit, workers,
     steps = {} if large else {"max_free": SMALL_MONTH_MAX_FREE, "step_seconds": SMALL_MONTH_STEP_SECONDS}
     incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets, coverage_floor=floor, **steps)
     best = evaluate(problem, candidates, incumbent, targets)
-    bound = relaxed
+    bound = relaxed()
+    if progress:
+        progress(f"lower bound from relaxations: {bound}")
     coverage = coverage_cost(problem, candidates, best)
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
