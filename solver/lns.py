@@ -15,7 +15,9 @@ member's month (visits first, once each), for the soft terms. First, and every `
 steps, one step starts from another roster: the townships whose timetables pay more than their
 part of the bounds (car-days, market days, spread), re-packed by solver.timetable, or else the
 same sessions; either way each session given to its cheapest experts by solver.reassign's
-min-cost flow (CP-SAT keeps the better mix of the two rosters). A township is freed whole only where the step's sample holds a third of it.
+min-cost flow (CP-SAT keeps the better mix of the two rosters). Then, for one township still above
+its floors, two whole days (`_two_days`: the worse day and a better one, at every township), so
+experts busy elsewhere on the better day can trade places. A township is freed whole only where the step's sample holds a third of it.
 Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
 on months that fit one model). A step is kept only if it makes no fewer link visits and
@@ -49,6 +51,9 @@ SMALL_MONTH_MAX_FREE = 1_000
 FLOW_EVERY = 8
 # The most of the time left that one round of re-packed townships may take (solver.timetable).
 REPACK_SHARE = 0.25
+# Steps named so free two whole days (`_two_days`): a sample of them would not hold the trade.
+WHOLE_DAYS = "two days "
+WHOLE_DAYS_STEP_FACTOR = 2  # and may take twice a step's time and free twice its candidates
 # A whole-township step needs `max_free` to hold at least 1/WHOLE_TOWNSHIP_SAMPLE of the township's candidates.
 WHOLE_TOWNSHIP_SAMPLE = 3
 
@@ -60,10 +65,12 @@ class _Groups:
         self.by_township: dict[str, list[int]] = defaultdict(list)
         self.by_specialty: dict[str, list[int]] = defaultdict(list)
         self.by_township_week: dict[tuple, list[int]] = defaultdict(list)
+        self.by_day: dict[object, list[int]] = defaultdict(list)
         self.by_expert_specialty: dict[tuple[str, str], list[int]] = defaultdict(list)
         week_of = {day: day.isocalendar()[:2] for day in problem.days}
         for c in candidates.items:
             self.by_township[c.township].append(c.index)
+            self.by_day[c.day].append(c.index)
             self.by_township_week[(c.township, week_of[c.day])].append(c.index)
             if c.key is not None:
                 self.by_specialty[c.key.specialty].append(c.index)
@@ -121,6 +128,74 @@ def _thin_day(candidates: Candidates, groups: _Groups, township: str, chosen: se
         if c.key in keys and c.day in sessions_on and (c.expert, c.day) not in elsewhere:
             free.add(i)
     return free
+
+
+def _sessions_at(candidates: Candidates, chosen: Collection[int], township: str) -> frozenset[int]:
+    """The chosen candidates at one township."""
+    return frozenset(i for i in chosen if candidates.items[i].township == township)
+
+
+def _two_days(problem: Problem, candidates: Candidates, groups: _Groups, township: str, chosen: set[int], rng: random.Random, max_free: int) -> set[int]:
+    """Two days of a township above one of its floors, whole: every candidate on them, at every township.
+
+    A re-pack (solver.timetable) moves a township's sessions only to days its experts are free.
+    With two whole days free, the experts who could come on the better day can trade their work
+    there for the worse day's, and the township's sessions move with them. The pair is for the
+    first floor the township is above (`_car_day_pair`, `_market_day_pair`, `_spread_pair`).
+    Empty when it is above none, or when the two days hold more than `WHOLE_DAYS_STEP_FACTOR` x
+    `max_free` candidates (a large county's days are too big for one step).
+    """
+    here = [candidates.items[i] for i in _sessions_at(candidates, chosen, township)]
+    pair = _car_day_pair(problem, candidates, township, here, rng) or _market_day_pair(problem, candidates, township, here, rng) or _spread_pair(problem, township, here, rng)
+    free = {i for day in set(pair) for i in groups.by_day.get(day, ())}
+    return free if len(free) <= WHOLE_DAYS_STEP_FACTOR * max_free else set()
+
+
+def _car_day_pair(problem: Problem, candidates: Candidates, township: str, here: list, rng: random.Random) -> list:
+    """More car-days than the township needs: its thinnest car-day and another."""
+    sessions_on: dict = defaultdict(int)
+    for c in here:
+        sessions_on[c.day] += 1
+    if len(sessions_on) <= max(1, township_days_needed(problem, candidates).get(township, 0)):
+        return []
+    thinnest = min(sorted(sessions_on), key=lambda day: sessions_on[day])
+    return [thinnest, rng.choice(sorted(day for day in sessions_on if day != thinnest))]
+
+
+def _market_day_pair(problem: Problem, candidates: Candidates, township: str, here: list, rng: random.Random) -> list:
+    """More sessions off the market days than the township must hold: an off-market car-day and a market day,
+    one it does not use if any (a used one may have no room left)."""
+    place = problem.township(township)
+    if not place.preferred_weekdays or not problem.rules.weights.preference:
+        return []
+    demanded = [c for c in here if c.key is not None]
+    if sum(off_market_day(problem, c) for c in demanded) <= township_off_market_needed(problem, candidates).get(township, 0):
+        return []
+    off = sorted({c.day for c in demanded if off_market_day(problem, c)})
+    market = [day for day in problem.days if day.weekday() in place.preferred_weekdays and day not in place.closed_days]
+    used = {c.day for c in here}
+    if not off or not market:
+        return []
+    return [rng.choice(off), rng.choice([day for day in market if day not in used] or market)]
+
+
+def _spread_pair(problem: Problem, township: str, here: list, rng: random.Random) -> list:
+    """A specialty beyond its even share in some week: a car-day in that week and a car-day in another."""
+    if not problem.rules.weights.spread:
+        return []
+    shares = even_week_shares(problem)
+    per_week: dict[tuple, int] = defaultdict(int)
+    for c in here:
+        if c.key is not None:
+            per_week[(c.key.specialty, c.day.isocalendar()[:2])] += 1
+    over = sorted({week for (specialty, week), count in per_week.items() if count > shares[(township, specialty, week)]})
+    if not over:
+        return []
+    week = rng.choice(over)
+    days = sorted({c.day for c in here})
+    inside = [day for day in days if day.isocalendar()[:2] == week]
+    outside = [day for day in days if day.isocalendar()[:2] != week]
+    return [rng.choice(inside), rng.choice(outside)] if inside and outside else []
 
 
 def _whole_groups_up_to(max_free: int, groups_of_candidates: Iterable[Collection[int]]) -> set[int]:
@@ -250,6 +325,7 @@ def _soft_neighbourhoods(
         options.append(("reassign across specialties", lambda: _reassign(candidates, groups, chosen(), rng, max_free)))
     for township in townships:
         options.append((f"thin day {township}", lambda t=township: _thin_day(candidates, groups, t, chosen())))
+        options.append((f"{WHOLE_DAYS}{township}", lambda t=township: _two_days(problem, candidates, groups, t, chosen(), rng, max_free)))
     for link in problem.links:
         if (link.member, link.township) not in supervision_links(problem, candidates):
             options.append((f"visit {link.member}@{link.township}", lambda l=link: _visit_with_sessions(candidates, groups, l, chosen())))
@@ -319,6 +395,12 @@ def _neighbourhoods(
                     name_of_proposal, roster = "cheapest experts", cheapest_experts(problem, candidates, best.chosen, best.visits, targets)
                 if roster is not None and roster != best.chosen:
                     yield name_of_proposal, roster | best.chosen, roster
+                above = [t.id for t in problem.townships if _timetable_above_its_floors(problem, candidates, t.id, _sessions_at(candidates, chosen(), t.id))]
+                if above:  # one township above its floors, by two whole days (the re-pack may be stuck on busy experts)
+                    township = rng.choice(above)
+                    freed = _two_days(problem, candidates, groups, township, chosen(), rng, max_free)
+                    if freed:
+                        yield f"{WHOLE_DAYS}{township}", freed, None
             since_flow += 1
             targeted = None if coverage_settled() else _unmet_neighbourhood(problem, candidates, chosen(), rng)
             if targeted is not None:
@@ -356,7 +438,7 @@ def improve(
     for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets, deadline, coverage_settled):
         if time.monotonic() >= deadline - min(0.5, step_seconds):  # no time left for a step
             break
-        if len(free) > max_free and hint is None:  # a step from another roster frees exactly what it needs
+        if len(free) > max_free and hint is None and not name.startswith(WHOLE_DAYS):  # a step from another roster frees exactly what it needs
             free = set(rng.sample(sorted(free), max_free)) | (free & best.chosen)
         step_started = time.monotonic()
         sub, originals = restrict(problem, candidates, free | best.chosen)
@@ -367,7 +449,8 @@ def improve(
         roster.hint({position[i] for i in (hint if hint is not None else best.chosen)}, best.visits)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = workers
-        solver.parameters.max_time_in_seconds = max(0.2, min(step_seconds, deadline - time.monotonic() - 0.1))
+        limit = step_seconds * (WHOLE_DAYS_STEP_FACTOR if name.startswith(WHOLE_DAYS) else 1)
+        solver.parameters.max_time_in_seconds = max(0.2, min(limit, deadline - time.monotonic() - 0.1))
         solver.parameters.random_seed = rng.randrange(1 << 30)
         built = time.monotonic()
         status = solver.solve(roster.model)

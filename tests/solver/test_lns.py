@@ -9,13 +9,25 @@ import time
 from collections import Counter
 
 import pytest
+from ortools.sat.python import cp_model
 
 from bench.generate import generate_scenario
 from scheduler.problem_builder import build_problem
 from solver.candidates import enumerate_candidates
 from solver.construct import construct
 from solver.engine import Incumbent, evaluate, to_assignments
-from solver.lns import _Groups, _neighbourhoods, _reassign, _repacked_townships, _thin_day, _timetable_above_its_floors, _visit_with_sessions, improve
+from solver.lns import (
+    _Groups,
+    _neighbourhoods,
+    _reassign,
+    _repacked_townships,
+    _thin_day,
+    _timetable_above_its_floors,
+    _two_days,
+    _visit_with_sessions,
+    improve,
+)
+from solver.model import build_model
 from solver.bounds import township_days_needed
 from solver.problem import DemandKey, Department, Expert, Problem, Rules, Slot, Township, Weights
 from solver.reasons import explain_unmet
@@ -190,3 +202,55 @@ def test_no_step_looks_for_coverage_once_the_roster_is_at_its_floor(county):
 
     assert any(name.startswith("unmet ") for name in step_names(settled=False))
     assert not any(name.startswith("unmet ") for name in step_names(settled=True))
+
+
+def _market_day_taken_by_another_township():
+    """A and B serve t1 (market day Tuesday) on Monday and t2 (no market day) on Tuesday: two car-days, all
+    they need, but t1 off its market day. Re-packing t1 alone cannot move it: A and B are at t2 on Tuesday."""
+    weights = Weights(fairness=0, spread=0, trips=3, continuity=0, preference=1)
+    slots = tuple(Slot(day, half) for day in (MON, TUE) for half in ("am", "pm"))
+    experts = (Expert("A", "d", "chief", frozenset({"cardio"}), 10), Expert("B", "d", "chief", frozenset({"cardio"}), 10))
+    townships = (
+        Township("t1", rooms=1, inpatient_ward=False, preferred_weekdays=frozenset({TUE.weekday()})),
+        Township("t2", rooms=1, inpatient_ward=False),
+    )
+    at_t2 = DemandKey("t2", "clinic", "cardio")
+    problem = Problem("2027-03", slots, experts, townships, (Department("d", 0),), {CARDIO: 2, at_t2: 2}, rules=Rules(weights=weights))
+    candidates = enumerate_candidates(problem)
+    chosen = {
+        candidates.index_of("A", Slot(MON, "am"), "t1", CARDIO),
+        candidates.index_of("B", Slot(MON, "pm"), "t1", CARDIO),
+        candidates.index_of("A", Slot(TUE, "am"), "t2", at_t2),
+        candidates.index_of("B", Slot(TUE, "pm"), "t2", at_t2),
+    }
+    return problem, candidates, Incumbent(chosen, set())
+
+
+def test_two_whole_days_trade_a_township_onto_its_market_day_when_its_experts_are_busy_there():
+    problem, candidates, start = _market_day_taken_by_another_township()
+    assert _repacked(problem, candidates, start) is None  # stuck: its experts are elsewhere on the market day
+    free = _two_days(problem, candidates, _Groups(problem, candidates), "t1", start.chosen, random.Random(0), max_free=1000)
+    assert free == set(range(len(candidates.items)))  # Monday and Tuesday, every township
+    roster = build_model(problem, candidates, free=free)
+    solver = cp_model.CpSolver()
+    assert solver.solve(roster.model) == cp_model.OPTIMAL
+    chosen = {i for i, v in roster.x.items() if solver.boolean_value(v)}
+    assert {(candidates.items[i].township, candidates.items[i].day) for i in chosen} == {("t1", TUE), ("t2", MON)}
+
+
+def test_two_days_are_left_out_when_the_township_is_at_its_floors_or_the_days_are_too_big():
+    problem, candidates, start = _market_day_taken_by_another_township()
+    groups = _Groups(problem, candidates)
+    assert _two_days(problem, candidates, groups, "t2", start.chosen, random.Random(0), max_free=1000) == set()  # t2 is at its floors
+    assert _two_days(problem, candidates, groups, "t1", start.chosen, random.Random(0), max_free=2) == set()  # 8 candidates > 2 x 2
+
+
+def test_the_search_tries_two_whole_days_for_a_township_above_its_floors(county):
+    problem, candidates = county
+    state = construct(problem, candidates)
+    start = Incumbent(set(state.chosen), set(state.visits))
+    above = [t.id for t in problem.townships if _timetable_above_its_floors(problem, candidates, t.id, {i for i in start.chosen if candidates.items[i].township == t.id})]
+    assert above, "the start no longer leaves a township above its floors"
+    steps = _neighbourhoods(problem, candidates, random.Random(0), lambda: start, 1000, fair_targets(problem, candidates), time.monotonic() + 4)
+    names = [next(steps)[0] for _ in range(4)]
+    assert any(name.startswith("two days ") and name.removeprefix("two days ") in above for name in names)
