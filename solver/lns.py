@@ -53,7 +53,8 @@ FLOW_EVERY = 8
 REPACK_SHARE = 0.25
 # Steps named so free two whole days (`_two_days`): a sample of them would not hold the trade.
 WHOLE_DAYS = "two days "
-WHOLE_DAYS_STEP_FACTOR = 2  # and may take twice a step's time and free twice its candidates
+WHOLE_DAYS_STEP_FACTOR = 2  # and may take twice a step's time
+WHOLE_DAYS_MAX_FREE = 3  # and free up to three times its candidates (three days of the 9-township county)
 # A whole-township step needs `max_free` to hold at least 1/WHOLE_TOWNSHIP_SAMPLE of the township's candidates.
 WHOLE_TOWNSHIP_SAMPLE = 3
 
@@ -140,26 +141,36 @@ def _two_days(problem: Problem, candidates: Candidates, groups: _Groups, townshi
 
     A re-pack (solver.timetable) moves a township's sessions only to days its experts are free.
     With two whole days free, the experts who could come on the better day can trade their work
-    there for the worse day's, and the township's sessions move with them. The pair is for the
-    first floor the township is above (`_car_day_pair`, `_market_day_pair`, `_spread_pair`).
-    Empty when it is above none, or when the two days hold more than `WHOLE_DAYS_STEP_FACTOR` x
-    `max_free` candidates (a large county's days are too big for one step).
+    there for the worse day's, and the township's sessions move with them. The days are for the
+    first floor the township is above (`_car_day_pair`, which may take three, `_market_day_pair`,
+    `_spread_pair`). Empty when it is above none, or when the days hold more than
+    `WHOLE_DAYS_MAX_FREE` x `max_free` candidates (a large county's days are too big for one step).
     """
     here = [candidates.items[i] for i in _sessions_at(candidates, chosen, township)]
     pair = _car_day_pair(problem, candidates, township, here, rng) or _market_day_pair(problem, candidates, township, here, rng) or _spread_pair(problem, township, here, rng)
     free = {i for day in set(pair) for i in groups.by_day.get(day, ())}
-    return free if len(free) <= WHOLE_DAYS_STEP_FACTOR * max_free else set()
+    return free if len(free) <= WHOLE_DAYS_MAX_FREE * max_free else set()
 
 
 def _car_day_pair(problem: Problem, candidates: Candidates, township: str, here: list, rng: random.Random) -> list:
-    """More car-days than the township needs: its thinnest car-day and another."""
+    """More car-days than the township needs: its thinnest car-day and one or two with rooms to spare (enough for
+    the thinnest day's sessions if two can be), else another car-day."""
     sessions_on: dict = defaultdict(int)
     for c in here:
         sessions_on[c.day] += 1
     if len(sessions_on) <= max(1, township_days_needed(problem, candidates).get(township, 0)):
         return []
     thinnest = min(sorted(sessions_on), key=lambda day: sessions_on[day])
-    return [thinnest, rng.choice(sorted(day for day in sessions_on if day != thinnest))]
+    full = 2 * problem.township(township).rooms  # sessions a day holds (supervisions aside)
+    roomy = [day for day in sorted(sessions_on) if day != thinnest and sessions_on[day] < full]
+    rng.shuffle(roomy)
+    days, room = [thinnest], 0
+    for day in roomy[:2]:  # up to two days with room to spare, until they can take the thinnest day's sessions
+        days.append(day)
+        room += full - sessions_on[day]
+        if room >= sessions_on[thinnest]:
+            break
+    return days if len(days) > 1 else [thinnest, rng.choice([day for day in sessions_on if day != thinnest])]
 
 
 def _market_day_pair(problem: Problem, candidates: Candidates, township: str, here: list, rng: random.Random) -> list:
