@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
@@ -167,7 +167,7 @@ def solve(
         # assignment LP and the flows release the GIL while they solve).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bounds") as beside:
             relaxed = beside.submit(objective_lower_bound, problem, candidates, coverage_floor=floor)
-            return searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed.result, large)
+            return searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed, large)
     relaxed = objective_lower_bound(problem, candidates, coverage_floor=floor)
     if progress:
         progress(f"lower bound from relaxations: {relaxed}")
@@ -213,23 +213,27 @@ def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, tar
 
 
 def searched_month(
-    problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: Callable[[], int], large: bool
+    problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: Future[int], large: bool
 ) -> Solution:
     """A month for large-neighbourhood search (solver.lns) from the constructive roster, to the time limit.
 
-    The bound is `relaxed()`, solver.bounds' relaxations of the whole model (the coverage floor
+    The bound is `relaxed`, solver.bounds' relaxations of the whole model (the coverage floor
     plus separate bounds on trips, spread, market days and the assignment costs, computed while
     the search runs); in the time a search has, CP-SAT's own bound on the whole model does not
-    get that far. Large months take larger, longer steps.
+    get that far. The search stops early once it reaches that bound. Large months take larger,
+    longer steps.
     """
     from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
 
     targets = fair_targets(problem, candidates)
     deadline = started + time_limit - (LARGE_SCORING_SECONDS if large else SCORING_SECONDS)  # leave time to score and explain
     steps = {} if large else {"max_free": SMALL_MONTH_MAX_FREE, "step_seconds": SMALL_MONTH_STEP_SECONDS}
-    incumbent = improve(problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets, coverage_floor=floor, **steps)
+    known = lambda: relaxed.result() if relaxed.done() else None  # noqa: E731
+    incumbent = improve(
+        problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets, coverage_floor=floor, lower_bound=known, **steps
+    )
     best = evaluate(problem, candidates, incumbent, targets)
-    bound = relaxed()
+    bound = relaxed.result()
     if progress:
         progress(f"lower bound from relaxations: {bound}")
     coverage = coverage_cost(problem, candidates, best)

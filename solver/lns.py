@@ -433,8 +433,10 @@ def improve(
     max_free: int = MAX_FREE,
     step_seconds: float = STEP_SECONDS,
     coverage_floor: int | None = None,
+    lower_bound: Callable[[], int | None] = lambda: None,
 ):
-    """Improve the incumbent neighbourhood by neighbourhood until the deadline; return the best found.
+    """Improve the incumbent neighbourhood by neighbourhood until the deadline, or until it reaches
+    `lower_bound()` (None while the bound is not known yet); return the best found.
 
     `coverage_floor` is a lower bound on the weighted unmet demand and missed visits: once the
     incumbent is there, no step looks for more coverage.
@@ -449,6 +451,8 @@ def improve(
     for name, free, hint in _neighbourhoods(problem, candidates, rng, lambda: best, max_free, targets, deadline, coverage_settled):
         if time.monotonic() >= deadline - min(0.5, step_seconds):  # no time left for a step
             break
+        if best_objective is not None and (bound := lower_bound()) is not None and best_objective <= bound:
+            break  # proven optimal: nothing better exists
         if len(free) > max_free and hint is None and not name.startswith(WHOLE_DAYS):  # a step from another roster frees exactly what it needs
             free = set(rng.sample(sorted(free), max_free)) | (free & best.chosen)
         step_started = time.monotonic()

@@ -254,3 +254,15 @@ def test_the_search_tries_two_whole_days_for_a_township_above_its_floors(county)
     steps = _neighbourhoods(problem, candidates, random.Random(0), lambda: start, 1000, fair_targets(problem, candidates), time.monotonic() + 4)
     names = [next(steps)[0] for _ in range(4)]
     assert any(name.startswith("two days ") and name.removeprefix("two days ") in above for name in names)
+
+
+def test_the_search_stops_once_it_reaches_the_lower_bound(county):
+    problem, candidates = county
+    state = construct(problem, candidates)
+    start = Incumbent(set(state.chosen), set(state.visits))
+    steps: list[str] = []
+    improve(problem, candidates, start, deadline=time.monotonic() + 60, max_free=1000, step_seconds=0.3, progress=steps.append, lower_bound=lambda: 10**9)
+    assert len(steps) == 1  # the first roster kept is already at the (generous) bound: no second step
+    steps.clear()
+    improve(problem, candidates, start, deadline=time.monotonic() + 3, max_free=1000, step_seconds=0.3, progress=steps.append, lower_bound=lambda: None)
+    assert len(steps) > 1  # no bound known: it searches to the deadline
