@@ -441,7 +441,7 @@ def improve(
     `coverage_floor` is a lower bound on the weighted unmet demand and missed visits: once the
     incumbent is there, no step looks for more coverage.
     """
-    from solver.engine import Incumbent, coverage_cost
+    from solver.engine import Incumbent, coverage_cost, evaluate
 
     rng = random.Random(seed)
     best = Incumbent(set(incumbent.chosen), set(incumbent.visits))
@@ -452,7 +452,9 @@ def improve(
         if time.monotonic() >= deadline - min(0.5, step_seconds):  # no time left for a step
             break
         if best_objective is not None and (bound := lower_bound()) is not None and best_objective <= bound:
-            break  # proven optimal: nothing better exists
+            best_objective = evaluate(problem, candidates, best, targets).objective  # the whole model's word on it
+            if best_objective is not None and best_objective <= bound:
+                break  # proven optimal: nothing better exists
         if len(free) > max_free and hint is None and not name.startswith(WHOLE_DAYS):  # a step from another roster frees exactly what it needs
             free = set(rng.sample(sorted(free), max_free)) | (free & best.chosen)
         step_started = time.monotonic()
@@ -477,7 +479,7 @@ def improve(
         visits = {key for key, v in roster.visits.items() if solver.boolean_value(v)}
         covered_before = sum(1 for i in best.chosen if candidates.items[i].key is not None)
         covered_after = sum(1 for i in chosen if candidates.items[i].key is not None)
-        objective = int(solver.objective_value)
+        objective = round(solver.objective_value)
         if (len(visits), covered_after) < (len(best.visits), covered_before):
             continue  # never trade visits or coverage away for soft terms
         if (len(visits), covered_after) == (len(best.visits), covered_before) and best_objective is not None and objective > best_objective:
