@@ -15,8 +15,8 @@ member's month (visits first, once each), for the soft terms. First, and every `
 steps, one step starts from another roster: the townships whose timetables pay more than their
 part of the bounds (car-days, market days, spread), re-packed by solver.timetable, or else the
 same sessions; either way each session given to its cheapest experts by solver.reassign's
-min-cost flow (CP-SAT keeps the better mix of the two rosters). Then, for each township still above
-its floors, two whole days (`_two_days`: the worse day and a better one, at every township), so
+min-cost flow (CP-SAT keeps the better mix of the two rosters). Then, for each township the re-pack
+left above its floors, two whole days (`_two_days`: the worse day and a better one, at every township), so
 experts busy elsewhere on the better day can trade places. A township is freed whole only where the step's sample holds a third of it.
 Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
@@ -406,9 +406,9 @@ def _neighbourhoods(
                     name_of_proposal, roster = "cheapest experts", cheapest_experts(problem, candidates, best.chosen, best.visits, targets)
                 if roster is not None and roster != best.chosen:
                     yield name_of_proposal, roster | best.chosen, roster
-                above = [t.id for t in problem.townships if _timetable_above_its_floors(problem, candidates, t.id, _sessions_at(candidates, chosen(), t.id))]
-                rng.shuffle(above)
-                for township in above:  # each by whole days (the re-pack may be stuck on busy experts)
+                stuck = [t.id for t in problem.townships if settled.get(t.id) == _sessions_at(candidates, chosen(), t.id)]
+                rng.shuffle(stuck)
+                for township in stuck:  # re-packed no better, still above its floors: whole days (its experts may be busy elsewhere)
                     freed = _two_days(problem, candidates, groups, township, chosen(), rng, max_free)
                     if freed:
                         yield f"{WHOLE_DAYS}{township}", freed, None

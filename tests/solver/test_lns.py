@@ -245,7 +245,7 @@ def test_two_days_are_left_out_when_the_township_is_at_its_floors_or_the_days_ar
     assert _two_days(problem, candidates, groups, "t1", start.chosen, random.Random(0), max_free=2) == set()  # 8 candidates > 2 x 2
 
 
-def test_the_search_tries_two_whole_days_for_a_township_above_its_floors(county):
+def test_the_search_tries_two_whole_days_for_a_township_the_repack_leaves_above_its_floors(county):
     problem, candidates = county
     state = construct(problem, candidates)
     start = Incumbent(set(state.chosen), set(state.visits))
