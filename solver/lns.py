@@ -47,7 +47,8 @@ MAX_FREE = 3_000
 # sample county and the generated 9-township one: 0.3 s / 1,000 candidates beat 1 s / 3,000).
 SMALL_MONTH_STEP_SECONDS = 0.3
 SMALL_MONTH_MAX_FREE = 1_000
-# Soft steps between two reassignments of every session to its cheapest experts (solver.reassign).
+# Soft steps between two reassignments of every session to its cheapest experts (solver.reassign);
+# townships the re-pack left above their floors get whole-days steps twice as often.
 FLOW_EVERY = 8
 # The most of the time left that one round of re-packed townships may take (solver.timetable).
 REPACK_SHARE = 0.25
@@ -406,6 +407,7 @@ def _neighbourhoods(
                     name_of_proposal, roster = "cheapest experts", cheapest_experts(problem, candidates, best.chosen, best.visits, targets)
                 if roster is not None and roster != best.chosen:
                     yield name_of_proposal, roster | best.chosen, roster
+            if since_flow in (0, FLOW_EVERY // 2):
                 stuck = [t.id for t in problem.townships if settled.get(t.id) == _sessions_at(candidates, chosen(), t.id)]
                 rng.shuffle(stuck)
                 for township in stuck:  # re-packed no better, still above its floors: whole days (its experts may be busy elsewhere)
