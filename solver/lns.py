@@ -178,10 +178,8 @@ def _market_day_pair(problem: Problem, candidates: Candidates, township: str, he
     """More sessions off the market days than the township must hold: an off-market car-day and a market day,
     one it does not use if any (a used one may have no room left)."""
     place = problem.township(township)
-    if not place.preferred_weekdays or not problem.rules.weights.preference:
-        return []
     demanded = [c for c in here if c.key is not None]
-    if sum(off_market_day(problem, c) for c in demanded) <= township_off_market_needed(problem, candidates).get(township, 0):
+    if not place.preferred_weekdays or not _off_market_beyond_floor(problem, candidates, township, demanded):
         return []
     off = sorted({c.day for c in demanded if off_market_day(problem, c)})
     market = [day for day in problem.days if day.weekday() in place.preferred_weekdays and day not in place.closed_days]
@@ -193,14 +191,7 @@ def _market_day_pair(problem: Problem, candidates: Candidates, township: str, he
 
 def _spread_pair(problem: Problem, township: str, here: list, rng: random.Random) -> list:
     """A specialty beyond its even share in some week: a car-day in that week and a car-day in another."""
-    if not problem.rules.weights.spread:
-        return []
-    shares = even_week_shares(problem)
-    per_week: dict[tuple, int] = defaultdict(int)
-    for c in here:
-        if c.key is not None:
-            per_week[(c.key.specialty, c.day.isocalendar()[:2])] += 1
-    over = sorted({week for (specialty, week), count in per_week.items() if count > shares[(township, specialty, week)]})
+    over = _weeks_beyond_share(problem, township, [c for c in here if c.key is not None])
     if not over:
         return []
     week = rng.choice(over)
@@ -257,19 +248,28 @@ def _timetable_above_its_floors(problem: Problem, candidates: Candidates, townsh
     lower: more car-days than it needs, more sessions off its market days than it must, or any
     specialty's week beyond its even share."""
     items = candidates.items
-    weights = problem.rules.weights
     if len({items[i].day for i in sessions}) > township_days_needed(problem, candidates).get(township, 0):
         return True
     demanded = [items[i] for i in sessions if items[i].key is not None]
-    if weights.preference and sum(off_market_day(problem, c) for c in demanded) > township_off_market_needed(problem, candidates).get(township, 0):
-        return True
-    if not weights.spread:
-        return False
+    return _off_market_beyond_floor(problem, candidates, township, demanded) or bool(_weeks_beyond_share(problem, township, demanded))
+
+
+def _off_market_beyond_floor(problem: Problem, candidates: Candidates, township: str, demanded: list) -> bool:
+    """More of a township's sessions off its market days than it must hold (and preferences cost something)."""
+    off = sum(off_market_day(problem, c) for c in demanded)
+    return bool(problem.rules.weights.preference) and off > township_off_market_needed(problem, candidates).get(township, 0)
+
+
+def _weeks_beyond_share(problem: Problem, township: str, demanded: list) -> list[tuple]:
+    """The ISO weeks, in order, where some specialty's sessions at a township pass its even share (none when spread
+    costs nothing)."""
+    if not problem.rules.weights.spread:
+        return []
     shares = even_week_shares(problem)
     per_week: dict[tuple, int] = defaultdict(int)
     for c in demanded:
         per_week[(c.key.specialty, c.day.isocalendar()[:2])] += 1
-    return any(count > shares[(township, specialty, week)] for (specialty, week), count in per_week.items())
+    return sorted({week for (specialty, week), count in per_week.items() if count > shares[(township, specialty, week)]})
 
 
 def _repacked_townships(
@@ -285,7 +285,6 @@ def _repacked_townships(
     (solver.timetable), then the cheapest experts for the whole (solver.reassign); None when no
     township re-packs better. A township whose sessions are as they were when it last re-packed no
     better (`settled`) is not tried again, and none is started after `until`."""
-    items = candidates.items
     roster = set(incumbent.chosen)
     townships = [t.id for t in problem.townships]
     rng.shuffle(townships)
@@ -293,7 +292,7 @@ def _repacked_townships(
     for township in townships:
         if time.monotonic() >= until:
             break
-        here = frozenset(i for i in roster if items[i].township == township)
+        here = _sessions_at(candidates, roster, township)
         if settled.get(township) == here or not _timetable_above_its_floors(problem, candidates, township, here):
             continue
         timetable = repacked_timetable(problem, candidates, township, roster, incumbent.visits)

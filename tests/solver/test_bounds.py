@@ -307,21 +307,26 @@ def test_objective_bound_when_visits_take_sessions_from_demand_never_exceeds_the
     assert objective_lower_bound(problem, candidates) <= _optimum(problem)
 
 
-def test_a_visits_team_brings_an_expert_the_assignment_network_leaves_at_home():
-    # One day, two cardiology sessions at t1. C1 served t1 before and could take both; N never
-    # has (continuity 2 a session). M's visit needs two others serving at t1 that day, so N takes
-    # one session whatever the roster that makes it. The assignment network, blind to the visit's
-    # team, gives both sessions to C1 (0); the assignment LP sees the team (2, the optimum).
+def _visit_needing_a_newcomer(rooms: int, sessions: int) -> Problem:
+    """One day, cardiology sessions at t1. C1 served t1 before; N never has (continuity 2 a session). M, who
+    serves no cardiology, is linked to t1: a visit needs two others serving there that day, C1 and N."""
     weights = Weights(link=5000, unmet=1000, fairness=0, spread=0, trips=0, continuity=2, preference=0)
     experts = (
         Expert("M", "d", "chief", frozenset({"derm"}), 2),
         Expert("C1", "d", "chief", frozenset({"cardio"}), 2, previous_townships=frozenset({"t1"})),
         Expert("N", "d", "chief", frozenset({"cardio"}), 2, previous_townships=frozenset({"t2"})),
     )
-    problem = Problem(
-        "2027-03", _week(1), experts, (Township("t1", rooms=2, inpatient_ward=False),), (Department("d", 0),),
-        {DemandKey("t1", "clinic", "cardio"): 2}, links=(Link("M", "t1"),), rules=Rules(link_team_min=2, weights=weights),
+    return Problem(
+        "2027-03", _week(1), experts, (Township("t1", rooms=rooms, inpatient_ward=False),), (Department("d", 0),),
+        {DemandKey("t1", "clinic", "cardio"): sessions}, links=(Link("M", "t1"),), rules=Rules(link_team_min=2, weights=weights),
     )
+
+
+def test_a_visits_team_brings_an_expert_the_assignment_network_leaves_at_home():
+    # Two sessions: C1 could take both, but the roster that makes the visit has N take one whatever
+    # it does. The assignment network, blind to the visit's team, gives both sessions to C1 (0);
+    # the assignment LP sees the team (2, the optimum).
+    problem = _visit_needing_a_newcomer(rooms=2, sessions=2)
     candidates = enumerate_candidates(problem)
     assert assignment_cost_lower_bound(problem, candidates, 2, forced_visits=True) == 0
     assert assignment_lp(problem, candidates).bound(2) == 2
@@ -329,21 +334,12 @@ def test_a_visits_team_brings_an_expert_the_assignment_network_leaves_at_home():
 
 
 def test_the_assignment_lp_finds_no_roster_covering_what_the_visits_take():
-    # as above with a third session and rooms for two: a visit day needs C1 and N both at t1, so
-    # on that single day no roster both makes the visit and covers all three sessions
-    weights = Weights(link=5000, unmet=1000, fairness=0, spread=0, trips=0, continuity=2, preference=0)
-    experts = (
-        Expert("M", "d", "chief", frozenset({"derm"}), 2),
-        Expert("C1", "d", "chief", frozenset({"cardio"}), 2, previous_townships=frozenset({"t1"})),
-        Expert("N", "d", "chief", frozenset({"cardio"}), 2, previous_townships=frozenset({"t2"})),
-    )
-    problem = Problem(
-        "2027-03", _week(1), experts, (Township("t1", rooms=1, inpatient_ward=False),), (Department("d", 0),),
-        {DemandKey("t1", "clinic", "cardio"): 3}, links=(Link("M", "t1"),), rules=Rules(link_team_min=2, weights=weights),
-    )
+    # three sessions and one room (two sessions that day at most): a visit day needs C1 and N both
+    # at t1, so no roster both makes the visit and covers all three sessions
+    problem = _visit_needing_a_newcomer(rooms=1, sessions=3)
     candidates = enumerate_candidates(problem)
     lp = assignment_lp(problem, candidates)
-    assert lp.bound(2) == 2 and lp.bound(3) is None  # one room: two sessions a day at most
+    assert lp.bound(2) == 2 and lp.bound(3) is None
     assert objective_lower_bound(problem, candidates) == _optimum(problem)
 
 
