@@ -90,23 +90,33 @@ def check_minimal_change(previous: Solution, problem: Problem, new: Solution, fo
     for assignment in new.assignments:
         if assignment.content in previous_by_content:
             assert assignment.id == previous_by_content[assignment.content], assignment
+    # A session's place is what it is without the visit flag: when a forced visit moves to a day on which the
+    # member already serves, that session takes up the flag (same id, same place). Visits are judged on their own.
     unforced_changed = [
-        a for a in previous.assignments if a.id not in forced_ids and (a.id not in new_by_id or new_by_id[a.id].content != a.content)
+        a for a in previous.assignments if a.id not in forced_ids and (a.id not in new_by_id or new_by_id[a.id].content[:6] != a.content[:6])
+    ]
+    # a visit whose township-day lost a session (its member, or one of its team) may have to move
+    forced_days = {(a.township, a.date) for a in forced}
+    visits_before = {(a.expert, a.township, a.date) for a in previous.assignments if a.link_visit}
+    visits_after = {(a.expert, a.township, a.date) for a in new.assignments if a.link_visit}
+    unforced_visits_lost = {visit for visit in visits_before - visits_after if visit[1:] not in forced_days}
+    visit_flag_moves = [
+        a for a in previous.assignments if a.id in new_by_id and new_by_id[a.id].content[:6] == a.content[:6] and new_by_id[a.id].content != a.content
     ]
     diff = diff_rosters(previous.assignments, new.assignments)
     assert diff.changes >= 1
     if new.report.status == "OPTIMAL":
         # optimal for the re-plan's order (coverage, then changes): nothing still legal moves needlessly,
         # unless moving it buys coverage that keeping every unforced session cannot reach (a chain)
-        if unforced_changed:
+        if unforced_changed or unforced_visits_lost:
             kept = [a for a in previous.assignments if a.id not in forced_ids]
-            assert coverage_cost(problem, new) < best_coverage_keeping(problem, kept), unforced_changed
+            assert coverage_cost(problem, new) < best_coverage_keeping(problem, kept), (unforced_changed, unforced_visits_lost)
         else:
-            assert diff.changes <= 2 * len(forced) + CHAIN_SLACK, diff
+            assert diff.changes <= 2 * len(forced) + CHAIN_SLACK + len(visit_flag_moves), diff
     else:
         # Stopped at the time limit: stage A (coverage) re-optimises the neighbourhood without a stability
         # term, so its churn survives when stage B runs out of time. Seen: 17 unforced changes for 3 forced.
-        assert diff.changes <= len(forced) * 2 + 2 * len(unforced_changed), diff
+        assert diff.changes <= len(forced) * 2 + 2 * len(unforced_changed) + len(visit_flag_moves), diff
     for assignment in forced:
         assert assignment in diff.removed or any(before == assignment for before, _after in diff.moved)
 
@@ -266,3 +276,46 @@ def test_replan_keeps_a_link_visit_on_its_day_when_another_day_would_do():
     forced = [a for a in previous.assignments if a.expert == "E2" and a.date == thursday]
     check_strict(previous, changed, new, forced)
     assert [a for a in new.assignments if a.link_visit] == [previous.assignments[2]]
+
+
+def test_a_visit_closed_out_of_its_day_moves_onto_a_session_the_member_already_has():
+    # M visits t1 on Wednesday with E1, and serves there on Monday too. Closing t1 on Wednesday
+    # moves the visit onto Monday's session: that session keeps its id and place and takes up the
+    # flag, which is the visit moving (forced), not an unforced change.
+    monday, wednesday = DAYS[0], DAYS[2]
+    only_monday_and_wednesday = {Slot(day, half): "leave" for day in DAYS if day not in (monday, wednesday) for half in ("am", "pm")}
+
+    def problem_with(closed: frozenset[dt.date]) -> Problem:
+        experts = (
+            Expert("M", "d", "chief", frozenset({"cardio"}), 10, blocked=only_monday_and_wednesday),
+            Expert("E1", "d", "chief", frozenset({"cardio"}), 10),
+            Expert("E2", "d", "chief", frozenset({"cardio"}), 10),
+        )
+        return Problem(
+            "2027-03",
+            tuple(Slot(day, half) for day in DAYS for half in ("am", "pm")),
+            experts,
+            (Township("t1", rooms=2, inpatient_ward=False, closed_days=closed),),
+            (Department("d", 0),),
+            {DemandKey("t1", "clinic", "cardio"): 4},
+            links=(Link("M", "t1"),),
+            rules=Rules(link_team_min=1),
+        )
+
+    rows = [
+        Assignment(monday, "am", "t1", "clinic", "cardio", "M"),
+        Assignment(monday, "am", "t1", "clinic", "cardio", "E1"),
+        Assignment(wednesday, "am", "t1", "clinic", "cardio", "M", link_visit=True),
+        Assignment(wednesday, "am", "t1", "clinic", "cardio", "E1"),
+    ]
+    previous = Solution("2027-03", tuple(a.with_id(new_assignment_id("2027-03", a)) for a in rows), (), SolveReport("FEASIBLE"))
+    assert violations(problem_with(frozenset()), previous) == []
+    changed = problem_with(frozenset({wednesday}))
+    forced = [a for a in previous.assignments if a.date == wednesday]
+
+    new = solve(changed, time_limit=5, workers=1, previous=previous)
+
+    monday_session = previous.assignments[0]
+    (carrier,) = [a for a in new.assignments if a.link_visit]
+    assert carrier.id == monday_session.id and carrier.content[:6] == monday_session.content[:6]
+    check_minimal_change(previous, changed, new, forced)
