@@ -17,7 +17,8 @@ part of the bounds (car-days, market days, spread), re-packed by solver.timetabl
 same sessions; either way each session given to its cheapest experts by solver.reassign's
 min-cost flow (CP-SAT keeps the better mix of the two rosters). Then, for each township the re-pack
 left above its floors, two whole days (`_two_days`: the worse day and a better one, at every township), so
-experts busy elsewhere on the better day can trade places. A township is freed whole only where the step's sample holds a third of it.
+experts busy elsewhere on the better day can trade places: up to `WHOLE_DAYS_TRIES` in a row, each on
+day sets not yet tried on the township's timetable as it stands. A township is freed whole only where the step's sample holds a third of it.
 Many small steps beat few large ones: a step frees at most `max_free` candidates
 (a sample, when the neighbourhood is bigger) and runs at most `STEP_SECONDS` (smaller still
 on months that fit one model). A step is kept only if it makes no fewer link visits and
@@ -26,6 +27,7 @@ covers no less demand, and, making as many and covering as much, only if it ends
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections import defaultdict
@@ -55,6 +57,7 @@ REPACK_SHARE = 0.25
 # Steps named so free two whole days (`_two_days`): a sample of them would not hold the trade.
 WHOLE_DAYS = "two days "
 WHOLE_DAYS_STEP_FACTOR = 2  # and may take twice a step's time
+WHOLE_DAYS_TRIES = 3  # day sets tried in a row for a township the re-pack left above its floors
 WHOLE_DAYS_MAX_FREE = 3  # and free up to three times its candidates (three days of the 9-township county)
 # A whole-township step needs `max_free` to hold at least 1/WHOLE_TOWNSHIP_SAMPLE of the township's candidates.
 WHOLE_TOWNSHIP_SAMPLE = 3
@@ -137,25 +140,58 @@ def _sessions_at(candidates: Candidates, chosen: Collection[int], township: str)
     return frozenset(i for i in chosen if candidates.items[i].township == township)
 
 
-def _two_days(problem: Problem, candidates: Candidates, groups: _Groups, township: str, chosen: set[int], rng: random.Random, max_free: int) -> set[int]:
+class _TriedDays:
+    """The day sets a township's whole-days steps have tried on its timetable as it stands (forgotten when it changes)."""
+
+    def __init__(self) -> None:
+        self._tried: dict[str, tuple[frozenset[int], set[frozenset]]] = {}
+
+    def untried(self, township: str, sessions: frozenset[int], options: list[frozenset]) -> list[frozenset]:
+        seen, tried = self._tried.get(township, (None, set()))
+        if seen != sessions:
+            tried = set()
+            self._tried[township] = (sessions, tried)
+        fresh = [days for days in options if days not in tried]
+        if not fresh:  # every option tried: start over (CP-SAT may find in a second try what it missed)
+            tried.clear()
+            fresh = options
+        return fresh
+
+    def note(self, township: str, days: frozenset) -> None:
+        self._tried[township][1].add(days)
+
+
+def _two_days(
+    problem: Problem, candidates: Candidates, groups: _Groups, township: str, chosen: set[int], rng: random.Random, max_free: int, tried: _TriedDays | None = None
+) -> set[int]:
     """Two days of a township above one of its floors, whole: every candidate on them, at every township.
 
     A re-pack (solver.timetable) moves a township's sessions only to days its experts are free.
     With two whole days free, the experts who could come on the better day can trade their work
     there for the worse day's, and the township's sessions move with them. The days are for the
-    first floor the township is above (`_car_day_pair`, which may take three, `_market_day_pair`,
-    `_spread_pair`). Empty when it is above none, or when the days hold more than
-    `WHOLE_DAYS_MAX_FREE` x `max_free` candidates (a large county's days are too big for one step).
+    first floor the township is above (`_car_day_pairs`, which may take three, `_market_day_pairs`,
+    `_spread_pairs`); which better day works depends on who is free, so each step takes one its
+    township has not tried on its timetable as it stands (`tried`). Empty when it is above none, or
+    when the days hold more than `WHOLE_DAYS_MAX_FREE` x `max_free` candidates (a large county's days
+    are too big for one step).
     """
-    here = [candidates.items[i] for i in _sessions_at(candidates, chosen, township)]
-    pair = _car_day_pair(problem, candidates, township, here, rng) or _market_day_pair(problem, candidates, township, here, rng) or _spread_pair(problem, township, here, rng)
-    free = {i for day in set(pair) for i in groups.by_day.get(day, ())}
+    sessions = _sessions_at(candidates, chosen, township)
+    here = [candidates.items[i] for i in sessions]
+    options = _car_day_pairs(problem, candidates, township, here) or _market_day_pairs(problem, candidates, township, here) or _spread_pairs(problem, township, here)
+    if not options:
+        return set()
+    if tried is not None:
+        options = tried.untried(township, sessions, options)
+    days = rng.choice(options)
+    if tried is not None:
+        tried.note(township, days)
+    free = {i for day in days for i in groups.by_day.get(day, ())}
     return free if len(free) <= WHOLE_DAYS_MAX_FREE * max_free else set()
 
 
-def _car_day_pair(problem: Problem, candidates: Candidates, township: str, here: list, rng: random.Random) -> list:
-    """More car-days than the township needs: its thinnest car-day and one or two with rooms to spare (enough for
-    the thinnest day's sessions if two can be), else another car-day."""
+def _car_day_pairs(problem: Problem, candidates: Candidates, township: str, here: list) -> list[frozenset]:
+    """More car-days than the township needs: its thinnest car-day with one car-day that has rooms to spare, or
+    with two when one cannot take the thinnest day's sessions (else with any other car-day)."""
     sessions_on: dict = defaultdict(int)
     for c in here:
         sessions_on[c.day] += 1
@@ -163,19 +199,15 @@ def _car_day_pair(problem: Problem, candidates: Candidates, township: str, here:
         return []
     thinnest = min(sorted(sessions_on), key=lambda day: sessions_on[day])
     full = 2 * problem.township(township).rooms  # sessions a day holds (supervisions aside)
-    roomy = [day for day in sorted(sessions_on) if day != thinnest and sessions_on[day] < full]
-    rng.shuffle(roomy)
-    days, room = [thinnest], 0
-    for day in roomy[:2]:  # up to two days with room to spare, until they can take the thinnest day's sessions
-        days.append(day)
-        room += full - sessions_on[day]
-        if room >= sessions_on[thinnest]:
-            break
-    return days if len(days) > 1 else [thinnest, rng.choice([day for day in sessions_on if day != thinnest])]
+    room = {day: full - sessions_on[day] for day in sorted(sessions_on) if day != thinnest and sessions_on[day] < full}
+    options = [frozenset({thinnest, day}) for day in room]
+    if not any(spare >= sessions_on[thinnest] for spare in room.values()):
+        options += [frozenset({thinnest, one, two}) for one, two in itertools.combinations(room, 2)]
+    return options or [frozenset({thinnest, day}) for day in sessions_on if day != thinnest]
 
 
-def _market_day_pair(problem: Problem, candidates: Candidates, township: str, here: list, rng: random.Random) -> list:
-    """More sessions off the market days than the township must hold: an off-market car-day and a market day,
+def _market_day_pairs(problem: Problem, candidates: Candidates, township: str, here: list) -> list[frozenset]:
+    """More sessions off the market days than the township must hold: an off-market car-day with a market day,
     one it does not use if any (a used one may have no room left)."""
     place = problem.township(township)
     demanded = [c for c in here if c.key is not None]
@@ -184,21 +216,20 @@ def _market_day_pair(problem: Problem, candidates: Candidates, township: str, he
     off = sorted({c.day for c in demanded if off_market_day(problem, c)})
     market = [day for day in problem.days if day.weekday() in place.preferred_weekdays and day not in place.closed_days]
     used = {c.day for c in here}
-    if not off or not market:
-        return []
-    return [rng.choice(off), rng.choice([day for day in market if day not in used] or market)]
+    better = [day for day in market if day not in used] or market
+    return [frozenset({worse, day}) for worse in off for day in better if day != worse]
 
 
-def _spread_pair(problem: Problem, township: str, here: list, rng: random.Random) -> list:
-    """A specialty beyond its even share in some week: a car-day in that week and a car-day in another."""
+def _spread_pairs(problem: Problem, township: str, here: list) -> list[frozenset]:
+    """A specialty beyond its even share in some week: a car-day in that week with a car-day in another."""
     over = _weeks_beyond_share(problem, township, [c for c in here if c.key is not None])
-    if not over:
-        return []
-    week = rng.choice(over)
     days = sorted({c.day for c in here})
-    inside = [day for day in days if day.isocalendar()[:2] == week]
-    outside = [day for day in days if day.isocalendar()[:2] != week]
-    return [rng.choice(inside), rng.choice(outside)] if inside and outside else []
+    options = []
+    for week in over:
+        inside = [day for day in days if day.isocalendar()[:2] == week]
+        outside = [day for day in days if day.isocalendar()[:2] != week]
+        options += [frozenset({one, two}) for one in inside for two in outside]
+    return options
 
 
 def _whole_groups_up_to(max_free: int, groups_of_candidates: Iterable[Collection[int]]) -> set[int]:
@@ -313,6 +344,7 @@ def _soft_neighbourhoods(
     rng: random.Random,
     chosen: Callable[[], set[int]],
     max_free: int,
+    tried: _TriedDays | None = None,
 ) -> list[tuple[str, Callable[[], set[int]]]]:
     """The soft-term steps of one round, shuffled: each option gives the candidates it frees.
 
@@ -336,7 +368,7 @@ def _soft_neighbourhoods(
         options.append(("reassign across specialties", lambda: _reassign(candidates, groups, chosen(), rng, max_free)))
     for township in townships:
         options.append((f"thin day {township}", lambda t=township: _thin_day(candidates, groups, t, chosen())))
-        options.append((f"{WHOLE_DAYS}{township}", lambda t=township: _two_days(problem, candidates, groups, t, chosen(), rng, max_free)))
+        options.append((f"{WHOLE_DAYS}{township}", lambda t=township: _two_days(problem, candidates, groups, t, chosen(), rng, max_free, tried)))
     for link in problem.links:
         if (link.member, link.township) not in supervision_links(problem, candidates):
             options.append((f"visit {link.member}@{link.township}", lambda l=link: _visit_with_sessions(candidates, groups, l, chosen())))
@@ -390,8 +422,9 @@ def _neighbourhoods(
     chosen = lambda: incumbent().chosen  # noqa: E731 - the incumbent changes between steps
     since_flow = FLOW_EVERY
     settled: dict[str, frozenset[int]] = {}  # townships whose timetable, as it stands, re-packs no better
+    tried = _TriedDays()
     while True:
-        options = _soft_neighbourhoods(problem, candidates, groups, rng, chosen, max_free)
+        options = _soft_neighbourhoods(problem, candidates, groups, rng, chosen, max_free, tried)
         if first_round:  # visits carried by ordinary sessions gain the most: try each once first
             options.sort(key=lambda option: not option[0].startswith("visit "))
             first_round = False
@@ -410,8 +443,12 @@ def _neighbourhoods(
                 stuck = [t.id for t in problem.townships if settled.get(t.id) == _sessions_at(candidates, chosen(), t.id)]
                 rng.shuffle(stuck)
                 for township in stuck:  # re-packed no better, still above its floors: whole days (its experts may be busy elsewhere)
-                    freed = _two_days(problem, candidates, groups, township, chosen(), rng, max_free)
-                    if freed:
+                    for _ in range(WHOLE_DAYS_TRIES):
+                        if settled.get(township) != _sessions_at(candidates, chosen(), township):
+                            break  # the last step moved it: the re-pack goes first again
+                        freed = _two_days(problem, candidates, groups, township, chosen(), rng, max_free, tried)
+                        if not freed:
+                            break
                         yield f"{WHOLE_DAYS}{township}", freed, None
             since_flow += 1
             targeted = None if coverage_settled() else _unmet_neighbourhood(problem, candidates, chosen(), rng)

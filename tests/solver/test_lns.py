@@ -17,8 +17,10 @@ from solver.candidates import enumerate_candidates
 from solver.construct import construct
 from solver.engine import Incumbent, evaluate, to_assignments
 from solver.lns import (
+    WHOLE_DAYS_TRIES,
     _Groups,
     _neighbourhoods,
+    _TriedDays,
     _reassign,
     _repacked_townships,
     _thin_day,
@@ -254,6 +256,62 @@ def test_the_search_tries_two_whole_days_for_a_township_the_repack_leaves_above_
     steps = _neighbourhoods(problem, candidates, random.Random(0), lambda: start, 1000, fair_targets(problem, candidates), time.monotonic() + 4)
     names = [next(steps)[0] for _ in range(4)]
     assert any(name.startswith("two days ") and name.removeprefix("two days ") in above for name in names)
+
+
+def _three_car_days_where_two_do():
+    """t1 (one room) wants three sessions, served one a day on Monday, Tuesday and Wednesday: two car-days would do."""
+    wed, thu = MON + dt.timedelta(days=2), MON + dt.timedelta(days=3)
+    slots = tuple(Slot(day, half) for day in (MON, TUE, wed, thu) for half in ("am", "pm"))
+    experts = tuple(Expert(name, "d", "chief", frozenset({"cardio"}), 10) for name in "ABC")
+    township = Township("t1", rooms=1, inpatient_ward=False)
+    problem = Problem("2027-03", slots, experts, (township,), (Department("d", 0),), {CARDIO: 3})
+    candidates = enumerate_candidates(problem)
+    chosen = {candidates.index_of(name, Slot(day, "am"), "t1", CARDIO) for name, day in zip("ABC", (MON, TUE, wed))}
+    assert township_days_needed(problem, candidates)["t1"] == 2
+    return problem, candidates, chosen, (wed, thu)
+
+
+def test_whole_days_steps_try_each_day_set_of_a_timetable_once_before_any_again():
+    problem, candidates, chosen, (wed, _thu) = _three_car_days_where_two_do()
+    groups, tried, rng = _Groups(problem, candidates), _TriedDays(), random.Random(0)
+
+    def days_freed() -> frozenset:
+        free = _two_days(problem, candidates, groups, "t1", chosen, rng, max_free=1000, tried=tried)
+        return frozenset(candidates.items[i].day for i in free)
+
+    # the thinnest car-day (Monday) with each car-day that has a room to spare
+    assert {days_freed(), days_freed()} == {frozenset({MON, TUE}), frozenset({MON, wed})}
+    assert days_freed() in ({MON, TUE}, {MON, wed})  # all tried: it starts over
+
+
+def test_a_changed_timetable_forgets_the_day_sets_tried_on_the_old_one():
+    problem, candidates, chosen, (wed, thu) = _three_car_days_where_two_do()
+    tried = _TriedDays()
+    options = [frozenset({MON, TUE}), frozenset({MON, wed})]
+    before = frozenset(chosen)
+    assert tried.untried("t1", before, options) == options
+    tried.note("t1", options[0])
+    assert tried.untried("t1", before, options) == options[1:]
+    moved = before - {candidates.index_of("C", Slot(wed, "am"), "t1", CARDIO)} | {candidates.index_of("C", Slot(thu, "am"), "t1", CARDIO)}
+    assert tried.untried("t1", frozenset(moved), options) == options
+
+
+def test_the_search_tries_several_day_sets_in_a_row_for_a_township_the_repack_leaves_above_its_floors(county):
+    problem, candidates = county
+    state = construct(problem, candidates)
+    start = Incumbent(set(state.chosen), set(state.visits))
+    steps = _neighbourhoods(problem, candidates, random.Random(0), lambda: start, 1000, fair_targets(problem, candidates), time.monotonic() + 4)
+    yielded = [next(steps) for _ in range(16)]
+    runs: list[list[set[int]]] = []
+    for (name, free, _hint), previous in zip(yielded, [("", None, None)] + yielded):
+        if name.startswith("two days "):
+            if previous[0] == name:
+                runs[-1].append(free)
+            else:
+                runs.append([free])
+    longest = max(runs, key=len)
+    assert len(longest) == WHOLE_DAYS_TRIES
+    assert len({frozenset(free) for free in longest}) == WHOLE_DAYS_TRIES  # each a different pair of days
 
 
 def test_the_search_stops_once_it_reaches_the_lower_bound(county):
