@@ -229,7 +229,7 @@ def _spread_pairs(problem: Problem, township: str, here: list) -> list[frozenset
         inside = [day for day in days if day.isocalendar()[:2] == week]
         outside = [day for day in days if day.isocalendar()[:2] != week]
         options += [frozenset({one, two}) for one in inside for two in outside]
-    return options
+    return list(dict.fromkeys(options))  # two weeks over their share give some pairs twice
 
 
 def _whole_groups_up_to(max_free: int, groups_of_candidates: Iterable[Collection[int]]) -> set[int]:
