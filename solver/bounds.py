@@ -84,6 +84,12 @@ def _possible_visit_days(problem: Problem, candidates: Candidates) -> dict[tuple
     return candidates.derived_value("possible_visit_days", problem, lambda: _count_possible_visit_days(problem, candidates))
 
 
+def _makeable_visits(problem: Problem, candidates: Candidates) -> dict[tuple[str, str], int]:
+    """Per link (member, township): the visits some roster can make, its monthly visits or its possible days if fewer."""
+    wanted = max(0, problem.rules.link_visits_per_month)
+    return {link: min(wanted, days) for link, days in _possible_visit_days(problem, candidates).items()}
+
+
 def _count_possible_visit_days(problem: Problem, candidates: Candidates) -> dict[tuple[str, str], int]:
     member_days: dict[tuple[str, str], set] = defaultdict(set)
     team: dict[tuple[str, object], set[str]] = defaultdict(set)
@@ -130,9 +136,9 @@ def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
         expert_slots[candidate.expert].add(candidate.slot)  # a supervision takes a half-day too
     for tail, head, capacity in _demand_arcs(problem, candidates, expert_slots):
         graph.add_arc_with_capacity_and_unit_cost(node(tail), node(head), capacity, 0)
-    possible = _possible_visit_days(problem, candidates)
+    makeable = _makeable_visits(problem, candidates)
     for link in problem.links:
-        days = min(wanted, possible[(link.member, link.township)])
+        days = makeable[(link.member, link.township)]
         if not days:
             continue
         visit = node(("link", link.member, link.township))
@@ -355,11 +361,10 @@ def assignment_plan(problem: Problem, candidates: Candidates, covered: int) -> d
 
 def _forced_supervisions(problem: Problem, candidates: Candidates) -> dict[str, int]:
     """Per member: the visits some roster can make that can only be supervisions (see `supervision_links`)."""
-    wanted = max(0, problem.rules.link_visits_per_month)
-    possible = _possible_visit_days(problem, candidates)
+    makeable = _makeable_visits(problem, candidates)
     forced: dict[str, int] = defaultdict(int)
     for member, township in supervision_links(problem, candidates):
-        forced[member] += min(wanted, possible[(member, township)])
+        forced[member] += makeable[(member, township)]
     return {member: count for member, count in forced.items() if count}
 
 
@@ -408,9 +413,7 @@ def assignment_lp(problem: Problem, candidates: Candidates) -> AssignmentLP | No
         return None
 
     def build() -> AssignmentLP:
-        wanted = max(0, problem.rules.link_visits_per_month)
-        required = {link: min(wanted, days) for link, days in _possible_visit_days(problem, candidates).items()}
-        return AssignmentLP(problem, candidates, required, supervision_links(problem, candidates), LINEAR_BOUND_SECONDS)
+        return AssignmentLP(problem, candidates, _makeable_visits(problem, candidates), supervision_links(problem, candidates), LINEAR_BOUND_SECONDS)
 
     return candidates.derived_value("assignment_lp", problem, build)
 

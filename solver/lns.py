@@ -195,7 +195,7 @@ def _car_day_pairs(problem: Problem, candidates: Candidates, township: str, here
     sessions_on: dict = defaultdict(int)
     for c in here:
         sessions_on[c.day] += 1
-    if len(sessions_on) <= max(1, township_days_needed(problem, candidates).get(township, 0)):
+    if len(sessions_on) < 2 or not _car_days_beyond_floor(problem, candidates, township, len(sessions_on)):
         return []
     thinnest = min(sorted(sessions_on), key=lambda day: sessions_on[day])
     full = 2 * problem.township(township).rooms  # sessions a day holds (supervisions aside)
@@ -279,10 +279,15 @@ def _timetable_above_its_floors(problem: Problem, candidates: Candidates, townsh
     lower: more car-days than it needs, more sessions off its market days than it must, or any
     specialty's week beyond its even share."""
     items = candidates.items
-    if len({items[i].day for i in sessions}) > township_days_needed(problem, candidates).get(township, 0):
+    if _car_days_beyond_floor(problem, candidates, township, len({items[i].day for i in sessions})):
         return True
     demanded = [items[i] for i in sessions if items[i].key is not None]
     return _off_market_beyond_floor(problem, candidates, township, demanded) or bool(_weeks_beyond_share(problem, township, demanded))
+
+
+def _car_days_beyond_floor(problem: Problem, candidates: Candidates, township: str, car_days: int) -> bool:
+    """More car-days at a township than it needs."""
+    return car_days > township_days_needed(problem, candidates).get(township, 0)
 
 
 def _off_market_beyond_floor(problem: Problem, candidates: Candidates, township: str, demanded: list) -> bool:
