@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     event_max_attempts: int = 5
     feed_cancelled_days: int = 30
     run_scheduler: bool = True  # take part in the leader election for timed jobs
+    scenario_max_bytes: int = 2_000_000  # a scenario file or body larger than this is refused unread (largest county ~0.2 MB)
+    scenario_parse_timeout: float = 5.0  # seconds a bounded scenario parse may take before its process is killed
 
     @property
     def public_base_url(self) -> str:

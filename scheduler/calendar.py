@@ -10,7 +10,10 @@ from functools import lru_cache
 import holidays
 from holidays.countries.china import ChinaStaticHolidays
 
+from scheduler.scenario.fields import parse_month
 from scheduler.scenario.schema import CalendarSpec
+
+__all__ = ["MonthCalendar", "parse_month", "month_days", "month_calendar_for", "estimate_warning", "last_announced_year"]
 
 
 @lru_cache(maxsize=1)
@@ -32,18 +35,6 @@ class MonthCalendar:
 
     def is_working_day(self, day: dt.date) -> bool:
         return day in self.working_days
-
-
-def parse_month(month: str) -> tuple[int, int]:
-    """`YYYY-MM` as (year, month); raise ValueError with a readable message otherwise."""
-    try:
-        year_text, month_text = month.split("-")
-        year, number = int(year_text), int(month_text)
-        if len(year_text) != 4 or len(month_text) != 2 or not 1 <= number <= 12:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"month must be YYYY-MM (got '{month}')") from None
-    return year, number
 
 
 def month_days(month: str) -> list[dt.date]:

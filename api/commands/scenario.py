@@ -17,6 +17,8 @@ from config.settings import get_settings
 from scheduler.calendar import month_calendar_for
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.scenario import Scenario, dump_scenario, load_scenario
+from scheduler.scenario.bounded import parse_scenario_bounded
+from scheduler.scenario.load import read_bounded_file, read_scenario_file
 from scheduler.scenario.schema import TITLES, WEEKDAYS
 
 out = Console(highlight=False)
@@ -104,8 +106,6 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
     for day in scenario.calendar.extra_workdays:
         if day.weekday() < 5 and scenario.calendar.holidays == "none":
             warnings.append(f"calendar.extra_workdays: {day.isoformat()} is a {WEEKDAYS[day.weekday()]}, already a working day")
-    for day in set(scenario.calendar.closed) & set(scenario.calendar.extra_workdays):
-        warnings.append(f"calendar: {day.isoformat()} is both closed and an extra workday (it will be worked)")
     return warnings
 
 
@@ -167,10 +167,38 @@ def _load(file: str) -> Scenario:
         raise  # unreachable: fail_on_bad_input always exits
 
 
+def _load_bounded(file: str) -> Scenario:
+    # An untrusted file: read in a child process with the size and time limits of the settings.
+    try:
+        return parse_scenario_bounded(read_scenario_file(file), source=Path(file).name)
+    except ScenarioError as exc:
+        fail_on_bad_input(exc)
+        raise  # unreachable: fail_on_bad_input always exits
+
+
+def _load_workbook(file: str, lang: str) -> Scenario:
+    # A filled workbook (the office's Excel): read in a child process too; problems by sheet, row and column.
+    from scheduler import i18n
+    from scheduler.workbook import reader, workbook_to_scenario_bounded
+
+    try:
+        language = i18n.parse_lang(lang or get_settings().language)
+        return workbook_to_scenario_bounded(read_bounded_file(file, reader.MAX_WORKBOOK_BYTES), language)
+    except ValueError as exc:  # an unknown --lang
+        fail_on_bad_input(InputError(f"--lang: {exc}"))
+        raise
+    except ScenarioError as exc:
+        fail_on_bad_input(exc)
+        raise  # unreachable: fail_on_bad_input always exits
+
+
 @app.command()
-def validate(file: str = typer.Argument(..., help="Scenario file (YAML or JSON, rota.scenario/1).")) -> None:
-    """Check a scenario file: every problem as `path: message` (exit 2), or a one-screen summary."""
-    scenario = _load(file)
+def validate(
+    file: str = typer.Argument(..., help="Scenario file (YAML or JSON, rota.scenario/1) or a filled workbook (.xlsx)."),
+    lang: str = typer.Option("", "--lang", help="Language of a workbook's problems: zh-CN or en (default ROTA_LANGUAGE)."),
+) -> None:
+    """Check a scenario file or workbook: every problem as `path: message` (exit 2), or a one-screen summary."""
+    scenario = _load_workbook(file, lang) if file.lower().endswith(".xlsx") else _load_bounded(file)
     _print_summary(scenario, Path(file).name)
 
 

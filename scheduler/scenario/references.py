@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from scheduler.errors import FieldError
+from scheduler.scenario.fields import nfc
+from scheduler.scenario.messages import coded
 
 
 def _items(document: dict, key: str) -> Iterator[tuple[int, dict]]:
@@ -28,16 +30,17 @@ def _ids(document: dict, key: str, id_field: str) -> tuple[set[str] | None, list
         value = row.get(id_field)
         if not isinstance(value, str):
             continue
+        value = nfc(value)  # ids are compared as the schema stores them
         if value in seen:
-            problems.append(FieldError(f"{key}[{index}].{id_field}", f"duplicate {id_field} '{value}' (also {key}[{seen[value]}])"))
+            problems.append(coded(f"{key}[{index}].{id_field}", "duplicate_id", field=id_field, got=value, also_path=f"{key}[{seen[value]}]"))
         else:
             seen[value] = index
     return set(seen), problems
 
 
 def _dangling(value: Any, known: set[str] | None, path: str, what: str) -> list[FieldError]:
-    if known is not None and isinstance(value, str) and value not in known:
-        return [FieldError(path, f"unknown {what} '{value}'")]
+    if known is not None and isinstance(value, str) and nfc(value) not in known:
+        return [coded(path, "unknown_reference", what=what, got=value)]
     return []
 
 
@@ -48,8 +51,9 @@ def _duplicates_in_list(values: Any, path: str, what: str) -> list[FieldError]:
         for index, value in enumerate(values):
             if not isinstance(value, (str, int)):
                 continue
+            value = nfc(value) if isinstance(value, str) else value
             if value in seen:
-                problems.append(FieldError(f"{path}[{index}]", f"{what} '{value}' is listed twice"))
+                problems.append(coded(f"{path}[{index}]", "listed_twice", what=what, got=value))
             seen.add(value)
     return problems
 
@@ -92,10 +96,11 @@ def reference_problems(document: dict) -> list[FieldError]:
                 path = f"{base}.townships[{position}]"
                 problems += _dangling(township_id, townships, path, "township")
                 if isinstance(member, str) and isinstance(township_id, str):
-                    if (member, township_id) in linked:
-                        problems.append(FieldError(path, f"{member} is already linked to '{township_id}' at {linked[(member, township_id)]}"))
+                    pair = (nfc(member), nfc(township_id))
+                    if pair in linked:
+                        problems.append(coded(path, "already_linked", member=member, township=township_id, at_path=linked[pair]))
                     else:
-                        linked[(member, township_id)] = path
+                        linked[pair] = path
 
     for index, row in _items(document, "demand"):
         base = f"demand[{index}]"

@@ -1,6 +1,7 @@
 """The `rota.scenario/1` file format as typed pydantic models (spec/scenario.md, field by field).
 
-Structure and ranges live here; references between lists are checked in `references.py`.
+Structure and ranges live here; references between lists are checked in `references.py`; the field types
+shared with the API and the workbook (ids, bounded dates) in `fields.py`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+
+from scheduler.scenario.fields import Id, IsoDate
+from scheduler.scenario.messages import custom_error
 
 FORMAT = "rota.scenario/1"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -18,30 +22,15 @@ TITLES = ("attending", "associate_chief", "chief")  # in rising seniority
 SESSION_TYPES = ("clinic", "teaching", "ward_round")
 HALF_DAYS = ("am", "pm")
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-def _iso_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        raise ValueError(f"must be a date YYYY-MM-DD, not a date and time ({value.isoformat()})")
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _ISO_DATE.match(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"'{value}' is not a real date") from None
-    raise ValueError(f"must be a date YYYY-MM-DD (got {value!r})")
 
 
 def _clock(value: object) -> str:
     if isinstance(value, str) and _CLOCK.match(value):
         return value
-    raise ValueError(f"must be a time HH:MM in quotes (got {value!r})")
+    raise custom_error("clock", got=value)
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 ClockTime = Annotated[str, BeforeValidator(_clock)]
 # Every number and text must be storable: a 32-bit integer column, and no NUL (PostgreSQL text refuses it).
 LARGEST = 2_147_483_647
@@ -49,12 +38,11 @@ LARGEST = 2_147_483_647
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
+        raise custom_error("nul")
     return value
 
 
 PlainText = Annotated[StrictStr, AfterValidator(_no_nul)]
-Id = Annotated[StrictStr, Field(min_length=1), AfterValidator(_no_nul)]
 Text = Annotated[StrictStr, Field(min_length=1), AfterValidator(_no_nul)]
 NonNegative = Annotated[StrictInt, Field(ge=0, le=LARGEST)]
 Positive = Annotated[StrictInt, Field(ge=1, le=LARGEST)]
@@ -78,7 +66,7 @@ class Community(Strict):
         try:
             ZoneInfo(value)
         except Exception:
-            raise ValueError(f"unknown IANA time zone '{value}'") from None
+            raise custom_error("time_zone", got=value) from None
         return value
 
 
@@ -86,6 +74,17 @@ class CalendarSpec(Strict):
     holidays: Literal["CN", "none"]
     closed: list[IsoDate] = []
     extra_workdays: list[IsoDate] = []
+
+    @model_validator(mode="after")
+    def _closed_or_worked(self) -> "CalendarSpec":
+        # A date both closed and worked is a contradiction the office must resolve, not one we pick a side of.
+        closed = {day: index for index, day in reversed(list(enumerate(self.closed)))}
+        for index, day in enumerate(self.extra_workdays):
+            if day in closed:
+                raise custom_error(
+                    "closed_and_worked", day=day, closed_path=f"closed[{closed[day]}]", extra_path=f"extra_workdays[{index}]"
+                )
+        return self
 
 
 class Window(Strict):
@@ -95,7 +94,7 @@ class Window(Strict):
     @model_validator(mode="after")
     def _start_before_end(self) -> "Window":
         if self.start >= self.end:
-            raise ValueError(f"start {self.start} must be before end {self.end}")
+            raise custom_error("start_after_end", start=self.start, end=self.end)
         return self
 
 
@@ -106,7 +105,7 @@ class HalfDays(Strict):
     @model_validator(mode="after")
     def _morning_first(self) -> "HalfDays":
         if self.am.end > self.pm.start:
-            raise ValueError(f"the morning must end ({self.am.end}) before the afternoon starts ({self.pm.start})")
+            raise custom_error("morning_after_afternoon", am_end=self.am.end, pm_start=self.pm.start)
         return self
 
 
@@ -143,16 +142,16 @@ class Unavailability(Strict):
     def _one_shape(self) -> "Unavailability":
         ranged = self.from_ is not None or self.to is not None
         if ranged and self.date is not None:
-            raise ValueError("give either from/to (a range) or date (one day), not both")
+            raise custom_error("range_and_date")
         if ranged:
             if self.from_ is None or self.to is None:
-                raise ValueError("a range needs both 'from' and 'to'")
+                raise custom_error("range_needs_both")
             if self.half_day is not None:
-                raise ValueError("half_day goes with date, not with a from/to range")
+                raise custom_error("half_day_with_range")
             if self.from_ > self.to:
-                raise ValueError(f"'from' {self.from_.isoformat()} is after 'to' {self.to.isoformat()}")
+                raise custom_error("from_after_to", start=self.from_, end=self.to)
         elif self.date is None:
-            raise ValueError("needs either from/to (a range) or date")
+            raise custom_error("needs_a_date")
         return self
 
     @property

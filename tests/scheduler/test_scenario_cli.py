@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -84,7 +85,31 @@ EXPECTED = {
     "ward_round_half_days_empty.yaml": "rules.ward_round_half_days: must not be empty",
     "whitespace_only.yaml": "whitespace_only.yaml is empty",
     "wrong_format.yaml": "format: unsupported format 'rota.scenario/2'",
+    # hostile files (issue 17): bounded in size, values, dates and ids
+    "alias_recursive.yaml": "experts[1].friend[0]: a YAML alias refers to a value that holds the alias itself",
+    "bomb_classic.yaml": "lol6[4]: bomb_classic.yaml holds more than 500,000 values",
+    "bomb_in_expert.yaml": "experts[1].specialties[5][7]: bomb_in_expert.yaml holds more than 500,000 values",
+    "bomb_in_list.yaml": "calendar.closed[5][7]: bomb_in_list.yaml holds more than 500,000 values",
+    "bomb_top_level_value.yaml": "community[5][7]: bomb_top_level_value.yaml holds more than 500,000 values",
+    "closed_and_extra_workday.yaml": "calendar: 2026-10-11 is both closed (closed[1]) and an extra workday (extra_workdays[0])",
+    "date_year_2101.yaml": "calendar.extra_workdays[0]: must be a date from 2000-01-01 to 2100-12-31 (got 2101-01-01)",
+    "date_year_9999.yaml": "experts[0].unavailable[0].to: must be a date from 2000-01-01 to 2100-12-31 (got 9999-12-31)",
+    "date_year_five_digits.yaml": "calendar.closed[0]: must be a date YYYY-MM-DD (got '10000-01-01')",
+    "date_year_one.yaml": "calendar.closed[0]: must be a date from 2000-01-01 to 2100-12-31 (got 0001-01-01)",
+    "duplicate_key.json": "community.name: duplicate key 'name'",
+    "duplicate_nested_key.yaml": "experts[0].max_sessions: duplicate key 'max_sessions' (lines 28 and 29)",
+    "duplicate_top_key.yaml": "demand: duplicate key 'demand' (lines 38 and 49)",
+    "huge_integer.yaml": "townships[1].travel_minutes: must be a whole number (got '9999",
+    "id_full_width.yaml": "experts[1].id: must not use full-width or other compatibility characters (write 'E02', not 'Ｅ０２')",
+    "id_newline.yaml": "experts[1].id: must hold only letters, digits, '-' and '_' (found control character U+000A at character 3)",
+    "id_path.yaml": "specialties[0].code: must hold only letters, digits, '-' and '_' (found U+002E FULL STOP at character 1)",
+    "id_right_to_left_override.yaml": "experts[1].id: must hold only letters, digits, '-' and '_' (found invisible character U+202E",
+    "id_single_space.yaml": "departments[0].code: must hold only letters, digits, '-' and '_' (found a space at character 1)",
+    "id_too_long.yaml": "experts[1].id: must be at most 64 characters (got 10000)",
+    "id_zero_width_space.yaml": "townships[1].id: must hold only letters, digits, '-' and '_' (found invisible character U+200B ZERO WIDTH SPACE",
 }
+# Every line of output stays short, whatever the file holds (a 10,000-character id, a bomb, a 5,000-digit number).
+LONGEST_ERROR_LINE = 300
 
 
 def rota_executable() -> str:
@@ -122,6 +147,7 @@ def test_broken_file_is_rejected_with_the_path(broken_results, name):
     assert EXPECTED[name] in output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines and all(line.startswith("error: ") for line in lines), output
+    assert max(len(line) for line in lines) <= LONGEST_ERROR_LINE, output[:2000]
 
 
 def test_sample_validates_with_a_summary():
@@ -230,3 +256,91 @@ def test_store_commands_fail_readably(tmp_path, arguments, env, fragment):
     assert result.returncode == 2
     assert fragment in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+# Issue 17 names the bound as behaviour: a hostile file is answered (exit 2, one line naming the field)
+# within 10 s. Run one at a time, so each figure is the file's own.
+HOSTILE_BOUND_SECONDS = 10
+HOSTILE = ["bomb_top_level_value.yaml", "bomb_in_expert.yaml", "bomb_in_list.yaml", "bomb_classic.yaml", "alias_recursive.yaml",
+           "date_year_one.yaml", "date_year_9999.yaml", "id_too_long.yaml", "huge_integer.yaml"]
+
+
+def _timed_validate(path: Path, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    result = run_rota("validate", str(path), env=env)
+    return result, time.monotonic() - started
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_file_is_answered_within_the_bound(name):
+    result, seconds = _timed_validate(BROKEN / name)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line == f"error: {line[len('error: '):]}" and EXPECTED[name] in line
+    assert seconds < HOSTILE_BOUND_SECONDS, f"{name}: {seconds:.1f} s"
+
+
+def _ten_megabytes(tmp_path: Path) -> Path:
+    text = MINIMAL.read_text(encoding="utf-8")
+    expert = "  - {id: X%06d, name: 专家%d, department: internal, title: attending, specialties: [internal_med], max_sessions: 4}\n"
+    head, tail = text.split("links:\n")
+    rows = "".join(expert % (n, n) for n in range(110_000))
+    path = tmp_path / "ten.yaml"
+    path.write_text(head + rows + "links:\n" + tail, encoding="utf-8")
+    assert path.stat().st_size > 10_000_000
+    return path
+
+
+def test_a_ten_megabyte_file_is_refused_at_once_by_its_size(tmp_path):
+    path = _ten_megabytes(tmp_path)
+    result, seconds = _timed_validate(path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: ten.yaml is {path.stat().st_size / 1e6:.1f} MB, more than the 2.0 MB a scenario may be (ROTA_SCENARIO_MAX_BYTES)"
+    ]
+    assert seconds < HOSTILE_BOUND_SECONDS
+
+
+def test_a_ten_megabyte_file_under_a_raised_limit_meets_the_time_limit(tmp_path):
+    # Allowed in by its size, the file takes longer than the time limit to parse: the child is killed.
+    path = _ten_megabytes(tmp_path)
+    result, seconds = _timed_validate(path, env={"ROTA_SCENARIO_MAX_BYTES": "20000000", "ROTA_SCENARIO_PARSE_TIMEOUT": "1"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: ten.yaml took more than 1 s to read and was given up (ROTA_SCENARIO_PARSE_TIMEOUT)"]
+    assert seconds < HOSTILE_BOUND_SECONDS
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12"])
+def test_a_month_out_of_range_is_exit_2_naming_the_month(tmp_path, month):
+    result = run_rota("solve", str(MINIMAL), "--month", month, "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: month must be YYYY-MM from 2000-01 to 2100-12 (got '{month}')"]
+
+
+# ---- a filled workbook, validated like a scenario file ----
+WORKBOOKS = HERE / "workbooks"
+
+
+def test_a_filled_workbook_validates_with_the_summary():
+    result = run_rota("validate", str(WORKBOOKS / "quannan_libreoffice.xlsx"))
+    assert result.returncode == 0, result.stderr
+    assert "ok quannan_libreoffice.xlsx: 全南县总医院" in result.stdout and "experts: 61" in result.stdout
+
+
+@pytest.mark.parametrize("lang, line", [
+    ("", "error: 专家!D2（职称）：未知职称“主任”（可填：主任医师、副主任医师、主治医师）"),
+    ("en", "error: 专家!D2 (Title): unknown title '主任' (use one of: chief physician, associate chief physician, attending physician)"),
+])
+def test_a_workbook_with_bad_cells_is_exit_2_one_line_per_cell(lang, line):
+    result = run_rota("validate", *(["--lang", lang] if lang else []), str(WORKBOOKS / "bad_cells_libreoffice.xlsx"))
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 9 and all(entry.startswith("error: ") for entry in lines) and line in lines
+
+
+def test_a_file_that_is_not_a_workbook_is_exit_2(tmp_path):
+    fake = tmp_path / "county.xlsx"
+    fake.write_bytes(MINIMAL.read_bytes())
+    result = run_rota("validate", str(fake))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: 工作簿：不是 .xlsx 工作簿（请在 Excel 或 WPS 中另存为 .xlsx）"]
