@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     run_scheduler: bool = True  # take part in the leader election for timed jobs
     scenario_max_bytes: int = 2_000_000  # a scenario file or body larger than this is refused unread (largest county ~0.2 MB)
     scenario_parse_timeout: float = 5.0  # seconds a bounded scenario parse may take before its process is killed
+    leader_lease_seconds: float = Field(default=10.0, ge=3.0, le=25.0)  # a silent leader is replaced after this
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # largest request body (413 beyond)
+    max_scenario_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)  # largest PUT /scenario body
 
     @property
     def public_base_url(self) -> str:

@@ -28,8 +28,9 @@ def _url() -> str:
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    # APScheduler's SQLAlchemyJobStore creates and owns its job table; autogenerate must not drop it.
-    return not (type_ == "table" and name == "apscheduler_jobs")
+    # APScheduler's SQLAlchemyJobStore creates and owns its job table, scheduler.leader its lease table;
+    # autogenerate must not drop them.
+    return not (type_ == "table" and name in ("apscheduler_jobs", "leader_lease"))
 
 
 def _run(connection) -> None:

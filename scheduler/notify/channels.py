@@ -1,4 +1,12 @@
-"""The ways a notice leaves the service: email over SMTP and a WeCom/DingTalk-style group robot webhook."""
+"""The ways a notice leaves the service: email over SMTP and a WeCom/DingTalk-style group robot webhook.
+
+Both carry a key fixed by the notice's dedup key, so a re-send after a crash (see outbox.py) is
+recognisable as the same notice: the email's `Message-ID`, and the webhook's `Idempotency-Key` header
+(`idempotency_key`). A receiver that honours the header (a relay, a gateway in front of the robots, an
+in-house receiver) delivers the re-send once. The WeCom and DingTalk group-robot bodies have no field
+for it (`{"msgtype": "text", "text": {"content": ...}}` is all the text message defines, and the robots
+themselves do not dedupe), so the body stays exactly their format and the key travels in the header only.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,13 @@ import hashlib
 import json
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Protocol
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 import httpx2
 
@@ -35,18 +46,34 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+Accepted = Callable[[], None]
+
+
 class Channel(Protocol):
-    """A way to deliver notices: `send` returns when the receiver accepted, or raises DeliveryError."""
+    """A way to deliver notices: `send` returns when the receiver accepted, or raises DeliveryError.
+
+    A channel whose receiver says "accepted" before the conversation ends (SMTP's 250 to DATA, before
+    QUIT) calls `accepted` at that moment, so the outbox can record the notice sent without waiting for
+    the goodbye; nothing after that call may turn the send into a failure.
+    """
 
     name: str
 
-    def send(self, notice: OutgoingNotice) -> None: ...
+    def send(self, notice: OutgoingNotice, accepted: Accepted | None = None) -> None: ...
+
+
+def _key_digest(dedup_key: str) -> str:
+    return hashlib.sha256(dedup_key.encode()).hexdigest()[:32]
 
 
 def message_id_for(dedup_key: str, domain: str) -> str:
     """A Message-ID fixed by the dedup key, so a re-send after a crash is recognisable as the same mail."""
-    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:32]
-    return f"<rota.{digest}@{domain}>"
+    return f"<rota.{_key_digest(dedup_key)}@{domain}>"
+
+
+def idempotency_key(dedup_key: str) -> str:
+    """The webhook's Idempotency-Key for a notice: fixed by its dedup key, ASCII, the same digest as its Message-ID."""
+    return f"rota.{_key_digest(dedup_key)}"
 
 
 class EmailChannel:
@@ -104,16 +131,23 @@ class EmailChannel:
         message.set_content(notice.body, charset="utf-8")
         return message
 
-    def send(self, notice: OutgoingNotice) -> None:
-        """Hand the notice to the SMTP server; DeliveryError on any refusal or network failure."""
+    def send(self, notice: OutgoingNotice, accepted: Accepted | None = None) -> None:
+        """Hand the notice to the SMTP server; DeliveryError on any refusal or network failure before its 250 to DATA.
+
+        `accepted` is called right after that 250, before QUIT: from then on the mail is the server's, and a
+        failing QUIT or a lost connection is not the notice's failure.
+        """
         message = self.build_message(notice)
+        smtp: smtplib.SMTP | None = None
+        handed_over = False
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
-                if self.user:
-                    smtp.login(self.user, self.password)
-                smtp.send_message(message)
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                smtp.starttls(context=self.ssl_context or ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self.password)
+            smtp.send_message(message)
+            handed_over = True
         except smtplib.SMTPRecipientsRefused as error:
             raise DeliveryError(f"SMTP refused the recipient {notice.address}: {error.recipients}", permanent=True) from error
         except smtplib.SMTPAuthenticationError as error:
@@ -124,6 +158,15 @@ class EmailChannel:
             raise DeliveryError(f"SMTP {self.host}:{self.port} answered {error.smtp_code} {error.smtp_error!r}") from error
         except (smtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"SMTP {self.host}:{self.port} unreachable or failed: {error!r}") from error
+        finally:
+            if smtp is not None and not handed_over:
+                smtp.close()  # a failed conversation: no goodbye
+        if accepted is not None:
+            accepted()
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()  # the server already has the mail; its goodbye does not matter
 
 
 class WebhookChannel:
@@ -145,13 +188,21 @@ class WebhookChannel:
         """The robot's text-message body, the same shape for WeCom and DingTalk."""
         return {"msgtype": "text", "text": {"content": f"{notice.subject}\n{notice.body}"}}
 
-    def send(self, notice: OutgoingNotice) -> None:
-        """POST the notice to the robot; DeliveryError on a network failure, a non-2xx answer or a non-zero errcode."""
+    @staticmethod
+    def headers(notice: OutgoingNotice) -> dict[str, str]:
+        """The request headers beyond JSON's: the notice's idempotency key."""
+        return {IDEMPOTENCY_HEADER: idempotency_key(notice.dedup_key)}
+
+    def send(self, notice: OutgoingNotice, accepted: Accepted | None = None) -> None:
+        """POST the notice to the robot; DeliveryError on a network failure, a non-2xx answer or a non-zero errcode.
+
+        The answer is the acceptance, so `accepted` is not needed: the outbox records the outcome when this returns.
+        """
         url = notice.address or self.default_url
         if not url:
             raise DeliveryError("no webhook URL (set ROTA_WEBHOOK_URL or the contact's webhook_url)", permanent=True)
         try:
-            response = httpx2.post(url, json=self.payload(notice), timeout=self.timeout)
+            response = httpx2.post(url, json=self.payload(notice), headers=self.headers(notice), timeout=self.timeout)
         except httpx2.HTTPError as error:
             raise DeliveryError(f"webhook {url} unreachable: {error!r}") from error
         if not 200 <= response.status_code < 300:

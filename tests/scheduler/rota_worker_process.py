@@ -55,6 +55,13 @@ def main() -> None:
         print("MARK leader", flush=True)
 
     leader.ActiveRoles.start = announced_start
+    real_stop = leader.ActiveRoles.stop
+
+    def announced_stop(self) -> None:
+        print("MARK deposed", flush=True)
+        real_stop(self)
+
+    leader.ActiveRoles.stop = announced_stop
 
     settings = get_settings()
     engine = migrate(make_engine(settings.database_url))

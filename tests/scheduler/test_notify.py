@@ -446,9 +446,9 @@ def test_concurrent_workers_send_each_notice_once(notify_db, robot):
     reports = []
 
     class SlowWebhook(WebhookChannel):
-        def send(self, notice: OutgoingNotice) -> None:
+        def send(self, notice: OutgoingNotice, accepted=None) -> None:
             time.sleep(0.02)  # let the workers overlap
-            super().send(notice)
+            super().send(notice, accepted)
 
     def worker() -> None:
         reports.append(deliver_due(notify_db, {"webhook": SlowWebhook()}, now=T0))
@@ -486,9 +486,8 @@ from scheduler.notify.channels import EmailChannel
 from scheduler.notify.outbox import deliver_due
 
 class DiesAfterTheServerAccepted(EmailChannel):
-    def send(self, notice):
-        super().send(notice)
-        os._exit(17)  # killed before it can record `sent`
+    def send(self, notice, accepted=None):
+        super().send(notice, accepted=lambda: os._exit(17))  # killed on the 250, before it can record `sent`
 
 channel = DiesAfterTheServerAccepted("127.0.0.1", int(sys.argv[2]))
 deliver_due(session_factory(make_engine(sys.argv[1])), {"email": channel}, now=dt.datetime.fromisoformat(sys.argv[3]))
@@ -538,7 +537,7 @@ def test_a_late_outcome_from_a_worker_whose_claim_was_taken_over_is_ignored(noti
     class StallingWebhook(WebhookChannel):
         """While this worker 'stalls', the lease expires and another worker re-sends and records `sent`."""
 
-        def send(self, notice: OutgoingNotice) -> None:
+        def send(self, notice: OutgoingNotice, accepted=None) -> None:
             deliver_due(notify_db, {"webhook": WebhookChannel()}, now=T0 + SENDING_LEASE)
             raise DeliveryError("timed out after the other worker succeeded")
 
@@ -558,7 +557,7 @@ def test_an_unexpected_channel_error_is_recorded_not_raised(notify_db):
     class Broken:
         name = "webhook"
 
-        def send(self, notice: OutgoingNotice) -> None:
+        def send(self, notice: OutgoingNotice, accepted=None) -> None:
             raise RuntimeError("bug in a channel")
 
     enqueue_webhook(notify_db, "k-broken", "http://127.0.0.1:9/")
