@@ -1,4 +1,8 @@
-"""The service: `create_app` builds the FastAPI app, and this is the one place errors become HTTP answers."""
+"""The service: `create_app` builds the FastAPI app, and this is the one place errors become HTTP answers.
+
+Every community's routes and pages live under `/c/{community}/...` (COMMUNITY_PREFIX); `/healthz`,
+`/metrics`, `/docs`, `/openapi.json`, the login pages and the health bureau's `/province/...` are global.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ from scheduler.roster_rules import RuleBroken
 from scheduler.scenario.load import load_scenario
 
 log = logging.getLogger(__name__)
+COMMUNITY_PREFIX = "/c/{community}"
+DEMO_COMMUNITY = "quannan"
 
 
 def _problem_path(loc: tuple[Any, ...]) -> str:
@@ -107,17 +113,19 @@ def current_and_next_month(today: dt.date | None = None) -> list[str]:
 
 
 def load_demo(app: FastAPI) -> list[str]:
-    """Import the sample county if the database has no community, and queue generation of months with no roster."""
+    """Import the sample county as `quannan` if it is not there yet, and queue generation of its months with no roster."""
     factory = app.state.session_factory
     with transaction(factory) as session:
-        if not store.list_communities(session):
-            store.import_scenario(session, load_scenario(SAMPLE_SCENARIO))
+        if DEMO_COMMUNITY not in {row.code for row in store.list_communities(session)}:
+            store.import_scenario(session, DEMO_COMMUNITY, load_scenario(SAMPLE_SCENARIO))
     queued = []
     for month in current_and_next_month():
         with factory() as session:
-            if store.list_versions(session, month):
+            if store.list_versions(session, DEMO_COMMUNITY, month):
                 continue
-        app.state.jobs.submit("generate", month, lambda month=month: {"version": flows.generate(factory, month, cause="demo")})
+        app.state.jobs.submit(
+            "generate", month, lambda month=month: {"version": flows.generate(factory, DEMO_COMMUNITY, month, cause="demo")}, community=DEMO_COMMUNITY
+        )
         queued.append(month)
     return queued
 
@@ -168,15 +176,18 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    from api.routes import feeds, requests, rosters, standing, swaps, tokens
+    from api.routes import feeds, province, requests, rosters, standing, swaps, tokens
 
     for module in (tokens, standing, rosters, requests, swaps, feeds):
-        app.include_router(module.router)
+        app.include_router(module.router, prefix=COMMUNITY_PREFIX)
+    app.include_router(feeds.global_router)
+    app.include_router(province.router)
     app.include_router(importlib.import_module("api.routes.metrics").router)  # events helper: GET /metrics
     try:
-        from api.pages import router as pages_router  # the pages helper's web pages, when installed
+        from api.pages import community_router, global_router  # the pages helper's web pages, when installed
     except ImportError:
-        pages_router = None
-    if pages_router is not None:
-        app.include_router(pages_router)
+        community_router = global_router = None
+    if community_router is not None and global_router is not None:
+        app.include_router(global_router)
+        app.include_router(community_router, prefix=COMMUNITY_PREFIX)
     return app

@@ -1,7 +1,8 @@
 """Background jobs of the API (a month's generation, a re-plan): run in worker threads, never on the event loop.
 
-Jobs live in the memory of the process that started them: a client polls `GET /jobs/{id}`; a
-restart forgets them (the roster versions they saved stay in the database).
+Each job belongs to one community (its code): a client polls `GET /c/{community}/jobs/{id}` and a
+job of another community is not found. Jobs live in the memory of the process that started them;
+a restart forgets them (the roster versions they saved stay in the database).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Job:
     id: str
     kind: str
     month: str | None
+    community: str | None = None  # the community's code
     state: str = "queued"
     result: Any = None
     error: str | None = None
@@ -36,6 +38,7 @@ class Job:
         return {
             "id": self.id,
             "kind": self.kind,
+            "community": self.community,
             "month": self.month,
             "state": self.state,
             "result": self.result,
@@ -54,8 +57,9 @@ class JobRunner:
         self._lock = threading.Lock()
         self._keep = keep
 
-    def submit(self, kind: str, month: str | None, work: Callable[[], Any]) -> Job:
-        job = Job(id=uuid.uuid4().hex, kind=kind, month=month)
+    def submit(self, kind: str, month: str | None, work: Callable[[], Any], *, community: str | None = None) -> Job:
+        """Run `work` in a worker thread as a job of a community (by code); returns the job at once."""
+        job = Job(id=uuid.uuid4().hex, kind=kind, month=month, community=community)
         with self._lock:
             self._jobs[job.id] = job
             if len(self._jobs) > self._keep:
@@ -71,15 +75,19 @@ class JobRunner:
             job.result = work()
             job.state = "done"
         except Exception as error:  # noqa: BLE001 - a job's failure is reported on the job, never lost
-            log.exception("job %s (%s %s) failed", job.id, job.kind, job.month)
+            log.exception("job %s (%s %s %s) failed", job.id, job.kind, job.community, job.month)
             job.error = str(error) or type(error).__name__
             job.state = "failed"
         finally:
             job.finished_at = dt.datetime.now(dt.timezone.utc)
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str, community: str | None = None) -> Job | None:
+        """A job by id (only if it belongs to `community`, when one is given)."""
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        if job is None or (community is not None and job.community != community):
+            return None
+        return job
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

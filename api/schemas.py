@@ -38,6 +38,7 @@ class TokenCreate(Wire):
 class TokenCreated(BaseModel):
     id: int
     token: str
+    community: str
     role: str
     township: str | None
     expert: str | None
@@ -77,6 +78,7 @@ class FeedTokenView(BaseModel):
 class JobView(BaseModel):
     id: str
     kind: str
+    community: str | None = None
     month: str | None
     state: str
     result: Any = None

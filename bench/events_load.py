@@ -33,6 +33,7 @@ from scheduler.notify.contacts import set_contact
 from scheduler.notify.models import Notice
 
 MONTH = "2027-03"
+COMMUNITY = "bench"  # the code the generated county is imported under
 
 
 def queue_events(factory, scenario, roster, count: int, rng: random.Random, with_requests: bool = True) -> Counter:
@@ -47,16 +48,16 @@ def queue_events(factory, scenario, roster, count: int, rng: random.Random, with
             if roll < 0.6:
                 first = rng.choice(days)
                 last = min(first + dt.timedelta(days=rng.choice((0, 0, 1, 2))), days[-1])
-                flows.file_leave(session, rng.choice(busy), first, last, reason="病假" if index % 2 else "进修")
+                flows.file_leave(session, COMMUNITY, rng.choice(busy), first, last, reason="病假" if index % 2 else "进修")
                 kinds["leave"] += 1
             elif roll < 0.75 or not with_requests:
                 township = rng.choice(scenario.townships).id
-                flows.close_township(session, township, [rng.choice(days)], reason="停电检修")
+                flows.close_township(session, COMMUNITY, township, [rng.choice(days)], reason="停电检修")
                 kinds["closure"] += 1
             else:
                 township, kind, specialty = rng.choice(demand_keys)
                 first = rng.choice(days[: max(1, len(days) - 5)])
-                flows.request_extra_session(session, township, kind, specialty, 1, first, first + dt.timedelta(days=4), "慢病复诊积压")
+                flows.request_extra_session(session, COMMUNITY, township, kind, specialty, 1, first, first + dt.timedelta(days=4), "慢病复诊积压")
                 kinds["request"] += 1
     return kinds
 
@@ -80,17 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     factory = session_factory(migrate(url))
     scenario = generate_scenario(options.townships, options.experts, options.load, options.seed, MONTH)
     with transaction(factory) as session:
-        store.import_scenario(session, scenario)
+        community_id = store.import_scenario(session, COMMUNITY, scenario)
         for expert in scenario.experts:
-            set_contact(session, "expert", expert.id, email=f"{expert.id.lower()}@hospital.example")
+            set_contact(session, community_id, "expert", expert.id, email=f"{expert.id.lower()}@hospital.example")
         for township in scenario.townships:
-            set_contact(session, "township", township.id, webhook_url="http://127.0.0.1:9/robot")
+            set_contact(session, community_id, "township", township.id, webhook_url="http://127.0.0.1:9/robot")
     started = time.monotonic()
-    version = flows.generate(factory, MONTH, time_limit=options.time_limit)
-    flows.publish(factory, MONTH, version)
+    version = flows.generate(factory, COMMUNITY, MONTH, time_limit=options.time_limit)
+    flows.publish(factory, COMMUNITY, MONTH, version)
     generate_seconds = time.monotonic() - started
     with factory() as session:
-        roster, *_ = store.load_roster_version(session, MONTH)
+        roster, *_ = store.load_roster_version(session, COMMUNITY, MONTH)
     print(f"generated and published {MONTH} v{version}: {len(roster.assignments)} sessions in {generate_seconds:.1f} s", flush=True)
 
     kinds = queue_events(factory, scenario, roster, options.events, random.Random(options.seed), not options.no_requests)
@@ -98,10 +99,10 @@ def main(argv: list[str] | None = None) -> int:
 
     checked: list[tuple[int, int]] = []  # (version, violations)
 
-    def check_latest(month: str) -> None:
+    def check_latest(community: str, month: str) -> None:
         with factory() as session:
-            solution, number, _status, _ = store.load_roster_version(session, month)
-            problem, _ = flows.month_problem(session, month)
+            solution, number, _status, _ = store.load_roster_version(session, community, month)
+            problem, _ = flows.month_problem(session, community, month)
         found = violations(problem, solution)
         checked.append((number, len(found)))
         print(f"  v{number}: {len(solution.assignments)} sessions, {len(found)} hard-rule violations", flush=True)
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from scheduler.requests import list_requests
 
     with factory() as session:
-        request_states.update(r.state for r in list_requests(session, month=MONTH))
+        request_states.update(r.state for r in list_requests(session, COMMUNITY, month=MONTH))
     invalid = [number for number, count in checked if count]
     settings = get_settings()
     lines = [

@@ -25,10 +25,13 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, event, make_url, text
 
+from config.settings import SAMPLE_SCENARIO
+from scheduler import store
 from scheduler.db import make_engine, session_factory, transaction
 from scheduler.migrate import migrate
 from scheduler.notify.channels import EmailChannel, OutgoingNotice
 from scheduler.notify.outbox import deliver_due, enqueue_notice
+from scheduler.scenario import load_scenario
 
 
 class TimedInbox:
@@ -70,10 +73,12 @@ def measure(url: str, channel_class: type[EmailChannel], sends: int, quit_delay:
     channel = channel_class("127.0.0.1", port, sender="rota@hospital.example")
     now = dt.datetime.now(dt.UTC)
     windows = []
+    with transaction(factory) as session:
+        community_id = store.import_scenario(session, "bench", load_scenario(SAMPLE_SCENARIO))
     try:
         for number in range(sends):
             with transaction(factory) as session:
-                enqueue_notice(session, f"bench:{uuid.uuid4().hex}:{number}", recipient_kind="expert", recipient_id="E01",
+                enqueue_notice(session, f"bench:{uuid.uuid4().hex}:{number}", community_id=community_id, recipient_kind="expert", recipient_id="E01",
                                channel="email", address="e01@hospital.example", kind="reminder", subject="提醒", body="明天出诊",
                                now=now)
             committed_at.clear()

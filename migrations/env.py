@@ -52,5 +52,12 @@ else:
         fileConfig(config.config_file_name, disable_existing_loggers=False)
     engine = make_engine(_url())
     with engine.connect() as opened:
+        if opened.dialect.name == "sqlite":
+            # As in scheduler.migrate: a batch rebuild with foreign keys on would cascade-delete child rows.
+            opened.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            opened.commit()
         _run(opened)
+        if opened.dialect.name == "sqlite":
+            opened.exec_driver_sql("PRAGMA foreign_keys=ON")
+            opened.commit()
     engine.dispose()

@@ -1,9 +1,12 @@
 """Who may call the service: bearer tokens with a role and a scope, and feed tokens for calendar URLs.
 
 Neither kind of token is ever stored: a token is 32 random bytes shown once, and the tables keep
-only its SHA-256, so a copy of the database opens no door. Roles: `office` (everything),
-`township` (bound to one township) and `expert` (bound to one expert). Feed tokens are separate
-(a phone's calendar app sends no headers, so the token sits in the URL) and each opens one feed.
+only its SHA-256, so a copy of the database opens no door. Every token belongs to one community
+(tenant) and opens nothing of another. Roles: `office` (everything of its community), `township`
+(bound to one township) and `expert` (bound to one expert); and `bureau`, the health bureau
+(卫健委), bound to no community, which reads every community's published rosters and reports and
+writes nothing. Feed tokens are separate (a phone's calendar app sends no headers, so the token
+sits in the URL) and each opens one feed of one community.
 """
 
 from __future__ import annotations
@@ -14,18 +17,20 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.db import Base
 from scheduler.errors import FieldError, NotFound, ScenarioError
-from scheduler.models import Expert, Township, Department
+from scheduler.models import Community, Department, Expert, Township
 from scheduler.notify.models import UtcDateTime, utc_now
-from scheduler.store import get_community
+from scheduler.store import CommunityRef, community_id_of
 
-ROLES = ("office", "township", "expert")
+COMMUNITY_ROLES = ("office", "township", "expert")
+BUREAU_ROLE = "bureau"
+ROLES = (*COMMUNITY_ROLES, BUREAU_ROLE)
 FEED_SCOPES = ("expert", "township", "department", "community")
-Role = Literal["office", "township", "expert"]
+Role = Literal["office", "township", "expert", "bureau"]
 API_TOKEN_PREFIX = "rota_"
 FEED_TOKEN_BYTES = 32  # 256 bits: far above the 128 the feeds need to be unguessable
 
@@ -36,11 +41,12 @@ def token_digest(token: str) -> str:
 
 
 class ApiToken(Base):
-    """A bearer token of the API: its role, the township or expert it is bound to, and its hash."""
+    """A bearer token of the API: its community (none for the bureau), role, the township or expert it is bound to, and its hash."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     township: Mapped[str | None] = mapped_column(String)  # township code, for the township role
@@ -56,6 +62,7 @@ class FeedToken(Base):
     __tablename__ = "feed_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(16))
     scope_key: Mapped[str] = mapped_column(String, default="")  # expert id, township id, department code; "" for community
@@ -66,69 +73,90 @@ class FeedToken(Base):
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated caller of one request."""
+    """The authenticated caller of one request: the community its token belongs to (None for the bureau) and its role."""
 
     token_id: int
     role: str
     township: str | None = None
     expert: str | None = None
+    community_id: int | None = None
+    community: str | None = None  # the community's code
 
     @property
     def is_office(self) -> bool:
         return self.role == "office"
 
+    @property
+    def is_bureau(self) -> bool:
+        return self.role == BUREAU_ROLE
 
-def _known_code(session: Session, model: type, code: str, path: str, what: str) -> None:
-    community = get_community(session)
-    found = session.scalar(select(model.id).where(model.community_id == community.id, model.code == code))
+
+def _known_code(session: Session, owner: int, model: type, code: str, path: str, what: str) -> None:
+    found = session.scalar(select(model.id).where(model.community_id == owner, model.code == code))
     if found is None:
         raise ScenarioError([FieldError(path, f"unknown {what} '{code}'")])
 
 
-def _check_binding(session: Session, role: str, township: str | None, expert: str | None) -> None:
+def _check_binding(session: Session, owner: int | None, role: str, township: str | None, expert: str | None) -> None:
     if role not in ROLES:
         raise ScenarioError([FieldError("role", f"must be one of {', '.join(ROLES)} (got {role!r})")])
+    if role == BUREAU_ROLE:
+        if owner is not None:
+            raise ScenarioError([FieldError("community", "a bureau token reads every community and belongs to none")])
+    elif owner is None:
+        raise ScenarioError([FieldError("community", f"a {role} token belongs to one community: name it")])
     if role == "township":
         if not township:
             raise ScenarioError([FieldError("township", "a township token needs the township it is bound to")])
-        _known_code(session, Township, township, "township", "township")
+        _known_code(session, owner, Township, township, "township", "township")
     elif township:
         raise ScenarioError([FieldError("township", f"only a township token is bound to a township (role is {role})")])
     if role == "expert":
         if not expert:
             raise ScenarioError([FieldError("expert", "an expert token needs the expert it is bound to")])
-        _known_code(session, Expert, expert, "expert", "expert")
+        _known_code(session, owner, Expert, expert, "expert", "expert")
     elif expert:
         raise ScenarioError([FieldError("expert", f"only an expert token is bound to an expert (role is {role})")])
 
 
-def create_api_token(session: Session, role: str, *, township: str | None = None, expert: str | None = None, label: str = "") -> tuple[int, str]:
-    """Issue a bearer token for a role (bound to a township or expert where the role needs one); return (id, token)."""
-    _check_binding(session, role, township, expert)
+def create_api_token(
+    session: Session, community: CommunityRef | None, role: str, *, township: str | None = None, expert: str | None = None, label: str = ""
+) -> tuple[int, str]:
+    """Issue a bearer token of a community (None for the bureau role) for a role, bound to a township or expert where the role needs one; return (id, token)."""
+    owner = community_id_of(session, community) if community is not None else None
+    _check_binding(session, owner, role, township, expert)
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(token_sha256=token_digest(token), role=role, township=township or None, expert=expert or None, label=label)
+    row = ApiToken(community_id=owner, token_sha256=token_digest(token), role=role, township=township or None, expert=expert or None, label=label)
     session.add(row)
     session.flush()
     return row.id, token
 
 
 def authenticate(session: Session, token: str) -> Caller | None:
-    """The caller a bearer token stands for, or None if it is unknown or revoked."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
-    if row is None or row.revoked_at is not None:
+    """The caller a bearer token stands for, or None if it is unknown, revoked, or a community token without its community."""
+    found = session.execute(
+        select(ApiToken, Community.code).outerjoin(Community, Community.id == ApiToken.community_id).where(ApiToken.token_sha256 == token_digest(token))
+    ).first()
+    if found is None:
         return None
-    return Caller(row.id, row.role, row.township, row.expert)
+    row, code = found
+    if row.revoked_at is not None or (row.role != BUREAU_ROLE and row.community_id is None):
+        return None
+    return Caller(row.id, row.role, row.township, row.expert, row.community_id, code)
 
 
-def list_api_tokens(session: Session) -> list[ApiToken]:
-    """Every API token ever issued (hashes only), oldest first."""
-    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+def list_api_tokens(session: Session, community: CommunityRef | None = None) -> list[ApiToken]:
+    """The API tokens of one community (hashes only; None: every token, the console's view), oldest first."""
+    query = select(ApiToken).order_by(ApiToken.id)
+    if community is not None:
+        query = query.where(ApiToken.community_id == community_id_of(session, community))
+    return list(session.scalars(query))
 
 
-def revoke_api_token(session: Session, token_id: int) -> None:
-    """Revoke an API token; it answers 401 from now on."""
+def revoke_api_token(session: Session, token_id: int, community: CommunityRef | None = None) -> None:
+    """Revoke an API token (of the given community, if one is given: NotFound for another's); it answers 401 from now on."""
     row = session.get(ApiToken, token_id)
-    if row is None:
+    if row is None or (community is not None and row.community_id != community_id_of(session, community)):
         raise NotFound(f"no token with id {token_id}")
     if row.revoked_at is None:
         row.revoked_at = utc_now()
@@ -138,7 +166,7 @@ def revoke_api_token(session: Session, token_id: int) -> None:
 # --- feed tokens -------------------------------------------------------------------------------
 
 
-def _check_feed_scope(session: Session, scope: str, key: str) -> None:
+def _check_feed_scope(session: Session, owner: int, scope: str, key: str) -> None:
     if scope not in FEED_SCOPES:
         raise ScenarioError([FieldError("scope", f"must be one of {', '.join(FEED_SCOPES)} (got {scope!r})")])
     if scope == "community":
@@ -148,30 +176,45 @@ def _check_feed_scope(session: Session, scope: str, key: str) -> None:
     if not key:
         raise ScenarioError([FieldError("key", f"a {scope} feed needs the {scope} it shows")])
     model = {"expert": Expert, "township": Township, "department": Department}[scope]
-    _known_code(session, model, key, "key", scope)
+    _known_code(session, owner, model, key, "key", scope)
 
 
-def create_feed_token(session: Session, scope: str, key: str = "", *, created_by: int | None = None) -> tuple[int, str]:
-    """Issue a feed token for one subscriber scope; return (id, token) — the token is shown only now."""
-    _check_feed_scope(session, scope, key)
+def create_feed_token(session: Session, community: CommunityRef, scope: str, key: str = "", *, created_by: int | None = None) -> tuple[int, str]:
+    """Issue a feed token of a community for one subscriber scope; return (id, token) — the token is shown only now."""
+    owner = community_id_of(session, community)
+    _check_feed_scope(session, owner, scope, key)
     token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
-    row = FeedToken(token_sha256=token_digest(token), scope=scope, scope_key=key, created_by=created_by)
+    row = FeedToken(community_id=owner, token_sha256=token_digest(token), scope=scope, scope_key=key, created_by=created_by)
     session.add(row)
     session.flush()
     return row.id, token
 
 
-def resolve_feed_token(session: Session, token: str) -> FeedToken | None:
-    """The live feed subscription a URL token opens, or None (unknown or revoked)."""
+def resolve_feed_token(session: Session, community: CommunityRef, token: str) -> FeedToken | None:
+    """The live feed subscription a URL token opens in a community, or None (unknown, revoked, or another community's)."""
     row = session.scalar(select(FeedToken).where(FeedToken.token_sha256 == token_digest(token)))
     if row is None or row.revoked_at is not None:
         return None
-    return row
+    try:
+        owner = community_id_of(session, community)
+    except NotFound:
+        return None
+    return row if row.community_id == owner else None
 
 
-def list_feed_tokens(session: Session, *, scope: str | None = None, key: str | None = None) -> list[FeedToken]:
-    """Feed subscriptions, optionally of one scope (and key), oldest first."""
-    query = select(FeedToken).order_by(FeedToken.id)
+def feed_token_community(session: Session, token: str) -> str | None:
+    """The code of the community a live feed token belongs to, or None (for the addresses feeds had before communities)."""
+    found = session.execute(
+        select(FeedToken.revoked_at, Community.code).join(Community, Community.id == FeedToken.community_id).where(FeedToken.token_sha256 == token_digest(token))
+    ).first()
+    if found is None or found[0] is not None:
+        return None
+    return found[1]
+
+
+def list_feed_tokens(session: Session, community: CommunityRef, *, scope: str | None = None, key: str | None = None) -> list[FeedToken]:
+    """A community's feed subscriptions, optionally of one scope (and key), oldest first."""
+    query = select(FeedToken).where(FeedToken.community_id == community_id_of(session, community)).order_by(FeedToken.id)
     if scope is not None:
         query = query.where(FeedToken.scope == scope)
     if key is not None:
@@ -179,17 +222,17 @@ def list_feed_tokens(session: Session, *, scope: str | None = None, key: str | N
     return list(session.scalars(query))
 
 
-def get_feed_token(session: Session, feed_token_id: int) -> FeedToken:
-    """One feed subscription by id; NotFound otherwise."""
+def get_feed_token(session: Session, community: CommunityRef, feed_token_id: int) -> FeedToken:
+    """One feed subscription of a community by id; NotFound otherwise (another community's too)."""
     row = session.get(FeedToken, feed_token_id)
-    if row is None:
+    if row is None or row.community_id != community_id_of(session, community):
         raise NotFound(f"no feed token with id {feed_token_id}")
     return row
 
 
-def revoke_feed_token(session: Session, feed_token_id: int) -> None:
-    """Revoke a feed token: its URL answers 404 from now on."""
-    row = get_feed_token(session, feed_token_id)
+def revoke_feed_token(session: Session, community: CommunityRef, feed_token_id: int) -> None:
+    """Revoke a feed token of a community: its URL answers 404 from now on."""
+    row = get_feed_token(session, community, feed_token_id)
     if row.revoked_at is None:
         row.revoked_at = utc_now()
         session.flush()

@@ -4,11 +4,12 @@
 the event commit together or not at all). `process_pending` turns pending events into roster versions
 (`flows.replan`, `flows.settle_request`) and tells the people whose sessions changed, and nobody else.
 
-Order and isolation. Events run in id order within a lane, a lane being (month, township). An event
-that fails is retried with backoff and, after `event_max_attempts`, marked failed with its error; while
-it waits, events in other lanes (another township, another month) go ahead.
+Order and isolation. Every event belongs to one community (tenant); one worker serves them all. Events
+run in id order within a lane, a lane being (community, month, township). An event that fails is
+retried with backoff and, after `event_max_attempts`, marked failed with its error; while it waits,
+events in other lanes (another community, another township, another month) go ahead.
 
-Several re-plan events of one month that are due together are handled by ONE re-plan: every event has
+Several re-plan events of one community's month that are due together are handled by ONE re-plan: every event has
 already stored its change, so one minimal-change re-plan reflects them all (200 queued leaves do not
 need 200 solves). An event that failed once is retried on its own, so one bad event cannot keep
 failing a batch.
@@ -35,18 +36,20 @@ from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from config.settings import Settings, get_settings
 from scheduler import metrics
 from scheduler.db import Base, transaction
-from scheduler.errors import NotFound
+from scheduler.errors import Conflict, NotFound
 from scheduler.labels import CommunityLabels
+from scheduler.models import RosterVersion
 from scheduler.notify.channels import Channel, channels_from_settings
 from scheduler.notify.messages import assignment_text, cancellation_text, change_text, request_update_text
 from scheduler.notify.models import UtcDateTime, utc_now
 from scheduler.notify.outbox import deliver_due, notify_recipient
+from scheduler.store import CommunityRef, community_id_of, export_scenario, get_community, load_roster_version
 from solver.solution import Assignment, RosterDiff, Solution, diff_rosters
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ CANCELLATION_REASONS = {
 }
 REQUEST_OUTCOMES = {"scheduled": "approved", "pending": "queued", "declined": "rejected"}
 
-RosterListener = Callable[[str], None]
+RosterListener = Callable[[str, str], None]  # (community code, month) whose published roster changed
 
 
 class Event(Base):
@@ -79,10 +82,11 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_status_next", "status", "next_attempt_at"),
-        Index("ix_events_month_township", "month", "township"),
+        Index("ix_events_lane", "community_id", "month", "township"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # leave | request | closure | demand | swap
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     month: Mapped[str | None] = mapped_column(String(7), nullable=True)  # YYYY-MM; None = every month from now on
@@ -116,22 +120,25 @@ class EventView:
     created_at: dt.datetime
     processed_at: dt.datetime | None
     outcome: dict[str, Any] | None
+    community_id: int | None = None
 
 
 def _view(event: Event) -> EventView:
     return EventView(
         event.id, event.kind, dict(event.payload or {}), event.month, event.township, event.status, event.attempts,
-        event.last_error, event.created_at, event.processed_at, event.outcome,
+        event.last_error, event.created_at, event.processed_at, event.outcome, event.community_id,
     )
 
 
-def record_event(session: Session, kind: str, payload: Mapping[str, Any], *, month: str | None = None, township: str | None = None) -> int:
-    """Add an event to the outbox in the caller's transaction (flushed, not committed) and return its id."""
+def record_event(
+    session: Session, community_id: int, kind: str, payload: Mapping[str, Any], *, month: str | None = None, township: str | None = None
+) -> int:
+    """Add a community's event to the outbox in the caller's transaction (flushed, not committed) and return its id."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"event kind must be one of {', '.join(EVENT_KINDS)} (got {kind!r})")
     now = utc_now()
     event = Event(
-        kind=kind, payload=dict(payload), month=month, township=township, status="pending", attempts=0,
+        community_id=community_id, kind=kind, payload=dict(payload), month=month, township=township, status="pending", attempts=0,
         created_at=now, next_attempt_at=now,
     )
     session.add(event)
@@ -139,17 +146,21 @@ def record_event(session: Session, kind: str, payload: Mapping[str, Any], *, mon
     return event.id
 
 
-def get_event(session: Session, event_id: int) -> EventView:
-    """One event; NotFound if there is none with that id."""
+def _community_event(session: Session, community: CommunityRef, event_id: int) -> Event:
     event = session.get(Event, event_id)
-    if event is None:
+    if event is None or event.community_id != community_id_of(session, community):
         raise NotFound(f"event {event_id} does not exist")
-    return _view(event)
+    return event
 
 
-def list_events(session: Session, status: str | None = None, month: str | None = None, limit: int = 100) -> list[EventView]:
-    """Events, newest first, filtered by status and month when given."""
-    query = select(Event).order_by(Event.id.desc()).limit(limit)
+def get_event(session: Session, community: CommunityRef, event_id: int) -> EventView:
+    """One event of a community; NotFound if it has none with that id."""
+    return _view(_community_event(session, community, event_id))
+
+
+def list_events(session: Session, community: CommunityRef, status: str | None = None, month: str | None = None, limit: int = 100) -> list[EventView]:
+    """A community's events, newest first, filtered by status and month when given."""
+    query = select(Event).where(Event.community_id == community_id_of(session, community)).order_by(Event.id.desc()).limit(limit)
     if status is not None:
         query = query.where(Event.status == status)
     if month is not None:
@@ -157,13 +168,9 @@ def list_events(session: Session, status: str | None = None, month: str | None =
     return [_view(event) for event in session.scalars(query)]
 
 
-def retry_event(session: Session, event_id: int, now: dt.datetime | None = None) -> EventView:
-    """Put a failed event back in the queue with a fresh attempt budget (the office's manual retry)."""
-    from scheduler.errors import Conflict
-
-    event = session.get(Event, event_id)
-    if event is None:
-        raise NotFound(f"event {event_id} does not exist")
+def retry_event(session: Session, community: CommunityRef, event_id: int, now: dt.datetime | None = None) -> EventView:
+    """Put a community's failed event back in the queue with a fresh attempt budget (the office's manual retry)."""
+    event = _community_event(session, community, event_id)
     if event.status != "failed":
         raise Conflict(f"event {event_id} is {event.status}; only a failed event can be re-queued")
     event.status, event.attempts, event.next_attempt_at = "pending", 0, now or utc_now()
@@ -179,8 +186,8 @@ def backoff_delay(attempts: int) -> dt.timedelta:
 # --- choosing what to process ------------------------------------------------------------------
 
 
-def _lane(event: Event) -> tuple[str | None, str | None]:
-    return (event.month, event.township)
+def _lane(event: Event) -> tuple[int, str | None, str | None]:
+    return (event.community_id, event.month, event.township)
 
 
 def _is_due(event: Event, now: dt.datetime) -> bool:
@@ -190,9 +197,9 @@ def _is_due(event: Event, now: dt.datetime) -> bool:
 
 
 def next_batch(unfinished: list[Event], now: dt.datetime) -> list[Event]:
-    """The events to process next: the first due head of a lane, plus the due re-plan events of its month it can share a re-plan with."""
+    """The events to process next: the first due head of a lane, plus the due re-plan events of its community's month it can share a re-plan with."""
     chosen: list[Event] = []
-    blocked: set[tuple[str | None, str | None]] = set()
+    blocked: set[tuple[int, str | None, str | None]] = set()
     for event in unfinished:  # id order
         lane = _lane(event)
         if lane in blocked:
@@ -205,7 +212,7 @@ def next_batch(unfinished: list[Event], now: dt.datetime) -> list[Event]:
             else:
                 blocked.add(lane)  # a waiting retry holds back its own lane only
             continue
-        if _is_due(event, now) and _batchable(event) and event.month == chosen[0].month:
+        if _is_due(event, now) and _batchable(event) and (event.community_id, event.month) == (chosen[0].community_id, chosen[0].month):
             chosen.append(event)
         else:
             blocked.add(lane)
@@ -226,21 +233,21 @@ def _flows():
     return flows
 
 
-def _latest_version(session: Session, month: str) -> int | None:
-    from scheduler.models import RosterVersion
-
-    return session.scalar(select(func.max(RosterVersion.version)).where(RosterVersion.month == month))
+def _latest_version(session: Session, community_id: int, month: str) -> int | None:
+    return session.scalar(select(func.max(RosterVersion.version)).where(RosterVersion.community_id == community_id, RosterVersion.month == month))
 
 
 def _months_of(session: Session, event: Event, now: dt.datetime) -> list[str]:
     if event.month:
         # A leave or closure across a month end names every month it touches.
         return sorted({event.month, *((event.payload or {}).get("months") or [])})
-    from scheduler.models import RosterVersion
-
-    # A change without a month (a demand row, say) touches every month from the current one on.
+    # A change without a month (a demand row, say) touches every month of its community from the current one on.
     current = now.astimezone(ZoneInfo(SERVICE_TIMEZONE)).strftime("%Y-%m")
-    return list(session.scalars(select(RosterVersion.month).where(RosterVersion.month >= current).distinct().order_by(RosterVersion.month)))
+    return list(session.scalars(
+        select(RosterVersion.month)
+        .where(RosterVersion.community_id == event.community_id, RosterVersion.month >= current)
+        .distinct().order_by(RosterVersion.month)
+    ))
 
 
 def _claim(factory: sessionmaker[Session], batch: list[Event], now: dt.datetime) -> tuple[str, dict[int, dict[str, int | None]]] | None:
@@ -254,7 +261,7 @@ def _claim(factory: sessionmaker[Session], batch: list[Event], now: dt.datetime)
                 return None
             base = dict(event.base_versions or {})
             for month in _months_of(session, event, now):
-                base.setdefault(month, _latest_version(session, month))  # kept from a crashed attempt
+                base.setdefault(month, _latest_version(session, event.community_id, month))  # kept from a crashed attempt
             result = session.execute(
                 update(Event)
                 .where(Event.id == event.id, Event.status == seen.status, Event.attempts == seen.attempts)
@@ -279,13 +286,14 @@ def _cause(batch: list[Event]) -> str:
 def _run_handlers(factory: sessionmaker[Session], batch: list[Event], months: list[str]) -> dict[str, Any]:
     """Apply the batch to the roster: settle the request, or re-plan each month; returns what happened."""
     flows = _flows()
+    community = batch[0].community_id
     outcome: dict[str, Any] = {}
     started = time.monotonic()
     if batch[0].kind == REQUEST_KIND:
         request_id = batch[0].payload.get("request_id", batch[0].payload.get("id"))
         if request_id is None:
             raise _PermanentError("a request event needs payload.request_id")
-        outcome["request_state"] = flows.settle_request(factory, int(request_id))
+        outcome["request_state"] = flows.settle_request(factory, community, int(request_id))
         metrics.observe_solve("request", time.monotonic() - started)
         return outcome
     for event in batch:
@@ -293,11 +301,11 @@ def _run_handlers(factory: sessionmaker[Session], batch: list[Event], months: li
             swap_id = event.payload.get("swap_id")
             if swap_id is None:
                 raise _PermanentError("a swap event needs payload.swap_id")
-            outcome.setdefault("swaps", {})[int(swap_id)] = flows.apply_swap(factory, int(swap_id))
+            outcome.setdefault("swaps", {})[int(swap_id)] = flows.apply_swap(factory, community, int(swap_id))
     for month in months:
         began = time.monotonic()
         try:
-            result = flows.replan(factory, month, cause=_cause(batch))
+            result = flows.replan(factory, community, month, cause=_cause(batch))
         except NotFound:
             result = None  # no roster for the month yet: the change waits for its first generation
         metrics.observe_solve("replan", time.monotonic() - began)
@@ -309,22 +317,20 @@ class _PermanentError(Exception):
     """An event that no retry can fix (an unknown kind, a payload without what it needs)."""
 
 
-def _load(session: Session, month: str, version: int) -> tuple[Solution, str]:
-    from scheduler.store import load_roster_version
-
-    solution, _number, status, _created = load_roster_version(session, month, version)
+def _load(session: Session, community_id: int, month: str, version: int) -> tuple[Solution, str]:
+    solution, _number, status, _created = load_roster_version(session, community_id, month, version)
     return solution, status
 
 
-def roster_changes(session: Session, month: str, base_version: int | None) -> tuple[int, RosterDiff] | None:
-    """The diff from a base version to the month's latest, and the latest number; None if nothing to tell (no base, same version, or a draft)."""
-    latest = _latest_version(session, month)
+def roster_changes(session: Session, community_id: int, month: str, base_version: int | None) -> tuple[int, RosterDiff] | None:
+    """The diff from a base version to the community's latest of the month, and the latest number; None if nothing to tell (no base, same version, or a draft)."""
+    latest = _latest_version(session, community_id, month)
     if base_version is None or latest is None or latest == base_version:
         return None
-    after, status = _load(session, month, latest)
+    after, status = _load(session, community_id, month, latest)
     if status != "published":
         return None  # a draft is nobody's business but the office's
-    before, _ = _load(session, month, base_version)
+    before, _ = _load(session, community_id, month, base_version)
     return latest, diff_rosters(before.assignments, after.assignments)
 
 
@@ -409,29 +415,27 @@ def _text_for(planned: PlannedNotice, labels: CommunityLabels, reason_for: Calla
     return text_for
 
 
-def _labels(session: Session) -> CommunityLabels:
-    from scheduler.store import export_scenario
-
-    return CommunityLabels.from_scenario(export_scenario(session))
+def _labels(session: Session, community_id: int) -> CommunityLabels:
+    return CommunityLabels.from_scenario(export_scenario(session, community_id))
 
 
 def enqueue_change_notices(
-    session: Session, month: str, version: int, diff: RosterDiff, reason: str | Callable[[Assignment], str], settings: Settings,
-    now: dt.datetime, labels: CommunityLabels | None = None,
+    session: Session, community_id: int, month: str, version: int, diff: RosterDiff, reason: str | Callable[[Assignment], str],
+    settings: Settings, now: dt.datetime, labels: CommunityLabels | None = None,
 ) -> int:
-    """Enqueue the notices of one published roster change (deduplicated by person, session, kind, version); returns how many are new.
+    """Enqueue the notices of one published roster change of a community (deduplicated by person, session, kind, version); returns how many are new.
 
     `reason` is the event kind that caused the change, or a function giving it per cancelled session.
     """
     if not diff.changes:
         return 0
     reason_for = reason if callable(reason) else (lambda _assignment, kind=reason: kind)
-    labels = labels or _labels(session)
+    labels = labels or _labels(session, community_id)
     created = 0
     for planned in notices_for_diff(diff):
         created += len(
             notify_recipient(
-                session, recipient_kind=planned.recipient_kind, recipient_id=planned.recipient_id, kind=planned.kind,
+                session, community_id=community_id, recipient_kind=planned.recipient_kind, recipient_id=planned.recipient_id, kind=planned.kind,
                 about=planned.about, version=version, text_for=_text_for(planned, labels, reason_for),
                 default_webhook_url=settings.webhook_url, now=now,
             )
@@ -448,7 +452,7 @@ def _request_notice(session: Session, event: Event, state: str, settings: Settin
     request_id = event.payload.get("request_id", event.payload.get("id"))
     if outcome is None or request_id is None:
         return 0
-    request = get_request(session, int(request_id))
+    request = get_request(session, event.community_id, int(request_id))
 
     def text_for(language: str):
         what = f"{labels.specialty(request.specialty)}{session_type_name(request.type, language)} ×{request.sessions}"
@@ -456,7 +460,7 @@ def _request_notice(session: Session, event: Event, state: str, settings: Settin
 
     return len(
         notify_recipient(
-            session, recipient_kind="township", recipient_id=request.township, kind="request_update",
+            session, community_id=event.community_id, recipient_kind="township", recipient_id=request.township, kind="request_update",
             about=f"request-{request.id}", version=state, text_for=text_for, default_webhook_url=settings.webhook_url, now=now,
         )
     )
@@ -468,6 +472,7 @@ def _finish(
 ) -> list[str]:
     """Enqueue the notices and mark the batch done, in one transaction; returns the months whose roster changed."""
     changed_months: list[str] = []
+    community_id = batch[0].community_id
     with transaction(factory) as session:
         # Every event of a batch shares the month; the earliest base covers what the whole batch did.
         months: dict[str, int | None] = {}
@@ -478,18 +483,18 @@ def _finish(
         labels: CommunityLabels | None = None
         notices = 0
         for month, base in sorted(months.items()):
-            changes = roster_changes(session, month, base)
+            changes = roster_changes(session, community_id, month, base)
             if changes is None:
                 continue
             version, diff = changes
             if diff.changes:
                 changed_months.append(month)
-            labels = labels or _labels(session)
+            labels = labels or _labels(session, community_id)
             notices += enqueue_change_notices(
-                session, month, version, diff, lambda assignment: cause_of(assignment, batch), settings, now, labels
+                session, community_id, month, version, diff, lambda assignment: cause_of(assignment, batch), settings, now, labels
             )
         if "request_state" in outcome:
-            labels = labels or _labels(session)
+            labels = labels or _labels(session, community_id)
             notices += _request_notice(session, batch[0], outcome["request_state"], settings, now, labels)
         for event in batch:
             done = session.execute(
@@ -570,12 +575,14 @@ def process_pending(
             metrics.EVENTS_PROCESSED.labels(kind=event.kind).inc()
         log.info("events %s processed: %s", [e.id for e in batch], outcome, extra={"event_ids": ",".join(str(e.id) for e in batch), "outcome": str(outcome)})
         handled += len(batch)
-        if on_roster_change is not None:
+        if on_roster_change is not None and changed:
+            with factory() as session:
+                code = get_community(session, batch[0].community_id).code
             for month in changed:
                 try:
-                    on_roster_change(month)
+                    on_roster_change(code, month)
                 except Exception:  # noqa: BLE001 - the sweep repairs reminder jobs later
-                    log.exception("moving reminder jobs for %s failed; the sweep will repair them", month)
+                    log.exception("moving reminder jobs for %s %s failed; the sweep will repair them", code, month)
     return handled
 
 
@@ -655,6 +662,9 @@ def start_background_worker(factory: sessionmaker[Session], **options: Any) -> C
     return worker.stop
 
 
-def pending_count(session: Session) -> int:
-    """How many events wait to be processed."""
-    return session.scalar(select(func.count()).where(Event.status.in_(("pending", "processing")))) or 0
+def pending_count(session: Session, community: CommunityRef | None = None) -> int:
+    """How many events (of one community, or of all) wait to be processed."""
+    query = select(func.count()).where(Event.status.in_(("pending", "processing")))
+    if community is not None:
+        query = query.where(Event.community_id == community_id_of(session, community))
+    return session.scalar(query) or 0

@@ -1,7 +1,8 @@
 """Multi-step workflows over a session factory: generate, re-plan, publish, edit, leave and extra-session requests.
 
-Each flow reads the standing data, calls the solver outside any open transaction (a solve takes
-seconds), and saves the result as a new roster version in a short transaction of its own.
+Every flow works on one community (its id or code, the `community` argument). Each reads the
+standing data, calls the solver outside any open transaction (a solve takes seconds), and saves
+the result as a new roster version in a short transaction of its own.
 Standing-data changes that are events (leave, requests, closures, demand) store the change and
 record an outbox event in the SAME transaction via `scheduler.events.record_event`, when the
 events module is present; the event worker then calls `replan` / `settle_request`.
@@ -26,9 +27,11 @@ from scheduler import store
 from scheduler.calendar import parse_month
 from scheduler.db import transaction
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
-from scheduler.models import Expert, ExpertUnavailability, Township, TownshipClosure
+from scheduler.models import ExpertUnavailability, TownshipClosure
+from scheduler.store import CommunityRef
 from scheduler.problem_builder import build_problem
 from scheduler.requests import ExtraSessionRequest, create_request, get_request, scheduled_extra_demand
+from scheduler.swaps import get_swap
 from scheduler.roster_rules import RuleBroken, candidate_indices, check_roster, hard_rule_breaks
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import HALF_DAYS, Scenario
@@ -58,11 +61,13 @@ def has_event_outbox() -> bool:
     return _events_module() is not None
 
 
-def _record_event(session: Session, kind: str, payload: dict[str, Any], *, month: str | None = None, township: str | None = None) -> int | None:
+def _record_event(
+    session: Session, community: CommunityRef, kind: str, payload: dict[str, Any], *, month: str | None = None, township: str | None = None
+) -> int | None:
     events = _events_module()
     if events is None:
         return None
-    return events.record_event(session, kind, payload, month=month, township=township)
+    return events.record_event(session, store.community_id_of(session, community), kind, payload, month=month, township=township)
 
 
 def months_between(first_day: dt.date, last_day: dt.date) -> list[str]:
@@ -81,12 +86,12 @@ def _time_limit(time_limit: float | None) -> float:
     return float(time_limit if time_limit is not None else get_settings().solver_time_limit)
 
 
-def month_problem(session: Session, month: str) -> tuple[Problem, Scenario]:
-    """The month's solver problem from the stored standing data, closures and scheduled extra-session requests."""
+def month_problem(session: Session, community: CommunityRef, month: str) -> tuple[Problem, Scenario]:
+    """A community's solver problem for the month from its stored standing data, closures and scheduled extra-session requests."""
     parse_month(month)
-    scenario = store.export_scenario(session)
-    problem = build_problem(scenario, month, store.closures_for_month(session, month))
-    extra = scheduled_extra_demand(session, month)
+    scenario = store.export_scenario(session, community)
+    problem = build_problem(scenario, month, store.closures_for_month(session, community, month))
+    extra = scheduled_extra_demand(session, community, month)
     if extra:
         demand = dict(problem.demand)
         for key, sessions in extra.items():
@@ -95,66 +100,66 @@ def month_problem(session: Session, month: str) -> tuple[Problem, Scenario]:
     return problem, scenario
 
 
-def _latest(session: Session, month: str, status: str | None = None) -> tuple[Solution, int, str] | None:
+def _latest(session: Session, community: CommunityRef, month: str, status: str | None = None) -> tuple[Solution, int, str] | None:
     try:
-        solution, version, status_found, _ = store.load_roster_version(session, month, status=status)
+        solution, version, status_found, _ = store.load_roster_version(session, community, month, status=status)
     except NotFound:
         return None
     return solution, version, status_found
 
 
-def generate(factory: Factory, month: str, *, time_limit: float | None = None, cause: str = "generate") -> int:
-    """Solve the month from the stored standing data and save a new draft version (a re-plan if one is published)."""
+def generate(factory: Factory, community: CommunityRef, month: str, *, time_limit: float | None = None, cause: str = "generate") -> int:
+    """Solve a community's month from its stored standing data and save a new draft version (a re-plan if one is published)."""
     with factory() as session:
-        problem, _ = month_problem(session, month)
-        published = _latest(session, month, status="published")
+        problem, _ = month_problem(session, community, month)
+        published = _latest(session, community, month, status="published")
     settings = get_settings()
     previous = published[0] if published else None
-    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory))
+    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
     with transaction(factory) as session:
-        return store.save_roster_version(session, None, solution, status="draft", cause=cause)
+        return store.save_roster_version(session, community, solution, status="draft", cause=cause)
 
 
-def _today(factory: Factory) -> dt.date:
+def _today(factory: Factory, community: CommunityRef) -> dt.date:
     """Today in the community's time zone: a re-plan leaves this day and the past as they were."""
     with factory() as session:
-        zone = ZoneInfo(store.get_community(session).timezone)
+        zone = ZoneInfo(store.get_community(session, community).timezone)
     return dt.datetime.now(zone).date()
 
 
-def replan(factory: Factory, month: str, *, cause: str, time_limit: float | None = None) -> tuple[int, RosterDiff] | None:
-    """Re-plan the latest version against the current standing data with the fewest changes; None when nothing changed."""
+def replan(factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None) -> tuple[int, RosterDiff] | None:
+    """Re-plan a community's latest version of the month against its current standing data with the fewest changes; None when nothing changed."""
     with factory() as session:
-        latest = _latest(session, month)
+        latest = _latest(session, community, month)
         if latest is None:
             return None
-        problem, _ = month_problem(session, month)
+        problem, _ = month_problem(session, community, month)
     previous, version, status = latest
     settings = get_settings()
-    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory))
+    solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
     if solution.report.status in ("INFEASIBLE", "MODEL_INVALID"):
         raise Conflict(f"the re-plan of {month} failed: {solution.report.explanation or solution.report.status}")
     diff = diff_rosters(previous.assignments, solution.assignments)
     if diff.changes == 0 and Counter(u.sessions for u in solution.unmet) == Counter(u.sessions for u in previous.unmet):
         return None
     with transaction(factory) as session:
-        current = _latest(session, month)
+        current = _latest(session, community, month)
         if current is not None and current[1] != version:
             # Someone saved a version while we solved: do not overwrite their work with a stale re-plan.
             raise Conflict(f"the roster for {month} changed while re-planning (now version {current[1]}); try again")
-        number = store.save_roster_version(session, None, solution, status=status, cause=cause)
+        number = store.save_roster_version(session, community, solution, status=status, cause=cause)
     return number, diff
 
 
-def publish(factory: Factory, month: str, version: int | None = None) -> int:
-    """Publish a version (the latest when None) of the month; return its number."""
+def publish(factory: Factory, community: CommunityRef, month: str, version: int | None = None) -> int:
+    """Publish a version (the latest when None) of a community's month; return its number."""
     with transaction(factory) as session:
         if version is None:
-            latest = _latest(session, month)
+            latest = _latest(session, community, month)
             if latest is None:
                 raise NotFound(f"the roster for {month} has no version to publish")
             version = latest[1]
-        store.publish(session, month, version)
+        store.publish(session, community, month, version)
         return version
 
 
@@ -173,9 +178,11 @@ class SessionPlace:
     expert: str
 
 
-def _save_edit(factory: Factory, month: str, based_on: int, edited: list[Assignment], before: Solution, status: str, cause: str) -> int:
+def _save_edit(
+    factory: Factory, community: CommunityRef, month: str, based_on: int, edited: list[Assignment], before: Solution, status: str, cause: str
+) -> int:
     with factory() as session:
-        problem, _ = month_problem(session, month)
+        problem, _ = month_problem(session, community, month)
     check_roster(problem, edited, before.assignments)
     # The unmet list of the edited roster: recount from the solver's explanation of what is left.
     candidates = enumerate_candidates(problem)
@@ -185,15 +192,15 @@ def _save_edit(factory: Factory, month: str, based_on: int, edited: list[Assignm
     report = dataclasses.replace(before.report, unmet_sessions=sum(u.sessions for u in unmet if u.type != "supervision"))
     solution = Solution(month, tuple(edited), unmet, report)
     with transaction(factory) as session:
-        current = _latest(session, month)
+        current = _latest(session, community, month)
         if current is None or current[1] != based_on:
             raise Conflict(f"the roster for {month} changed during the edit (now version {current[1] if current else 0}); reload and edit again")
-        return store.save_roster_version(session, None, solution, status=status, cause=cause)
+        return store.save_roster_version(session, community, solution, status=status, cause=cause)
 
 
-def _edit_base(factory: Factory, month: str) -> tuple[Solution, int, str]:
+def _edit_base(factory: Factory, community: CommunityRef, month: str) -> tuple[Solution, int, str]:
     with factory() as session:
-        latest = _latest(session, month)
+        latest = _latest(session, community, month)
     if latest is None:
         raise NotFound(f"the roster for {month} has no version yet: generate it first")
     return latest
@@ -204,10 +211,10 @@ def _in_month(place: SessionPlace, month: str) -> None:
         raise ScenarioError([FieldError("date", f"{place.date.isoformat()} is not in {month}")])
 
 
-def assign_session(factory: Factory, month: str, place: SessionPlace) -> tuple[int, Assignment]:
-    """Add one session to the latest version (checked against every hard rule); return (new version, assignment)."""
+def assign_session(factory: Factory, community: CommunityRef, month: str, place: SessionPlace) -> tuple[int, Assignment]:
+    """Add one session to a community's latest version (checked against every hard rule); return (new version, assignment)."""
     _in_month(place, month)
-    before, version, status = _edit_base(factory, month)
+    before, version, status = _edit_base(factory, community, month)
     assignment = Assignment(place.date, place.half_day, place.township, place.type, place.specialty, place.expert)
     taken = {a.id for a in before.assignments}
     salt, assignment_id = 0, new_assignment_id(month, assignment)
@@ -215,13 +222,13 @@ def assign_session(factory: Factory, month: str, place: SessionPlace) -> tuple[i
         salt += 1
         assignment_id = new_assignment_id(month, assignment, salt=str(salt))
     assignment = assignment.with_id(assignment_id)
-    number = _save_edit(factory, month, version, [*before.assignments, assignment], before, status, f"edit: assign {assignment.expert} {place.date.isoformat()} {place.half_day} {place.township}")
+    number = _save_edit(factory, community, month, version, [*before.assignments, assignment], before, status, f"edit: assign {assignment.expert} {place.date.isoformat()} {place.half_day} {place.township}")
     return number, assignment
 
 
-def move_session(factory: Factory, month: str, assignment_id: str, **changes: Any) -> tuple[int, Assignment]:
+def move_session(factory: Factory, community: CommunityRef, month: str, assignment_id: str, **changes: Any) -> tuple[int, Assignment]:
     """Move one session (new date, half-day, township or expert; same id, so calendars update it); return (version, assignment)."""
-    before, version, status = _edit_base(factory, month)
+    before, version, status = _edit_base(factory, community, month)
     found = next((a for a in before.assignments if a.id == assignment_id), None)
     if found is None:
         raise NotFound(f"version {version} of {month} has no assignment '{assignment_id}'")
@@ -233,21 +240,19 @@ def move_session(factory: Factory, month: str, assignment_id: str, **changes: An
     if found.link_visit and (moved.expert != found.expert or moved.township != found.township or moved.date != found.date):
         moved = dataclasses.replace(moved, link_visit=False)
     edited = [moved if a.id == assignment_id else a for a in before.assignments]
-    number = _save_edit(factory, month, version, edited, before, status, f"edit: move {assignment_id}")
+    number = _save_edit(factory, community, month, version, edited, before, status, f"edit: move {assignment_id}")
     return number, moved
 
 
-def apply_swap(factory: Factory, swap_id: int) -> str:
-    """Exchange the experts of a swap's sessions in a new version (ids kept), or decline it naming the broken rule."""
-    from scheduler.swaps import get_swap
-
+def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
+    """Exchange the experts of a community's swap in a new version (ids kept), or decline it naming the broken rule."""
     with factory() as session:
-        swap = get_swap(session, swap_id)
+        swap = get_swap(session, community, swap_id)
         if swap.state != "accepted" or swap.needs_approval:
             return swap.state
         month, given, taken = swap.month, swap.assignment_id, swap.give_back_id
         giver, taker = swap.from_expert, swap.to_expert
-    before, version, status = _edit_base(factory, month)
+    before, version, status = _edit_base(factory, community, month)
     by_id = {a.id: a for a in before.assignments}
     missing = [i for i in (given, taken) if i is not None and i not in by_id]
     owners_changed = (given in by_id and by_id[given].expert != giver) or (taken in by_id and by_id[taken].expert != taker)
@@ -260,11 +265,11 @@ def apply_swap(factory: Factory, swap_id: int) -> str:
             dataclasses.replace(a, expert=exchanged[a.id], link_visit=False) if a.id in exchanged else a for a in before.assignments
         ]
         try:
-            number = _save_edit(factory, month, version, edited, before, status, f"swap {swap_id} ({giver} <-> {taker})")
+            number = _save_edit(factory, community, month, version, edited, before, status, f"swap {swap_id} ({giver} <-> {taker})")
         except RuleBroken as broken:
             reason = str(broken)
     with transaction(factory) as session:
-        swap = get_swap(session, swap_id, for_update=True)
+        swap = get_swap(session, community, swap_id, for_update=True)
         if reason:
             swap.state, swap.reason = "declined", reason
         else:
@@ -272,30 +277,22 @@ def apply_swap(factory: Factory, swap_id: int) -> str:
         return swap.state
 
 
-def remove_session(factory: Factory, month: str, assignment_id: str) -> int:
-    """Remove one session from the latest version (refused if that breaks a rule, e.g. a link visit's team); return the version."""
-    before, version, status = _edit_base(factory, month)
+def remove_session(factory: Factory, community: CommunityRef, month: str, assignment_id: str) -> int:
+    """Remove one session from a community's latest version (refused if that breaks a rule, e.g. a link visit's team); return the version."""
+    before, version, status = _edit_base(factory, community, month)
     if not any(a.id == assignment_id for a in before.assignments):
         raise NotFound(f"version {version} of {month} has no assignment '{assignment_id}'")
     edited = [a for a in before.assignments if a.id != assignment_id]
-    return _save_edit(factory, month, version, edited, before, status, f"edit: remove {assignment_id}")
+    return _save_edit(factory, community, month, version, edited, before, status, f"edit: remove {assignment_id}")
 
 
 # --- leave -------------------------------------------------------------------------------------
 
 
-def _expert_row(session: Session, expert_id: str) -> Expert:
-    community = store.get_community(session)
-    row = session.scalar(select(Expert).where(Expert.community_id == community.id, Expert.code == expert_id))
-    if row is None:
-        raise NotFound(f"no expert '{expert_id}'")
-    return row
-
-
 def file_leave(
-    session: Session, expert_id: str, first_day: dt.date, last_day: dt.date | None = None, half_day: str | None = None, reason: str = ""
+    session: Session, community: CommunityRef, expert_id: str, first_day: dt.date, last_day: dt.date | None = None, half_day: str | None = None, reason: str = ""
 ) -> int | None:
-    """Store an expert's leave (unavailability that survives re-imports) and record a "leave" event; return the event id."""
+    """Store a community's expert's leave (unavailability that survives re-imports) and record a "leave" event; return the event id."""
     last_day = last_day or first_day
     if last_day < first_day:
         raise ScenarioError([FieldError("last_day", f"{last_day.isoformat()} is before first_day {first_day.isoformat()}")])
@@ -306,7 +303,7 @@ def file_leave(
             raise ScenarioError([FieldError("half_day", "a half-day leave is one date: leave last_day out or equal to first_day")])
     if (last_day - first_day).days > 366:
         raise ScenarioError([FieldError("last_day", "a leave longer than a year is not leave: set max_sessions to 0 instead")])
-    expert = _expert_row(session, expert_id)
+    expert = store.expert_row(session, community, expert_id)
     position = max((p.position for p in expert.unavailable if p.source != "scenario"), default=-1) + 1
     if half_day is None:
         period = ExpertUnavailability(from_date=first_day, to_date=last_day, reason=reason or None, source=LEAVE_SOURCE, position=position)
@@ -325,7 +322,7 @@ def file_leave(
     }
     months = months_between(first_day, last_day)
     # A leave across months has no single month: the event worker then re-plans every month from the current one.
-    return _record_event(session, "leave", payload, month=months[0] if len(months) == 1 else None)
+    return _record_event(session, community, "leave", payload, month=months[0] if len(months) == 1 else None)
 
 
 def leave_months(first_day: dt.date, last_day: dt.date | None) -> list[str]:
@@ -333,11 +330,11 @@ def leave_months(first_day: dt.date, last_day: dt.date | None) -> list[str]:
     return months_between(first_day, last_day or first_day)
 
 
-def apply_leave(factory: Factory, expert_id: str, months: Iterable[str], *, time_limit: float | None = None) -> dict[str, int | None]:
-    """Re-plan every month a leave touches that has a roster; month -> new version (None when nothing moved)."""
+def apply_leave(factory: Factory, community: CommunityRef, expert_id: str, months: Iterable[str], *, time_limit: float | None = None) -> dict[str, int | None]:
+    """Re-plan every month of the community a leave touches that has a roster; month -> new version (None when nothing moved)."""
     versions: dict[str, int | None] = {}
     for month in months:
-        result = replan(factory, month, cause=f"leave {expert_id}", time_limit=time_limit)
+        result = replan(factory, community, month, cause=f"leave {expert_id}", time_limit=time_limit)
         versions[month] = result[0] if result else None
     return versions
 
@@ -345,12 +342,9 @@ def apply_leave(factory: Factory, expert_id: str, months: Iterable[str], *, time
 # --- closures and demand (events the office records) -------------------------------------------
 
 
-def close_township(session: Session, township: str, dates: Iterable[dt.date], reason: str = "") -> int | None:
-    """Record days a township centre is closed (flood, outbreak) and a "closure" event; return the event id."""
-    community = store.get_community(session)
-    row = session.scalar(select(Township).where(Township.community_id == community.id, Township.code == township))
-    if row is None:
-        raise NotFound(f"no township '{township}'")
+def close_township(session: Session, community: CommunityRef, township: str, dates: Iterable[dt.date], reason: str = "") -> int | None:
+    """Record days a community's township centre is closed (flood, outbreak) and a "closure" event; return the event id."""
+    row = store.township_row(session, community, township)
     days = sorted(set(dates))
     if not days:
         raise ScenarioError([FieldError("dates", "give at least one date")])
@@ -360,25 +354,26 @@ def close_township(session: Session, township: str, dates: Iterable[dt.date], re
             row.closures.append(TownshipClosure(date=day, reason=reason))
     session.flush()
     months = sorted({f"{d.year:04d}-{d.month:02d}" for d in days})
-    return _record_event(session, "closure", {"township": township, "dates": [d.isoformat() for d in days], "reason": reason, "months": months}, month=months[0], township=township)
+    return _record_event(session, community, "closure", {"township": township, "dates": [d.isoformat() for d in days], "reason": reason, "months": months}, month=months[0], township=township)
 
 
-def change_demand(session: Session, scenario_document: dict[str, Any], month: str | None = None) -> int | None:
-    """Store a changed scenario (demand rows edited by the office) and record a "demand" event; return the event id."""
+def change_demand(session: Session, community: CommunityRef, scenario_document: dict[str, Any], month: str | None = None) -> int | None:
+    """Store a community's changed scenario (demand rows edited by the office) and record a "demand" event; return the event id."""
     scenario = validate_document(scenario_document, source="the scenario")
-    store.import_scenario(session, scenario)
-    return _record_event(session, "demand", {"month": month}, month=month)
+    store.import_scenario(session, store.get_community(session, community).code, scenario)
+    return _record_event(session, community, "demand", {"month": month}, month=month)
 
 
 # --- extra-session requests --------------------------------------------------------------------
 
 
 def request_extra_session(
-    session: Session, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date | None, note: str = ""
+    session: Session, community: CommunityRef, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date | None,
+    note: str = "",
 ) -> int:
-    """Store a township's pending request and record a "request" event; return the request id."""
-    row = create_request(session, township, type, specialty, sessions, first_day, last_day, note)
-    _record_event(session, "request", {"request_id": row.id}, month=row.month, township=township)
+    """Store a community's township's pending request and record a "request" event; return the request id."""
+    row = create_request(session, community, township, type, specialty, sessions, first_day, last_day, note)
+    _record_event(session, community, "request", {"request_id": row.id}, month=row.month, township=township)
     return row.id
 
 
@@ -447,36 +442,36 @@ def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) ->
     return roster, added
 
 
-def settle_request(factory: Factory, request_id: int, *, approve: bool = False, auto_approve: bool | None = None) -> str:
-    """Try the minimal-change insertion of a pending request; set and return its state (scheduled, or pending with the reason)."""
+def settle_request(factory: Factory, community: CommunityRef, request_id: int, *, approve: bool = False, auto_approve: bool | None = None) -> str:
+    """Try the minimal-change insertion of a community's pending request; set and return its state (scheduled, or pending with the reason)."""
     auto = get_settings().auto_approve_requests if auto_approve is None else auto_approve
     with factory() as session:
-        request = get_request(session, request_id)
+        request = get_request(session, community, request_id)
         if request.state != "pending":
             return request.state
         month = request.month
-        latest = _latest(session, month)
-        problem, _ = month_problem(session, month)
+        latest = _latest(session, community, month)
+        problem, _ = month_problem(session, community, month)
     if latest is None:
-        return _keep_pending(factory, request_id, f"the roster for {month} has not been generated yet; the office will place the request")
+        return _keep_pending(factory, community, request_id, f"the roster for {month} has not been generated yet; the office will place the request")
     before, version, status = latest
     key = request.demand_key
     problem = dataclasses.replace(problem, demand={**problem.demand, key: problem.demand.get(key, 0) + request.sessions})
     outcome = _insert(problem, before, request)
     if isinstance(outcome, str):
-        return _keep_pending(factory, request_id, outcome)
+        return _keep_pending(factory, community, request_id, outcome)
     if not (auto or approve):
-        return _keep_pending(factory, request_id, "the request can be placed; it waits for the office's approval (auto-approve is off)")
+        return _keep_pending(factory, community, request_id, "the request can be placed; it waits for the office's approval (auto-approve is off)")
     roster, added = outcome
     solution = Solution(month, tuple(roster), before.unmet, before.report)
     with transaction(factory) as session:
-        request = get_request(session, request_id, for_update=True)
+        request = get_request(session, community, request_id, for_update=True)
         if request.state != "pending":
             return request.state
-        current = _latest(session, month)
+        current = _latest(session, community, month)
         if current is None or current[1] != version:
             raise Conflict(f"the roster for {month} changed while placing request {request_id}; try again")
-        number = store.save_roster_version(session, None, solution, status=status, cause=f"request {request_id} ({request.township})")
+        number = store.save_roster_version(session, community, solution, status=status, cause=f"request {request_id} ({request.township})")
         request.state = "scheduled"
         request.reason = ""
         request.assignment_ids = [a.id for a in added]
@@ -484,17 +479,21 @@ def settle_request(factory: Factory, request_id: int, *, approve: bool = False, 
     return "scheduled"
 
 
-def _keep_pending(factory: Factory, request_id: int, reason: str) -> str:
+def _keep_pending(factory: Factory, community: CommunityRef, request_id: int, reason: str) -> str:
     with transaction(factory) as session:
-        request = get_request(session, request_id, for_update=True)
+        request = get_request(session, community, request_id, for_update=True)
         if request.state == "pending":
             request.reason = reason
         return request.state
 
 
-def pending_requests(session: Session, month: str | None = None) -> list[int]:
-    """Ids of pending requests (of one month), oldest first."""
-    query = select(ExtraSessionRequest.id).where(ExtraSessionRequest.state == "pending").order_by(ExtraSessionRequest.id)
+def pending_requests(session: Session, community: CommunityRef, month: str | None = None) -> list[int]:
+    """Ids of a community's pending requests (of one month), oldest first."""
+    query = (
+        select(ExtraSessionRequest.id)
+        .where(ExtraSessionRequest.community_id == store.community_id_of(session, community), ExtraSessionRequest.state == "pending")
+        .order_by(ExtraSessionRequest.id)
+    )
     if month is not None:
         query = query.where(ExtraSessionRequest.month == month)
     return list(session.scalars(query))

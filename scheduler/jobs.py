@@ -1,5 +1,10 @@
 """Timed jobs (APScheduler 3.11, jobs kept in the service's own database): drafts, publication, reminders, digests, sweep.
 
+Every community (tenant) has its own jobs, their ids carrying its code: `draft:{code}`,
+`publish:{code}`, `digest:{code}`, `sweep:{code}` and `reminder:{code}:{month}:...`, so one
+community's failing job never holds back another's. One more job, `communities`, keeps that set
+in step with the store (a community imported while the leader runs gets its jobs within a sweep).
+
 The published roster is the truth; reminder jobs are derived from it. Each reminder job, and the
 sweep that runs every few minutes, does the same idempotent thing: take the month's latest published
 roster, find the reminders that are due now (`due_reminders`, a pure function of roster, offsets and
@@ -22,6 +27,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,7 +45,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, get_settings
-from scheduler import metrics
+from scheduler import flows, metrics
 from scheduler.db import make_engine, transaction
 from scheduler.errors import FieldError, NotFound, ScenarioError
 from scheduler.i18n import date_text
@@ -48,6 +54,7 @@ from scheduler.notify.channels import Channel, channels_from_settings
 from scheduler.notify.messages import NoticeText, reminder_text, session_summary
 from scheduler.notify.models import utc_now
 from scheduler.notify.outbox import notify_recipient
+from scheduler.store import CommunityRef, export_scenario, get_community, list_communities, list_versions, load_roster_version
 from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
@@ -55,7 +62,8 @@ log = logging.getLogger(__name__)
 SERVICE_TIMEZONE = "Asia/Shanghai"
 SWEEP_SECONDS = 120
 REMINDER_PREFIX = "reminder:"
-STANDING_JOBS = ("draft", "publish", "digest", "sweep")
+STANDING_JOBS = ("draft", "publish", "digest", "sweep")  # one of each per community: "{kind}:{code}"
+COMMUNITIES_JOB = "communities"
 
 Clock = Callable[[], dt.datetime]
 
@@ -90,10 +98,17 @@ def parse_offsets(text: str) -> list[tuple[str, dt.timedelta]]:
     return sorted(offsets.items(), key=lambda item: item[1], reverse=True)
 
 
+def standing_job_id(kind: str, community: str) -> str:
+    """The id of a community's standing job (kind one of STANDING_JOBS): "draft:quannan"."""
+    return f"{kind}:{community}"
+
+
 @dataclass(frozen=True)
 class PublishedRoster:
-    """The latest published version of one month, with the labels that give its sessions clock times."""
+    """A community's latest published version of one month, with the labels that give its sessions clock times."""
 
+    community: str  # the community's code
+    community_id: int
     month: str
     version: int
     assignments: tuple[Assignment, ...]
@@ -102,8 +117,9 @@ class PublishedRoster:
 
 @dataclass(frozen=True)
 class SessionReminder:
-    """One reminder of one session at one offset before its start."""
+    """One reminder of one session of a community at one offset before its start."""
 
+    community: str
     month: str
     assignment: Assignment
     offset: str
@@ -113,7 +129,7 @@ class SessionReminder:
 
     @property
     def job_id(self) -> str:
-        return f"{REMINDER_PREFIX}{self.month}:{self.assignment.id}:{self.offset}:{self.revision}"
+        return f"{REMINDER_PREFIX}{self.community}:{self.month}:{self.assignment.id}:{self.offset}:{self.revision}"
 
     @property
     def about(self) -> str:
@@ -142,7 +158,7 @@ def reminder_schedule(roster: PublishedRoster, offsets: Iterable[tuple[str, dt.t
         starts_at = session_start(assignment, roster.labels)
         revision = session_revision(assignment)
         for name, before in offsets:
-            reminders.append(SessionReminder(roster.month, assignment, name, starts_at - before, starts_at, revision))
+            reminders.append(SessionReminder(roster.community, roster.month, assignment, name, starts_at - before, starts_at, revision))
     return reminders
 
 
@@ -164,16 +180,15 @@ def due_reminders(roster: PublishedRoster, offsets: Iterable[tuple[str, dt.timed
 # --- reading the roster ------------------------------------------------------------------------
 
 
-def load_published(session: Session, month: str) -> PublishedRoster | None:
-    """The month's latest published roster with its labels, or None when nothing is published."""
-    from scheduler.store import export_scenario, load_roster_version
-
+def load_published(session: Session, community: CommunityRef, month: str) -> PublishedRoster | None:
+    """A community's latest published roster of the month with its labels, or None when nothing is published."""
+    owner = get_community(session, community)
     try:
-        solution, version, _status, _created = load_roster_version(session, month, status="published")
+        solution, version, _status, _created = load_roster_version(session, owner.id, month, status="published")
     except NotFound:
         return None
-    labels = CommunityLabels.from_scenario(export_scenario(session))
-    return PublishedRoster(month, version, solution.assignments, labels)
+    labels = CommunityLabels.from_scenario(export_scenario(session, owner.id))
+    return PublishedRoster(owner.code, owner.id, month, version, solution.assignments, labels)
 
 
 def local_month(moment: dt.datetime, months_ahead: int = 0) -> str:
@@ -192,13 +207,13 @@ def reminder_months(now: dt.datetime) -> list[str]:
 
 
 def enqueue_reminders(session: Session, roster: PublishedRoster, reminders: Iterable[SessionReminder], settings: Settings, now: dt.datetime) -> int:
-    """Enqueue each reminder to its expert under its dedup key; returns how many were new."""
+    """Enqueue each reminder to its expert (of the roster's community) under its dedup key; returns how many were new."""
     created = 0
     for reminder in reminders:
         assignment = reminder.assignment
         created += len(
             notify_recipient(
-                session, recipient_kind="expert", recipient_id=assignment.expert, kind="reminder", about=reminder.about,
+                session, community_id=roster.community_id, recipient_kind="expert", recipient_id=assignment.expert, kind="reminder", about=reminder.about,
                 version=reminder.revision, text_for=lambda language, a=assignment: reminder_text(a, roster.labels, language, "expert"),
                 default_webhook_url=settings.webhook_url, now=now,
             )
@@ -206,13 +221,15 @@ def enqueue_reminders(session: Session, roster: PublishedRoster, reminders: Iter
     return created
 
 
-def send_due_reminders(factory: sessionmaker[Session], now: dt.datetime, settings: Settings, months: Iterable[str] | None = None) -> int:
-    """Enqueue the reminders due at `now` for the given months (default: this and next); returns how many were new."""
+def send_due_reminders(
+    factory: sessionmaker[Session], community: CommunityRef, now: dt.datetime, settings: Settings, months: Iterable[str] | None = None
+) -> int:
+    """Enqueue a community's reminders due at `now` for the given months (default: this and next); returns how many were new."""
     offsets = parse_offsets(settings.reminder_offsets)
     created = 0
     for month in months or reminder_months(now):
         with transaction(factory) as session:
-            roster = load_published(session, month)
+            roster = load_published(session, community, month)
             if roster is None:
                 continue
             created += enqueue_reminders(session, roster, due_reminders(roster, offsets, now), settings, now)
@@ -245,13 +262,13 @@ def visitors_digest_text(township: str, day: dt.date, sessions: list[Assignment]
     return NoticeText(words["subject"].format(township=name, date=date_text(day, lang)), body)
 
 
-def enqueue_visitor_digests(factory: sessionmaker[Session], now: dt.datetime, settings: Settings) -> int:
-    """Enqueue, to each township head with visitors tomorrow, the list of them (once per township and day); returns how many."""
+def enqueue_visitor_digests(factory: sessionmaker[Session], community: CommunityRef, now: dt.datetime, settings: Settings) -> int:
+    """Enqueue, to each of a community's township heads with visitors tomorrow, the list of them (once per township and day); returns how many."""
     tomorrow = now.astimezone(ZoneInfo(SERVICE_TIMEZONE)).date() + dt.timedelta(days=1)
     month = f"{tomorrow.year:04d}-{tomorrow.month:02d}"
     created = 0
     with transaction(factory) as session:
-        roster = load_published(session, month)
+        roster = load_published(session, community, month)
         if roster is None:
             return 0
         by_township: dict[str, list[Assignment]] = defaultdict(list)
@@ -261,7 +278,7 @@ def enqueue_visitor_digests(factory: sessionmaker[Session], now: dt.datetime, se
         for township, sessions in sorted(by_township.items()):
             created += len(
                 notify_recipient(
-                    session, recipient_kind="township", recipient_id=township, kind="digest", about=f"visitors-{tomorrow.isoformat()}",
+                    session, community_id=roster.community_id, recipient_kind="township", recipient_id=township, kind="digest", about=f"visitors-{tomorrow.isoformat()}",
                     version=roster.version,
                     text_for=lambda language, t=township, s=sessions: visitors_digest_text(t, tomorrow, s, roster.labels, language),
                     default_webhook_url=settings.webhook_url, now=now,
@@ -282,6 +299,7 @@ class JobRuntime:
     channels: Mapping[str, Channel]
     clock: Clock
     scheduler: BackgroundScheduler | None = None
+    sweep_seconds: float = SWEEP_SECONDS
 
 
 _runtime: JobRuntime | None = None
@@ -299,65 +317,66 @@ def _require_runtime() -> JobRuntime:
     return _runtime
 
 
-def run_reminder_job(month: str, assignment_id: str, offset: str, revision: str) -> int:
-    """A reminder's moment has come: enqueue what is due for its month (idempotent; the roster decides)."""
+def run_reminder_job(community: str, month: str, assignment_id: str, offset: str, revision: str) -> int:
+    """A reminder's moment has come: enqueue what is due for its community's month (idempotent; the roster decides)."""
     runtime = _require_runtime()
-    return send_due_reminders(runtime.factory, runtime.clock(), runtime.settings, [month])
+    return send_due_reminders(runtime.factory, community, runtime.clock(), runtime.settings, [month])
 
 
-def run_sweep_job() -> int:
-    """Repair reminder jobs from the published rosters and send any reminder that is due but was missed."""
+def run_sweep_job(community: str) -> int:
+    """Repair a community's reminder jobs from its published rosters and send any reminder that is due but was missed."""
     runtime = _require_runtime()
     now = runtime.clock()
-    created = send_due_reminders(runtime.factory, now, runtime.settings)
+    created = send_due_reminders(runtime.factory, community, now, runtime.settings)
     if runtime.scheduler is not None:
         for month in reminder_months(now):
-            sync_reminder_jobs(runtime.scheduler, runtime.factory, month, runtime.settings, now)
+            sync_reminder_jobs(runtime.scheduler, runtime.factory, community, month, runtime.settings, now)
     return created
 
 
-def run_digest_job() -> int:
-    """Tonight's digest: each township head hears who comes tomorrow."""
+def run_digest_job(community: str) -> int:
+    """Tonight's digest of a community: each township head hears who comes tomorrow."""
     runtime = _require_runtime()
-    created = enqueue_visitor_digests(runtime.factory, runtime.clock(), runtime.settings)
-    return created
+    return enqueue_visitor_digests(runtime.factory, community, runtime.clock(), runtime.settings)
 
 
-def run_draft_job() -> int | None:
-    """Generate next month's draft, unless the month already has a version; returns the new version."""
-    from scheduler import flows
-    from scheduler.store import list_versions
-
+def run_draft_job(community: str) -> int | None:
+    """Generate a community's next-month draft, unless the month already has a version; returns the new version."""
     runtime = _require_runtime()
     month = local_month(runtime.clock(), 1)
     with runtime.factory() as session:
-        if list_versions(session, month):
-            log.info("draft job: %s already has a roster; not generating another", month)
+        if list_versions(session, community, month):
+            log.info("draft job: %s %s already has a roster; not generating another", community, month)
             return None
-    import time
-
     started = time.monotonic()
-    version = flows.generate(runtime.factory, month, cause="scheduled draft")
+    version = flows.generate(runtime.factory, community, month, cause="scheduled draft")
     metrics.observe_solve("generate", time.monotonic() - started)
-    log.info("draft job: generated %s version %s", month, version)
+    log.info("draft job: generated %s %s version %s", community, month, version)
     return version
 
 
-def run_publish_job() -> int | None:
-    """Publish next month's latest draft when nothing of that month is published yet (auto-publish)."""
-    from scheduler import flows
-    from scheduler.store import list_versions
-
+def run_publish_job(community: str) -> int | None:
+    """Publish a community's next-month latest draft when nothing of that month is published yet (auto-publish)."""
     runtime = _require_runtime()
     month = local_month(runtime.clock(), 1)
     with runtime.factory() as session:
-        versions = list_versions(session, month)
+        versions = list_versions(session, community, month)
     if not versions or any(v.status == "published" for v in versions):
         return None
-    version = flows.publish(runtime.factory, month)
+    version = flows.publish(runtime.factory, community, month)
     if runtime.scheduler is not None:
-        sync_reminder_jobs(runtime.scheduler, runtime.factory, month, runtime.settings, runtime.clock())
+        sync_reminder_jobs(runtime.scheduler, runtime.factory, community, month, runtime.settings, runtime.clock())
     return version
+
+
+def run_communities_job() -> list[str]:
+    """Give every community of the store its standing jobs (and drop those of communities gone); returns the codes served."""
+    runtime = _require_runtime()
+    if runtime.scheduler is None:
+        return []
+    codes = community_codes(runtime.factory)
+    install_standing_jobs(runtime.scheduler, runtime.settings, codes, runtime.sweep_seconds, add_communities_job=False)
+    return codes
 
 
 # --- the scheduler -----------------------------------------------------------------------------
@@ -384,7 +403,8 @@ def publish_trigger(settings: Settings) -> CronTrigger | None:
 
 
 def _job_label(job_id: str) -> str:
-    return "reminder" if job_id.startswith(REMINDER_PREFIX) else job_id
+    # By kind, not by community: a hundred communities must not make a hundred metric series per job.
+    return job_id.split(":", 1)[0]
 
 
 def _count_job(event: JobExecutionEvent) -> None:
@@ -433,41 +453,83 @@ def close_job_store(scheduler: BackgroundScheduler) -> None:
     scheduler.shutdown(wait=False)
 
 
-def install_standing_jobs(scheduler: BackgroundScheduler, settings: Settings, sweep_seconds: float = SWEEP_SECONDS, now: dt.datetime | None = None) -> None:
-    """Add (or replace) the draft, publish, digest and sweep jobs from the settings."""
+def community_codes(factory: sessionmaker[Session]) -> list[str]:
+    """The codes of every community in the store (whose standing jobs the leader keeps)."""
+    with factory() as session:
+        return [row.code for row in list_communities(session)]
+
+
+def _owner_of(job_id: str) -> str | None:
+    """The community code a per-community job id carries ("draft:quannan", "reminder:quannan:2027-01:..."), else None."""
+    kind, _, rest = job_id.partition(":")
+    if kind in STANDING_JOBS or job_id.startswith(REMINDER_PREFIX):
+        return rest.split(":", 1)[0] or None
+    return None
+
+
+def install_standing_jobs(
+    scheduler: BackgroundScheduler, settings: Settings, communities: Iterable[str], sweep_seconds: float = SWEEP_SECONDS,
+    *, add_communities_job: bool = True,
+) -> None:
+    """Add (or replace) each community's draft, publish, digest and sweep jobs from the settings; drop the jobs of communities not listed.
+
+    With `add_communities_job`, also the job that repeats this against the store every sweep.
+    """
     zone = ZoneInfo(SERVICE_TIMEZONE)
     if not 1 <= settings.draft_day <= 28:
         raise ScenarioError([FieldError("draft_day", f"must be 1-28 so every month has it (got {settings.draft_day})")])
-    hour, minute = _hour_minute(settings.draft_time, "draft_time")
-    scheduler.add_job(run_draft_job, CronTrigger(day=settings.draft_day, hour=hour, minute=minute, timezone=zone), id="draft",
-                      name="next month's draft", replace_existing=True, misfire_grace_time=6 * 3600)
+    draft_hour, draft_minute = _hour_minute(settings.draft_time, "draft_time")
     trigger = publish_trigger(settings)
-    if trigger is not None:
-        scheduler.add_job(run_publish_job, trigger, id="publish", name="auto-publish", replace_existing=True, misfire_grace_time=6 * 3600)
-    else:
-        try:
-            scheduler.remove_job("publish")
-        except JobLookupError:
-            pass
-    hour, minute = _hour_minute(settings.digest_time, "digest_time")
-    # A digest after 22:00 is useless: the grace covers a restart, not a day-long outage.
-    scheduler.add_job(run_digest_job, CronTrigger(hour=hour, minute=minute, timezone=zone), id="digest",
-                      name="tomorrow's visitors", replace_existing=True, misfire_grace_time=4 * 3600)
-    scheduler.add_job(run_sweep_job, IntervalTrigger(seconds=sweep_seconds, timezone=zone), id="sweep", name="reminder sweep",
-                      replace_existing=True, next_run_time=dt.datetime.now(zone))
+    digest_hour, digest_minute = _hour_minute(settings.digest_time, "digest_time")
+    codes = sorted(set(communities))
+    existing = {job.id for job in scheduler.get_jobs()}
+    for code in codes:
+        scheduler.add_job(run_draft_job, CronTrigger(day=settings.draft_day, hour=draft_hour, minute=draft_minute, timezone=zone),
+                          args=[code], id=standing_job_id("draft", code), name=f"next month's draft of {code}", replace_existing=True,
+                          misfire_grace_time=6 * 3600)
+        if trigger is not None:
+            scheduler.add_job(run_publish_job, trigger, args=[code], id=standing_job_id("publish", code), name=f"auto-publish of {code}",
+                              replace_existing=True, misfire_grace_time=6 * 3600)
+        elif standing_job_id("publish", code) in existing:
+            _remove(scheduler, standing_job_id("publish", code))
+        # A digest after 22:00 is useless: the grace covers a restart, not a day-long outage.
+        scheduler.add_job(run_digest_job, CronTrigger(hour=digest_hour, minute=digest_minute, timezone=zone), args=[code],
+                          id=standing_job_id("digest", code), name=f"tomorrow's visitors of {code}", replace_existing=True,
+                          misfire_grace_time=4 * 3600)
+        sweep_id = standing_job_id("sweep", code)
+        if sweep_id not in existing or add_communities_job:
+            # Re-adding a running sweep would push its next run back; the reconciling job leaves it alone.
+            scheduler.add_job(run_sweep_job, IntervalTrigger(seconds=sweep_seconds, timezone=zone), args=[code], id=sweep_id,
+                              name=f"reminder sweep of {code}", replace_existing=True, next_run_time=dt.datetime.now(zone))
+    wanted = set(codes)
+    for job_id in existing:
+        owner = _owner_of(job_id)
+        if owner is not None and owner not in wanted:
+            _remove(scheduler, job_id)
+    if add_communities_job:
+        scheduler.add_job(run_communities_job, IntervalTrigger(seconds=sweep_seconds, timezone=zone), id=COMMUNITIES_JOB,
+                          name="standing jobs of every community", replace_existing=True)
+
+
+def _remove(scheduler: BackgroundScheduler, job_id: str) -> None:
+    try:
+        scheduler.remove_job(job_id)
+    except JobLookupError:
+        pass
 
 
 def sync_reminder_jobs(
-    scheduler: BackgroundScheduler, factory: sessionmaker[Session], month: str, settings: Settings, now: dt.datetime
+    scheduler: BackgroundScheduler, factory: sessionmaker[Session], community: CommunityRef, month: str, settings: Settings, now: dt.datetime
 ) -> tuple[int, int]:
-    """Make the month's reminder jobs match its published roster: add the missing future ones, drop the rest; returns (added, removed)."""
+    """Make a community's reminder jobs of the month match its published roster: add the missing future ones, drop the rest; returns (added, removed)."""
     offsets = parse_offsets(settings.reminder_offsets)
     with factory() as session:
-        roster = load_published(session, month)
+        code = get_community(session, community).code
+        roster = load_published(session, code, month)
     wanted = {}
     if roster is not None:
         wanted = {r.job_id: r for r in reminder_schedule(roster, offsets) if r.remind_at > now}
-    prefix = f"{REMINDER_PREFIX}{month}:"
+    prefix = f"{REMINDER_PREFIX}{code}:{month}:"
     existing = {job.id for job in scheduler.get_jobs() if job.id.startswith(prefix)}
     removed = 0
     for job_id in existing - wanted.keys():
@@ -481,11 +543,11 @@ def sync_reminder_jobs(
         reminder = wanted[job_id]
         scheduler.add_job(
             run_reminder_job, DateTrigger(run_date=reminder.remind_at), id=job_id, name=f"reminder {reminder.offset}",
-            args=[month, reminder.assignment.id, reminder.offset, reminder.revision], replace_existing=True,
+            args=[code, month, reminder.assignment.id, reminder.offset, reminder.revision], replace_existing=True,
         )
         added += 1
     if added or removed:
-        log.info("reminder jobs of %s: %s added, %s removed", month, added, removed)
+        log.info("reminder jobs of %s %s: %s added, %s removed", code, month, added, removed)
     return added, removed
 
 
@@ -502,13 +564,13 @@ def start_job_scheduler(
     parse_offsets(settings.reminder_offsets)  # refuse a bad setting before anything runs
     runtime = JobRuntime(
         factory=factory, settings=settings, channels=channels if channels is not None else channels_from_settings(settings),
-        clock=clock or utc_now,
+        clock=clock or utc_now, sweep_seconds=sweep_seconds,
     )
     scheduler = build_scheduler(settings, factory.kw["bind"])
     runtime.scheduler = scheduler
     set_runtime(runtime)
     scheduler.start(paused=True)
-    install_standing_jobs(scheduler, settings, sweep_seconds)
+    install_standing_jobs(scheduler, settings, community_codes(factory), sweep_seconds)
     scheduler.resume()
     return runtime
 

@@ -505,8 +505,8 @@ class ActiveRoles:
         )
         runtime = self.runtime
 
-        def move_reminders(month: str) -> None:
-            jobs.sync_reminder_jobs(runtime.scheduler, factory, month, self.settings, runtime.clock())
+        def move_reminders(community: str, month: str) -> None:
+            jobs.sync_reminder_jobs(runtime.scheduler, factory, community, month, self.settings, runtime.clock())
 
         self.worker = BackgroundWorker(
             factory, settings=self.settings, channels=runtime.channels, clock=self.clock,

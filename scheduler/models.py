@@ -1,4 +1,11 @@
-"""The store's tables: a community's standing data (what a scenario file holds) and its roster versions.
+"""The store's tables: each community's standing data (what a scenario file holds) and its roster versions.
+
+One database holds many communities (tenants). A community is addressed by its `code` (unique; letters,
+digits, `-` and `_`, as in `/c/{code}/...`); its name is display text and need not be unique. Every row
+of standing data and every roster version carries its community, and codes of experts, townships,
+specialties and departments are unique per community only. Rows that hang off another row (an expert's
+specialties and unavailability, a township's closures, a version's assignments) belong to the community
+of the row they hang off.
 
 Rows keep the file's order in a `position` column so that an export reproduces the file's lists.
 Roster versions are immutable history: a change is a new version with a full copy of its
@@ -35,12 +42,17 @@ def utc_now() -> dt.datetime:
 
 
 class Community(Base):
-    """One county medical community: the scenario's `community`, `calendar`, `half_days` and `rules`."""
+    """One county medical community (a tenant): the scenario's `community`, `calendar`, `half_days` and `rules`.
+
+    `code` is the community's address (`/c/{code}/...`) and the key an import upserts by; the
+    display `name` need not be unique (two counties may both have a "人民医院总医院").
+    """
 
     __tablename__ = "communities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String, unique=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String)
     timezone: Mapped[str] = mapped_column(String)
     holidays: Mapped[str] = mapped_column(String)  # CN | none
     closed_dates: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO dates

@@ -20,7 +20,7 @@ from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.models import Specialty, Township
 from scheduler.notify.models import UtcDateTime, utc_now
 from scheduler.scenario.schema import SESSION_TYPES
-from scheduler.store import get_community
+from scheduler.store import CommunityRef, community_id_of
 from solver.problem import DemandKey
 
 REQUEST_STATES = ("pending", "scheduled", "declined", "cancelled")
@@ -57,14 +57,13 @@ class ExtraSessionRequest(Base):
         return self.first_day <= day <= self.last_day
 
 
-def _validated(session: Session, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date) -> list[FieldError]:
+def _validated(session: Session, owner: int, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date) -> list[FieldError]:
     problems: list[FieldError] = []
-    community = get_community(session)
-    if session.scalar(select(Township.id).where(Township.community_id == community.id, Township.code == township)) is None:
+    if session.scalar(select(Township.id).where(Township.community_id == owner, Township.code == township)) is None:
         problems.append(FieldError("township", f"unknown township '{township}'"))
     if type not in SESSION_TYPES:
         problems.append(FieldError("type", f"must be one of {', '.join(SESSION_TYPES)} (got {type!r})"))
-    if session.scalar(select(Specialty.id).where(Specialty.community_id == community.id, Specialty.code == specialty)) is None:
+    if session.scalar(select(Specialty.id).where(Specialty.community_id == owner, Specialty.code == specialty)) is None:
         problems.append(FieldError("specialty", f"unknown specialty '{specialty}'"))
     if not 1 <= sessions <= MAX_REQUEST_SESSIONS:
         problems.append(FieldError("sessions", f"must be between 1 and {MAX_REQUEST_SESSIONS} (got {sessions})"))
@@ -76,15 +75,16 @@ def _validated(session: Session, township: str, type: str, specialty: str, sessi
 
 
 def create_request(
-    session: Session, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date | None = None, note: str = ""
+    session: Session, community: CommunityRef, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date | None = None, note: str = ""
 ) -> ExtraSessionRequest:
-    """Store a new pending request (ScenarioError naming the field when something is wrong)."""
+    """Store a new pending request of a community's township (ScenarioError naming the field when something is wrong)."""
+    owner = community_id_of(session, community)
     last_day = last_day or first_day
-    problems = _validated(session, township, type, specialty, sessions, first_day, last_day)
+    problems = _validated(session, owner, township, type, specialty, sessions, first_day, last_day)
     if problems:
         raise ScenarioError(problems)
     row = ExtraSessionRequest(
-        community_id=get_community(session).id,
+        community_id=owner,
         township=township,
         type=type,
         specialty=specialty,
@@ -102,9 +102,9 @@ def create_request(
     return row
 
 
-def get_request(session: Session, request_id: int, *, for_update: bool = False) -> ExtraSessionRequest:
-    """One request by id; NotFound otherwise."""
-    query = select(ExtraSessionRequest).where(ExtraSessionRequest.id == request_id)
+def get_request(session: Session, community: CommunityRef, request_id: int, *, for_update: bool = False) -> ExtraSessionRequest:
+    """One request of a community by id; NotFound otherwise (another community's request too)."""
+    query = select(ExtraSessionRequest).where(ExtraSessionRequest.id == request_id, ExtraSessionRequest.community_id == community_id_of(session, community))
     if for_update:
         query = query.with_for_update()
     row = session.scalar(query)
@@ -113,9 +113,11 @@ def get_request(session: Session, request_id: int, *, for_update: bool = False) 
     return row
 
 
-def list_requests(session: Session, *, township: str | None = None, state: str | None = None, month: str | None = None) -> list[ExtraSessionRequest]:
-    """Requests, newest first, optionally of one township, state or month."""
-    query = select(ExtraSessionRequest).order_by(ExtraSessionRequest.id.desc())
+def list_requests(
+    session: Session, community: CommunityRef, *, township: str | None = None, state: str | None = None, month: str | None = None
+) -> list[ExtraSessionRequest]:
+    """A community's requests, newest first, optionally of one township, state or month."""
+    query = select(ExtraSessionRequest).where(ExtraSessionRequest.community_id == community_id_of(session, community)).order_by(ExtraSessionRequest.id.desc())
     if township is not None:
         query = query.where(ExtraSessionRequest.township == township)
     if state is not None:
@@ -125,9 +127,9 @@ def list_requests(session: Session, *, township: str | None = None, state: str |
     return list(session.scalars(query))
 
 
-def cancel_request(session: Session, request_id: int) -> ExtraSessionRequest:
+def cancel_request(session: Session, community: CommunityRef, request_id: int) -> ExtraSessionRequest:
     """The township withdraws a request that is not yet scheduled (a scheduled one is the office's to change)."""
-    row = get_request(session, request_id, for_update=True)
+    row = get_request(session, community, request_id, for_update=True)
     if row.state == "cancelled":
         return row
     if row.state != "pending":
@@ -137,11 +139,11 @@ def cancel_request(session: Session, request_id: int) -> ExtraSessionRequest:
     return row
 
 
-def decline_request(session: Session, request_id: int, reason: str) -> ExtraSessionRequest:
+def decline_request(session: Session, community: CommunityRef, request_id: int, reason: str) -> ExtraSessionRequest:
     """The office declines a pending request, saying why."""
     if not reason.strip():
         raise ScenarioError([FieldError("reason", "a declined request needs the reason the township will read")])
-    row = get_request(session, request_id, for_update=True)
+    row = get_request(session, community, request_id, for_update=True)
     if row.state != "pending":
         raise Conflict(f"request {request_id} is {row.state}; only a pending request can be declined")
     row.state = "declined"
@@ -150,12 +152,11 @@ def decline_request(session: Session, request_id: int, reason: str) -> ExtraSess
     return row
 
 
-def scheduled_extra_demand(session: Session, month: str) -> dict[DemandKey, int]:
-    """Sessions that scheduled requests add to a month's demand, per (township, type, specialty)."""
+def scheduled_extra_demand(session: Session, community: CommunityRef, month: str) -> dict[DemandKey, int]:
+    """Sessions that scheduled requests add to a community's month demand, per (township, type, specialty)."""
     extra: dict[DemandKey, int] = defaultdict(int)
-    community = get_community(session)
     query = select(ExtraSessionRequest).where(
-        ExtraSessionRequest.community_id == community.id, ExtraSessionRequest.month == month, ExtraSessionRequest.state == "scheduled"
+        ExtraSessionRequest.community_id == community_id_of(session, community), ExtraSessionRequest.month == month, ExtraSessionRequest.state == "scheduled"
     )
     for row in session.scalars(query):
         extra[row.demand_key] += row.sessions

@@ -24,15 +24,15 @@ from scheduler.scenario.schema import Scenario
 LISTS = {"experts": "id", "townships": "id", "specialties": "code", "departments": "code"}
 
 
-def scenario_document(session: Session) -> dict[str, Any]:
-    """The stored scenario as a document, with only the file's own unavailability (not leave filed later)."""
-    document = store.export_document(session)
-    community = store.get_community(session)
+def scenario_document(session: Session, community: store.CommunityRef) -> dict[str, Any]:
+    """A community's stored scenario as a document, with only the file's own unavailability (not leave filed later)."""
+    document = store.export_document(session, community)
+    owner = store.community_id_of(session, community)
     file_periods: dict[str, list[dict[str, Any]]] = {}
     query = (
         select(Expert.code, ExpertUnavailability)
         .join(ExpertUnavailability.expert)
-        .where(Expert.community_id == community.id, ExpertUnavailability.source == SCENARIO_SOURCE)
+        .where(Expert.community_id == owner, ExpertUnavailability.source == SCENARIO_SOURCE)
         .order_by(ExpertUnavailability.position, ExpertUnavailability.id)
     )
     for code, period in session.execute(query):
@@ -59,7 +59,9 @@ def _focused(problems: list[FieldError], list_name: str, index: int | None) -> l
     return focused
 
 
-def _store(session: Session, document: dict[str, Any], list_name: str | None = None, index: int | None = None, *, removing: bool = False) -> None:
+def _store(
+    session: Session, community: store.CommunityRef, document: dict[str, Any], list_name: str | None = None, index: int | None = None, *, removing: bool = False
+) -> None:
     try:
         scenario = validate_document(document, source="the scenario")
     except ScenarioError as error:
@@ -67,38 +69,42 @@ def _store(session: Session, document: dict[str, Any], list_name: str | None = N
             # Removing an item that others still point at is a conflict with the current state, not bad input.
             raise Conflict("; ".join(str(p) for p in error.problems) + " (remove or change those references first)") from None
         raise ScenarioError(_focused(error.problems, list_name or "", index)) from None
-    store.import_scenario(session, scenario)
+    store.import_scenario(session, store.get_community(session, community).code, scenario)
 
 
-def import_whole(session: Session, scenario: Scenario) -> int:
-    """Import a whole scenario as the service's one community (Conflict if it names another community)."""
-    held = store.list_communities(session)
-    if held and all(name != scenario.community.name for _, name in held):
-        raise Conflict(f"this service holds the community '{held[0][1]}'; a scenario for '{scenario.community.name}' cannot be imported into it")
-    return store.import_scenario(session, scenario)
+def import_whole(session: Session, community: store.CommunityRef, scenario: Scenario) -> int:
+    """Import a whole scenario as an existing community's standing data (Conflict if the file names another community)."""
+    owner = store.get_community(session, community)
+    if scenario.community.name != owner.name:
+        # A guard against loading another county's file over this one; a rename goes through `rota import`.
+        raise Conflict(
+            f"community '{owner.code}' is {owner.name}; a scenario for '{scenario.community.name}' cannot be imported into it "
+            f"(to rename it: rota import FILE --community {owner.code})"
+        )
+    return store.import_scenario(session, owner.code, scenario)
 
 
 def _position(items: list[dict[str, Any]], key_field: str, key: str) -> int | None:
     return next((i for i, item in enumerate(items) if item.get(key_field) == key), None)
 
 
-def list_items(session: Session, list_name: str) -> list[dict[str, Any]]:
+def list_items(session: Session, community: store.CommunityRef, list_name: str) -> list[dict[str, Any]]:
     """Every item of a keyed list (experts, townships, specialties, departments) as in the scenario file."""
-    return scenario_document(session)[list_name]
+    return scenario_document(session, community)[list_name]
 
 
-def get_item(session: Session, list_name: str, key: str) -> dict[str, Any]:
+def get_item(session: Session, community: store.CommunityRef, list_name: str, key: str) -> dict[str, Any]:
     """One item of a keyed list; NotFound otherwise."""
-    items = list_items(session, list_name)
+    items = list_items(session, community, list_name)
     position = _position(items, LISTS[list_name], key)
     if position is None:
         raise NotFound(f"no {list_name[:-1]} '{key}'")
     return items[position]
 
 
-def put_item(session: Session, list_name: str, item: dict[str, Any], *, create_only: bool = False) -> bool:
+def put_item(session: Session, community: store.CommunityRef, list_name: str, item: dict[str, Any], *, create_only: bool = False) -> bool:
     """Create or replace one item of a keyed list; return True when it was created."""
-    document = scenario_document(session)
+    document = scenario_document(session, community)
     key_field = LISTS[list_name]
     items = document[list_name]
     position = _position(items, key_field, item.get(key_field))
@@ -111,32 +117,32 @@ def put_item(session: Session, list_name: str, item: dict[str, Any], *, create_o
     else:
         items[position] = item
         created = False
-    _store(session, document, list_name, position)
+    _store(session, community, document, list_name, position)
     return created
 
 
-def delete_item(session: Session, list_name: str, key: str) -> None:
+def delete_item(session: Session, community: store.CommunityRef, list_name: str, key: str) -> None:
     """Remove one item of a keyed list (Conflict while links or demand still point at it)."""
-    document = scenario_document(session)
+    document = scenario_document(session, community)
     items = document[list_name]
     position = _position(items, LISTS[list_name], key)
     if position is None:
         raise NotFound(f"no {list_name[:-1]} '{key}'")
     del items[position]
-    _store(session, document, removing=True)
+    _store(session, community, document, removing=True)
 
 
 # --- links -------------------------------------------------------------------------------------
 
 
-def list_links(session: Session) -> list[dict[str, Any]]:
+def list_links(session: Session, community: store.CommunityRef) -> list[dict[str, Any]]:
     """The link assignments (挂点) as in the scenario file: one entry per member."""
-    return scenario_document(session)["links"]
+    return scenario_document(session, community)["links"]
 
 
-def set_links(session: Session, member: str, townships: list[str]) -> bool:
+def set_links(session: Session, community: store.CommunityRef, member: str, townships: list[str]) -> bool:
     """Set the townships a committee member is linked to; return True when the member had no links before."""
-    document = scenario_document(session)
+    document = scenario_document(session, community)
     links = document["links"]
     position = _position(links, "member", member)
     entry = {"member": member, "townships": list(townships)}
@@ -146,70 +152,67 @@ def set_links(session: Session, member: str, townships: list[str]) -> bool:
         position = len(links) - 1
     else:
         links[position] = entry
-    _store(session, document, "links", position)
+    _store(session, community, document, "links", position)
     return created
 
 
-def delete_links(session: Session, member: str) -> None:
+def delete_links(session: Session, community: store.CommunityRef, member: str) -> None:
     """Remove every link of a committee member."""
-    document = scenario_document(session)
+    document = scenario_document(session, community)
     position = _position(document["links"], "member", member)
     if position is None:
         raise NotFound(f"expert '{member}' has no links")
     del document["links"][position]
-    _store(session, document)
+    _store(session, community, document)
 
 
 # --- demand ------------------------------------------------------------------------------------
 
 
-def list_demand(session: Session) -> list[dict[str, Any]]:
+def list_demand(session: Session, community: store.CommunityRef) -> list[dict[str, Any]]:
     """The demand rows in file order (a row's index is its id in the API)."""
-    return scenario_document(session)["demand"]
+    return scenario_document(session, community)["demand"]
 
 
-def add_demand(session: Session, row: dict[str, Any]) -> int:
+def add_demand(session: Session, community: store.CommunityRef, row: dict[str, Any]) -> int:
     """Append a demand row; return its index."""
-    document = scenario_document(session)
+    document = scenario_document(session, community)
     document["demand"].append(copy.deepcopy(row))
     index = len(document["demand"]) - 1
-    _store(session, document, "demand", index)
+    _store(session, community, document, "demand", index)
     return index
 
 
-def replace_demand(session: Session, index: int, row: dict[str, Any]) -> None:
+def replace_demand(session: Session, community: store.CommunityRef, index: int, row: dict[str, Any]) -> None:
     """Replace the demand row at an index."""
-    document = scenario_document(session)
+    document = scenario_document(session, community)
     if not 0 <= index < len(document["demand"]):
         raise NotFound(f"no demand row {index}")
     document["demand"][index] = copy.deepcopy(row)
-    _store(session, document, "demand", index)
+    _store(session, community, document, "demand", index)
 
 
-def delete_demand(session: Session, index: int) -> None:
+def delete_demand(session: Session, community: store.CommunityRef, index: int) -> None:
     """Remove the demand row at an index (later rows move up by one)."""
-    document = scenario_document(session)
+    document = scenario_document(session, community)
     if not 0 <= index < len(document["demand"]):
         raise NotFound(f"no demand row {index}")
     del document["demand"][index]
-    _store(session, document)
+    _store(session, community, document)
 
 
 # --- unavailability ----------------------------------------------------------------------------
 
 
-def expert_unavailability(session: Session, expert_id: str) -> list[ExpertUnavailability]:
-    """Every unavailability row of an expert (from the file and from leave), oldest first."""
-    community = store.get_community(session)
-    expert = session.scalar(select(Expert).where(Expert.community_id == community.id, Expert.code == expert_id))
-    if expert is None:
-        raise NotFound(f"no expert '{expert_id}'")
+def expert_unavailability(session: Session, community: store.CommunityRef, expert_id: str) -> list[ExpertUnavailability]:
+    """Every unavailability row of a community's expert (from the file and from leave), oldest first."""
+    expert = store.expert_row(session, community, expert_id)
     return sorted(expert.unavailable, key=lambda p: (p.source != SCENARIO_SOURCE, p.position, p.id))
 
 
-def delete_unavailability(session: Session, expert_id: str, unavailability_id: int) -> None:
+def delete_unavailability(session: Session, community: store.CommunityRef, expert_id: str, unavailability_id: int) -> None:
     """Remove one unavailability row of an expert (the expert can be rostered on those days again)."""
-    for period in expert_unavailability(session, expert_id):
+    for period in expert_unavailability(session, community, expert_id):
         if period.id == unavailability_id:
             session.delete(period)
             session.flush()

@@ -1,14 +1,16 @@
-"""The store: plain functions over a Session that keep a community's standing data and its roster versions.
+"""The store: plain functions over a Session that keep each community's standing data and its roster versions.
 
 Functions flush but never commit: the caller owns the unit of work (`scheduler.db.transaction`).
-A `community` argument is a community id, its name, or None for "the only community in the
-database" (a deployment usually serves one county).
+One database holds many communities (tenants). A `community` argument is a community id (int) or
+its code (str); it is always given: no service function guesses "the only community". Only the
+command line may default to it (`sole_community`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -17,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.calendar import parse_month
-from scheduler.errors import Conflict, NotFound
+from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.models import (
     SCENARIO_SOURCE,
     Community,
@@ -39,39 +41,82 @@ from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import FORMAT, Scenario
 from solver.solution import Assignment, Solution, SolveReport, Unmet, new_assignment_id
 
-CommunityRef = int | str | None
+CommunityRef = int | str  # a community's id, or its code
 ROSTER_STATUSES = ("draft", "published")
+# The scenario ids' alphabet: letters, digits, '-' and '_' (a code is a path segment and a part of job ids).
+COMMUNITY_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_COMMUNITY_CODE = re.compile(COMMUNITY_CODE_PATTERN)
 
 
 # --- communities -------------------------------------------------------------------------------
 
 
-def get_community(session: Session, community: CommunityRef = None) -> Community:
-    """The community by id or name, or the only one when None; NotFound / Conflict otherwise."""
-    if isinstance(community, bool):
+@dataclasses.dataclass(frozen=True)
+class CommunitySummary:
+    """One community as listings show it."""
+
+    id: int
+    code: str
+    name: str
+
+
+def check_community_code(code: str, field: str = "community") -> str:
+    """The code itself if it is a community code (1-64 letters, digits, '-', '_'); ScenarioError naming `field` otherwise."""
+    if not isinstance(code, str) or not _COMMUNITY_CODE.match(code):
+        raise ScenarioError([FieldError(field, f"a community code is 1-64 letters, digits, '-' or '_' (got {code!r})")])
+    return code
+
+
+def get_community(session: Session, community: CommunityRef) -> Community:
+    """The community by id (int) or code (str); NotFound otherwise."""
+    if isinstance(community, bool) or not isinstance(community, (int, str)):
         raise NotFound(f"no community {community!r}")
     if isinstance(community, int):
         found = session.get(Community, community)
         if found is None:
             raise NotFound(f"no community with id {community}")
         return found
-    if isinstance(community, str):
-        found = session.scalar(select(Community).where(Community.name == community))
-        if found is None:
-            raise NotFound(f"no community named '{community}'")
-        return found
+    found = session.scalar(select(Community).where(Community.code == community))
+    if found is None:
+        raise NotFound(f"no community '{community}'")
+    return found
+
+
+def community_id_of(session: Session, community: CommunityRef) -> int:
+    """The id of a community given by id or code; NotFound if there is none."""
+    return get_community(session, community).id
+
+
+def sole_community(session: Session) -> Community:
+    """The database's only community, for command-line defaults: NotFound when none, Conflict (naming the codes) when several."""
     rows = session.scalars(select(Community).order_by(Community.id).limit(2)).all()
     if not rows:
         raise NotFound("no community has been imported yet (run `rota import FILE`)")
     if len(rows) > 1:
-        names = session.scalars(select(Community.name).order_by(Community.id)).all()
-        raise Conflict(f"the database holds {len(names)} communities ({', '.join(names)}): name one")
+        codes = session.scalars(select(Community.code).order_by(Community.code)).all()
+        raise Conflict(f"the database holds {len(codes)} communities ({', '.join(codes)}): give --community CODE")
     return rows[0]
 
 
-def list_communities(session: Session) -> list[tuple[int, str]]:
-    """Every community as (id, name), oldest first."""
-    return [(row.id, row.name) for row in session.scalars(select(Community).order_by(Community.id))]
+def list_communities(session: Session) -> list[CommunitySummary]:
+    """Every community as (id, code, name), in code order."""
+    return [CommunitySummary(row.id, row.code, row.name) for row in session.scalars(select(Community).order_by(Community.code))]
+
+
+def expert_row(session: Session, community: CommunityRef, expert: str) -> Expert:
+    """A community's expert by code; NotFound naming it otherwise."""
+    row = session.scalar(select(Expert).where(Expert.community_id == community_id_of(session, community), Expert.code == expert))
+    if row is None:
+        raise NotFound(f"no expert '{expert}'")
+    return row
+
+
+def township_row(session: Session, community: CommunityRef, township: str) -> Township:
+    """A community's township by code; NotFound naming it otherwise."""
+    row = session.scalar(select(Township).where(Township.community_id == community_id_of(session, community), Township.code == township))
+    if row is None:
+        raise NotFound(f"no township '{township}'")
+    return row
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -111,11 +156,12 @@ def _unavailability_fields(period) -> dict[str, Any]:
     return {"from_date": period.from_, "to_date": period.to, "date": period.date, "half_day": period.half_day, "reason": period.reason, "source": SCENARIO_SOURCE}
 
 
-def import_scenario(session: Session, scenario: Scenario) -> int:
-    """Store a scenario as its community's standing data (upsert by ids, delete what the file dropped); return the community id."""
+def import_scenario(session: Session, code: str, scenario: Scenario) -> int:
+    """Store a scenario as the standing data of the community `code` (created if new; upsert by ids, delete what the file dropped); return its id."""
+    check_community_code(code)
     community = session.scalar(
         select(Community)
-        .where(Community.name == scenario.community.name)
+        .where(Community.code == code)
         .options(
             selectinload(Community.specialties),
             selectinload(Community.departments),
@@ -127,9 +173,10 @@ def import_scenario(session: Session, scenario: Scenario) -> int:
         )
     )
     if community is None:
-        community = Community(name=scenario.community.name)
+        community = Community(code=code, name=scenario.community.name)
         session.add(community)
     settings = {
+        "name": scenario.community.name,
         "timezone": scenario.community.timezone,
         "holidays": scenario.calendar.holidays,
         "closed_dates": [day.isoformat() for day in scenario.calendar.closed],
@@ -256,7 +303,7 @@ def _unavailability_document(period: ExpertUnavailability) -> dict[str, Any]:
     return row
 
 
-def export_document(session: Session, community: CommunityRef = None) -> dict[str, Any]:
+def export_document(session: Session, community: CommunityRef) -> dict[str, Any]:
     """The stored standing data as a `rota.scenario/1` document (plain dict, dates as date objects)."""
     owner = get_community(session, community)
     row = session.scalar(
@@ -323,13 +370,13 @@ def export_document(session: Session, community: CommunityRef = None) -> dict[st
     }
 
 
-def export_scenario(session: Session, community: CommunityRef = None) -> Scenario:
+def export_scenario(session: Session, community: CommunityRef) -> Scenario:
     """The stored standing data as a validated Scenario, equal to the one imported."""
     return validate_document(export_document(session, community), source="the stored scenario")
 
 
-def closures_for_month(session: Session, month: str, community: CommunityRef = None) -> dict[str, frozenset[dt.date]]:
-    """Closed days per township code in the month (the `township_closures` argument of build_problem)."""
+def closures_for_month(session: Session, community: CommunityRef, month: str) -> dict[str, frozenset[dt.date]]:
+    """Closed days per township code of a community in the month (the `township_closures` argument of build_problem)."""
     row = get_community(session, community)
     first, last = _month_bounds(month)
     closed: dict[str, set[dt.date]] = defaultdict(set)
@@ -405,7 +452,7 @@ def _with_ids(month: str, assignments: Iterable[Assignment]) -> list[Assignment]
 
 
 def save_roster_version(session: Session, community: CommunityRef, solution: Solution, status: str = "draft", cause: str = "") -> int:
-    """Store a solution as the month's next roster version (a full copy) and return its number."""
+    """Store a solution as the community's next roster version of its month (a full copy) and return its number."""
     if status not in ROSTER_STATUSES:
         raise ValueError(f"status must be one of {', '.join(ROSTER_STATUSES)} (got '{status}')")
     parse_month(solution.month)
@@ -451,7 +498,7 @@ def save_roster_version(session: Session, community: CommunityRef, solution: Sol
     return number
 
 
-def _version_row(session: Session, month: str, version: int | None, community: CommunityRef, status: str | None = None) -> RosterVersion:
+def _version_row(session: Session, community: CommunityRef, month: str, version: int | None, status: str | None = None) -> RosterVersion:
     parse_month(month)
     owner = get_community(session, community)
     query = select(RosterVersion).where(RosterVersion.community_id == owner.id, RosterVersion.month == month)
@@ -469,10 +516,10 @@ def _version_row(session: Session, month: str, version: int | None, community: C
 
 
 def load_roster_version(
-    session: Session, month: str, version: int | None = None, *, community: CommunityRef = None, status: str | None = None
+    session: Session, community: CommunityRef, month: str, version: int | None = None, *, status: str | None = None
 ) -> tuple[Solution, int, str, dt.datetime]:
-    """A stored version (the latest when version is None; only `status` ones if given) as (Solution, version, status, created_at)."""
-    row = _version_row(session, month, version, community, status)
+    """A community's stored version (the latest when version is None; only `status` ones if given) as (Solution, version, status, created_at)."""
+    row = _version_row(session, community, month, version, status)
     assignments = tuple(
         Assignment(
             date=a.date, half_day=a.half_day, township=a.township, type=a.type, specialty=a.specialty, expert=a.expert, link_visit=a.link_visit, id=a.assignment_id
@@ -484,8 +531,8 @@ def load_roster_version(
     return solution, row.version, row.status, _aware(row.created_at)  # type: ignore[return-value]
 
 
-def list_versions(session: Session, month: str, *, community: CommunityRef = None) -> list[RosterVersionSummary]:
-    """Every version of a month's roster, oldest first (an empty list when none)."""
+def list_versions(session: Session, community: CommunityRef, month: str) -> list[RosterVersionSummary]:
+    """Every version of a community's month roster, oldest first (an empty list when none)."""
     parse_month(month)
     owner = get_community(session, community)
     assignment_counts = (
@@ -516,9 +563,9 @@ def list_versions(session: Session, month: str, *, community: CommunityRef = Non
     ]
 
 
-def publish(session: Session, month: str, version: int, *, community: CommunityRef = None) -> dt.datetime:
-    """Mark a version published (no new assignments are created) and return when it was published."""
-    row = _version_row(session, month, version, community)
+def publish(session: Session, community: CommunityRef, month: str, version: int) -> dt.datetime:
+    """Mark a community's version published (no new assignments are created) and return when it was published."""
+    row = _version_row(session, community, month, version)
     if row.status == "published":
         return _aware(row.published_at) or _aware(row.created_at)  # type: ignore[return-value]
     newer = session.scalar(

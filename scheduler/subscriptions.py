@@ -1,7 +1,8 @@
 """Calendar subscriptions: from a feed token to the iCalendar bytes of the published rosters it may see.
 
-The feed token names a scope (an expert, a township, a department, the community); the history of
-each month's *published* versions goes through `scheduler.feeds` (drafts never reach a phone).
+A feed token belongs to one community and names a scope in it (an expert, a township, a department,
+the whole community); the history of each month's *published* versions goes through `scheduler.feeds`
+(drafts never reach a phone). A token opens its feed only at its own community's address.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ class RenderedFeed:
     last_modified: dt.datetime
 
 
+def feed_url(base_url: str, community: str, token: str) -> str:
+    """The public address of a community's calendar feed (the token in it is the secret)."""
+    return f"{base_url.rstrip('/')}/c/{community}/feeds/{token}.ics"
+
+
 def scope_of(session: Session, subscription: FeedToken) -> feeds.FeedScope:
     """The feeds.FeedScope a subscription stands for (a department resolves to its experts)."""
     if subscription.scope == "expert":
@@ -37,19 +43,18 @@ def scope_of(session: Session, subscription: FeedToken) -> feeds.FeedScope:
     if subscription.scope == "township":
         return feeds.township_scope(subscription.scope_key)
     if subscription.scope == "department":
-        community = store.get_community(session)
         expert_ids = session.scalars(
-            select(Expert.code).join(Expert.department).where(Expert.community_id == community.id, Department.code == subscription.scope_key)
+            select(Expert.code).join(Expert.department).where(Expert.community_id == subscription.community_id, Department.code == subscription.scope_key)
         )
         return feeds.department_scope(subscription.scope_key, list(expert_ids))
     return feeds.community_scope()
 
 
-def published_histories(session: Session, now: dt.datetime) -> list[list[feeds.PublishedVersion]]:
-    """Per month still worth showing, its published versions oldest first."""
-    community = store.get_community(session)
+def published_histories(session: Session, community: store.CommunityRef, now: dt.datetime) -> list[list[feeds.PublishedVersion]]:
+    """Per month of the community still worth showing, its published versions oldest first."""
+    owner = store.community_id_of(session, community)
     months = session.scalars(
-        select(RosterVersion.month).where(RosterVersion.community_id == community.id, RosterVersion.status == "published").distinct().order_by(RosterVersion.month)
+        select(RosterVersion.month).where(RosterVersion.community_id == owner, RosterVersion.status == "published").distinct().order_by(RosterVersion.month)
     ).all()
     histories = []
     for month in months:
@@ -57,10 +62,10 @@ def published_histories(session: Session, now: dt.datetime) -> list[list[feeds.P
         if dt.datetime.combine(first_of_next, dt.time(), tzinfo=dt.timezone.utc) + PAST_MONTHS_KEPT < now:
             continue
         history = []
-        for summary in store.list_versions(session, month):
+        for summary in store.list_versions(session, owner, month):
             if summary.status != "published" or summary.published_at is None:
                 continue
-            solution, _, _, _ = store.load_roster_version(session, month, summary.version)
+            solution, _, _, _ = store.load_roster_version(session, owner, month, summary.version)
             history.append(feeds.PublishedVersion(summary.published_at, solution.assignments))
         history.sort(key=lambda version: version.published_at)
         if history:
@@ -73,16 +78,19 @@ def _month_end(month: str) -> dt.date:
     return dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
 
 
-def render_subscription(session: Session, token: str, *, now: dt.datetime | None = None, lang: str | None = None, cancelled_days: int = feeds.CANCELLED_DAYS) -> RenderedFeed | None:
-    """The feed a token opens, rendered; None when the token is unknown or revoked."""
-    subscription = resolve_feed_token(session, token)
+def render_subscription(
+    session: Session, community: store.CommunityRef, token: str, *, now: dt.datetime | None = None, lang: str | None = None,
+    cancelled_days: int = feeds.CANCELLED_DAYS,
+) -> RenderedFeed | None:
+    """The feed a token opens in a community, rendered; None when the token is unknown, revoked or another community's."""
+    subscription = resolve_feed_token(session, community, token)
     if subscription is None:
         return None
     now = now or dt.datetime.now(dt.timezone.utc)
     lang = i18n.parse_lang(lang)
     scope = scope_of(session, subscription)
-    labels = CommunityLabels.from_scenario(store.export_scenario(session))
-    histories = published_histories(session, now)
+    labels = CommunityLabels.from_scenario(store.export_scenario(session, subscription.community_id))
+    histories = published_histories(session, subscription.community_id, now)
     entries = feeds.feed_entries_across_months(scope, histories, now, cancelled_days)
     body = feeds.render_feed(entries, feeds.calendar_name(scope, labels, lang), labels, lang, with_expert_names=scope.kind != "expert")
     first_publication = min((history[0].published_at for history in histories), default=subscription.created_at)

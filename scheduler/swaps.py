@@ -42,9 +42,9 @@ class SwapRequest(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 
 
-def _session_of(session: Session, month: str, assignment_id: str, expert: str, field: str) -> None:
+def _session_of(session: Session, owner: int, month: str, assignment_id: str, expert: str, field: str) -> None:
     try:
-        roster, version, _status, _ = store.load_roster_version(session, month)
+        roster, version, _status, _ = store.load_roster_version(session, owner, month)
     except NotFound:
         raise ScenarioError([FieldError("month", f"there is no roster for {month} yet")]) from None
     found = next((a for a in roster.assignments if a.id == assignment_id), None)
@@ -55,20 +55,19 @@ def _session_of(session: Session, month: str, assignment_id: str, expert: str, f
 
 
 def propose_swap(
-    session: Session, month: str, assignment_id: str, from_expert: str, to_expert: str, give_back_id: str | None = None, needs_approval: bool = False
+    session: Session, community: store.CommunityRef, month: str, assignment_id: str, from_expert: str, to_expert: str,
+    give_back_id: str | None = None, needs_approval: bool = False,
 ) -> int:
-    """Record a proposal (state proposed) after checking that each session belongs to its expert."""
+    """Record a proposal in a community (state proposed) after checking that each session belongs to its expert."""
     if from_expert == to_expert:
         raise ScenarioError([FieldError("to_expert", "a swap needs two different experts")])
-    store.get_community(session)
-    from scheduler.flows import _expert_row  # the one lookup that names a missing expert
-
-    _expert_row(session, to_expert)
-    _session_of(session, month, assignment_id, from_expert, "assignment_id")
+    owner = store.community_id_of(session, community)
+    store.expert_row(session, owner, to_expert)
+    _session_of(session, owner, month, assignment_id, from_expert, "assignment_id")
     if give_back_id is not None:
-        _session_of(session, month, give_back_id, to_expert, "give_back_id")
+        _session_of(session, owner, month, give_back_id, to_expert, "give_back_id")
     row = SwapRequest(
-        community_id=store.get_community(session).id,
+        community_id=owner,
         month=month,
         assignment_id=assignment_id,
         from_expert=from_expert,
@@ -81,8 +80,9 @@ def propose_swap(
     return row.id
 
 
-def get_swap(session: Session, swap_id: int, for_update: bool = False) -> SwapRequest:
-    query = select(SwapRequest).where(SwapRequest.id == swap_id)
+def get_swap(session: Session, community: store.CommunityRef, swap_id: int, for_update: bool = False) -> SwapRequest:
+    """One swap of a community by id; NotFound otherwise (another community's swap too)."""
+    query = select(SwapRequest).where(SwapRequest.id == swap_id, SwapRequest.community_id == store.community_id_of(session, community))
     row = session.scalars(query.with_for_update() if for_update else query).first()
     if row is None:
         raise NotFound(f"no swap request {swap_id}")
@@ -92,12 +92,12 @@ def get_swap(session: Session, swap_id: int, for_update: bool = False) -> SwapRe
 def _queue(session: Session, row: SwapRequest) -> None:
     from scheduler.events import record_event
 
-    record_event(session, "swap", {"swap_id": row.id}, month=row.month)
+    record_event(session, row.community_id, "swap", {"swap_id": row.id}, month=row.month)
 
 
-def answer_swap(session: Session, swap_id: int, expert: str, accept: bool) -> SwapRequest:
+def answer_swap(session: Session, community: store.CommunityRef, swap_id: int, expert: str, accept: bool) -> SwapRequest:
     """The colleague accepts (queued for the worker, or for the office's approval) or declines."""
-    row = get_swap(session, swap_id, for_update=True)
+    row = get_swap(session, community, swap_id, for_update=True)
     if expert != row.to_expert:
         raise Conflict(f"only {row.to_expert} can answer swap {swap_id}")
     if row.state != "proposed":
@@ -111,9 +111,9 @@ def answer_swap(session: Session, swap_id: int, expert: str, accept: bool) -> Sw
     return row
 
 
-def approve_swap(session: Session, swap_id: int, approve: bool, reason: str = "") -> SwapRequest:
+def approve_swap(session: Session, community: store.CommunityRef, swap_id: int, approve: bool, reason: str = "") -> SwapRequest:
     """The office approves an accepted swap that needs approval (queued for the worker), or rejects it."""
-    row = get_swap(session, swap_id, for_update=True)
+    row = get_swap(session, community, swap_id, for_update=True)
     if row.state != "accepted" or not row.needs_approval:
         raise Conflict(f"swap {swap_id} is not waiting for the office (state {row.state})")
     if approve:
@@ -124,9 +124,9 @@ def approve_swap(session: Session, swap_id: int, approve: bool, reason: str = ""
     return row
 
 
-def cancel_swap(session: Session, swap_id: int, expert: str) -> SwapRequest:
+def cancel_swap(session: Session, community: store.CommunityRef, swap_id: int, expert: str) -> SwapRequest:
     """The proposer withdraws a swap that has not been applied."""
-    row = get_swap(session, swap_id, for_update=True)
+    row = get_swap(session, community, swap_id, for_update=True)
     if expert != row.from_expert:
         raise Conflict(f"only {row.from_expert} can cancel swap {swap_id}")
     if row.state not in ("proposed", "accepted"):
@@ -135,9 +135,9 @@ def cancel_swap(session: Session, swap_id: int, expert: str) -> SwapRequest:
     return row
 
 
-def list_swaps(session: Session, expert: str | None = None, month: str | None = None) -> list[SwapRequest]:
-    """Swaps, newest first; an expert sees those they proposed or were asked for."""
-    query = select(SwapRequest).order_by(SwapRequest.id.desc())
+def list_swaps(session: Session, community: store.CommunityRef, expert: str | None = None, month: str | None = None) -> list[SwapRequest]:
+    """A community's swaps, newest first; an expert sees those they proposed or were asked for."""
+    query = select(SwapRequest).where(SwapRequest.community_id == store.community_id_of(session, community)).order_by(SwapRequest.id.desc())
     if expert is not None:
         query = query.where((SwapRequest.from_expert == expert) | (SwapRequest.to_expert == expert))
     if month is not None:

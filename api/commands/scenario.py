@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli import InputError, app, fail_on_bad_input
+from api.cli import EXIT_BAD_INPUT, InputError, app, err, fail_on_bad_input
 from config.settings import get_settings
 from scheduler.calendar import month_calendar_for
 from scheduler.errors import Conflict, NotFound, ScenarioError
@@ -226,35 +226,92 @@ def _open_store(url: str):
         raise
 
 
-@app.command("import")
-def import_file(file: str = typer.Argument(..., help="Scenario file to store as its community's standing data.")) -> None:
-    """Store a scenario in the database (ROTA_DATABASE_URL), updating what an earlier import stored."""
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def choose_community(session, code: str):
+    """The community a command names with --community CODE, or the database's only one; InputError (exit 2) otherwise."""
+    from scheduler.store import get_community, sole_community
+
+    try:
+        return get_community(session, code) if code else sole_community(session)
+    except (NotFound, Conflict) as exc:
+        raise InputError(str(exc)) from None
+
+
+def _scenario_files(folder: Path) -> list[Path]:
+    files = sorted(path for path in folder.iterdir() if path.is_file() and path.suffix.lower() in SCENARIO_SUFFIXES)
+    if not files:
+        raise InputError(f"{folder}: no scenario files ({', '.join('*' + s for s in SCENARIO_SUFFIXES)}) in the folder")
+    return files
+
+
+def _import_one(factory, url: str, path: Path, code: str) -> str:
+    """Import one file as community `code` in a transaction of its own; the line to print (ScenarioError / InputError on failure)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from scheduler.db import transaction
     from scheduler.store import import_scenario
 
-    scenario = _load(file)
-    url = get_settings().database_url
-    factory = _open_store(url)
+    scenario = load_scenario(path)
     try:
         with transaction(factory) as session:
-            community_id = import_scenario(session, scenario)
+            import_scenario(session, code, scenario)
     except (SQLAlchemyError, OverflowError) as exc:
-        fail_on_bad_input(InputError(f"the database {_shown_url(url)} refused the scenario: {str(exc).splitlines()[0]}"))
-    out.print(
-        f"imported {scenario.community.name} (community {community_id}) into {_shown_url(url)}: "
-        f"{len(scenario.townships)} townships, {len(scenario.experts)} experts, {len(scenario.links)} links, {len(scenario.demand)} demand rows",
-        markup=False,
+        raise InputError(f"the database {_shown_url(url)} refused the scenario: {str(exc).splitlines()[0]}") from None
+    return (
+        f"imported {code} ({scenario.community.name}) from {path.name} into {_shown_url(url)}: "
+        f"{len(scenario.townships)} townships, {len(scenario.experts)} experts, {len(scenario.links)} links, {len(scenario.demand)} demand rows"
     )
+
+
+@app.command("import")
+def import_file(
+    path: str = typer.Argument(..., help="A scenario file, or a folder of them (*.yaml, *.yml, *.json): each is one community."),
+    community: str = typer.Option("", "--community", help="The community's code (default: the file's name without its extension, quannan.yaml -> quannan)."),
+) -> None:
+    """Add or update communities in the database (ROTA_DATABASE_URL): one per file, each file all or nothing; one line per community."""
+    from scheduler.store import check_community_code
+
+    source = Path(path)
+    if source.is_dir():
+        if community:
+            fail_on_bad_input(InputError("--community names one community: give a file, not a folder (a folder's files are named by their codes)"))
+        try:
+            files = _scenario_files(source)
+        except InputError as exc:
+            fail_on_bad_input(exc)
+            return
+    else:
+        files = [source]
+    url = get_settings().database_url
+    factory = _open_store(url)
+    failed = False
+    seen: dict[str, Path] = {}
+    for file in files:
+        code = community or file.stem
+        try:
+            check_community_code(code, field="--community" if community else "community code (the file's name)")
+            if code in seen:
+                raise InputError(f"community code '{code}' is also {seen[code].name}'s; rename one of the files")
+            seen[code] = file
+            out.print(_import_one(factory, url, file, code), markup=False, soft_wrap=True)
+        except (ScenarioError, InputError) as exc:
+            failed = True
+            problems = exc.problems if isinstance(exc, ScenarioError) else [str(exc)]
+            prefix = f"{file.name}: " if source.is_dir() else ""  # which file of the folder each problem is in
+            for problem in problems:
+                err.print(f"error: {prefix}{problem}", markup=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @app.command("export")
 def export_file(
     out_file: str = typer.Option("", "--out", help="Write here (.json = JSON, else YAML); default: standard output."),
-    community: str = typer.Option("", "--community", help="Community name, when the database holds several."),
+    community: str = typer.Option("", "--community", help="The community's code (needed when the database holds several)."),
 ) -> None:
-    """Write the stored standing data as a rota.scenario/1 file (reads back equal to what was imported)."""
+    """Write a community's stored standing data as a rota.scenario/1 file (reads back equal to what was imported)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from scheduler.store import export_scenario
@@ -263,9 +320,9 @@ def export_file(
     factory = _open_store(url)
     try:
         with factory() as session:
-            scenario = export_scenario(session, community or None)
-    except (NotFound, Conflict) as exc:
-        fail_on_bad_input(InputError(str(exc)))
+            scenario = export_scenario(session, choose_community(session, community).id)
+    except InputError as exc:
+        fail_on_bad_input(exc)
         return
     except SQLAlchemyError as exc:
         fail_on_bad_input(InputError(f"cannot read the database {_shown_url(url)}: {str(exc).splitlines()[0]}"))

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from api.cli import InputError, app, fail_on_bad_input
 from config.settings import get_settings
-from scheduler.errors import Conflict, NotFound, ScenarioError
+from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 
 out = Console(highlight=False)
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the API (stored hashed; shown once).")
@@ -18,15 +18,17 @@ app.add_typer(token_app, name="token")
 def serve(
     host: str = typer.Option(None, "--host", help="Address to listen on (default ROTA_HOST, 127.0.0.1)."),
     port: int = typer.Option(None, "--port", min=0, max=65535, help="Port (default ROTA_PORT, 8000)."),
-    demo: bool = typer.Option(False, "--demo", help="Import the sample county and generate this month and the next (in the background)."),
+    demo: bool = typer.Option(False, "--demo", help="Import the sample county as community 'quannan' and generate this month and the next (in the background)."),
 ) -> None:
     """Start the service on the configured database (an SQLite file by default: created and migrated on start)."""
-    from scheduler import auth
+    from scheduler import auth, store
     from scheduler.db import session_factory, transaction
     from scheduler.migrate import migrate
+    from scheduler.scenario.load import load_scenario
     import uvicorn
 
-    from api.app import create_app
+    from api.app import DEMO_COMMUNITY, create_app
+    from config.settings import SAMPLE_SCENARIO
 
     settings = get_settings()
     if host is not None:
@@ -34,14 +36,19 @@ def serve(
     if port is not None:
         settings.port = port
     engine = migrate(settings.database_url)
+    address = f"http://{settings.host}:{settings.port}"
     if demo:
         factory = session_factory(engine)
         with transaction(factory) as session:
-            if not any(not row.revoked_at and row.role == "office" and row.label == "demo" for row in auth.list_api_tokens(session)):
-                _, token = auth.create_api_token(session, "office", label="demo")
-                out.print(f"demo office token (shown once): {token}", markup=False, soft_wrap=True)
+            if DEMO_COMMUNITY not in {row.code for row in store.list_communities(session)}:
+                store.import_scenario(session, DEMO_COMMUNITY, load_scenario(SAMPLE_SCENARIO))
+            held = auth.list_api_tokens(session, DEMO_COMMUNITY)
+            if not any(not row.revoked_at and row.role == "office" and row.label == "demo" for row in held):
+                _, token = auth.create_api_token(session, DEMO_COMMUNITY, "office", label="demo")
+                out.print(f"demo office token of {DEMO_COMMUNITY} (shown once): {token}", markup=False, soft_wrap=True)
+        out.print(f"office page of {DEMO_COMMUNITY}: {address}/c/{DEMO_COMMUNITY}/office  (log in with the token at {address}/login)", markup=False, soft_wrap=True)
     engine.dispose()
-    out.print(f"township-rota on http://{settings.host}:{settings.port}  (API docs: /docs)", markup=False)
+    out.print(f"township-rota on {address}  (API docs: /docs)", markup=False)
     from config.logging import configure_logging
 
     configure_logging()
@@ -51,24 +58,32 @@ def serve(
 
 @token_app.command("create")
 def token_create(
-    role: str = typer.Option(..., "--role", help="office | township | expert"),
+    role: str = typer.Option(..., "--role", help="office | township | expert (of one community) | bureau (the health bureau: reads every community)"),
+    community: str = typer.Option("", "--community", help="The community's code (default: the database's only community; never for bureau)."),
     township: str = typer.Option(None, "--township", help="The township a township token is bound to."),
     expert: str = typer.Option(None, "--expert", help="The expert an expert token is bound to."),
     label: str = typer.Option("", "--label", help="A note for the token list (who holds it)."),
 ) -> None:
     """Issue a bearer token and print it once (only its hash is stored)."""
+    from api.commands.scenario import choose_community
     from scheduler import auth
     from scheduler.db import session_factory, transaction
     from scheduler.migrate import migrate
     try:
         factory = session_factory(migrate(get_settings().database_url))
         with transaction(factory) as session:
-            token_id, token = auth.create_api_token(session, role, township=township, expert=expert, label=label)
-    except (ScenarioError, NotFound, Conflict) as error:
-        fail_on_bad_input(error if isinstance(error, ScenarioError) else InputError(str(error)))
+            if role not in auth.ROLES:
+                raise ScenarioError([FieldError("role", f"must be one of {', '.join(auth.ROLES)} (got {role!r})")])
+            if role == auth.BUREAU_ROLE and community:
+                raise InputError("a bureau token reads every community and belongs to none: leave --community out")
+            owner = None if role == auth.BUREAU_ROLE else choose_community(session, community)
+            token_id, token = auth.create_api_token(session, owner.id if owner else None, role, township=township, expert=expert, label=label)
+    except (ScenarioError, NotFound, Conflict, InputError) as error:
+        fail_on_bad_input(error if isinstance(error, (ScenarioError, InputError)) else InputError(str(error)))
         return
     typer.echo(token)
-    Console(stderr=True, highlight=False).print(f"token {token_id} ({role}) created; it is not shown again", markup=False)
+    where = f" of {owner.code}" if owner else ""
+    Console(stderr=True, highlight=False).print(f"token {token_id} ({role}{where}) created; it is not shown again", markup=False)
 
 
 @token_app.command("revoke")

@@ -1,17 +1,25 @@
-"""The service's web pages (Chinese by default, `?lang=en`): office, township head, expert, and the month report.
+"""The service's web pages (Chinese by default, `?lang=en`): office, township head, expert, the month report, the province.
 
-`router` is what `api.app.create_app` includes; the pages call the same store, flows and auth functions as the API.
+`global_router` (login, logout, the stylesheet, the bureau's province pages) and `community_router`
+(every page of one community, included under `/c/{community}`) are what `api.app.create_app` includes;
+the pages call the same store, flows and auth functions as the API.
 """
 
 from fastapi import APIRouter
 
-from api.pages import login_pages, office_pages, people_pages, report_pages
+from api.pages import login_pages, office_pages, people_pages, province_pages, report_pages
 
-router = APIRouter(include_in_schema=False)
-router.include_router(login_pages.router)
+global_router = APIRouter(include_in_schema=False)
+global_router.include_router(login_pages.router)
+global_router.include_router(login_pages.login_router)
+global_router.include_router(province_pages.router)
+
+community_router = APIRouter(include_in_schema=False)
+community_router.include_router(login_pages.login_router)
+community_router.include_router(login_pages.community_router)
 # The report routes are more specific than the office month page, so they come first.
-router.include_router(report_pages.router)
-router.include_router(office_pages.router)
-router.include_router(people_pages.router)
+community_router.include_router(report_pages.router)
+community_router.include_router(office_pages.router)
+community_router.include_router(people_pages.router)
 
-__all__ = ["router"]
+__all__ = ["community_router", "global_router"]

@@ -1,4 +1,9 @@
-"""Logging in and out with an API token, the home redirect by role, and the stylesheet."""
+"""Logging in and out with an API token, the home redirect by role (into the token's community), and the stylesheet.
+
+A token says which community it belongs to, so the global `/login` serves every one; each community
+also has its own `/c/{community}/login` (where its pages send a visitor who is not logged in), which
+takes only its own tokens and the bureau's.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,24 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
-from api.pages.web import LANG_COOKIE, STATIC_DIR, TOKEN_COOKIE, current_caller, page, redirect, render, session_factory
-from scheduler.auth import authenticate
+from api.pages.web import LANG_COOKIE, STATIC_DIR, TOKEN_COOKIE, current_caller, page, redirect, redirect_global, render, require_tenant, session_factory
+from scheduler import store
+from scheduler.auth import Caller, authenticate
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)  # global
+login_router = APIRouter(include_in_schema=False)  # global and under each community
+community_router = APIRouter(include_in_schema=False)
 ROLE_HOMES = {"office": "/office", "township": "/township", "expert": "/expert"}
+BUREAU_HOME = "/province"
 STATIC_FILES = {"rota.css": "text/css; charset=utf-8"}
 COOKIE_SECONDS = 30 * 24 * 3600
+
+
+def home_path(caller: Caller) -> str:
+    """Where a caller's pages start: their community's page for their role, or the bureau's province page."""
+    if caller.is_bureau:
+        return BUREAU_HOME
+    return f"/c/{caller.community}{ROLE_HOMES.get(caller.role, '/office')}"
 
 
 @router.get("/")
@@ -21,30 +37,50 @@ COOKIE_SECONDS = 30 * 24 * 3600
 def home(request: Request) -> Response:
     caller = current_caller(request)
     if caller is None:
-        return redirect(request, "/login")
-    return redirect(request, ROLE_HOMES.get(caller.role, "/login"))
+        return redirect_global(request, "/login")
+    return redirect_global(request, home_path(caller))
 
 
-@router.get("/login")
+@community_router.get("/")
+@page
+def community_home(request: Request) -> Response:
+    tenant = require_tenant(request, readers=True)
+    return redirect_global(request, home_path(tenant.caller))
+
+
+def _addressed_community(request: Request) -> str | None:
+    """The community code of a `/c/{community}/login` address (NotFound when there is no such community), None on `/login`."""
+    code = request.path_params.get("community")
+    if code is not None:
+        with session_factory(request)() as session:
+            store.get_community(session, code)
+    return code
+
+
+@login_router.get("/login")
 @page
 def login_form(request: Request) -> Response:
+    _addressed_community(request)
     return render(request, "login.html", caller=None, failed=False)
 
 
-@router.post("/login")
+@login_router.post("/login")
 @page
 def login(request: Request, token: Annotated[str, Form()] = "") -> Response:
+    community = _addressed_community(request)
     with session_factory(request)() as session:
         caller = authenticate(session, token.strip()) if token.strip() else None
+    if caller is not None and community is not None and not caller.is_bureau and caller.community != community:
+        caller = None  # a community's login page takes its own tokens only
     if caller is None:
         return render(request, "login.html", status_code=401, caller=None, failed=True)
-    response = redirect(request, ROLE_HOMES.get(caller.role, "/"))
+    response = redirect_global(request, home_path(caller))
     # HttpOnly: page scripts never see the token; Lax: other sites cannot post forms with it.
     response.set_cookie(TOKEN_COOKIE, token.strip(), max_age=COOKIE_SECONDS, httponly=True, samesite="lax", secure=request.url.scheme == "https")
     return response
 
 
-@router.post("/logout")
+@login_router.post("/logout")
 @page
 def logout(request: Request) -> Response:
     response = redirect(request, "/login")
@@ -59,4 +95,4 @@ def static_file(name: str) -> Response:
     return FileResponse(STATIC_DIR / name, media_type=STATIC_FILES[name], headers={"Cache-Control": "public, max-age=3600"})
 
 
-__all__ = ["router", "LANG_COOKIE"]
+__all__ = ["router", "login_router", "community_router", "LANG_COOKIE"]

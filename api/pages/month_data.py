@@ -37,24 +37,28 @@ class MonthData:
         return self.document["status"] if self.document else None
 
 
-def roster_document(session: Session, month: str, version: int | None = None, *, status: str | None = None) -> dict[str, Any] | None:
-    """A stored version (the latest, or the latest of a status) as a `rota.roster/1` document, or None."""
+def roster_document(
+    session: Session, community: store.CommunityRef, month: str, version: int | None = None, *, status: str | None = None
+) -> dict[str, Any] | None:
+    """A community's stored version (the latest, or the latest of a status) as a `rota.roster/1` document, or None."""
     try:
-        solution, number, found_status, _ = store.load_roster_version(session, month, version, status=status)
+        solution, number, found_status, _ = store.load_roster_version(session, community, month, version, status=status)
     except NotFound:
         return None
-    return roster_json(store.get_community(session).name, solution, version=number, status=found_status)
+    return roster_json(store.get_community(session, community).name, solution, version=number, status=found_status)
 
 
-def load_month(session: Session, month: str, version: int | None = None, *, status: str | None = None, with_versions: bool = False) -> MonthData:
-    """The scenario, calendar, closures and roster document of a month (NotFound when there is no community yet)."""
-    scenario = store.export_scenario(session)
+def load_month(
+    session: Session, community: store.CommunityRef, month: str, version: int | None = None, *, status: str | None = None, with_versions: bool = False
+) -> MonthData:
+    """The scenario, calendar, closures and roster document of a community's month (NotFound when there is no such community)."""
+    scenario = store.export_scenario(session, community)
     return MonthData(
         month=month,
         scenario=scenario,
         labels=CommunityLabels.from_scenario(scenario),
         calendar=month_calendar_for(scenario.calendar, month),
-        closures=store.closures_for_month(session, month),
-        document=roster_document(session, month, version, status=status),
-        versions=store.list_versions(session, month) if with_versions else [],
+        closures=store.closures_for_month(session, community, month),
+        document=roster_document(session, community, month, version, status=status),
+        versions=store.list_versions(session, community, month) if with_versions else [],
     )

@@ -1,4 +1,4 @@
-"""The medical affairs office's pages: the month grid, generate and publish, versions and diffs, requests and events, Excel."""
+"""A community office's pages (`/c/{community}/office/...`): the month grid, generate and publish, versions and diffs, requests and events, Excel."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from fastapi.responses import Response
 from api.pages.month_data import load_month
 from api.pages.reason_words import reason_text
 from api.pages.roster_views import diff_view, month_grid, unmet_views
-from api.pages.web import PageNotFound, SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_caller, session_factory, shift_month, this_month
+from api.deps import Tenant
+from api.pages.web import PageNotFound, SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory, shift_month, this_month
 from api.pages.words import page_word
 from config.settings import get_settings
 from scheduler import events, flows, i18n, requests, store
@@ -33,10 +34,10 @@ def _moment(moment: dt.datetime | None) -> str:
     return moment.astimezone(SERVICE_ZONE).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _job_notice(request: Request, job_id: str | None, lang: str) -> tuple[str, list[str], bool]:
-    """(notice, errors, still running) for a generation job the page was sent back with."""
+def _job_notice(request: Request, tenant: Tenant, job_id: str | None, lang: str) -> tuple[str, list[str], bool]:
+    """(notice, errors, still running) for a generation job of the community the page was sent back with."""
     jobs = getattr(request.app.state, "jobs", None)
-    job = jobs.get(job_id) if jobs is not None and job_id else None
+    job = jobs.get(job_id, community=tenant.code) if jobs is not None and job_id else None
     if job is None:
         return "", [], False
     if job.state in ("queued", "running"):
@@ -57,37 +58,37 @@ def _calendar_warning(warning: str, month: str, lang: str) -> str:
 @router.get("/office")
 @page
 def office_home(request: Request) -> Response:
-    require_caller(request, "office")
+    require_tenant(request, "office")
     return redirect(request, f"/office/{this_month()}")
 
 
 @router.get("/office/inbox")
 @page
 def inbox(request: Request, settled: int | None = None) -> Response:
-    require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     notice = ""
     if settled is not None:
         with session_factory(request)() as session:
             try:
-                row = requests.get_request(session, settled)
+                row = requests.get_request(session, tenant.id, settled)
             except NotFound:
                 row = None
         if row is not None:
             lang = page_lang(request)
             with session_factory(request)() as session:
-                labels = CommunityLabels.from_scenario(store.export_scenario(session))
+                labels = CommunityLabels.from_scenario(store.export_scenario(session, tenant.id))
             reason = reason_text(row.reason, labels, lang)
             notice = f"#{row.id} " + page_word("state_" + row.state, lang) + (f"：{reason}" if row.state != "scheduled" and reason else "")
     return _inbox_view(request, notice)
 
 
 def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> Response:
-    caller = require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     lang = page_lang(request)
     with session_factory(request)() as session:
-        scenario = store.export_scenario(session)
-        pending = requests.list_requests(session, state="pending")
-        failed = events.list_events(session, status="failed")
+        scenario = store.export_scenario(session, tenant.id)
+        pending = requests.list_requests(session, tenant.id, state="pending")
+        failed = events.list_events(session, tenant.id, status="failed")
     names = {t.id: t.name for t in scenario.townships}
     specialties = {s.code: s.name for s in scenario.specialties}
     labels = CommunityLabels.from_scenario(scenario)
@@ -104,15 +105,15 @@ def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> R
         for r in reversed(pending)
     ]
     pending_ids = {r.id for r in pending}
-    return render(request, "office_inbox.html", status_code=status_code, caller=caller, month=this_month(), requests=rows, events=failed, pending_ids=pending_ids, notice=notice)
+    return render(request, "office_inbox.html", status_code=status_code, caller=tenant.caller, month=this_month(), requests=rows, events=failed, pending_ids=pending_ids, notice=notice)
 
 
 @router.post("/office/requests/{request_id}/approve")
 @page
 def approve_request(request: Request, request_id: int) -> Response:
-    require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     try:
-        flows.settle_request(session_factory(request), request_id, approve=True)
+        flows.settle_request(session_factory(request), tenant.id, request_id, approve=True)
     except (Conflict, NotFound) as error:
         return _inbox_view(request, str(error), status_code=409)
     return redirect(request, "/office/inbox", settled=request_id)
@@ -121,10 +122,10 @@ def approve_request(request: Request, request_id: int) -> Response:
 @router.post("/office/requests/{request_id}/decline")
 @page
 def decline_request(request: Request, request_id: int, reason: Annotated[str, Form()] = "") -> Response:
-    require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     try:
         with transaction(session_factory(request)) as session:
-            requests.decline_request(session, request_id, reason)
+            requests.decline_request(session, tenant.id, request_id, reason)
     except ScenarioError as error:
         return _inbox_view(request, "; ".join(p.message for p in error.problems), status_code=422)
     except (Conflict, NotFound) as error:
@@ -135,10 +136,10 @@ def decline_request(request: Request, request_id: int, reason: Annotated[str, Fo
 @router.post("/office/events/{event_id}/retry")
 @page
 def retry_event(request: Request, event_id: int) -> Response:
-    require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     try:
         with transaction(session_factory(request)) as session:
-            events.retry_event(session, event_id)
+            events.retry_event(session, tenant.id, event_id)
     except (Conflict, NotFound) as error:
         return _inbox_view(request, str(error), status_code=409)
     return redirect(request, "/office/inbox")
@@ -156,7 +157,7 @@ def month_page(
     job: str = "",
     published: int | None = None,
 ) -> Response:
-    require_caller(request, "office")
+    require_tenant(request, "office")
     month = checked_month(month)
     notice = page_word("published_note", page_lang(request), version=published) if published else ""
     return _month_view(request, month, version, township, department, expert, job, notice=notice)
@@ -175,23 +176,23 @@ def _month_view(
     notice: str = "",
     status_code: int = 200,
 ) -> Response:
-    caller = require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     lang = page_lang(request)
     with session_factory(request)() as session:
-        data = load_month(session, month, version)
-        events_pending = events.pending_count(session)
-        requests_waiting = len(requests.list_requests(session, state="pending"))
-        events_failed = len(events.list_events(session, status="failed"))
+        data = load_month(session, tenant.id, month, version)
+        events_pending = events.pending_count(session, tenant.id)
+        requests_waiting = len(requests.list_requests(session, tenant.id, state="pending"))
+        events_failed = len(events.list_events(session, tenant.id, status="failed"))
     if version is not None and data.document is None:
         raise PageNotFound()
-    job_notice, job_errors, running = _job_notice(request, job, lang)
+    job_notice, job_errors, running = _job_notice(request, tenant, job, lang)
     scenario = data.scenario
     grid = month_grid(data.document, scenario, month, data.calendar, data.closures, township=township or None, department=department or None, expert=expert or None, lang=lang)
     response = render(
         request,
         "office_month.html",
         status_code=status_code,
-        caller=caller,
+        caller=tenant.caller,
         month=month,
         community=scenario.community.name,
         prev_month=shift_month(month, -1),
@@ -221,15 +222,15 @@ def _month_view(
 @router.post("/office/{month}/generate")
 @page
 def generate(request: Request, month: str) -> Response:
-    require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     month = checked_month(month)
     factory = session_factory(request)
     jobs = getattr(request.app.state, "jobs", None)
     if jobs is not None:
-        job = jobs.submit("generate", month, lambda: flows.generate(factory, month, cause="generate (office page)"))
+        job = jobs.submit("generate", month, lambda: flows.generate(factory, tenant.id, month, cause="generate (office page)"), community=tenant.code)
         return redirect(request, f"/office/{month}", job=job.id)
     try:
-        number = flows.generate(factory, month, cause="generate (office page)")
+        number = flows.generate(factory, tenant.id, month, cause="generate (office page)")
     except (Conflict, NotFound, ScenarioError) as error:
         return _month_view(request, month, errors=[str(error)], status_code=409)
     return redirect(request, f"/office/{month}", version=number)
@@ -238,10 +239,10 @@ def generate(request: Request, month: str) -> Response:
 @router.post("/office/{month}/publish")
 @page
 def publish(request: Request, month: str, version: Annotated[int | None, Form()] = None) -> Response:
-    require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     month = checked_month(month)
     try:
-        number = flows.publish(session_factory(request), month, version)
+        number = flows.publish(session_factory(request), tenant.id, month, version)
     except (Conflict, NotFound) as error:
         return _month_view(request, month, errors=[str(error)], status_code=409)
     return redirect(request, f"/office/{month}", version=number, published=number)
@@ -250,10 +251,10 @@ def publish(request: Request, month: str, version: Annotated[int | None, Form()]
 @router.get("/office/{month}/roster.xlsx")
 @page
 def roster_xlsx(request: Request, month: str, version: int | None = None) -> Response:
-    require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     month = checked_month(month)
     with session_factory(request)() as session:
-        data = load_month(session, month, version)
+        data = load_month(session, tenant.id, month, version)
     if data.document is None:
         raise PageNotFound()
     body = roster_workbook(data.document, data.labels, data.calendar, page_lang(request))
@@ -268,11 +269,11 @@ def roster_xlsx(request: Request, month: str, version: int | None = None) -> Res
 @router.get("/office/{month}/versions")
 @page
 def versions_page(request: Request, month: str, before: int | None = None, after: int | None = None) -> Response:
-    caller = require_caller(request, "office")
+    tenant = require_tenant(request, "office")
     month = checked_month(month)
     lang = page_lang(request)
     with session_factory(request)() as session:
-        data = load_month(session, month, with_versions=True)
+        data = load_month(session, tenant.id, month, with_versions=True)
         numbers = [v.version for v in data.versions]
         if after is None and len(numbers) >= 2:
             before, after = numbers[-2], numbers[-1]
@@ -280,8 +281,8 @@ def versions_page(request: Request, month: str, before: int | None = None, after
         if before is not None and after is not None:
             if before not in numbers or after not in numbers:
                 raise PageNotFound()
-            old = store.load_roster_version(session, month, before)[0]
-            new = store.load_roster_version(session, month, after)[0]
+            old = store.load_roster_version(session, tenant.id, month, before)[0]
+            new = store.load_roster_version(session, tenant.id, month, after)[0]
             diff = diff_view(diff_rosters(old.assignments, new.assignments), data.labels, lang)
     rows: list[dict[str, Any]] = [
         {
@@ -294,4 +295,4 @@ def versions_page(request: Request, month: str, before: int | None = None, after
         }
         for v in reversed(data.versions)
     ]
-    return render(request, "office_versions.html", caller=caller, month=month, versions=rows, diff=diff, before=before, after=after)
+    return render(request, "office_versions.html", caller=tenant.caller, month=month, versions=rows, diff=diff, before=before, after=after)

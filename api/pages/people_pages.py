@@ -16,15 +16,16 @@ from fastapi.responses import Response
 from api.pages.month_data import roster_document
 from api.pages.reason_words import reason_text
 from api.pages.roster_views import session_list
-from api.pages.web import checked_month, page, page_lang, redirect, render, require_caller, session_factory, shift_month, this_month
+from api.deps import Tenant
+from api.pages.web import checked_month, page, page_lang, redirect, render, require_tenant, session_factory, shift_month, this_month
 from api.pages.words import page_word
 from config.settings import get_settings
 from scheduler import auth, flows, i18n, requests, store
-from scheduler.auth import Caller
 from scheduler.db import transaction
 from scheduler.labels import CommunityLabels
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.scenario.schema import HALF_DAYS, SESSION_TYPES
+from scheduler.subscriptions import feed_url as feed_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,13 +36,13 @@ def _first_month(request: Request) -> str:
     return checked_month(asked) if asked else this_month()
 
 
-def _published_months(request: Request, *, township: str | None = None, expert: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
-    """The scenario and, for this month (or `?month=`) and the next, the published sessions of a township or an expert."""
+def _published_months(request: Request, tenant: Tenant, *, township: str | None = None, expert: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
+    """The community's scenario and, for this month (or `?month=`) and the next, the published sessions of a township or an expert."""
     lang = page_lang(request)
     first = _first_month(request)
     with session_factory(request)() as session:
-        scenario = store.export_scenario(session)
-        documents = [(month, roster_document(session, month, status="published")) for month in (first, shift_month(first, 1))]
+        scenario = store.export_scenario(session, tenant.id)
+        documents = [(month, roster_document(session, tenant.id, month, status="published")) for month in (first, shift_month(first, 1))]
     blocks = [{"month": month, "sessions": session_list(document, scenario, township=township, expert=expert, lang=lang)} for month, document in documents]
     return scenario, blocks
 
@@ -67,11 +68,12 @@ def _messages(error: ScenarioError, lang: str) -> list[str]:
 # --- township head ----------------------------------------------------------------------------
 
 
-def _township_view(request: Request, caller: Caller, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", status_code: int = 200) -> Response:
+def _township_view(request: Request, tenant: Tenant, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", status_code: int = 200) -> Response:
     lang = page_lang(request)
-    scenario, months = _published_months(request, township=caller.township)
+    caller = tenant.caller
+    scenario, months = _published_months(request, tenant, township=caller.township)
     with session_factory(request)() as session:
-        rows = requests.list_requests(session, township=caller.township)
+        rows = requests.list_requests(session, tenant.id, township=caller.township)
     specialties = {s.code: s.name for s in scenario.specialties}
     labels = CommunityLabels.from_scenario(scenario)
     request_rows = [
@@ -106,8 +108,8 @@ def _township_view(request: Request, caller: Caller, *, form: dict[str, Any] | N
 @router.get("/township")
 @page
 def township_page(request: Request, filed: int | None = None) -> Response:
-    caller = require_caller(request, "township")
-    return _township_view(request, caller, notice=page_word("request_filed", page_lang(request)) if filed else "")
+    tenant = require_tenant(request, "township")
+    return _township_view(request, tenant, notice=page_word("request_filed", page_lang(request)) if filed else "")
 
 
 @router.post("/township/requests")
@@ -121,7 +123,8 @@ def file_request(
     last_day: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    caller = require_caller(request, "township")
+    tenant = require_tenant(request, "township")
+    caller = tenant.caller
     lang = page_lang(request)
     form = {"type": type, "specialty": specialty, "sessions": sessions, "first_day": first_day, "last_day": last_day, "note": note}
     problems: list[FieldError] = []
@@ -136,24 +139,25 @@ def file_request(
         if problems:
             raise ScenarioError(problems)
         with transaction(session_factory(request)) as session:
-            request_id = flows.request_extra_session(session, caller.township or "", type, specialty, count, first, last, note.strip())  # type: ignore[arg-type]
+            request_id = flows.request_extra_session(session, tenant.id, caller.township or "", type, specialty, count, first, last, note.strip())  # type: ignore[arg-type]
     except ScenarioError as error:
-        return _township_view(request, caller, form=form, errors=_messages(error, lang), status_code=422)
+        return _township_view(request, tenant, form=form, errors=_messages(error, lang), status_code=422)
     return redirect(request, "/township", filed=request_id, month=request.query_params.get("month"))
 
 
 @router.post("/township/requests/{request_id}/cancel")
 @page
 def cancel_request(request: Request, request_id: int) -> Response:
-    caller = require_caller(request, "township")
+    tenant = require_tenant(request, "township")
+    caller = tenant.caller
     lang = page_lang(request)
     try:
         with transaction(session_factory(request)) as session:
-            if requests.get_request(session, request_id).township != caller.township:
+            if requests.get_request(session, tenant.id, request_id).township != caller.township:
                 return render(request, "message.html", status_code=403, heading=page_word("forbidden", lang), caller=caller)
-            requests.cancel_request(session, request_id)
+            requests.cancel_request(session, tenant.id, request_id)
     except (Conflict, NotFound) as error:
-        return _township_view(request, caller, errors=[str(error)], status_code=409)
+        return _township_view(request, tenant, errors=[str(error)], status_code=409)
     return redirect(request, "/township", month=request.query_params.get("month"))
 
 
@@ -181,20 +185,20 @@ def _leave_lines(document: dict[str, Any], expert_id: str, lang: str) -> list[st
     return []
 
 
-def _feed_url(request: Request, token: str) -> str:
+def _feed_url(request: Request, tenant: Tenant, token: str) -> str:
     settings = getattr(request.app.state, "settings", None) or get_settings()
-    base = settings.base_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return f"{base}/feeds/{token}.ics"
+    return feed_address(settings.base_url.rstrip("/") or str(request.base_url).rstrip("/"), tenant.code, token)
 
 
 def _expert_view(
-    request: Request, caller: Caller, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", feed_url: str = "", status_code: int = 200
+    request: Request, tenant: Tenant, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", feed_url: str = "", status_code: int = 200
 ) -> Response:
     lang = page_lang(request)
-    scenario, months = _published_months(request, expert=caller.expert)
+    caller = tenant.caller
+    scenario, months = _published_months(request, tenant, expert=caller.expert)
     with session_factory(request)() as session:
-        standing = store.export_document(session)
-        feed_count = len([row for row in auth.list_feed_tokens(session, scope="expert", key=caller.expert) if row.revoked_at is None])
+        standing = store.export_document(session, tenant.id)
+        feed_count = len([row for row in auth.list_feed_tokens(session, tenant.id, scope="expert", key=caller.expert) if row.revoked_at is None])
     me = next((e for e in scenario.experts if e.id == caller.expert), None)
     departments = {d.code: d.name for d in scenario.departments}
     response = render(
@@ -226,8 +230,8 @@ def _expert_view(
 @router.get("/expert")
 @page
 def expert_page(request: Request, filed: int | None = None) -> Response:
-    caller = require_caller(request, "expert")
-    return _expert_view(request, caller, notice=page_word("leave_filed", page_lang(request)) if filed else "")
+    tenant = require_tenant(request, "expert")
+    return _expert_view(request, tenant, notice=page_word("leave_filed", page_lang(request)) if filed else "")
 
 
 @router.post("/expert/leave")
@@ -239,7 +243,8 @@ def file_leave(
     half_day: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    caller = require_caller(request, "expert")
+    tenant = require_tenant(request, "expert")
+    caller = tenant.caller
     lang = page_lang(request)
     form = {"first_day": first_day, "last_day": last_day, "half_day": half_day, "reason": reason}
     problems: list[FieldError] = []
@@ -249,16 +254,17 @@ def file_leave(
         if problems:
             raise ScenarioError(problems)
         with transaction(session_factory(request)) as session:
-            flows.file_leave(session, caller.expert or "", first, last, half_day or None, reason.strip())  # type: ignore[arg-type]
+            flows.file_leave(session, tenant.id, caller.expert or "", first, last, half_day or None, reason.strip())  # type: ignore[arg-type]
     except ScenarioError as error:
-        return _expert_view(request, caller, form=form, errors=_messages(error, lang), status_code=422)
+        return _expert_view(request, tenant, form=form, errors=_messages(error, lang), status_code=422)
     return redirect(request, "/expert", filed=1, month=request.query_params.get("month"))
 
 
 @router.post("/expert/feed")
 @page
 def create_feed(request: Request) -> Response:
-    caller = require_caller(request, "expert")
+    tenant = require_tenant(request, "expert")
+    caller = tenant.caller
     with transaction(session_factory(request)) as session:
-        _, token = auth.create_feed_token(session, "expert", caller.expert or "", created_by=caller.token_id)
-    return _expert_view(request, caller, feed_url=_feed_url(request, token))
+        _, token = auth.create_feed_token(session, tenant.id, "expert", caller.expert or "", created_by=caller.token_id)
+    return _expert_view(request, tenant, feed_url=_feed_url(request, tenant, token))

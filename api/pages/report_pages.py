@@ -1,4 +1,8 @@
-"""The month report for the office: tables and server-drawn charts, and a printable one-page version."""
+"""A community's month report: tables and server-drawn charts, and a printable one-page version.
+
+The office reads its latest version (or ?version=N); the health bureau reads the latest published one.
+`report_charts_cached` is shared with the bureau's province page.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,13 @@ from fastapi.responses import Response
 from api.pages.month_data import load_month
 from api.pages.reason_words import reason_text
 from api.pages.roster_views import unmet_views
-from api.pages.web import SERVICE_ZONE, PageNotFound, checked_month, page, page_lang, render, require_caller, session_factory
+from api.deps import Tenant
+from api.pages.web import SERVICE_ZONE, PageNotFound, checked_month, page, page_lang, render, require_tenant, session_factory
 from scheduler import i18n
 from scheduler.labels import CommunityLabels
 from scheduler.report_charts import all_charts
-from scheduler.reports import month_report
+from scheduler.reports import MonthReport, month_report
+from scheduler.scenario.schema import Scenario
 from scheduler.requests import scheduled_extra_demand
 
 router = APIRouter(include_in_schema=False)
@@ -57,17 +63,18 @@ class ReportNames:
         return f"{day.month}月{day.day}日" if self.lang == "zh-CN" else day.strftime("%d %b")
 
 
-def _charts(report, data, extra: dict, lang: str) -> dict[str, str]:
+def report_charts_cached(community: str, report: MonthReport, scenario: Scenario, labels: CommunityLabels, extra: dict, lang: str) -> dict[str, str]:
+    """`all_charts` of a community's report, drawn once per (community, version, language, extra demand, standing data)."""
     key = (
-        report.community, report.month, report.version, report.status, lang,
+        community, report.month, report.version, report.status, lang,
         tuple(sorted((k.township, k.type, k.specialty, n) for k, n in extra.items())),
-        hashlib.sha256(data.scenario.model_dump_json().encode()).hexdigest(),
+        hashlib.sha256(scenario.model_dump_json().encode()).hexdigest(),
     )
     with _CHART_LOCK:
         if key in _CHART_CACHE:
             _CHART_CACHE.move_to_end(key)
             return _CHART_CACHE[key]
-    charts = all_charts(report, data.labels, lang)
+    charts = all_charts(report, labels, lang)
     with _CHART_LOCK:
         _CHART_CACHE[key] = charts
         while len(_CHART_CACHE) > _CHART_CACHE_SIZE:
@@ -75,12 +82,13 @@ def _charts(report, data, extra: dict, lang: str) -> dict[str, str]:
     return charts
 
 
-def _report_context(request: Request, month: str, version: int | None) -> dict:
+def _report_context(request: Request, tenant: Tenant, month: str, version: int | None) -> dict:
     lang = page_lang(request)
+    status = "published" if tenant.is_bureau else None  # a draft is the office's business
     with session_factory(request)() as session:
-        data = load_month(session, month, version)
+        data = load_month(session, tenant.id, month, version, status=status)
         # Approved requests are demand too: without them a scheduled extra session would read as over-coverage.
-        extra = scheduled_extra_demand(session, month)
+        extra = scheduled_extra_demand(session, tenant.id, month)
     if data.document is None:
         if version is not None:
             raise PageNotFound()
@@ -90,7 +98,7 @@ def _report_context(request: Request, month: str, version: int | None) -> dict:
         "month": month,
         "report": report,
         "names": ReportNames(data.labels, lang),
-        "charts": _charts(report, data, extra, lang),
+        "charts": report_charts_cached(tenant.code, report, data.scenario, data.labels, extra, lang),
         "unmet": unmet_views(data.document, data.scenario, lang),
     }
 
@@ -98,18 +106,18 @@ def _report_context(request: Request, month: str, version: int | None) -> dict:
 @router.get("/office/{month}/report")
 @page
 def report_page(request: Request, month: str, version: int | None = None) -> Response:
-    caller = require_caller(request, "office")
+    tenant = require_tenant(request, "office", readers=True)
     month = checked_month(month)
-    return render(request, "report.html", caller=caller, compact=False, **_report_context(request, month, version))
+    return render(request, "report.html", caller=tenant.caller, compact=False, **_report_context(request, tenant, month, version))
 
 
 @router.get("/office/{month}/report/print")
 @page
 def report_print(request: Request, month: str, version: int | None = None) -> Response:
-    caller = require_caller(request, "office")
+    tenant = require_tenant(request, "office", readers=True)
     month = checked_month(month)
-    context = _report_context(request, month, version)
+    context = _report_context(request, tenant, month, version)
     if context["report"] is None:
         raise PageNotFound()
     generated_at = dt.datetime.now(SERVICE_ZONE).strftime("%Y-%m-%d %H:%M")
-    return render(request, "report_print.html", caller=caller, compact=True, generated_at=generated_at, **context)
+    return render(request, "report_print.html", caller=tenant.caller, compact=True, generated_at=generated_at, **context)

@@ -1,7 +1,10 @@
-"""Plumbing shared by the pages: templates, language, the login cookie, the caller and the session factory.
+"""Plumbing shared by the pages: templates, language, the login cookie, the caller, its community and the session factory.
 
 The pages authenticate with the API's own tokens (`scheduler.auth.authenticate`): the login form puts the
 token in an HttpOnly, SameSite=Lax cookie, and every page resolves it again, so a revoked token logs out.
+A community's pages live under `/c/{community}/`; the community and the caller's right to it are resolved
+by the same function as the API's (`api.deps.resolve_tenant`), and their links and redirects stay under
+that address (`local_path`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.deps import Forbidden, Tenant, resolve_tenant
 from api.pages.words import month_title, page_word
 from config.settings import get_settings
 from scheduler import i18n
@@ -69,13 +73,40 @@ def current_caller(request: Request) -> Caller | None:
 
 
 def require_caller(request: Request, *roles: str) -> Caller:
-    """The logged-in caller if their role is one of `roles`; PageDenied otherwise."""
+    """The logged-in caller (of any community, or the bureau) if their role is one of `roles`; PageDenied otherwise."""
     caller = current_caller(request)
     if caller is None:
         raise PageDenied(logged_in=False)
     if roles and caller.role not in roles:
         raise PageDenied(logged_in=True)
     return caller
+
+
+def require_tenant(request: Request, *roles: str, readers: bool = False) -> Tenant:
+    """The page's community and a logged-in caller of it whose role is one of `roles` (the bureau too, reading, with `readers`).
+
+    Not logged in: PageDenied (to the login page); unknown community: NotFound; a login of another
+    community or a role not listed: PageDenied (403).
+    """
+    caller = require_caller(request)
+    try:
+        tenant = resolve_tenant(session_factory(request), request.path_params["community"], caller, readers=readers, method=request.method)
+    except Forbidden:
+        raise PageDenied(logged_in=True) from None
+    if roles and caller.role not in roles and not (readers and caller.is_bureau):
+        raise PageDenied(logged_in=True)
+    return tenant
+
+
+def community_base(request: Request) -> str:
+    """`/c/{community}` for a community's page, "" for the global pages."""
+    code = request.path_params.get("community")
+    return f"/c/{code}" if code else ""
+
+
+def local_path(request: Request, path: str) -> str:
+    """A path of the page's own community (or a global path on a global page)."""
+    return community_base(request) + path
 
 
 def this_month(today: dt.date | None = None) -> str:
@@ -131,11 +162,12 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         query = {key: value for key, value in params.items() if value not in (None, "")}
         if request.query_params.get("lang"):
             query.setdefault("lang", lang)
-        return path + ("?" + urlencode(query) if query else "")
+        return local_path(request, path) + ("?" + urlencode(query) if query else "")
 
     switch_query = dict(request.query_params)
     switch_query["lang"] = "en" if lang == "zh-CN" else "zh-CN"
     context.setdefault("caller", None)
+    context.setdefault("base", community_base(request))
     body = render_page(template, lang, link=link, lang_switch_url=request.url.path + "?" + urlencode(switch_query), **context)
     response = HTMLResponse(body, status_code=status_code)
     if request.query_params.get("lang"):
@@ -144,7 +176,12 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 
 def redirect(request: Request, path: str, **params: Any) -> RedirectResponse:
-    """A 303 See Other (after a form post) that keeps the page language in the URL when it was there."""
+    """A 303 See Other to a path of the page's community (after a form post), keeping the page language in the URL when it was there."""
+    return redirect_global(request, local_path(request, path), **params)
+
+
+def redirect_global(request: Request, path: str, **params: Any) -> RedirectResponse:
+    """A 303 See Other to a path as given (the login page, another community's home), keeping the page language."""
     query = {key: value for key, value in params.items() if value not in (None, "")}
     if request.query_params.get("lang"):
         query.setdefault("lang", page_lang(request))
@@ -161,7 +198,7 @@ def page(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             return endpoint(*args, **kwargs)
         except PageDenied as denied:
             if not denied.logged_in:
-                return redirect(request, "/login")
+                return redirect(request, "/login")  # the community's own login page, or the global one
             return render(request, "message.html", status_code=403, heading=page_word("forbidden", page_lang(request)), caller=current_caller(request))
         except (PageNotFound, NotFound) as missing:
             # The store words its NotFound for operators (English); the page says it in the page language first.

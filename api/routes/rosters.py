@@ -1,4 +1,7 @@
-"""Rosters: generate (a background job), read a version, diff, publish, the office's manual edits, and the Excel grid."""
+"""Rosters of a community (`/c/{community}/...`): generate (a background job), read a version, diff, publish, the office's edits, the Excel grid.
+
+The health bureau may read a community's published roster (GET only); everything else is the community's own.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import CurrentCaller, Factory, Jobs, Office
+from api.deps import Factory, Jobs, Office, Reader, Tenant
 from api.schemas import MONTH_PATTERN, EditResult, JobAccepted, JobView, MoveBody, SessionBody
 from scheduler import flows, i18n, store
-from scheduler.auth import Caller
 from scheduler.calendar import month_calendar_for
 from scheduler.errors import FieldError, NotFound, ScenarioError
 from scheduler.labels import CommunityLabels
@@ -23,9 +25,10 @@ Version = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 AssignmentId = Annotated[str, Path(min_length=1, max_length=100)]
 
 
-def _visible(document: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    """The roster as the caller may see it: a township its own sessions, an expert their own."""
-    if caller.is_office:
+def _visible(document: dict[str, Any], tenant: Tenant) -> dict[str, Any]:
+    """The roster as the caller may see it: the office and the bureau all of it, a township its own sessions, an expert their own."""
+    caller = tenant.caller
+    if caller.is_office or caller.is_bureau:
         return document
     if caller.role == "township":
         document["assignments"] = [a for a in document["assignments"] if a["township"] == caller.township]
@@ -36,55 +39,54 @@ def _visible(document: dict[str, Any], caller: Caller) -> dict[str, Any]:
     return document
 
 
-def _roster_document(factory, month: str, version: int | None) -> dict[str, Any]:
+def _roster_document(factory, tenant: Tenant, month: str, version: int | None, status: str | None = None) -> dict[str, Any]:
     with factory() as session:
-        solution, number, status, _ = store.load_roster_version(session, month, version)
-        community = store.get_community(session).name
-    return roster_json(community, solution, number, status)
+        solution, number, found_status, _ = store.load_roster_version(session, tenant.id, month, version, status=status)
+    return roster_json(tenant.name, solution, number, found_status)
 
 
 @router.post("/rosters/{month}/generate", status_code=202, response_model=JobAccepted)
-def generate(month: Month, factory: Factory, jobs: Jobs, _office: Office) -> JobAccepted:
-    """Solve the month in the background (a new draft version); poll the job."""
-    with factory() as session:
-        store.get_community(session)  # 404 now rather than a failed job later
-    job = jobs.submit("generate", month, lambda: {"version": flows.generate(factory, month)})
-    return JobAccepted(job=job.id, month=month, status_url=f"/jobs/{job.id}")
+def generate(month: Month, factory: Factory, jobs: Jobs, tenant: Office) -> JobAccepted:
+    """Solve the community's month in the background (a new draft version); poll the job."""
+    job = jobs.submit("generate", month, lambda: {"version": flows.generate(factory, tenant.id, month)}, community=tenant.code)
+    return JobAccepted(job=job.id, month=month, status_url=f"/c/{tenant.code}/jobs/{job.id}")
 
 
 @router.get("/jobs/{job_id}", response_model=JobView)
-def get_job(job_id: Annotated[str, Path(max_length=64)], jobs: Jobs, _office: Office) -> JobView:
-    job = jobs.get(job_id)
+def get_job(job_id: Annotated[str, Path(max_length=64)], jobs: Jobs, tenant: Office) -> JobView:
+    """A background job of this community (another community's job is not found)."""
+    job = jobs.get(job_id, community=tenant.code)
     if job is None:
         raise NotFound(f"no job '{job_id}' (jobs are forgotten when the service restarts)")
     return JobView(**job.as_json())
 
 
 @router.get("/rosters/{month}.xlsx", response_class=Response, responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-def roster_xlsx(month: Month, factory: Factory, _office: Office, version: Version = None, lang: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+def roster_xlsx(month: Month, factory: Factory, tenant: Office, version: Version = None, lang: Annotated[str | None, Query(max_length=20)] = None) -> Response:
     """The grid the office knows: townships as rows, dates as columns, expert and specialty in the cells."""
     try:
         language = i18n.parse_lang(lang)
     except ValueError as error:
         raise ScenarioError([FieldError("lang", str(error))]) from None
-    document = _roster_document(factory, month, version)
+    document = _roster_document(factory, tenant, month, version)
     with factory() as session:
-        scenario = store.export_scenario(session)
+        scenario = store.export_scenario(session, tenant.id)
     body = roster_workbook(document, CommunityLabels.from_scenario(scenario), month_calendar_for(scenario.calendar, month), language)
     filename = f"roster-{month}-v{document['version']}.xlsx"
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/rosters/{month}")
-def get_roster(month: Month, factory: Factory, caller: CurrentCaller, version: Version = None) -> dict[str, Any]:
-    """The latest version (or ?version=N) as `rota.roster/1` JSON; a township or expert sees only its own sessions."""
-    return _visible(_roster_document(factory, month, version), caller)
+def get_roster(month: Month, factory: Factory, tenant: Reader, version: Version = None) -> dict[str, Any]:
+    """The latest version (or ?version=N) as `rota.roster/1` JSON; a township or expert sees only its own sessions, the bureau only published versions."""
+    status = "published" if tenant.is_bureau else None
+    return _visible(_roster_document(factory, tenant, month, version, status), tenant)
 
 
 @router.get("/rosters/{month}/versions")
-def list_versions(month: Month, factory: Factory, _office: Office) -> list[dict[str, Any]]:
+def list_versions(month: Month, factory: Factory, tenant: Office) -> list[dict[str, Any]]:
     with factory() as session:
-        versions = store.list_versions(session, month)
+        versions = store.list_versions(session, tenant.id, month)
     return [
         {
             "version": v.version,
@@ -103,14 +105,14 @@ def list_versions(month: Month, factory: Factory, _office: Office) -> list[dict[
 def diff(
     month: Month,
     factory: Factory,
-    _office: Office,
+    tenant: Office,
     from_version: Annotated[int, Query(alias="from", ge=1, le=2_147_483_647)],
     to_version: Annotated[int | None, Query(alias="to", ge=1, le=2_147_483_647)] = None,
 ) -> dict[str, Any]:
     """What changed between two versions (to defaults to the latest): added, removed and moved sessions."""
     with factory() as session:
-        before, _, _, _ = store.load_roster_version(session, month, from_version)
-        after, to_number, _, _ = store.load_roster_version(session, month, to_version)
+        before, _, _, _ = store.load_roster_version(session, tenant.id, month, from_version)
+        after, to_number, _, _ = store.load_roster_version(session, tenant.id, month, to_version)
     changes = diff_rosters(before.assignments, after.assignments)
     return {
         "month": month,
@@ -124,33 +126,33 @@ def diff(
 
 
 @router.post("/rosters/{month}/publish")
-def publish(month: Month, factory: Factory, _office: Office, version: Version = None) -> dict[str, Any]:
+def publish(month: Month, factory: Factory, tenant: Office, version: Version = None) -> dict[str, Any]:
     """Publish the latest version (or ?version=N): feeds show it from now on."""
-    number = flows.publish(factory, month, version)
+    number = flows.publish(factory, tenant.id, month, version)
     return {"month": month, "version": number, "status": "published"}
 
 
 @router.post("/rosters/{month}/assignments", status_code=201, response_model=EditResult)
-def assign(month: Month, body: SessionBody, factory: Factory, _office: Office) -> EditResult:
+def assign(month: Month, body: SessionBody, factory: Factory, tenant: Office) -> EditResult:
     """Add one session (a new version); 409 naming the hard rule it would break."""
     if body.type != "supervision" and body.specialty is None:
         raise ScenarioError([FieldError("specialty", f"a {body.type} session needs a specialty")])
     if body.type == "supervision" and body.specialty is not None:
         raise ScenarioError([FieldError("specialty", "a supervision session has no specialty")])
     place = flows.SessionPlace(body.date, body.half_day, body.township, body.type, body.specialty, body.expert)
-    number, assignment = flows.assign_session(factory, month, place)
+    number, assignment = flows.assign_session(factory, tenant.id, month, place)
     return EditResult(version=number, assignment=assignment_json(assignment))
 
 
 @router.patch("/rosters/{month}/assignments/{assignment_id}", response_model=EditResult)
-def move(month: Month, assignment_id: AssignmentId, body: MoveBody, factory: Factory, _office: Office) -> EditResult:
+def move(month: Month, assignment_id: AssignmentId, body: MoveBody, factory: Factory, tenant: Office) -> EditResult:
     """Move one session to another date, half-day, township or expert (same id); 409 naming a broken rule."""
     changes = {name: getattr(body, name) for name in MoveBody.model_fields}  # real dates, not their JSON text
-    number, assignment = flows.move_session(factory, month, assignment_id, **changes)
+    number, assignment = flows.move_session(factory, tenant.id, month, assignment_id, **changes)
     return EditResult(version=number, assignment=assignment_json(assignment))
 
 
 @router.delete("/rosters/{month}/assignments/{assignment_id}", response_model=EditResult)
-def remove(month: Month, assignment_id: AssignmentId, factory: Factory, _office: Office) -> EditResult:
+def remove(month: Month, assignment_id: AssignmentId, factory: Factory, tenant: Office) -> EditResult:
     """Remove one session (a new version); refused if it breaks a rule (a link visit's team, say)."""
-    return EditResult(version=flows.remove_session(factory, month, assignment_id))
+    return EditResult(version=flows.remove_session(factory, tenant.id, month, assignment_id))

@@ -1,6 +1,6 @@
-"""Standing data: experts, townships, specialties, departments, links, demand, unavailability and the whole scenario.
+"""A community's standing data: experts, townships, specialties, departments, links, demand, unavailability and the whole scenario.
 
-Reads of the whole lists and every change are the office's; an expert reads their own record and
+Reads of the whole lists and every change are the community office's; an expert reads their own record and
 leave, a township its own record. A change obeys the `rota.scenario/1` rules (422 naming the field).
 """
 
@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from api.deps import CurrentCaller, Factory, Forbidden, Jobs, Office, require_expert, require_township
+from api.deps import Factory, Forbidden, Jobs, Member, Office, require_expert, require_township
 from api.schemas import DemandBody, LeaveBody, LeaveFiled, LinkBody, UnavailabilityView
 from scheduler import flows, standing, store
 from scheduler.db import transaction
@@ -38,38 +38,38 @@ def _same_key(path_key: str, body_key: str, field: str) -> None:
 def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, reader_role: str | None) -> None:
     singular = list_name[:-1]
 
-    def list_all(factory: Factory, _office: Office) -> list[dict[str, Any]]:
+    def list_all(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
         with factory() as session:
-            return standing.list_items(session, list_name)
+            return standing.list_items(session, tenant.id, list_name)
 
-    def get_one(key: ItemId, factory: Factory, caller: CurrentCaller) -> dict[str, Any]:
+    def get_one(key: ItemId, factory: Factory, tenant: Member) -> dict[str, Any]:
         if reader_role == "expert":
-            require_expert(caller, key)
+            require_expert(tenant, key)
         elif reader_role == "township":
-            require_township(caller, key)
-        elif not caller.is_office:
-            raise Forbidden(f"this needs the office role (the token's role is {caller.role})")
+            require_township(tenant, key)
+        elif not tenant.is_office:
+            raise Forbidden(f"this needs the office role (the token's role is {tenant.role})")
         with factory() as session:
-            return standing.get_item(session, list_name, key)
+            return standing.get_item(session, tenant.id, list_name, key)
 
-    def create(body: model, factory: Factory, _office: Office) -> dict[str, Any]:  # type: ignore[valid-type]
+    def create(body: model, factory: Factory, tenant: Office) -> dict[str, Any]:  # type: ignore[valid-type]
         item = _document(body)
         with transaction(factory) as session:
-            standing.put_item(session, list_name, item, create_only=True)
+            standing.put_item(session, tenant.id, list_name, item, create_only=True)
         return item
 
-    def replace(key: ItemId, body: model, factory: Factory, _office: Office, response: Response) -> dict[str, Any]:  # type: ignore[valid-type]
+    def replace(key: ItemId, body: model, factory: Factory, tenant: Office, response: Response) -> dict[str, Any]:  # type: ignore[valid-type]
         item = _document(body)
         _same_key(key, item[key_field], key_field)
         with transaction(factory) as session:
-            created = standing.put_item(session, list_name, item)
+            created = standing.put_item(session, tenant.id, list_name, item)
         if created:
             response.status_code = status.HTTP_201_CREATED
         return item
 
-    def delete(key: ItemId, factory: Factory, _office: Office) -> None:
+    def delete(key: ItemId, factory: Factory, tenant: Office) -> None:
         with transaction(factory) as session:
-            standing.delete_item(session, list_name, key)
+            standing.delete_item(session, tenant.id, list_name, key)
 
     router.add_api_route(f"/{list_name}", list_all, methods=["GET"], summary=f"List {list_name}", operation_id=f"list_{list_name}")
     router.add_api_route(f"/{list_name}", create, methods=["POST"], status_code=201, summary=f"Create a {singular}", operation_id=f"create_{singular}")
@@ -88,101 +88,101 @@ _keyed_routes("departments", schema.Department, "code", None)
 
 
 @router.get("/links")
-def list_links(factory: Factory, _office: Office) -> list[dict[str, Any]]:
+def list_links(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
     with factory() as session:
-        return standing.list_links(session)
+        return standing.list_links(session, tenant.id)
 
 
 @router.put("/links/{member}")
-def set_links(member: ItemId, body: LinkBody, factory: Factory, _office: Office, response: Response) -> dict[str, Any]:
+def set_links(member: ItemId, body: LinkBody, factory: Factory, tenant: Office, response: Response) -> dict[str, Any]:
     """Set the townships a committee member is linked to (挂点)."""
     with transaction(factory) as session:
-        created = standing.set_links(session, member, body.townships)
+        created = standing.set_links(session, tenant.id, member, body.townships)
     if created:
         response.status_code = status.HTTP_201_CREATED
     return {"member": member, "townships": body.townships}
 
 
 @router.delete("/links/{member}", status_code=204)
-def delete_links(member: ItemId, factory: Factory, _office: Office) -> None:
+def delete_links(member: ItemId, factory: Factory, tenant: Office) -> None:
     with transaction(factory) as session:
-        standing.delete_links(session, member)
+        standing.delete_links(session, tenant.id, member)
 
 
 # --- demand ------------------------------------------------------------------------------------
 
 
 @router.get("/demand")
-def list_demand(factory: Factory, _office: Office) -> list[dict[str, Any]]:
+def list_demand(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
     """Demand rows in file order; a row's index is its address."""
     with factory() as session:
-        return [{"index": index, **row} for index, row in enumerate(standing.list_demand(session))]
+        return [{"index": index, **row} for index, row in enumerate(standing.list_demand(session, tenant.id))]
 
 
 @router.post("/demand", status_code=201)
-def add_demand(body: DemandBody, factory: Factory, _office: Office) -> dict[str, Any]:
+def add_demand(body: DemandBody, factory: Factory, tenant: Office) -> dict[str, Any]:
     with transaction(factory) as session:
-        index = standing.add_demand(session, body.model_dump())
+        index = standing.add_demand(session, tenant.id, body.model_dump())
     return {"index": index, **body.model_dump()}
 
 
 @router.put("/demand/{index}")
-def replace_demand(index: Annotated[int, Path(ge=0, le=1_000_000)], body: DemandBody, factory: Factory, _office: Office) -> dict[str, Any]:
+def replace_demand(index: Annotated[int, Path(ge=0, le=1_000_000)], body: DemandBody, factory: Factory, tenant: Office) -> dict[str, Any]:
     with transaction(factory) as session:
-        standing.replace_demand(session, index, body.model_dump())
+        standing.replace_demand(session, tenant.id, index, body.model_dump())
     return {"index": index, **body.model_dump()}
 
 
 @router.delete("/demand/{index}", status_code=204)
-def delete_demand(index: Annotated[int, Path(ge=0, le=1_000_000)], factory: Factory, _office: Office) -> None:
+def delete_demand(index: Annotated[int, Path(ge=0, le=1_000_000)], factory: Factory, tenant: Office) -> None:
     with transaction(factory) as session:
-        standing.delete_demand(session, index)
+        standing.delete_demand(session, tenant.id, index)
 
 
 # --- unavailability and leave ------------------------------------------------------------------
 
 
 @router.get("/experts/{expert}/unavailability", response_model=list[UnavailabilityView], response_model_by_alias=True)
-def list_unavailability(expert: ItemId, factory: Factory, caller: CurrentCaller) -> list[UnavailabilityView]:
+def list_unavailability(expert: ItemId, factory: Factory, tenant: Member) -> list[UnavailabilityView]:
     """An expert's unavailability (the file's and leave filed since): the office, or the expert themself."""
-    require_expert(caller, expert)
+    require_expert(tenant, expert)
     with factory() as session:
         return [
             UnavailabilityView(id=p.id, source=p.source, from_=p.from_date, to=p.to_date, date=p.date, half_day=p.half_day, reason=p.reason)
-            for p in standing.expert_unavailability(session, expert)
+            for p in standing.expert_unavailability(session, tenant.id, expert)
         ]
 
 
 @router.post("/experts/{expert}/unavailability", status_code=202, response_model=LeaveFiled)
-def file_leave(expert: ItemId, body: LeaveBody, factory: Factory, caller: CurrentCaller, jobs: Jobs) -> LeaveFiled:
+def file_leave(expert: ItemId, body: LeaveBody, factory: Factory, tenant: Member, jobs: Jobs) -> LeaveFiled:
     """File leave (请假): the expert themself or the office; the touched months are re-planned with the fewest changes."""
-    require_expert(caller, expert)
+    require_expert(tenant, expert)
     months = flows.leave_months(body.first_day, body.last_day)
     with transaction(factory) as session:
-        event_id = flows.file_leave(session, expert, body.first_day, body.last_day, body.half_day, body.reason)
-        newest = standing.expert_unavailability(session, expert)
+        event_id = flows.file_leave(session, tenant.id, expert, body.first_day, body.last_day, body.half_day, body.reason)
+        newest = standing.expert_unavailability(session, tenant.id, expert)
         unavailability_id = max((p.id for p in newest if p.source == flows.LEAVE_SOURCE), default=None)
     job_id = None
     if event_id is None:
         # No event outbox in this installation: re-plan here, in a worker thread.
-        job_id = jobs.submit("leave", months[0], lambda: flows.apply_leave(factory, expert, months)).id
+        job_id = jobs.submit("leave", months[0], lambda: flows.apply_leave(factory, tenant.id, expert, months), community=tenant.code).id
     return LeaveFiled(expert=expert, unavailability_id=unavailability_id, event=event_id, job=job_id, months=months)
 
 
 @router.delete("/experts/{expert}/unavailability/{unavailability_id}", status_code=204)
-def delete_unavailability(expert: ItemId, unavailability_id: Annotated[int, Path(ge=0, le=2_147_483_647)], factory: Factory, _office: Office) -> None:
+def delete_unavailability(expert: ItemId, unavailability_id: Annotated[int, Path(ge=0, le=2_147_483_647)], factory: Factory, tenant: Office) -> None:
     with transaction(factory) as session:
-        standing.delete_unavailability(session, expert, unavailability_id)
+        standing.delete_unavailability(session, tenant.id, expert, unavailability_id)
 
 
 # --- the whole scenario ------------------------------------------------------------------------
 
 
 @router.get("/scenario", responses={200: {"content": {"application/json": {}, "application/yaml": {}}}})
-def export_scenario(factory: Factory, _office: Office, format: Annotated[str, Query(pattern="^(json|yaml)$")] = "json") -> Any:
-    """The standing data as a `rota.scenario/1` file (JSON, or YAML with ?format=yaml)."""
+def export_scenario(factory: Factory, tenant: Office, format: Annotated[str, Query(pattern="^(json|yaml)$")] = "json") -> Any:
+    """The community's standing data as a `rota.scenario/1` file (JSON, or YAML with ?format=yaml)."""
     with factory() as session:
-        document = store.export_scenario(session).to_document()
+        document = store.export_scenario(session, tenant.id).to_document()
     if format == "yaml":
         text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
         return Response(text, media_type="application/yaml; charset=utf-8")
@@ -193,15 +193,15 @@ def export_scenario(factory: Factory, _office: Office, format: Annotated[str, Qu
     "/scenario",
     openapi_extra={"requestBody": {"required": True, "content": {"application/yaml": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}}},
 )
-async def import_scenario(request: Request, factory: Factory, _office: Office) -> dict[str, Any]:
-    """Import a whole `rota.scenario/1` file (YAML or JSON body): upsert by ids, drop what the file dropped."""
+async def import_scenario(request: Request, factory: Factory, tenant: Office) -> dict[str, Any]:
+    """Import a whole `rota.scenario/1` file (YAML or JSON body) as this community's standing data: upsert by ids, drop what the file dropped."""
     raw = await request.body()
     scenario = parse_scenario(raw, source="the request body")
     from starlette.concurrency import run_in_threadpool
 
     def store_it() -> int:
         with transaction(factory) as session:
-            return standing.import_whole(session, scenario)
+            return standing.import_whole(session, tenant.id, scenario)
 
     community_id = await run_in_threadpool(store_it)
-    return {"community": scenario.community.name, "id": community_id, "experts": len(scenario.experts), "townships": len(scenario.townships)}
+    return {"community": scenario.community.name, "code": tenant.code, "id": community_id, "experts": len(scenario.experts), "townships": len(scenario.townships)}

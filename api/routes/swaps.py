@@ -1,4 +1,4 @@
-"""Swap requests (换班): an expert offers a session to a colleague, who accepts; the office may have to approve."""
+"""Swap requests (换班) of a community: an expert offers a session to a colleague, who accepts; the office may have to approve."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import CurrentCaller, Factory, Forbidden, Office, require_expert
+from api.deps import AppSettings, Factory, Forbidden, Member, Office, require_expert
 from api.schemas import MONTH_PATTERN, DeclineBody, SwapBody, SwapView
-from config.settings import get_settings
 from scheduler import swaps
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
@@ -23,67 +22,67 @@ def _view(row: swaps.SwapRequest) -> SwapView:
 
 
 @router.post("/rosters/{month}/swaps", status_code=201, response_model=SwapView)
-def propose(month: Month, body: SwapBody, factory: Factory, caller: CurrentCaller) -> SwapView:
+def propose(month: Month, body: SwapBody, factory: Factory, tenant: Member, settings: AppSettings) -> SwapView:
     """Propose a swap: an expert for their own session, the office for any expert's."""
-    if not caller.is_office and caller.role != "expert":
+    if not tenant.is_office and tenant.role != "expert":
         raise Forbidden("swaps are for experts and the office")
-    proposer = body.from_expert if caller.is_office else caller.expert
+    proposer = body.from_expert if tenant.is_office else tenant.caller.expert
     if proposer is None:
         raise ScenarioError([FieldError("from_expert", "required field is missing (the office names the proposer)")])
-    require_expert(caller, proposer)
+    require_expert(tenant, proposer)
     with transaction(factory) as session:
         swap_id = swaps.propose_swap(
-            session, month, body.assignment_id, proposer, body.to_expert, body.give_back_id, needs_approval=get_settings().swap_requires_approval
+            session, tenant.id, month, body.assignment_id, proposer, body.to_expert, body.give_back_id, needs_approval=settings.swap_requires_approval
         )
-        return _view(swaps.get_swap(session, swap_id))
+        return _view(swaps.get_swap(session, tenant.id, swap_id))
 
 
 @router.get("/swaps", response_model=list[SwapView])
-def list_all(factory: Factory, caller: CurrentCaller, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None) -> list[SwapView]:
-    """The office sees every swap; an expert the swaps they proposed or were asked for."""
-    if not caller.is_office and caller.role != "expert":
+def list_all(factory: Factory, tenant: Member, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None) -> list[SwapView]:
+    """The office sees every swap of its community; an expert the swaps they proposed or were asked for."""
+    if not tenant.is_office and tenant.role != "expert":
         raise Forbidden("swaps are for experts and the office")
     with factory() as session:
-        return [_view(row) for row in swaps.list_swaps(session, expert=None if caller.is_office else caller.expert, month=month)]
+        return [_view(row) for row in swaps.list_swaps(session, tenant.id, expert=None if tenant.is_office else tenant.caller.expert, month=month)]
 
 
-def _answer(swap_id: int, factory, caller, accept: bool) -> SwapView:
+def _answer(swap_id: int, factory, tenant, accept: bool) -> SwapView:
     with transaction(factory) as session:
-        row = swaps.get_swap(session, swap_id)
-        require_expert(caller, row.to_expert)
-        return _view(swaps.answer_swap(session, swap_id, row.to_expert, accept))
+        row = swaps.get_swap(session, tenant.id, swap_id)
+        require_expert(tenant, row.to_expert)
+        return _view(swaps.answer_swap(session, tenant.id, swap_id, row.to_expert, accept))
 
 
 @router.post("/swaps/{swap_id}/accept", response_model=SwapView)
-def accept(swap_id: SwapId, factory: Factory, caller: CurrentCaller) -> SwapView:
+def accept(swap_id: SwapId, factory: Factory, tenant: Member) -> SwapView:
     """The colleague accepts: the swap is applied by the event worker (or waits for the office)."""
-    return _answer(swap_id, factory, caller, True)
+    return _answer(swap_id, factory, tenant, True)
 
 
 @router.post("/swaps/{swap_id}/decline", response_model=SwapView)
-def decline(swap_id: SwapId, factory: Factory, caller: CurrentCaller) -> SwapView:
+def decline(swap_id: SwapId, factory: Factory, tenant: Member) -> SwapView:
     """The colleague declines."""
-    return _answer(swap_id, factory, caller, False)
+    return _answer(swap_id, factory, tenant, False)
 
 
 @router.post("/swaps/{swap_id}/approve", response_model=SwapView)
-def approve(swap_id: SwapId, factory: Factory, _office: Office) -> SwapView:
+def approve(swap_id: SwapId, factory: Factory, tenant: Office) -> SwapView:
     """The office approves an accepted swap that needs approval."""
     with transaction(factory) as session:
-        return _view(swaps.approve_swap(session, swap_id, True))
+        return _view(swaps.approve_swap(session, tenant.id, swap_id, True))
 
 
 @router.post("/swaps/{swap_id}/reject", response_model=SwapView)
-def reject(swap_id: SwapId, body: DeclineBody, factory: Factory, _office: Office) -> SwapView:
+def reject(swap_id: SwapId, body: DeclineBody, factory: Factory, tenant: Office) -> SwapView:
     """The office rejects an accepted swap, with a reason."""
     with transaction(factory) as session:
-        return _view(swaps.approve_swap(session, swap_id, False, body.reason))
+        return _view(swaps.approve_swap(session, tenant.id, swap_id, False, body.reason))
 
 
 @router.post("/swaps/{swap_id}/cancel", response_model=SwapView)
-def cancel(swap_id: SwapId, factory: Factory, caller: CurrentCaller) -> SwapView:
+def cancel(swap_id: SwapId, factory: Factory, tenant: Member) -> SwapView:
     """The proposer withdraws the swap before it is applied."""
     with transaction(factory) as session:
-        row = swaps.get_swap(session, swap_id)
-        require_expert(caller, row.from_expert)
-        return _view(swaps.cancel_swap(session, swap_id, row.from_expert))
+        row = swaps.get_swap(session, tenant.id, swap_id)
+        require_expert(tenant, row.from_expert)
+        return _view(swaps.cancel_swap(session, tenant.id, swap_id, row.from_expert))

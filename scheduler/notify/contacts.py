@@ -1,4 +1,4 @@
-"""Contact addresses of experts and township heads: set and read by the office, used to address notices."""
+"""Contact addresses of a community's experts and township heads: set and read by its office, used to address notices."""
 
 from __future__ import annotations
 
@@ -47,15 +47,20 @@ def validate_contact(recipient_kind: str, ref_id: str, email: str | None, webhoo
     return problems
 
 
+def _one(community_id: int, recipient_kind: str, ref_id: str):
+    return select(Contact).where(Contact.community_id == community_id, Contact.recipient_kind == recipient_kind, Contact.ref_id == ref_id)
+
+
 def set_contact(
     session: Session,
+    community_id: int,
     recipient_kind: str,
     ref_id: str,
     email: str | None = None,
     webhook_url: str | None = None,
     language: str = "zh-CN",
 ) -> ContactInfo:
-    """Create or replace the contact of an expert, a township or the office; ScenarioError names any bad field."""
+    """Create or replace the contact of a community's expert, township or office; ScenarioError names any bad field."""
     email = (email or "").strip() or None
     webhook_url = (webhook_url or "").strip() or None
     try:
@@ -65,9 +70,9 @@ def set_contact(
     problems = validate_contact(recipient_kind, ref_id, email, webhook_url, language)
     if problems:
         raise ScenarioError(problems)
-    contact = session.scalar(select(Contact).where(Contact.recipient_kind == recipient_kind, Contact.ref_id == ref_id))
+    contact = session.scalar(_one(community_id, recipient_kind, ref_id))
     if contact is None:
-        contact = Contact(recipient_kind=recipient_kind, ref_id=ref_id)
+        contact = Contact(community_id=community_id, recipient_kind=recipient_kind, ref_id=ref_id)
         session.add(contact)
     contact.email = email
     contact.webhook_url = webhook_url
@@ -76,23 +81,23 @@ def set_contact(
     return _info(contact)
 
 
-def get_contact(session: Session, recipient_kind: str, ref_id: str) -> ContactInfo | None:
-    """The contact of one recipient, or None when the office has not entered one."""
-    contact = session.scalar(select(Contact).where(Contact.recipient_kind == recipient_kind, Contact.ref_id == ref_id))
+def get_contact(session: Session, community_id: int, recipient_kind: str, ref_id: str) -> ContactInfo | None:
+    """The contact of one recipient of a community, or None when its office has not entered one."""
+    contact = session.scalar(_one(community_id, recipient_kind, ref_id))
     return _info(contact) if contact else None
 
 
-def list_contacts(session: Session, recipient_kind: str | None = None) -> list[ContactInfo]:
-    """All contacts (of one kind, if given), ordered by kind and id."""
-    query = select(Contact).order_by(Contact.recipient_kind, Contact.ref_id)
+def list_contacts(session: Session, community_id: int, recipient_kind: str | None = None) -> list[ContactInfo]:
+    """A community's contacts (of one kind, if given), ordered by kind and id."""
+    query = select(Contact).where(Contact.community_id == community_id).order_by(Contact.recipient_kind, Contact.ref_id)
     if recipient_kind is not None:
         query = query.where(Contact.recipient_kind == recipient_kind)
     return [_info(contact) for contact in session.scalars(query)]
 
 
-def delete_contact(session: Session, recipient_kind: str, ref_id: str) -> bool:
-    """Remove a contact; True if there was one."""
-    contact = session.scalar(select(Contact).where(Contact.recipient_kind == recipient_kind, Contact.ref_id == ref_id))
+def delete_contact(session: Session, community_id: int, recipient_kind: str, ref_id: str) -> bool:
+    """Remove a community's contact; True if there was one."""
+    contact = session.scalar(_one(community_id, recipient_kind, ref_id))
     if contact is None:
         return False
     session.delete(contact)

@@ -1,10 +1,10 @@
-"""Tables owned by notices: the outbox (`notices`) and who can be reached where (`contacts`)."""
+"""Tables owned by notices: the outbox (`notices`) and who can be reached where (`contacts`), each row of one community."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import Base
@@ -42,16 +42,17 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 
 class Notice(Base):
-    """One message to one address on one channel; its `dedup_key` makes it exist (and be sent) at most once."""
+    """One message to one address on one channel; its `dedup_key` makes it exist (and be sent) at most once in its community."""
 
     __tablename__ = "notices"
     __table_args__ = (
-        UniqueConstraint("dedup_key", name="uq_notices_dedup_key"),
+        UniqueConstraint("community_id", "dedup_key", name="uq_notices_dedup_key"),
         Index("ix_notices_due", "status", "next_attempt_at"),
-        Index("ix_notices_recipient", "recipient_kind", "recipient_id"),
+        Index("ix_notices_recipient", "community_id", "recipient_kind", "recipient_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     dedup_key: Mapped[str] = mapped_column(String(255))
     recipient_kind: Mapped[str] = mapped_column(String(16))  # expert | township | office
     recipient_id: Mapped[str] = mapped_column(String(64))
@@ -77,9 +78,10 @@ class Contact(Base):
     """Where an expert or a township head is reached, and in which language they read notices."""
 
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("recipient_kind", "ref_id", name="uq_contacts_recipient"),)
+    __table_args__ = (UniqueConstraint("community_id", "recipient_kind", "ref_id", name="uq_contacts_recipient"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     recipient_kind: Mapped[str] = mapped_column(String(16))  # expert | township | office
     ref_id: Mapped[str] = mapped_column(String(64))  # the expert or township id of the scenario
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)

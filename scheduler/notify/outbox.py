@@ -3,8 +3,8 @@
 How "exactly once" is kept, and where it is only "at least once":
 
 * A notice is written (`enqueue_notice`) in the same transaction as the change it announces,
-  under a unique `dedup_key` (recipient, session, kind, roster version, channel). Enqueuing
-  the same key again, from a retried job or a restarted process, is a no-op.
+  under a `dedup_key` (recipient, session, kind, roster version, channel) unique within its
+  community. Enqueuing the same key again, from a retried job or a restarted process, is a no-op.
 * `deliver_due` claims one due notice at a time: it flips it to `sending` and COMMITS before
   talking to the receiver, so no other worker picks it up (PostgreSQL: `FOR UPDATE SKIP
   LOCKED`; SQLite: the claim is a conditional UPDATE on (status, attempts), which SQLite's
@@ -88,7 +88,7 @@ def _insert_ignoring_duplicate(session: Session, values: dict) -> bool:
         except IntegrityError:
             return False
     # RETURNING tells whether a row went in (rowcount is -1 on PostgreSQL once SQLAlchemy adds RETURNING itself).
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.id)
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["community_id", "dedup_key"]).returning(table.c.id)
     return session.execute(statement).first() is not None
 
 
@@ -96,6 +96,7 @@ def enqueue_notice(
     session: Session,
     key: str,
     *,
+    community_id: int,
     recipient_kind: str,
     recipient_id: str,
     channel: str,
@@ -107,7 +108,7 @@ def enqueue_notice(
     now: dt.datetime | None = None,
     not_before: dt.datetime | None = None,
 ) -> bool:
-    """Record a notice to send unless one with the same key exists; True if this call created it."""
+    """Record a community's notice to send unless one with the same key exists there; True if this call created it."""
     problems = []
     if not key or len(key) > MAX_KEY_LENGTH:
         problems.append(FieldError("key", f"must be 1-{MAX_KEY_LENGTH} characters (use notice_key)"))
@@ -123,6 +124,7 @@ def enqueue_notice(
     return _insert_ignoring_duplicate(
         session,
         {
+            "community_id": community_id,
             "dedup_key": key,
             "recipient_kind": recipient_kind,
             "recipient_id": recipient_id,
@@ -144,6 +146,7 @@ def enqueue_notice(
 def notify_recipient(
     session: Session,
     *,
+    community_id: int,
     recipient_kind: str,
     recipient_id: str,
     kind: str,
@@ -154,11 +157,11 @@ def notify_recipient(
     now: dt.datetime | None = None,
     not_before: dt.datetime | None = None,
 ) -> list[str]:
-    """Enqueue a notice on every channel the recipient's contact has, in their language; returns the new keys.
+    """Enqueue a notice on every channel the community recipient's contact has, in their language; returns the new keys.
 
     A recipient with no contact gets nothing except on the default webhook (a group robot), if one is given.
     """
-    contact = get_contact(session, recipient_kind, recipient_id)
+    contact = get_contact(session, community_id, recipient_kind, recipient_id)
     language = contact.language if contact else get_settings().language
     text = text_for(language)
     routes: list[tuple[str, str]] = []
@@ -171,7 +174,7 @@ def notify_recipient(
     for channel, address in routes:
         key = notice_key(kind, recipient_kind, recipient_id, about, version, channel)
         if enqueue_notice(
-            session, key, recipient_kind=recipient_kind, recipient_id=recipient_id, channel=channel, address=address,
+            session, key, community_id=community_id, recipient_kind=recipient_kind, recipient_id=recipient_id, channel=channel, address=address,
             kind=kind, subject=text.subject, body=text.body, language=language, now=now, not_before=not_before,
         ):
             created.append(key)
@@ -342,13 +345,14 @@ class NoticeView:
     last_error: str | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    community_id: int | None = None
 
 
 def _view(notice: Notice) -> NoticeView:
     return NoticeView(
         notice.id, notice.dedup_key, notice.recipient_kind, notice.recipient_id, notice.channel, notice.address,
         notice.kind, notice.subject, notice.status, notice.attempts, notice.next_attempt_at, notice.last_error,
-        notice.created_at, notice.sent_at,
+        notice.created_at, notice.sent_at, notice.community_id,
     )
 
 
@@ -381,12 +385,15 @@ def notice_stats(session: Session, failures: int = 20) -> NoticeStats:
 
 
 def list_notices(
-    session: Session, status: str | None = None, recipient_kind: str | None = None, recipient_id: str | None = None, limit: int = 100
+    session: Session, status: str | None = None, recipient_kind: str | None = None, recipient_id: str | None = None, limit: int = 100,
+    *, community_id: int | None = None,
 ) -> list[NoticeView]:
-    """Notices, newest first, filtered by status and recipient when given."""
+    """Notices, newest first, filtered by community, status and recipient when given."""
     if status is not None and status not in NOTICE_STATUSES:
         raise ScenarioError([FieldError("status", f"must be one of {', '.join(NOTICE_STATUSES)} (got {status!r})")])
     query = select(Notice).order_by(Notice.id.desc()).limit(limit)
+    if community_id is not None:
+        query = query.where(Notice.community_id == community_id)
     if status is not None:
         query = query.where(Notice.status == status)
     if recipient_kind is not None:
@@ -396,10 +403,10 @@ def list_notices(
     return [_view(n) for n in session.scalars(query)]
 
 
-def retry_notice(session: Session, notice_id: int, now: dt.datetime | None = None) -> NoticeView:
-    """Put a failed notice back in the queue with a fresh attempt budget (the office's manual retry)."""
+def retry_notice(session: Session, notice_id: int, now: dt.datetime | None = None, *, community_id: int | None = None) -> NoticeView:
+    """Put a failed notice (of the given community, if one is given) back in the queue with a fresh attempt budget (the office's manual retry)."""
     notice = session.get(Notice, notice_id)
-    if notice is None:
+    if notice is None or (community_id is not None and notice.community_id != community_id):
         raise NotFound(f"notice {notice_id} does not exist")
     if notice.status != "failed":
         raise Conflict(f"notice {notice_id} is {notice.status}; only a failed notice can be re-queued")

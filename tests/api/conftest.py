@@ -28,6 +28,7 @@ from scheduler.migrate import migrate
 from scheduler.scenario.load import load_scenario
 
 COUNTY = Path(__file__).parent / "county.yaml"
+COMMUNITY = "county"  # the code the test county is imported under
 MONTH = "2027-03"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,24 +41,36 @@ def free_port() -> int:
 
 @dataclass
 class LiveService:
-    """A running service and handles on its database."""
+    """A running service and handles on its database; `client()` talks to one community's addresses (`/c/county/...`)."""
 
-    base_url: str
+    root_url: str
     database_url: str
     engine: Engine
     factory: sessionmaker[Session]
     process: subprocess.Popen
     log_path: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    community: str = COMMUNITY
 
-    def client(self, token: str | None = None) -> httpx2.Client:
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/c/{self.community}"
+
+    def client(self, token: str | None = None, *, community: str | None = None) -> httpx2.Client:
+        """A client whose relative paths are the community's (`/rosters/...` is `/c/county/rosters/...`)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx2.Client(base_url=self.base_url, headers=headers, timeout=60)
+        return httpx2.Client(base_url=f"{self.root_url}/c/{community or self.community}", headers=headers, timeout=60)
 
-    def token(self, role: str, *, township: str | None = None, expert: str | None = None) -> str:
-        """A bearer token made at the console (as `rota token create` does)."""
+    def root_client(self, token: str | None = None) -> httpx2.Client:
+        """A client of the global addresses (`/healthz`, `/province/...`)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx2.Client(base_url=self.root_url, headers=headers, timeout=60)
+
+    def token(self, role: str, *, township: str | None = None, expert: str | None = None, community: str | None = None) -> str:
+        """A bearer token made at the console (as `rota token create` does); the bureau's belongs to no community."""
+        owner = None if role == "bureau" else (community or self.community)
         with transaction(self.factory) as session:
-            _, token = auth.create_api_token(session, role, township=township, expert=expert)
+            _, token = auth.create_api_token(session, owner, role, township=township, expert=expert)
         return token
 
     def log(self) -> str:
@@ -78,7 +91,7 @@ def start_service(database_url: str, workdir: Path, **environment: str) -> LiveS
     migrate(engine)
     factory = session_factory(engine)
     with transaction(factory) as session:
-        store.import_scenario(session, load_scenario(COUNTY))
+        store.import_scenario(session, COMMUNITY, load_scenario(COUNTY))
     port = free_port()
     env = {
         **os.environ,
@@ -99,7 +112,7 @@ def start_service(database_url: str, workdir: Path, **environment: str) -> LiveS
         if process.poll() is not None:
             raise AssertionError(f"uvicorn exited with {process.returncode}:\n{service.log()}")
         try:
-            if httpx2.get(f"{service.base_url}/healthz", timeout=2).status_code == 200:
+            if httpx2.get(f"{service.root_url}/healthz", timeout=2).status_code == 200:
                 return service
         except httpx2.HTTPError:
             pass

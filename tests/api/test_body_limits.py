@@ -38,10 +38,10 @@ def send_request(
     service: LiveService, method: str, path: str, body_size: int, *, headers: dict[str, str] | None = None,
     chunked: bool = False, filler: bytes = b"x", timeout: float = 120.0,
 ) -> Answer:
-    """Send a request with a body of `body_size` bytes, stopping as soon as the service answers; return the answer."""
+    """Send a request with a body of `body_size` bytes to a community address, stopping as soon as the service answers."""
     address = urlsplit(service.base_url)
     connection = socket.create_connection((address.hostname, address.port), timeout=timeout)
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {address.netloc}"]
+    lines = [f"{method} {address.path}{path} HTTP/1.1", f"Host: {address.netloc}"]
     lines += [f"{name}: {value}" for name, value in {"Content-Type": "application/json", **(headers or {})}.items()]
     lines.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {body_size}")
     connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -107,7 +107,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
 
 
 def test_an_anonymous_200_mb_post_is_refused_before_its_body_is_read(limited: LiveService):
-    with limited.client() as client:
+    with limited.root_client() as client:
         assert client.get("/healthz").status_code == 200
     before = resident_bytes(limited.process.pid)
 
@@ -120,7 +120,7 @@ def test_an_anonymous_200_mb_post_is_refused_before_its_body_is_read(limited: Li
 
     grown = resident_bytes(limited.process.pid) - before
     assert grown < 50 * MIB, f"the service grew by {grown / MIB:.0f} MiB"
-    with limited.client() as client:
+    with limited.root_client() as client:
         assert client.get("/healthz").status_code == 200
 
 

@@ -1,6 +1,7 @@
 """No request the OpenAPI schema allows makes the service answer 500: schemathesis against a real uvicorn.
 
-A service of its own (SQLite), since the generated requests delete and overwrite standing data.
+A service of its own (SQLite), since the generated requests delete and overwrite standing data; every
+community address is the county the service holds (unknown communities are covered by the tenancy tests).
 Examples are bounded (ROTA_SCHEMATHESIS_EXAMPLES, default 6 per operation) to keep the run short.
 """
 
@@ -13,7 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.api.conftest import LiveService, start_service, stop_service
+from tests.api.conftest import COMMUNITY, LiveService, start_service, stop_service
 
 EXAMPLES = int(os.environ.get("ROTA_SCHEMATHESIS_EXAMPLES", "6"))
 
@@ -28,7 +29,7 @@ def fuzzed_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
 
 
 def test_no_request_the_schema_allows_makes_a_500(fuzzed_service: LiveService):
-    schema = schemathesis.openapi.from_url(f"{fuzzed_service.base_url}/openapi.json")
+    schema = schemathesis.openapi.from_url(f"{fuzzed_service.root_url}/openapi.json")
     headers = {"Authorization": f"Bearer {fuzzed_service.tokens['office']}"}
     failures: list[str] = []
     operations = 0
@@ -40,6 +41,9 @@ def test_no_request_the_schema_allows_makes_a_500(fuzzed_service: LiveService):
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
         def exercise(case) -> None:
+            if case.path_parameters and "community" in case.path_parameters:
+                # The county the service holds: a generated code would only ever meet "no such community".
+                case.path_parameters["community"] = COMMUNITY
             response = case.call(headers=headers, timeout=60)
             where = f"{case.method} {case.formatted_path}"
             if response.status_code >= 500:

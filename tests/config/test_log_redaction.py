@@ -41,8 +41,8 @@ def test_a_real_uvicorn_logs_feed_requests_without_their_tokens(tmp_path):
     url = f"sqlite:///{tmp_path / 'rota.sqlite3'}"
     factory = session_factory(migrate(url))
     with transaction(factory) as session:
-        store.import_scenario(session, load_scenario(MINIMAL))
-        _, token = auth.create_feed_token(session, "expert", "E01")
+        store.import_scenario(session, "minimal", load_scenario(MINIMAL))
+        _, token = auth.create_feed_token(session, "minimal", "expert", "E01")
     factory.kw["bind"].dispose()
 
     port = free_port()
@@ -66,23 +66,24 @@ def test_a_real_uvicorn_logs_feed_requests_without_their_tokens(tmp_path):
         answers = {
             "/feeds/{token}.ics": httpx2.get(f"{base}/feeds/{token}.ics").status_code,
             "/feeds/{token}.ics?lang=en": httpx2.get(f"{base}/feeds/{token}.ics", params={"lang": "en"}).status_code,
-            # Where the feed routes will also be mounted (a community's prefix): 404 today, logged all the same.
-            "/c/quannan/feeds/{token}.ics": httpx2.get(f"{base}/c/quannan/feeds/{token}.ics").status_code,
+            # The feed's own address, under its community's prefix.
+            "/c/minimal/feeds/{token}.ics": httpx2.get(f"{base}/c/minimal/feeds/{token}.ics").status_code,
             "/feeds/{token}": httpx2.get(f"{base}/feeds/{token}").status_code,
         }
     finally:
         server.terminate()
         server.wait(20)
-    assert answers["/feeds/{token}.ics"] == 200  # the feed itself works: the token is real
+    assert answers["/c/minimal/feeds/{token}.ics"] == 200  # the feed itself works: the token is real
+    assert answers["/feeds/{token}.ics"] == 308  # the old address sends phones on to it
 
     output = log_path.read_text()
     assert token not in output
     access = [json.loads(line) for line in output.splitlines() if line.startswith("{") and '"uvicorn.access"' in line]
     paths = [entry["message"] for entry in access]
     redacted = f"[redacted:{fingerprint(token)}]"
-    for shown in (f"/feeds/{redacted}.ics ", f"/feeds/{redacted}.ics?lang=en ", f"/c/quannan/feeds/{redacted}.ics ", f"/feeds/{redacted} "):
+    for shown in (f"/feeds/{redacted}.ics ", f"/feeds/{redacted}.ics?lang=en ", f"/c/minimal/feeds/{redacted}.ics ", f"/feeds/{redacted} "):
         assert any(shown in message for message in paths), (shown, paths)
-    assert any(f"/feeds/{redacted}.ics " in message and message.endswith("200") for message in paths)
+    assert any(f"/c/minimal/feeds/{redacted}.ics " in message and message.endswith("200") for message in paths)
 
 
 def test_a_token_in_a_message_an_argument_an_extra_field_or_a_traceback_is_redacted():

@@ -20,6 +20,8 @@ from solver.engine import solve
 from solver.solution import Solution
 
 MONTH = "2027-01"  # the sample scenario's month: New Year's Day, a weekend and a closed day (the 4th) open it
+COMMUNITY = "quannan"  # the code the sample county is imported under
+BASE = f"/c/{COMMUNITY}"  # where its pages live
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,13 @@ def seed_database(url: str, solved: SolvedMonth | None, township: str, expert: s
     migrate(engine)
     factory = session_factory(engine)
     with transaction(factory) as session:
-        store.import_scenario(session, load_scenario(SAMPLE_SCENARIO))
+        store.import_scenario(session, COMMUNITY, load_scenario(SAMPLE_SCENARIO))
         if solved is not None:
-            number = store.save_roster_version(session, None, solved.solution, status="draft", cause="test")
-            store.publish(session, MONTH, number)
-        _, office = auth.create_api_token(session, "office", label="office")
-        _, township_token = auth.create_api_token(session, "township", township=township, label="township head")
-        _, expert_token = auth.create_api_token(session, "expert", expert=expert, label="expert")
+            number = store.save_roster_version(session, COMMUNITY, solved.solution, status="draft", cause="test")
+            store.publish(session, COMMUNITY, MONTH, number)
+        _, office = auth.create_api_token(session, COMMUNITY, "office", label="office")
+        _, township_token = auth.create_api_token(session, COMMUNITY, "township", township=township, label="township head")
+        _, expert_token = auth.create_api_token(session, COMMUNITY, "expert", expert=expert, label="expert")
     engine.dispose()
     return ServiceDatabase(url, office, township_token, expert_token, township, expert)
 
@@ -86,5 +88,5 @@ def client(seeded: ServiceDatabase) -> Iterator:
 
     # run_scheduler: this process leads, so the event worker settles requests and re-plans after leave.
     app = create_app(Settings(database_url=seeded.url, solver_time_limit=2, run_scheduler=True))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=f"http://testserver{BASE}") as test_client:  # relative paths are the community's
         yield test_client

@@ -24,7 +24,7 @@ import pytest
 from api.pages.words import PAGE_WORDS
 from scheduler import store
 from scheduler.db import make_engine, session_factory
-from tests.pages.conftest import MONTH, ServiceDatabase, seed_database
+from tests.pages.conftest import BASE, COMMUNITY, MONTH, ServiceDatabase, seed_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -114,7 +114,7 @@ def new_page(browser, base: str, width: int = 1280, height: int = 900):
 
 
 def log_in(page, token: str) -> None:
-    page.goto("/login")
+    page.goto(BASE + "/login")
     page.fill("#token", token)
     page.click("button[type=submit]")
     page.wait_for_load_state()
@@ -139,7 +139,7 @@ def reload_until(page, url: str, ready, seconds: float = 60) -> None:
 def office_generates_and_publishes(browser, base: str, seeded: ServiceDatabase, screenshots: bool = False) -> None:
     page = new_page(browser, base)
     log_in(page, seeded.office_token)
-    page.goto(f"/office/{MONTH}")
+    page.goto(f"{BASE}/office/{MONTH}")
     if page.locator("#version-line").get_attribute("data-version") == "0":
         page.click("#generate")
         # The page refreshes itself (no script needed) until the job is done.
@@ -157,7 +157,7 @@ def published_assignments(seeded: ServiceDatabase):
     engine = make_engine(seeded.url)
     try:
         with session_factory(engine)() as session:
-            solution, version, status, _ = store.load_roster_version(session, MONTH, status="published")
+            solution, version, status, _ = store.load_roster_version(session, COMMUNITY, MONTH, status="published")
     finally:
         engine.dispose()
     return solution.assignments, version
@@ -176,7 +176,7 @@ def test_office_logs_in_generates_publishes_and_sees_the_grid(service, browser):
     page = new_page(browser, base)
     log_in(page, seeded.office_token)
     assert page.url.endswith("/office/" + dt.date.today().strftime("%Y-%m")) or "/office/" in page.url
-    page.goto(f"/office/{MONTH}")
+    page.goto(f"{BASE}/office/{MONTH}")
     assignments, version = published_assignments(seeded)
     assert page.locator("#version-line").get_attribute("data-version") == str(version)
     assert page.locator("#roster-grid .slot").count() == len(assignments)
@@ -195,12 +195,12 @@ def test_office_logs_in_generates_publishes_and_sees_the_grid(service, browser):
     with page.expect_download() as download:
         page.click("#download-xlsx")
     assert download.value.suggested_filename == f"roster-{MONTH}-v{version}.xlsx"
-    page.goto(f"/office/{MONTH}/versions")
+    page.goto(f"{BASE}/office/{MONTH}/versions")
     assert page.locator("#versions tbody tr").count() >= 1
-    page.goto(f"/office/{MONTH}/report")
+    page.goto(f"{BASE}/office/{MONTH}/report")
     assert page.locator("#coverage svg").count() == 1
     shot(page, "office-report")
-    page.goto(f"/office/{MONTH}/report/print")
+    page.goto(f"{BASE}/office/{MONTH}/report/print")
     page.emulate_media(media="print")
     shot(page, "office-report-print")
     # The committee hand-out: the printable page fits one A4 sheet.
@@ -215,7 +215,7 @@ def test_township_head_files_a_request_and_sees_it_scheduled(published, browser)
     before, _ = published_assignments(seeded)
     page = new_page(browser, base, 390, 844)
     log_in(page, seeded.township_token)
-    page.goto(f"/township?month={MONTH}")
+    page.goto(f"{BASE}/township?month={MONTH}")
     coming = page.locator(f"#coming-{MONTH} li.session").count()
     assert coming == sum(1 for a in before if a.township == TOWNSHIP)
     page.select_option("#type", "clinic")
@@ -227,7 +227,7 @@ def test_township_head_files_a_request_and_sees_it_scheduled(published, browser)
     page.click("#submit-request")
     page.wait_for_load_state()
     assert "申请已提交" in page.inner_text("main")
-    reload_until(page, f"/township?month={MONTH}", lambda p: p.locator('#my-requests [data-state="scheduled"]').count() == 1)
+    reload_until(page, f"{BASE}/township?month={MONTH}", lambda p: p.locator('#my-requests [data-state="scheduled"]').count() == 1)
     assert "已排班" in page.locator("#my-requests").inner_text()
     assert page.locator(f"#coming-{MONTH} li.session").count() == coming + 1
     shot(page, "township-request-scheduled")
@@ -242,7 +242,7 @@ def test_expert_files_leave_and_sees_the_session_move(published, browser):
     leave_day = mine[0].date
     page = new_page(browser, base, 390, 844)
     log_in(page, seeded.expert_token)
-    page.goto(f"/expert?month={MONTH}")
+    page.goto(f"{BASE}/expert?month={MONTH}")
     on_that_day = page.locator(f'#sessions-{MONTH} li.session[data-date="{leave_day.isoformat()}"]')
     assert on_that_day.count() >= 1
     shot(page, "expert-before-leave")
@@ -251,7 +251,7 @@ def test_expert_files_leave_and_sees_the_session_move(published, browser):
     page.click("#submit-leave")
     page.wait_for_load_state()
     assert "请假已登记" in page.inner_text("main")
-    reload_until(page, f"/expert?month={MONTH}", lambda p: p.locator(f'#sessions-{MONTH} li.session[data-date="{leave_day.isoformat()}"]').count() == 0, seconds=90)
+    reload_until(page, f"{BASE}/expert?month={MONTH}", lambda p: p.locator(f'#sessions-{MONTH} li.session[data-date="{leave_day.isoformat()}"]').count() == 0, seconds=90)
     after, new_version = published_assignments(seeded)
     assert new_version > version
     assert not [a for a in after if a.expert == seeded.expert and a.date == leave_day], "nothing left on the day of leave"
@@ -289,12 +289,12 @@ def test_no_page_overflows_a_375_px_phone(published, browser):
         seeded.expert_token: [f"/expert?month={MONTH}"],
     }
     page = new_page(browser, base, 375, 812)
-    page.goto("/login")
+    page.goto(BASE + "/login")
     problems = {}
     for token, paths in pages.items():
         log_in(page, token)
         for path in ["/login", *paths] if token == seeded.office_token else paths:
-            page.goto(path)
+            page.goto(BASE + path)
             found = page.evaluate(OVERFLOW_SCRIPT)
             if found["scrollWidth"] > found["width"] or found["out"]:
                 problems[path] = found
@@ -310,12 +310,12 @@ def test_pages_are_in_chinese_by_default(published, browser):
     base, seeded = published
     page = new_page(browser, base)
     checks = {seeded.office_token: [f"/office/{MONTH}", "/office/inbox", f"/office/{MONTH}/report"], seeded.township_token: ["/township"], seeded.expert_token: ["/expert"]}
-    page.goto("/login")
+    page.goto(BASE + "/login")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     for token, paths in checks.items():
         log_in(page, token)
         for path in paths:
-            page.goto(path)
+            page.goto(BASE + path)
             assert page.locator("html").get_attribute("lang") == "zh-CN"
             # The language switch is deliberately English; option lists carry ids; charts are checked on their own.
             text = page.evaluate("() => { const c = document.body.cloneNode(true); c.querySelectorAll('[lang=en], select, svg').forEach(e => e.remove()); return c.innerText; }")
@@ -325,6 +325,6 @@ def test_pages_are_in_chinese_by_default(published, browser):
             # Nor any other English sentence: the solver's reasons are reworded too.
             assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", text), (path, re.findall(r"[^\n]*[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}[^\n]*", text)[:3])
     log_in(page, seeded.office_token)
-    page.goto(f"/office/{MONTH}?lang=en")
+    page.goto(f"{BASE}/office/{MONTH}?lang=en")
     assert page.locator("html").get_attribute("lang") == "en" and "Unmet demand" in page.inner_text("main")
     page.context.close()

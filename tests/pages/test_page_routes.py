@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from scheduler import store
 from scheduler.db import make_engine, session_factory
 from scheduler.reports import month_report
-from tests.pages.conftest import MONTH
+from tests.pages.conftest import BASE, COMMUNITY, MONTH
 
 
 def log_in(client, token: str):
@@ -19,14 +19,15 @@ def log_in(client, token: str):
 
 
 def test_login_sets_an_httponly_cookie_and_sends_each_role_home(client, seeded):
-    assert client.get("/office", follow_redirects=False).headers["location"] == "/login"
+    assert client.get("/office", follow_redirects=False).headers["location"] == f"{BASE}/login"
     page = client.get("/login")
     assert page.status_code == 200 and "请输入医务科发放的访问令牌" in page.text and '<html lang="zh-CN">' in page.text
+    assert f'action="{BASE}/login"' in page.text
     wrong = log_in(client, "rota_not-a-token")
     assert wrong.status_code == 401 and "令牌无效" in wrong.text
     for token, home in ((seeded.office_token, "/office"), (seeded.township_token, "/township"), (seeded.expert_token, "/expert")):
         answer = log_in(client, token)
-        assert answer.status_code == 303 and answer.headers["location"] == home
+        assert answer.status_code == 303 and answer.headers["location"] == BASE + home
         cookie = answer.headers["set-cookie"]
         assert "rota_token=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
     client.post("/logout")
@@ -68,7 +69,7 @@ def test_report_and_print_pages_match_the_report(client, seeded, solved_month):
     assert f"共{report.sessions}次安排；需求{report.demanded}次，已排{report.met}次，缺{report.unmet}次" in page.text
     printable = client.get(f"/office/{MONTH}/report/print")
     assert printable.status_code == 200 and printable.text.count("<svg") == 4 and "@media print" not in printable.text
-    assert client.get("/static/rota.css").text.count("@media print") == 1
+    assert client.get("http://testserver/static/rota.css").text.count("@media print") == 1
 
 
 def test_a_township_request_with_bad_fields_is_answered_naming_them(client, seeded):
@@ -102,9 +103,9 @@ def test_expert_feed_link_and_qr_code(client, seeded):
     assert page.status_code == 200 and "我的下沉安排" in page.text and 'class="session' in page.text
     created = client.post("/expert/feed")
     url = re.search(r'id="feed-url">([^<]+)<', created.text).group(1)
-    assert url.startswith("http://testserver/feeds/") and url.endswith(".ics")
+    assert url.startswith(f"http://testserver{BASE}/feeds/") and url.endswith(".ics")
     assert '<svg' in created.text and 'class="segno"' in created.text and created.headers["cache-control"] == "no-store"
-    feed = client.get(url.removeprefix("http://testserver"))
+    feed = client.get(url)
     assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
 
 
@@ -123,7 +124,7 @@ def test_office_declines_and_approves_pending_requests(client, seeded):
     with factory() as session:
         from scheduler import requests
 
-        row = requests.list_requests(session)[0]
+        row = requests.list_requests(session, COMMUNITY)[0]
     log_in(client, seeded.office_token)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and f'data-request="{row.id}"' not in client.get("/office/inbox").text:
@@ -135,8 +136,8 @@ def test_office_declines_and_approves_pending_requests(client, seeded):
     declined = client.post(f"/office/requests/{row.id}/decline", data={"reason": "本月无儿科专家"})
     assert declined.status_code == 200 and f'data-request="{row.id}"' not in declined.text
     with factory() as session:
-        assert requests.get_request(session, row.id).state == "declined"
-        assert store.list_versions(session, MONTH)[-1].version >= 1
+        assert requests.get_request(session, COMMUNITY, row.id).state == "declined"
+        assert store.list_versions(session, COMMUNITY, MONTH)[-1].version >= 1
     engine.dispose()
 
 
@@ -148,7 +149,7 @@ def test_failed_events_are_listed_and_can_be_retried(client, seeded):
     factory = session_factory(engine)
     with factory() as session, session.begin():
         now = utc_now()
-        event = Event(kind="request", payload={"request_id": 99999}, month=MONTH, status="failed", attempts=5,
+        event = Event(community_id=store.community_id_of(session, COMMUNITY), kind="request", payload={"request_id": 99999}, month=MONTH, status="failed", attempts=5,
                       last_error="no extra-session request with id 99999", created_at=now, next_attempt_at=now)
         session.add(event)
         session.flush()
@@ -176,20 +177,20 @@ def test_a_failed_request_event_offers_to_decline_its_request(client, seeded):
     factory = session_factory(engine)
     with factory() as session, session.begin():
         # Stored without an event of its own, so only the failed event below points at it.
-        row = requests.create_request(session, "t02", "clinic", "cardio", 1, dt.date(2027, 1, 12))
+        row = requests.create_request(session, COMMUNITY, "t02", "clinic", "cardio", 1, dt.date(2027, 1, 12))
         now = utc_now()
-        session.add(Event(kind="request", payload={"request_id": row.id}, month=MONTH, township="t02", status="failed", attempts=5,
+        session.add(Event(community_id=row.community_id, kind="request", payload={"request_id": row.id}, month=MONTH, township="t02", status="failed", attempts=5,
                           last_error="boom", created_at=now, next_attempt_at=now))
         request_id = row.id
     log_in(client, seeded.office_token)
     grid = client.get(f"/office/{MONTH}")
     assert 'id="inbox-counts"' in grid.text and "1个加诊申请，1个失败事件" in grid.text
     inbox = client.get("/office/inbox")
-    assert inbox.text.count(f'action="/office/requests/{request_id}/decline"') == 2  # in the requests list and on the failed event
+    assert inbox.text.count(f'action="{BASE}/office/requests/{request_id}/decline"') == 2  # in the requests list and on the failed event
     assert "加诊申请" in inbox.text
     client.post(f"/office/requests/{request_id}/decline", data={"reason": "本月心内科已满"})
     with factory() as session:
-        assert requests.get_request(session, request_id).state == "declined"
+        assert requests.get_request(session, COMMUNITY, request_id).state == "declined"
     engine.dispose()
 
 
@@ -202,7 +203,7 @@ def test_versions_page_shows_the_diff_between_versions(client, seeded, solved_mo
     moved = dataclasses.replace(first, half_day="pm" if first.half_day == "am" else "am")
     changed = dataclasses.replace(solved_month.solution, assignments=(moved, *solved_month.solution.assignments[2:]))
     with factory() as session, session.begin():
-        store.save_roster_version(session, None, changed, status="draft", cause="office edit")
+        store.save_roster_version(session, COMMUNITY, changed, status="draft", cause="office edit")
     engine.dispose()
     log_in(client, seeded.office_token)
     page = client.get(f"/office/{MONTH}/versions")

@@ -33,6 +33,7 @@ from scheduler.scenario import load_scenario
 HERE = Path(__file__).resolve().parent
 MINIMAL = HERE / "minimal.yaml"
 MONTH = "2026-10"
+COMMUNITY = "minimal"  # the code the minimal scenario is imported under
 WORKER_SCRIPT = HERE / "rota_worker_process.py"
 REPO_ROOT = HERE.parent.parent
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -142,18 +143,18 @@ def expert_address(expert: str) -> str:
 def seed_published_roster(factory, robot_url: str | None = None, time_limit: float = 3.0) -> int:
     """Import the minimal scenario, give every expert an email and every township head the robot, generate and publish October."""
     with transaction(factory) as session:
-        store.import_scenario(session, load_scenario(MINIMAL))
+        community_id = store.import_scenario(session, COMMUNITY, load_scenario(MINIMAL))
         for expert in EXPERTS:
-            set_contact(session, "expert", expert, email=expert_address(expert))
+            set_contact(session, community_id, "expert", expert, email=expert_address(expert))
         for township in TOWNSHIPS:
-            set_contact(session, "township", township, webhook_url=robot_url)
-    version = flows.generate(factory, MONTH, time_limit=time_limit)
-    return flows.publish(factory, MONTH, version)
+            set_contact(session, community_id, "township", township, webhook_url=robot_url)
+    version = flows.generate(factory, COMMUNITY, MONTH, time_limit=time_limit)
+    return flows.publish(factory, COMMUNITY, MONTH, version)
 
 
 def latest_roster(factory):
     with factory() as session:
-        solution, version, status, _ = store.load_roster_version(session, MONTH)
+        solution, version, status, _ = store.load_roster_version(session, COMMUNITY, MONTH)
     return solution, version, status
 
 

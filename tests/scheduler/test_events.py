@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 from event_harness import (
+    COMMUNITY,
     MONTH,
     channels_for,
     WorkerProcess,
@@ -66,29 +67,29 @@ def people_in(diff: RosterDiff) -> set[tuple[str, str]]:
 def test_an_event_commits_with_its_change_or_not_at_all(session_factory, published):
     with pytest.raises(RuntimeError):
         with transaction(session_factory) as session:
-            flows.file_leave(session, "E01", dt.date(2026, 10, 15), reason="病假")
+            flows.file_leave(session, COMMUNITY, "E01", dt.date(2026, 10, 15), reason="病假")
             raise RuntimeError("the request failed after the leave was written")
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
         assert session.scalar(select(func.count()).select_from(ExpertUnavailability).where(ExpertUnavailability.source == "leave")) == 0
 
     with transaction(session_factory) as session:
-        event_id = flows.file_leave(session, "E01", dt.date(2026, 10, 15), reason="病假")
+        event_id = flows.file_leave(session, COMMUNITY, "E01", dt.date(2026, 10, 15), reason="病假")
     with session_factory() as session:
-        view = events.get_event(session, event_id)
+        view = events.get_event(session, COMMUNITY, event_id)
     assert (view.kind, view.status, view.month, view.attempts) == ("leave", "pending", MONTH, 0)
 
 
 def test_record_event_refuses_an_unknown_kind(session):
     with pytest.raises(ValueError, match="kind"):
-        record_event(session, "holiday", {})
+        record_event(session, 1, "holiday", {})
 
 
 def test_leave_replans_and_tells_only_the_people_whose_sessions_changed(session_factory, published, smtp, robot):
     before, base, _ = latest_roster(session_factory)
     target = next(a for a in before.assignments if a.expert == "E01" and a.type == "clinic")
     with transaction(session_factory) as session:
-        flows.file_leave(session, "E01", target.date, reason="病假")
+        flows.file_leave(session, COMMUNITY, "E01", target.date, reason="病假")
 
     assert process_pending(session_factory, now=T0, settings=settings_for()) == 1
 
@@ -136,12 +137,12 @@ def test_a_draft_replan_tells_nobody(session_factory, robot):
         from scheduler.scenario import load_scenario
         from event_harness import MINIMAL
 
-        store.import_scenario(session, load_scenario(MINIMAL))
-    flows.generate(session_factory, MONTH, time_limit=3)
+        store.import_scenario(session, COMMUNITY, load_scenario(MINIMAL))
+    flows.generate(session_factory, COMMUNITY, MONTH, time_limit=3)
     before, _, _ = latest_roster(session_factory)
     target = next(a for a in before.assignments if a.expert == "E01")
     with transaction(session_factory) as session:
-        flows.file_leave(session, "E01", target.date)
+        flows.file_leave(session, COMMUNITY, "E01", target.date)
     assert process_pending(session_factory, now=T0, settings=settings_for()) == 1
     _, version, status = latest_roster(session_factory)
     assert (version, status) == (2, "draft")
@@ -152,9 +153,9 @@ def test_events_queued_together_share_one_replan(session_factory, published):
     published_roster, base, _ = latest_roster(session_factory)
     closed = next(a for a in published_roster.assignments if a.township == "pitou").date  # a day with sessions there
     with transaction(session_factory) as session:
-        flows.file_leave(session, "E01", dt.date(2026, 10, 8))
-        flows.file_leave(session, "E02", dt.date(2026, 10, 19), half_day="am")
-        flows.close_township(session, "pitou", [closed], reason="洪水")
+        flows.file_leave(session, COMMUNITY, "E01", dt.date(2026, 10, 8))
+        flows.file_leave(session, COMMUNITY, "E02", dt.date(2026, 10, 19), half_day="am")
+        flows.close_township(session, COMMUNITY, "pitou", [closed], reason="洪水")
     assert process_pending(session_factory, now=T0, settings=settings_for()) == 3
     assert [e.status for e in event_rows(session_factory)] == ["done"] * 3
     after, version, _ = latest_roster(session_factory)
@@ -182,9 +183,9 @@ def test_a_failing_event_retries_with_backoff_fails_visibly_and_blocks_no_other_
     settings = settings_for()
     with transaction(session_factory) as session:
         # A request event whose request does not exist: settle_request raises every time.
-        broken = record_event(session, "request", {"request_id": 999_999}, month=MONTH, township="pitou")
-        other_township = flows.close_township(session, "nanjing", [dt.date(2026, 10, 19)], reason="停电")
-        behind_broken = flows.close_township(session, "pitou", [dt.date(2026, 10, 10)], reason="洪水")
+        broken = record_event(session, store.community_id_of(session, COMMUNITY), "request", {"request_id": 999_999}, month=MONTH, township="pitou")
+        other_township = flows.close_township(session, COMMUNITY, "nanjing", [dt.date(2026, 10, 19)], reason="停电")
+        behind_broken = flows.close_township(session, COMMUNITY, "pitou", [dt.date(2026, 10, 10)], reason="洪水")
 
     process_pending(session_factory, now=T0, settings=settings)
     state = {e.id: e for e in event_rows(session_factory)}
@@ -204,14 +205,14 @@ def test_a_failing_event_retries_with_backoff_fails_visibly_and_blocks_no_other_
     assert "attempt 3" in state[broken].last_error and "999999" in state[broken].last_error
     assert state[behind_broken].status == "done"
     with session_factory() as session:
-        failed = events.list_events(session, status="failed")
+        failed = events.list_events(session, COMMUNITY, status="failed")
         assert [f.id for f in failed] == [broken]
-        assert events.retry_event(session, broken, now=moment).status == "pending"
+        assert events.retry_event(session, COMMUNITY, broken, now=moment).status == "pending"
 
 
 def test_lanes_pick_the_first_due_event_and_its_month_mates():
     def event(id_, kind, month, township, attempts=0, status="pending", due=True):
-        row = Event(id=id_, kind=kind, payload={}, month=month, township=township, status=status, attempts=attempts,
+        row = Event(id=id_, community_id=1, kind=kind, payload={}, month=month, township=township, status=status, attempts=attempts,
                     created_at=T0, next_attempt_at=T0 if due else T0 + dt.timedelta(hours=1))
         return row
 
@@ -226,6 +227,22 @@ def test_lanes_pick_the_first_due_event_and_its_month_mates():
     assert [e.id for e in next_batch(queue, T0)] == [3]  # 3 heads its lane; 4 is a request (alone); 6 another month
     assert [e.id for e in next_batch(queue[3:], T0)] == [4]
     assert [e.id for e in next_batch([queue[2], queue[4], queue[5]], T0)] == [3, 5]
+
+
+def test_lanes_and_shared_replans_stay_within_a_community():
+    def event(id_, community, kind, month, township, attempts=0, due=True):
+        return Event(id=id_, community_id=community, kind=kind, payload={}, month=month, township=township, status="pending",
+                     attempts=attempts, created_at=T0, next_attempt_at=T0 if due else T0 + dt.timedelta(hours=1))
+
+    queue = [
+        event(1, 1, "closure", "2026-10", "pitou", attempts=2, due=False),  # community 1's retry, waiting
+        event(2, 2, "closure", "2026-10", "pitou"),  # community 2, the same month and township: another lane
+        event(3, 1, "leave", "2026-10", None),
+        event(4, 2, "leave", "2026-10", None),  # the same month, community 2: shares 2's re-plan, not 3's
+        event(5, 1, "closure", "2026-10", "pitou"),  # behind 1 in its lane
+    ]
+    assert [e.id for e in next_batch(queue, T0)] == [2, 4]
+    assert [e.id for e in next_batch([queue[0], queue[2], queue[4]], T0)] == [3]
 
 
 # --- crashes ----------------------------------------------------------------------------------------
@@ -243,8 +260,8 @@ def test_a_worker_killed_during_an_event_loses_no_event_and_sends_each_notice_on
     closed = next(a for a in published_roster.assignments if a.township == "pitou")
     with transaction(session_factory) as session:
         recorded = [
-            flows.file_leave(session, "E01", on_leave.date, reason="病假"),
-            flows.close_township(session, "pitou", [closed.date], reason="洪水"),
+            flows.file_leave(session, COMMUNITY, "E01", on_leave.date, reason="病假"),
+            flows.close_township(session, COMMUNITY, "pitou", [closed.date], reason="洪水"),
         ]
     clock_file = tmp_path / "clock"  # empty: the real clock (October 2026 is past, so no reminders interfere)
     first = WorkerProcess(database_url, clock_file, smtp.port, tmp_path / "first.log", args=["--pause-in-replan", kill_point])
@@ -281,5 +298,5 @@ def test_a_worker_killed_during_an_event_loses_no_event_and_sends_each_notice_on
 
 def latest_roster_at(factory, version: int):
     with factory() as session:
-        solution, number, status, _ = store.load_roster_version(session, MONTH, version)
+        solution, number, status, _ = store.load_roster_version(session, COMMUNITY, MONTH, version)
     return solution, number, status

@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 from event_harness import (
+    COMMUNITY,
     MONTH,
     channels_for,
     WorkerProcess,
@@ -50,13 +51,13 @@ def settings_for(**changes) -> Settings:
 
 def remind_and_deliver(factory, smtp, now: dt.datetime, settings: Settings | None = None) -> int:
     """What the reminder jobs and the sweep do at `now`: enqueue the due reminders, then deliver."""
-    jobs.send_due_reminders(factory, now, settings or settings_for(), [MONTH])
+    jobs.send_due_reminders(factory, COMMUNITY, now, settings or settings_for(), [MONTH])
     return events.deliver_notices(factory, channels_for(smtp), now=now)
 
 
 def published_roster(factory) -> PublishedRoster:
     with factory() as session:
-        return jobs.load_published(session, MONTH)
+        return jobs.load_published(session, COMMUNITY, MONTH)
 
 
 # --- pure reminder logic ---------------------------------------------------------------------------
@@ -72,7 +73,7 @@ def test_offsets_are_iso_8601_durations_and_a_bad_one_names_the_setting():
 
 
 def roster_of(*assignments: Assignment) -> PublishedRoster:
-    return PublishedRoster("2027-01", 3, assignments, CommunityLabels(community="全南县总医院"))
+    return PublishedRoster("quannan", 1, "2027-01", 3, assignments, CommunityLabels(community="全南县总医院"))
 
 
 def test_due_reminders_follow_the_clock():
@@ -99,7 +100,7 @@ def test_a_moved_session_gets_a_new_revision_and_an_untouched_one_keeps_it():
     assert jobs.session_revision(clinic) == jobs.session_revision(Assignment(**{**clinic.__dict__}))
     assert jobs.session_revision(clinic) != jobs.session_revision(moved)
     first = reminder_schedule(roster_of(clinic), OFFSETS)[0]
-    assert first.job_id.startswith("reminder:2027-01:a1:P1D:")
+    assert first.job_id.startswith("reminder:quannan:2027-01:a1:P1D:")
 
 
 # --- reminders through the database and a real SMTP server -----------------------------------------
@@ -133,7 +134,7 @@ def test_a_replan_moves_the_reminders_and_a_cancelled_session_gets_a_cancellatio
     # E01, the only cardiologist, is away all October: the cardio clinics cannot move, they are cancelled.
     now = at(1, 9)
     with transaction(session_factory) as session:
-        flows.file_leave(session, "E01", dt.date(2026, 10, 1), dt.date(2026, 10, 31), reason="进修")
+        flows.file_leave(session, COMMUNITY, "E01", dt.date(2026, 10, 1), dt.date(2026, 10, 31), reason="进修")
     assert events.process_pending(session_factory, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), settings=settings_for()) == 1
     events.deliver_notices(session_factory, channels_for(smtp), now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2))
     after = published_roster(session_factory)
@@ -161,7 +162,7 @@ def test_a_session_moved_by_a_replan_is_reminded_at_its_new_time_only(session_fa
     roster = published_roster(session_factory)
     target = next(a for a in roster.assignments if a.expert == "E01" and a.type == "clinic")
     with transaction(session_factory) as session:
-        flows.file_leave(session, "E01", target.date, reason="病假")
+        flows.file_leave(session, COMMUNITY, "E01", target.date, reason="病假")
     events.process_pending(session_factory, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), settings=settings_for())
     after = published_roster(session_factory)
     old = [r for r in reminder_schedule(roster, OFFSETS) if r.assignment.id == target.id]
@@ -184,11 +185,11 @@ def test_reminder_jobs_live_in_the_database_and_follow_the_roster(session_factor
     scheduler.start(paused=True)  # a stopped scheduler would keep the jobs in memory only
     try:
         now = at(1, 0)
-        added, removed = jobs.sync_reminder_jobs(scheduler, session_factory, MONTH, settings, now)
+        added, removed = jobs.sync_reminder_jobs(scheduler, session_factory, COMMUNITY, MONTH, settings, now)
         roster = published_roster(session_factory)
         schedule = {r.job_id: r for r in reminder_schedule(roster, OFFSETS)}
         assert (added, removed) == (len(schedule), 0)
-        assert jobs.sync_reminder_jobs(scheduler, session_factory, MONTH, settings, now) == (0, 0)  # idempotent
+        assert jobs.sync_reminder_jobs(scheduler, session_factory, COMMUNITY, MONTH, settings, now) == (0, 0)  # idempotent
     finally:
         jobs.close_job_store(scheduler)
 
@@ -203,10 +204,10 @@ def test_reminder_jobs_live_in_the_database_and_follow_the_roster(session_factor
         reopened.remove_job(lost)
         target = next(a for a in roster.assignments if a.expert == "E01" and a.type == "clinic")
         with transaction(session_factory) as session:
-            flows.file_leave(session, "E01", target.date)
+            flows.file_leave(session, COMMUNITY, "E01", target.date)
         events.process_pending(
             session_factory, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), settings=settings,
-            on_roster_change=lambda month: jobs.sync_reminder_jobs(reopened, session_factory, month, settings, now),
+            on_roster_change=lambda community, month: jobs.sync_reminder_jobs(reopened, session_factory, COMMUNITY, month, settings, now),
         )
         after = published_roster(session_factory)
         wanted = {r.job_id: r.remind_at for r in reminder_schedule(after, OFFSETS)}
@@ -221,22 +222,23 @@ def test_standing_jobs_run_at_the_configured_times(session_factory, database_url
     scheduler = jobs.build_scheduler(settings, session_factory.kw["bind"])
     scheduler.start(paused=True)
     try:
-        jobs.install_standing_jobs(scheduler, settings, sweep_seconds=300)
+        jobs.install_standing_jobs(scheduler, settings, [COMMUNITY], sweep_seconds=300)
         beijing = dt.timezone(dt.timedelta(hours=8))
         start = dt.datetime(2027, 3, 21, 0, 0, tzinfo=beijing)
-        draft = scheduler.get_job("draft").trigger.get_next_fire_time(None, start)
+        draft = scheduler.get_job(f"draft:{COMMUNITY}").trigger.get_next_fire_time(None, start)
         assert draft == dt.datetime(2027, 4, 20, 9, 0, tzinfo=beijing)
-        publish = scheduler.get_job("publish").trigger.get_next_fire_time(None, start)
+        publish = scheduler.get_job(f"publish:{COMMUNITY}").trigger.get_next_fire_time(None, start)
         assert publish == dt.datetime(2027, 3, 22, 10, 30, tzinfo=beijing)  # the draft day + 2
-        digest = scheduler.get_job("digest").trigger.get_next_fire_time(None, start)
+        digest = scheduler.get_job(f"digest:{COMMUNITY}").trigger.get_next_fire_time(None, start)
         assert digest == dt.datetime(2027, 3, 21, 17, 0, tzinfo=beijing)
-        assert scheduler.get_job("sweep").trigger.interval == dt.timedelta(seconds=300)
-        jobs.install_standing_jobs(scheduler, settings_for(database_url=database_url), sweep_seconds=300)
-        assert scheduler.get_job("publish") is None  # publication on approval only
+        assert scheduler.get_job(f"sweep:{COMMUNITY}").trigger.interval == dt.timedelta(seconds=300)
+        assert scheduler.get_job(f"sweep:{COMMUNITY}").args == (COMMUNITY,)
+        jobs.install_standing_jobs(scheduler, settings_for(database_url=database_url), [COMMUNITY], sweep_seconds=300)
+        assert scheduler.get_job(f"publish:{COMMUNITY}") is None  # publication on approval only
     finally:
         jobs.close_job_store(scheduler)
     with pytest.raises(ScenarioError) as caught:
-        jobs.install_standing_jobs(scheduler, settings_for(draft_time="9am"))
+        jobs.install_standing_jobs(scheduler, settings_for(draft_time="9am"), [COMMUNITY])
     assert caught.value.problems[0].path == "draft_time"
 
 
@@ -245,9 +247,9 @@ def test_the_evening_digest_tells_each_township_head_tomorrows_visitors_once(ses
     day = min(a.date for a in roster.assignments)
     expected = {a.township for a in roster.assignments if a.date == day}
     evening = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(17, 0), SHANGHAI)
-    created = jobs.enqueue_visitor_digests(session_factory, evening, settings_for())
+    created = jobs.enqueue_visitor_digests(session_factory, COMMUNITY, evening, settings_for())
     assert created == len(expected)
-    assert jobs.enqueue_visitor_digests(session_factory, evening + dt.timedelta(minutes=5), settings_for()) == 0
+    assert jobs.enqueue_visitor_digests(session_factory, COMMUNITY, evening + dt.timedelta(minutes=5), settings_for()) == 0
     events.deliver_notices(session_factory, {"webhook": WebhookChannel()}, now=evening)
     assert len(robot.posts) == len(expected)
     assert all(text.startswith("【明日下沉专家】") and f"{day.year}年{day.month}月{day.day}日" in text for text in robot.texts())
@@ -256,7 +258,7 @@ def test_the_evening_digest_tells_each_township_head_tomorrows_visitors_once(ses
         assert any(f"共{len(visitors)}人次" in text for text in robot.texts())
     # The evening before a day without sessions, nobody is disturbed.
     quiet = next(d for d in (day + dt.timedelta(days=n) for n in range(1, 20)) if d not in {a.date for a in roster.assignments})
-    assert jobs.enqueue_visitor_digests(session_factory, dt.datetime.combine(quiet - dt.timedelta(days=1), dt.time(17), SHANGHAI), settings_for()) == 0
+    assert jobs.enqueue_visitor_digests(session_factory, COMMUNITY, dt.datetime.combine(quiet - dt.timedelta(days=1), dt.time(17), SHANGHAI), settings_for()) == 0
 
 
 # --- a crash while reminders are due ---------------------------------------------------------------

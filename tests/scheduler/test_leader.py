@@ -11,11 +11,11 @@ import time
 from collections import Counter
 
 import pytest
-from event_harness import SmtpServer, WorkerProcess, seed_published_roster, set_clock, wait_for
+from event_harness import COMMUNITY, SmtpServer, WorkerProcess, seed_published_roster, set_clock, wait_for
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
-from scheduler import jobs
+from scheduler import jobs, store
 from scheduler.db import make_engine, transaction
 from scheduler.db import session_factory as make_session_factory
 from scheduler.events import Event, record_event
@@ -173,7 +173,7 @@ def test_two_replicas_one_leads_the_other_takes_over_and_no_reminder_is_sent_twi
     try:
         seed_published_roster(session_factory)
         with session_factory() as session:
-            roster = jobs.load_published(session, "2026-10")
+            roster = jobs.load_published(session, COMMUNITY, "2026-10")
         offsets = jobs.parse_offsets("P40D,P1D")
         env = {"ROTA_REMINDER_OFFSETS": "P40D,P1D"}
         clock_file = tmp_path / "clock"
@@ -241,7 +241,7 @@ def test_a_stopped_leader_is_replaced_within_30_s_and_once_resumed_does_nothing(
     try:
         seed_published_roster(session_factory)
         with session_factory() as session:
-            roster = jobs.load_published(session, "2026-10")
+            roster = jobs.load_published(session, COMMUNITY, "2026-10")
         offsets = jobs.parse_offsets("P40D,P1D")
         clock_file = tmp_path / "clock"
         early = dt.datetime(2026, 9, 30, 12, 0, tzinfo=SHANGHAI)
@@ -271,10 +271,11 @@ def test_a_stopped_leader_is_replaced_within_30_s_and_once_resumed_does_nothing(
         # The new leader freezes too; work falls due that only a leader may do.
         _freeze(new)
         with transaction(session_factory) as session:
-            event_id = record_event(session, "demand", {}, month="2026-10")
+            community_id = store.community_id_of(session, COMMUNITY)
+            event_id = record_event(session, community_id, "demand", {}, month="2026-10")
             session.get(Event, event_id).next_attempt_at = later - dt.timedelta(minutes=1)  # due by the replicas' clock
             enqueue_notice(
-                session, "fence-test:expert:E01:v1:email", recipient_kind="expert", recipient_id="E01", channel="email",
+                session, "fence-test:expert:E01:v1:email", community_id=community_id, recipient_kind="expert", recipient_id="E01", channel="email",
                 address="e01@hospital.example", kind="reminder", subject="栅栏", body="只发一次", now=later - dt.timedelta(minutes=1),
             )
         messages_before = len(smtp.inbox.messages)

@@ -16,9 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from event_harness import WorkerProcess, free_port, set_clock, wait_for
+from event_harness import COMMUNITY, MINIMAL, WorkerProcess, free_port, set_clock, wait_for
 from sqlalchemy import create_engine, select
 
+from scheduler import store
+from scheduler.scenario import load_scenario
 from scheduler.db import transaction
 from scheduler.notify.channels import IDEMPOTENCY_HEADER, EmailChannel, idempotency_key
 from scheduler.notify.models import Notice
@@ -83,7 +85,8 @@ def receiver() -> Iterator[DedupingReceiver]:
 def test_a_sender_killed_after_the_webhook_accepted_leads_to_one_delivery(database_url, session_factory, receiver, smtp, tmp_path):
     key = "reminder:township:nanjing:s1:reminder:P1D:v1:webhook"
     with transaction(session_factory) as session:
-        enqueue_notice(session, key, recipient_kind="township", recipient_id="nanjing", channel="webhook", address=receiver.url,
+        community_id = store.import_scenario(session, COMMUNITY, load_scenario(MINIMAL))
+        enqueue_notice(session, key, community_id=community_id, recipient_kind="township", recipient_id="nanjing", channel="webhook", address=receiver.url,
                        kind="reminder", subject="明日提醒", body="专家明天到院", now=T0)
     clock_file = tmp_path / "clock"
     set_clock(clock_file, T0)
@@ -141,7 +144,8 @@ def test_email_is_recorded_sent_on_the_servers_250_before_quit(session_factory, 
     server.start()
     try:
         with transaction(session_factory) as session:
-            enqueue_notice(session, "k-quit", recipient_kind="expert", recipient_id="E01", channel="email",
+            community_id = store.import_scenario(session, COMMUNITY, load_scenario(MINIMAL))
+            enqueue_notice(session, "k-quit", community_id=community_id, recipient_kind="expert", recipient_id="E01", channel="email",
                            address="e01@hospital.example", kind="reminder", subject="s", body="b", now=T0)
         report = deliver_due(session_factory, {"email": EmailChannel("127.0.0.1", port)}, now=T0)
     finally:

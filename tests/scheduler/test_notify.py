@@ -23,6 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, inspect, select, update
 
+from scheduler import store
 from scheduler.db import Base, transaction
 from scheduler.errors import Conflict, ScenarioError
 from scheduler.labels import CommunityLabels
@@ -49,6 +50,7 @@ from scheduler.notify.outbox import (
     notify_recipient,
     retry_notice,
 )
+from scheduler.scenario import load_scenario
 from solver.solution import Assignment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,9 +68,14 @@ CLINIC = Assignment(dt.date(2027, 1, 5), "am", "t01", "clinic", "cardio", "E007"
 # --- engines -------------------------------------------------------------------------------------
 
 
+COMMUNITY_ID = 1  # the first community of a fresh database, which `notify_db` imports
+
+
 @pytest.fixture
 def notify_db(session_factory):
-    """Sessions on a database migrated to head (tests/conftest.py), once on SQLite and once on PostgreSQL."""
+    """Sessions on a database migrated to head (tests/conftest.py), once on SQLite and once on PostgreSQL, holding one community."""
+    with transaction(session_factory) as session:
+        assert store.import_scenario(session, "minimal", load_scenario(REPO / "tests" / "scheduler" / "minimal.yaml")) == COMMUNITY_ID
     return session_factory
 
 
@@ -162,7 +169,7 @@ def enqueue_webhook(factory, key: str, url: str, now: dt.datetime = T0) -> bool:
     text = reminder_text(CLINIC, LABELS, "zh-CN", audience="township")
     with transaction(factory) as session:
         return enqueue_notice(
-            session, key, recipient_kind="township", recipient_id="t01", channel="webhook", address=url,
+            session, key, community_id=COMMUNITY_ID, recipient_kind="township", recipient_id="t01", channel="webhook", address=url,
             kind="reminder", subject=text.subject, body=text.body, now=now,
         )
 
@@ -178,9 +185,9 @@ def only_notice(factory) -> Notice:
 def test_email_reaches_a_real_smtp_server_in_chinese_with_a_stable_message_id(notify_db, smtp_server):
     inbox, port = smtp_server
     with transaction(notify_db) as session:
-        set_contact(session, "expert", "E007", email="wangfang@example.org")
+        set_contact(session, COMMUNITY_ID, "expert", "E007", email="wangfang@example.org")
         keys = notify_recipient(
-            session, recipient_kind="expert", recipient_id="E007", kind="assignment", about=CLINIC.id, version=1,
+            session, community_id=COMMUNITY_ID, recipient_kind="expert", recipient_id="E007", kind="assignment", about=CLINIC.id, version=1,
             text_for=lambda lang: assignment_text(CLINIC, LABELS, lang), now=T0,
         )
     assert keys == ["assignment:expert:E007:a1:v1:email"]
@@ -272,7 +279,7 @@ def enqueue_email(factory, key: str, address: str = "wangfang@example.org", now:
     text = reminder_text(CLINIC, LABELS, "zh-CN")
     with transaction(factory) as session:
         return enqueue_notice(
-            session, key, recipient_kind="expert", recipient_id="E007", channel="email", address=address,
+            session, key, community_id=COMMUNITY_ID, recipient_kind="expert", recipient_id="E007", channel="email", address=address,
             kind="reminder", subject=text.subject, body=text.body, now=now,
         )
 
@@ -314,7 +321,7 @@ def test_smtp_refused_recipient_fails_at_once(notify_db):
 def test_webhook_posts_robot_text_json(notify_db, robot):
     with transaction(notify_db) as session:
         keys = notify_recipient(
-            session, recipient_kind="township", recipient_id="t01", kind="reminder", about=CLINIC.id, version=2,
+            session, community_id=COMMUNITY_ID, recipient_kind="township", recipient_id="t01", kind="reminder", about=CLINIC.id, version=2,
             text_for=lambda lang: reminder_text(CLINIC, LABELS, lang, audience="township"),
             default_webhook_url=robot.url, now=T0,
         )
@@ -432,12 +439,12 @@ def test_duplicate_enqueue_does_not_spoil_the_callers_transaction(notify_db):
     enqueue_email(notify_db, "k-dup")
     with transaction(notify_db) as session:
         assert enqueue_notice(
-            session, "k-dup", recipient_kind="expert", recipient_id="E007", channel="email",
+            session, "k-dup", community_id=COMMUNITY_ID, recipient_kind="expert", recipient_id="E007", channel="email",
             address="a@example.org", kind="reminder", subject="s", body="b", now=T0,
         ) is False
-        set_contact(session, "expert", "E007", email="later@example.org")  # the same transaction goes on
+        set_contact(session, COMMUNITY_ID, "expert", "E007", email="later@example.org")  # the same transaction goes on
     with notify_db() as session:
-        assert get_contact(session, "expert", "E007").email == "later@example.org"
+        assert get_contact(session, COMMUNITY_ID, "expert", "E007").email == "later@example.org"
 
 
 def test_concurrent_workers_send_each_notice_once(notify_db, robot):
@@ -569,7 +576,7 @@ def test_an_unexpected_channel_error_is_recorded_not_raised(notify_db):
 def test_bad_enqueue_names_the_field(notify_db):
     with transaction(notify_db) as session, pytest.raises(ScenarioError) as raised:
         enqueue_notice(
-            session, "k", recipient_kind="mayor", recipient_id="x", channel="pigeon", address="",
+            session, "k", community_id=COMMUNITY_ID, recipient_kind="mayor", recipient_id="x", channel="pigeon", address="",
             kind="reminder", subject="s", body="b",
         )
     assert {p.path for p in raised.value.problems} == {"recipient_kind", "channel"}
@@ -586,29 +593,29 @@ def test_long_keys_stay_unique_within_the_column():
 
 def test_contacts_are_set_replaced_listed_and_deleted(notify_db):
     with transaction(notify_db) as session:
-        set_contact(session, "expert", "E007", email="wangfang@example.org")
-        set_contact(session, "township", "t01", webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc")
-        set_contact(session, "expert", "E007", email="fang.wang@example.org", language="en-US")
+        set_contact(session, COMMUNITY_ID, "expert", "E007", email="wangfang@example.org")
+        set_contact(session, COMMUNITY_ID, "township", "t01", webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc")
+        set_contact(session, COMMUNITY_ID, "expert", "E007", email="fang.wang@example.org", language="en-US")
     with transaction(notify_db) as session:
-        expert = get_contact(session, "expert", "E007")
+        expert = get_contact(session, COMMUNITY_ID, "expert", "E007")
         assert (expert.email, expert.webhook_url, expert.language) == ("fang.wang@example.org", None, "en")
-        assert [c.ref_id for c in list_contacts(session)] == ["E007", "t01"]
-        assert [c.ref_id for c in list_contacts(session, "township")] == ["t01"]
-        assert delete_contact(session, "township", "t01") is True
-        assert get_contact(session, "township", "t01") is None
+        assert [c.ref_id for c in list_contacts(session, COMMUNITY_ID)] == ["E007", "t01"]
+        assert [c.ref_id for c in list_contacts(session, COMMUNITY_ID, "township")] == ["t01"]
+        assert delete_contact(session, COMMUNITY_ID, "township", "t01") is True
+        assert get_contact(session, COMMUNITY_ID, "township", "t01") is None
 
 
 def test_bad_contact_names_each_field(notify_db):
     with transaction(notify_db) as session, pytest.raises(ScenarioError) as raised:
-        set_contact(session, "nurse", "", email="not-an-address", webhook_url="ftp://x", language="fr")
+        set_contact(session, COMMUNITY_ID, "nurse", "", email="not-an-address", webhook_url="ftp://x", language="fr")
     assert [p.path for p in raised.value.problems] == ["kind", "id", "email", "webhook_url", "language"]
 
 
 def test_english_contact_gets_english_text_on_both_channels(notify_db):
     with transaction(notify_db) as session:
-        set_contact(session, "expert", "E007", email="fang@example.org", webhook_url="https://robot.example/send", language="en")
+        set_contact(session, COMMUNITY_ID, "expert", "E007", email="fang@example.org", webhook_url="https://robot.example/send", language="en")
         keys = notify_recipient(
-            session, recipient_kind="expert", recipient_id="E007", kind="cancellation", about="a1", version=4,
+            session, community_id=COMMUNITY_ID, recipient_kind="expert", recipient_id="E007", kind="cancellation", about="a1", version=4,
             text_for=lambda lang: cancellation_text(CLINIC, LABELS, lang, reason="township closed (flood)"), now=T0,
         )
         notices = session.scalars(select(Notice).order_by(Notice.channel)).all()
@@ -621,7 +628,7 @@ def test_english_contact_gets_english_text_on_both_channels(notify_db):
 def test_a_recipient_without_contact_or_robot_gets_nothing(notify_db):
     with transaction(notify_db) as session:
         keys = notify_recipient(
-            session, recipient_kind="expert", recipient_id="E999", kind="reminder", about="a1", version=1,
+            session, community_id=COMMUNITY_ID, recipient_kind="expert", recipient_id="E999", kind="reminder", about="a1", version=1,
             text_for=lambda lang: reminder_text(CLINIC, LABELS, lang),
         )
     assert keys == []

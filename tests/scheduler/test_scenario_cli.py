@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.scenario import load_scenario, parse_scenario
+from scheduler.scenario import Scenario, dump_scenario, load_scenario, parse_scenario
 
 HERE = Path(__file__).parent
 BROKEN = HERE / "broken"
@@ -211,7 +211,7 @@ def test_import_then_export_round_trips(database_url, tmp_path):
     env = {"ROTA_DATABASE_URL": database_url}
     first = run_rota("import", str(SAMPLE), env=env)
     assert first.returncode == 0, first.stderr
-    assert "imported 全南县总医院" in first.stdout
+    assert first.stdout.startswith("imported quannan (全南县总医院) from quannan.yaml")  # the code: the file's name
     again = run_rota("import", str(SAMPLE), env=env)  # idempotent
     assert again.returncode == 0, again.stderr
     target = tmp_path / "exported.json"
@@ -234,6 +234,46 @@ def test_import_of_a_broken_file_touches_nothing(database_url):
     assert nothing.returncode == 2
     assert "no community has been imported yet" in nothing.stderr
     assert "Traceback" not in nothing.stdout + nothing.stderr
+
+
+def test_import_of_a_folder_adds_each_community_all_or_nothing_per_file(database_url, tmp_path):
+    folder = tmp_path / "province"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder / "a.yaml")
+    edited = load_scenario(SAMPLE).to_document()
+    edited["community"]["name"] = "乙县总医院"
+    (folder / "b.json").write_text(dump_scenario(Scenario.model_validate(edited), as_json=True), encoding="utf-8")
+    shutil.copy(BROKEN / "dangling_link_member.yaml", folder / "broken.yaml")
+    shutil.copy(MINIMAL, folder / "bad name.yml")
+    (folder / "notes.txt").write_text("not a scenario", encoding="utf-8")
+    env = {"ROTA_DATABASE_URL": database_url}
+
+    result = run_rota("import", str(folder), env=env)
+    assert result.returncode == 2  # some file was refused
+    lines = result.stdout.splitlines()
+    assert [line.split(" from ")[0] for line in lines] == ["imported a (全南县总医院)", "imported b (乙县总医院)"]
+    errors = result.stderr.splitlines()
+    assert "error: broken.yaml: links[0].member: unknown expert 'E09'" in errors
+    assert any(line.startswith("error: bad name.yml: community code (the file's name):") for line in errors)
+    assert not any("notes.txt" in line for line in lines + errors)
+
+    ambiguous = run_rota("export", env=env)
+    assert ambiguous.returncode == 2 and ambiguous.stderr.strip() == "error: the database holds 2 communities (a, b): give --community CODE"
+    exported = run_rota("export", "--community", "b", env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert parse_scenario(exported.stdout) == Scenario.model_validate(edited)
+    assert parse_scenario(run_rota("export", "--community", "a", env=env).stdout) == load_scenario(SAMPLE)
+    assert "no community 'c'" in run_rota("export", "--community", "c", env=env).stderr
+
+    # A file under a code of its own choosing; a folder cannot take one code.
+    named = run_rota("import", str(MINIMAL), "--community", "c", env=env)
+    assert named.returncode == 0 and named.stdout.startswith("imported c (")
+    refused = run_rota("import", str(folder), "--community", "x", env=env)
+    assert refused.returncode == 2 and "--community names one community" in refused.stderr
+    again = run_rota("import", str(folder / "a.yaml"), env=env)  # an update of community a, not a new one
+    assert again.returncode == 0
+    listing = run_rota("export", env=env)
+    assert "3 communities (a, b, c)" in listing.stderr
 
 
 def test_default_database_is_an_sqlite_file_under_var(tmp_path):

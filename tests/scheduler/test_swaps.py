@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from event_harness import EXPERTS, MINIMAL, MONTH, TOWNSHIPS, expert_address, latest_roster
+from event_harness import COMMUNITY, EXPERTS, MINIMAL, MONTH, TOWNSHIPS, expert_address, latest_roster
 from sqlalchemy import select
 
 from config.settings import Settings
@@ -27,14 +27,14 @@ TEACHING = Assignment(dt.date(2026, 10, 15), "pm", "pitou", "teaching", "interna
 def published(session_factory, robot):
     """The minimal county with contacts, and a hand-made published October (so each test knows its sessions)."""
     with transaction(session_factory) as session:
-        store.import_scenario(session, load_scenario(MINIMAL))
+        community_id = store.import_scenario(session, COMMUNITY, load_scenario(MINIMAL))
         for expert in EXPERTS:
-            set_contact(session, "expert", expert, email=expert_address(expert))
+            set_contact(session, community_id, "expert", expert, email=expert_address(expert))
         for township in TOWNSHIPS:
-            set_contact(session, "township", township, webhook_url=robot.url)
+            set_contact(session, community_id, "township", township, webhook_url=robot.url)
         roster = Solution(MONTH, (CARDIO_CLINIC, WARD_ROUND, TEACHING), (), SolveReport("FEASIBLE"))
-        version = store.save_roster_version(session, None, roster, status="draft", cause="hand-made")
-    return flows.publish(session_factory, MONTH, version)
+        version = store.save_roster_version(session, COMMUNITY, roster, status="draft", cause="hand-made")
+    return flows.publish(session_factory, COMMUNITY, MONTH, version)
 
 
 def settings() -> Settings:
@@ -51,10 +51,10 @@ def test_an_accepted_swap_hands_the_session_over_with_its_id_and_tells_both(sess
     session_to_give, colleague = WARD_ROUND, "E01"  # E01 holds internal_med and is free on the 26th
     told_before = expert_notices(session_factory)
     with transaction(session_factory) as session:
-        swap_id = swaps.propose_swap(session, before.month, session_to_give.id, session_to_give.expert, colleague)
+        swap_id = swaps.propose_swap(session, COMMUNITY, before.month, session_to_give.id, session_to_give.expert, colleague)
     assert process_pending(session_factory, settings=settings()) == 0  # nothing happens before the colleague agrees
     with transaction(session_factory) as session:
-        swaps.answer_swap(session, swap_id, colleague, accept=True)
+        swaps.answer_swap(session, COMMUNITY, swap_id, colleague, accept=True)
 
     assert process_pending(session_factory, settings=settings()) == 1
 
@@ -63,7 +63,7 @@ def test_an_accepted_swap_hands_the_session_over_with_its_id_and_tells_both(sess
     handed = next(a for a in after.assignments if a.id == session_to_give.id)
     assert handed.expert == colleague and handed.slot == session_to_give.slot
     with session_factory() as session:
-        row = swaps.get_swap(session, swap_id)
+        row = swaps.get_swap(session, COMMUNITY, swap_id)
         assert (row.state, row.roster_version) == ("applied", new_version)
     told = expert_notices(session_factory) - told_before
     assert {session_to_give.expert, colleague} <= told
@@ -74,13 +74,13 @@ def test_a_swap_that_breaks_a_hard_rule_is_declined_with_the_rule_and_changes_no
     before, _, _ = latest_roster(session_factory)
     cardio = CARDIO_CLINIC  # only E01 holds cardio
     with transaction(session_factory) as session:
-        swap_id = swaps.propose_swap(session, before.month, cardio.id, cardio.expert, "E02")
-        swaps.answer_swap(session, swap_id, "E02", accept=True)
+        swap_id = swaps.propose_swap(session, COMMUNITY, before.month, cardio.id, cardio.expert, "E02")
+        swaps.answer_swap(session, COMMUNITY, swap_id, "E02", accept=True)
 
     process_pending(session_factory, settings=settings())
 
     with session_factory() as session:
-        row = swaps.get_swap(session, swap_id)
+        row = swaps.get_swap(session, COMMUNITY, swap_id)
         assert row.state == "declined" and "specialty" in row.reason
     after = latest_roster(session_factory)[0]
     assert sorted((a.id, a.content) for a in after.assignments) == sorted((a.id, a.content) for a in before.assignments)
@@ -90,12 +90,12 @@ def test_with_approval_required_the_swap_waits_for_the_office(session_factory, p
     before, version, _ = latest_roster(session_factory)
     session_to_give, colleague = WARD_ROUND, "E01"
     with transaction(session_factory) as session:
-        swap_id = swaps.propose_swap(session, before.month, session_to_give.id, session_to_give.expert, colleague, needs_approval=True)
-        swaps.answer_swap(session, swap_id, colleague, accept=True)
+        swap_id = swaps.propose_swap(session, COMMUNITY, before.month, session_to_give.id, session_to_give.expert, colleague, needs_approval=True)
+        swaps.answer_swap(session, COMMUNITY, swap_id, colleague, accept=True)
     assert process_pending(session_factory, settings=settings()) == 0
     assert latest_roster(session_factory)[1] == version
     with transaction(session_factory) as session:
-        swaps.approve_swap(session, swap_id, approve=True)
+        swaps.approve_swap(session, COMMUNITY, swap_id, approve=True)
 
     assert process_pending(session_factory, settings=settings()) == 1
     assert latest_roster(session_factory)[1] == version + 1
@@ -105,10 +105,10 @@ def test_only_the_colleague_answers_and_sessions_must_belong_to_their_experts(se
     before, _, _ = latest_roster(session_factory)
     session_to_give, colleague = WARD_ROUND, "E01"
     with transaction(session_factory) as session:
-        swap_id = swaps.propose_swap(session, before.month, session_to_give.id, session_to_give.expert, colleague)
+        swap_id = swaps.propose_swap(session, COMMUNITY, before.month, session_to_give.id, session_to_give.expert, colleague)
     with pytest.raises(Conflict):
         with transaction(session_factory) as session:
-            swaps.answer_swap(session, swap_id, session_to_give.expert, accept=True)
+            swaps.answer_swap(session, COMMUNITY, swap_id, session_to_give.expert, accept=True)
     with pytest.raises(ScenarioError, match="assignment_id"):
         with transaction(session_factory) as session:
-            swaps.propose_swap(session, before.month, session_to_give.id, colleague, session_to_give.expert)
+            swaps.propose_swap(session, COMMUNITY, before.month, session_to_give.id, colleague, session_to_give.expert)
