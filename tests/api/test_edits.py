@@ -69,3 +69,13 @@ def test_manual_edits_are_checked_against_the_hard_rules(service: LiveService):
     old = office.get(f"/rosters/{APRIL}", params={"version": version}).json()
     assert old["version"] == version and {a["id"] for a in old["assignments"]} == {a["id"] for a in roster["assignments"]}
     assert office.get(f"/rosters/{APRIL}", params={"version": 999}).status_code == 404
+
+
+def test_month_path_outside_the_date_range_is_422_naming_the_month(service: LiveService):
+    office = service.client(service.tokens["office"])
+    for month in ("0000-01", "9999-12", "2027-13"):
+        response = office.get(f"/rosters/{month}")
+        assert response.status_code == 422, response.text
+        assert "month" in response.text, response.text
+        generate = office.post(f"/rosters/{month}/generate")
+        assert generate.status_code == 422, generate.text
