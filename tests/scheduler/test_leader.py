@@ -279,6 +279,8 @@ def test_a_stopped_leader_is_replaced_within_30_s_and_once_resumed_does_nothing(
                 address="e01@hospital.example", kind="reminder", subject="栅栏", body="只发一次", now=later - dt.timedelta(minutes=1),
             )
         messages_before = len(smtp.inbox.messages)
+        with session_factory() as session:
+            notices_before = sorted(session.execute(select(Notice.dedup_key, Notice.status, Notice.attempts)).all())
         resumed_from = len(old.output())
         _thaw(old)
         wait_for(lambda: "MARK deposed" in old.output()[resumed_from:], 8, "the resumed leader to stand down")
@@ -290,9 +292,13 @@ def test_a_stopped_leader_is_replaced_within_30_s_and_once_resumed_does_nothing(
             assert (event.status, event.attempts) == ("pending", 0), "the resumed old leader claimed an event"
             assert (notice.status, notice.attempts) == ("queued", 0), "the resumed old leader claimed a notice"
         assert len(smtp.inbox.messages) == messages_before, "the resumed old leader sent a notice"
-        # Its scheduler thread may wake before its lease thread and start a due job, but no job gets
-        # through: the fence (or the connection the new leader ended) refuses the job's first write.
-        assert "executed successfully" not in after_resume, after_resume
+        # Its scheduler thread may wake before its lease thread and run a due job (a reminder job
+        # that finds its notice already queued even returns "successfully"), but no job gets a write
+        # through: the fence (or the connection the new leader ended) refuses it, so no notice row
+        # is added or changed.
+        with session_factory() as session:
+            notices_after = sorted(session.execute(select(Notice.dedup_key, Notice.status, Notice.attempts)).all())
+        assert notices_after == notices_before, after_resume
         assert "MARK leader" not in after_resume
 
         _thaw(new)
