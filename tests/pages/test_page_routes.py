@@ -228,3 +228,9 @@ def test_every_answer_forbids_framing_and_limits_sources(client, seeded):
         assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
         assert answer.headers["referrer-policy"] == "same-origin"
         assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_five_failed_logins_are_throttled_even_for_a_good_token(client, seeded):
+    for _ in range(5):
+        assert log_in(client, "rota_not-a-token").status_code == 401
+    assert log_in(client, seeded.office_token).status_code == 429
