@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.deps import Forbidden, Unauthorized
 from api.jobs import JobRunner
 from api.limits import install_body_guard
+from api.pages.headers import install_security_headers
 from config.settings import SAMPLE_SCENARIO, Settings, get_settings
 from scheduler import flows, store
 from scheduler.db import session_factory, transaction
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.state.settings = settings
     install_error_handlers(app)
     install_body_guard(app, settings)
+    install_security_headers(app)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

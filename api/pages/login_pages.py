@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
+from api.pages.login_throttle import throttle_for
 from api.pages.web import LANG_COOKIE, STATIC_DIR, TOKEN_COOKIE, current_caller, page, redirect, redirect_global, render, require_tenant, session_factory
 from scheduler import store
 from scheduler.auth import Caller, authenticate
@@ -68,11 +69,15 @@ def login_form(request: Request) -> Response:
 @page
 def login(request: Request, token: Annotated[str, Form()] = "") -> Response:
     community = _addressed_community(request)
+    throttle, key = throttle_for(request)
+    if throttle.blocked(key):
+        return render(request, "login.html", status_code=429, caller=None, failed=True)
     with session_factory(request)() as session:
         caller = authenticate(session, token.strip()) if token.strip() else None
     if caller is not None and community is not None and not caller.is_bureau and caller.community != community:
         caller = None  # a community's login page takes its own tokens only
     if caller is None:
+        throttle.failed(key)
         return render(request, "login.html", status_code=401, caller=None, failed=True)
     response = redirect_global(request, home_path(caller))
     # HttpOnly: page scripts never see the token; Lax: other sites cannot post forms with it.

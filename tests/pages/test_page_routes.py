@@ -214,3 +214,23 @@ def test_versions_page_shows_the_diff_between_versions(client, seeded, solved_mo
     # The grid shows the latest version (a draft now) with its publish button.
     grid = client.get(f"/office/{MONTH}")
     assert 'data-version="2" data-status="draft"' in grid.text and 'id="publish"' in grid.text
+
+
+def test_every_answer_forbids_framing_and_limits_sources(client, seeded):
+    """Login page, a logged-in page, a redirect and an API error all carry the security headers."""
+    answers = [client.get("/login"), client.get("/office", follow_redirects=False)]
+    log_in(client, seeded.office_token)
+    answers.append(client.get("/office"))
+    answers.append(client.get("/healthz"))
+    for answer in answers:
+        assert answer.headers["x-frame-options"] == "DENY"
+        policy = answer.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
+        assert answer.headers["referrer-policy"] == "same-origin"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_five_failed_logins_are_throttled_even_for_a_good_token(client, seeded):
+    for _ in range(5):
+        assert log_in(client, "rota_not-a-token").status_code == 401
+    assert log_in(client, seeded.office_token).status_code == 429
