@@ -75,9 +75,13 @@ class _FirstSolution(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
-def _solver(time_limit: float, workers: int, seed: int = 0) -> cp_model.CpSolver:
+def _solver(time_limit: float, workers: int, seed: int = 0, work_limit: float | None = None) -> cp_model.CpSolver:
+    """A CP-SAT solver; `work_limit` caps its deterministic work so that, with one worker, a
+    search ends the same way however loaded the machine is (the seconds are then a backstop)."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
+    if work_limit is not None:
+        solver.parameters.max_deterministic_time = work_limit
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = False
@@ -128,10 +132,20 @@ def _state_incumbent(state: RosterState) -> Incumbent:
     return Incumbent(set(state.chosen), set(state.visits))
 
 
-def _solve_model(roster: RosterModel, incumbent: Incumbent | None, time_limit: float, workers: int, progress: Progress | None, label: str, seed: int = 0, floor: int | None = None):
+def _solve_model(
+    roster: RosterModel,
+    incumbent: Incumbent | None,
+    time_limit: float,
+    workers: int,
+    progress: Progress | None,
+    label: str,
+    seed: int = 0,
+    floor: int | None = None,
+    work_limit: float | None = None,
+):
     if incumbent is not None:
         roster.hint(incumbent.chosen, incumbent.visits)
-    solver = _solver(time_limit, workers, seed)
+    solver = _solver(time_limit, workers, seed, work_limit)
     started = time.monotonic()
     callback = _FirstSolution(started, progress, label, floor)
     status = solver.solve(roster.model, callback)
@@ -146,12 +160,17 @@ def solve(
     progress: Progress | None = None,
     seed: int = 0,
     frozen_until: dt.date | None = None,
+    work_limit: float | None = None,
 ) -> Solution:
-    """A month's roster (or, with `previous`, a minimal-change re-plan of it, days up to `frozen_until` untouched)."""
+    """A month's roster (or, with `previous`, a minimal-change re-plan of it, days up to `frozen_until` untouched).
+
+    `work_limit` (CP-SAT deterministic work) applies to the re-plan only, for now."""
     if previous is not None:
         from solver.replan import replan
 
-        return replan(problem, previous, time_limit=time_limit, workers=workers, progress=progress, seed=seed, frozen_until=frozen_until)
+        return replan(
+            problem, previous, time_limit=time_limit, workers=workers, progress=progress, seed=seed, frozen_until=frozen_until, work_limit=work_limit
+        )
     started = time.monotonic()
     candidates = enumerate_candidates(problem)
     if progress:

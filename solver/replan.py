@@ -130,7 +130,7 @@ def _visits_of(assignments) -> set[tuple]:
     return {(a.expert, a.township, a.date) for a in assignments if a.link_visit}
 
 
-def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed):
+def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed, work_limit=None):
     """One objective in three tiers, so whatever the solver has when time runs out is ordered right:
     coverage first, then fewest changes, then the soft terms."""
     roster = build_model(problem, candidates, free=free, fixed=fixed, previous=kept.keys(), stability_weight=1)
@@ -144,7 +144,7 @@ def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, ti
     coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
     roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
     remaining = max(0.2, time_limit - AFTER_SOLVE_SECONDS - (time.monotonic() - started))
-    solver, status, _ = _solve_model(roster, incumbent, remaining, workers, progress, "re-plan", seed)
+    solver, status, _ = _solve_model(roster, incumbent, remaining, workers, progress, "re-plan", seed, work_limit=work_limit)
     return roster, solver, status
 
 
@@ -156,6 +156,7 @@ def replan(
     progress: Progress | None = None,
     seed: int = 0,
     frozen_until: dt.date | None = None,
+    work_limit: float | None = None,
 ) -> Solution:
     """A new roster for the changed problem that changes as few of `previous`'s assignments as it can.
 
@@ -179,11 +180,11 @@ def replan(
         progress(f"re-plan: {len(kept)} assignments still possible, {len(lost)} not; {len(free)} candidates free")
     state = construct(problem, candidates, fixed=fixed, keep=[i for i in kept if i in free])
     incumbent = Incumbent(set(state.chosen), set(state.visits))
-    roster, solver, status = _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed)
+    roster, solver, status = _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed, work_limit)
     if status == cp_model.INFEASIBLE and fixed:
         # what was kept fixed clashes with the change (a team gone, say): free everything enumerated
         everything = set(range(len(candidates.items)))
-        roster, solver, status = _tiered_solve(problem, candidates, everything, set(), kept, incumbent, started, time_limit, workers, progress, seed)
+        roster, solver, status = _tiered_solve(problem, candidates, everything, set(), kept, incumbent, started, time_limit, workers, progress, seed, work_limit)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         incumbent = _read(roster, solver)
     else:
