@@ -330,3 +330,27 @@ def guard_roster_history(session: Session, _context, _instances) -> None:
     for instance in session.deleted:
         if isinstance(instance, (RosterVersion, RosterAssignment, RosterUnmet)):
             raise Conflict("roster versions are immutable: versions and their rows are never deleted")
+
+
+class JobRow(Base):
+    """One background job (generate, replan, settle) of a community, kept in the database so any process can answer for it.
+
+    `result_version` is written in the same transaction as the roster version the job saved, so a
+    job re-run after a killed worker sees it done and saves no second version.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # generate | replan | settle
+    month: Mapped[str | None] = mapped_column(String(7))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
+    result_version: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
