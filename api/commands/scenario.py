@@ -246,6 +246,14 @@ def _scenario_files(folder: Path) -> list[Path]:
     return files
 
 
+def _read_workbook(path: Path) -> Scenario:
+    # A filled workbook: read in a child process with the size and time limits; WorkbookError names each bad cell.
+    from scheduler import i18n
+    from scheduler.workbook import reader, workbook_to_scenario_bounded
+
+    return workbook_to_scenario_bounded(read_bounded_file(str(path), reader.MAX_WORKBOOK_BYTES), i18n.parse_lang(get_settings().language))
+
+
 def _import_one(factory, url: str, path: Path, code: str) -> str:
     """Import one file as community `code` in a transaction of its own; the line to print (ScenarioError / InputError on failure)."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -253,7 +261,7 @@ def _import_one(factory, url: str, path: Path, code: str) -> str:
     from scheduler.db import transaction
     from scheduler.store import import_scenario
 
-    scenario = load_scenario(path)
+    scenario = _read_workbook(path) if path.suffix.lower() == ".xlsx" else load_scenario(path)
     try:
         with transaction(factory) as session:
             import_scenario(session, code, scenario)
@@ -306,9 +314,16 @@ def import_file(
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def _write_bytes(target: Path, data: bytes) -> None:
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        fail_on_bad_input(InputError(f"cannot write {target}: {exc.strerror or exc}"))
+
+
 @app.command("export")
 def export_file(
-    out_file: str = typer.Option("", "--out", help="Write here (.json = JSON, else YAML); default: standard output."),
+    out_file: str = typer.Option("", "--out", help="Write here (.json = JSON, .xlsx = the office workbook, else YAML); default: standard output."),
     community: str = typer.Option("", "--community", help="The community's code (needed when the database holds several)."),
 ) -> None:
     """Write a community's stored standing data as a rota.scenario/1 file (reads back equal to what was imported)."""
@@ -326,6 +341,12 @@ def export_file(
         return
     except SQLAlchemyError as exc:
         fail_on_bad_input(InputError(f"cannot read the database {_shown_url(url)}: {str(exc).splitlines()[0]}"))
+        return
+    if out_file.lower().endswith(".xlsx"):  # the office's workbook (same sheets as `rota template`)
+        from scheduler.workbook import document_to_workbook
+
+        _write_bytes(Path(out_file), document_to_workbook(scenario, get_settings().language))
+        out.print(f"wrote {scenario.community.name} to {out_file}", markup=False)
         return
     text = dump_scenario(scenario, as_json=out_file.lower().endswith(".json"))
     if not out_file:
