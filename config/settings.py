@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,7 @@ class Settings(BaseSettings):
     solver_workers: int = 2
     auto_approve_requests: bool = True
     swap_requires_approval: bool = False  # an accepted swap also waits for the office
+    replan_publish: Literal["publish", "draft"] = "publish"  # a re-plan after a change of a published month: publish at once, or hold a draft
     reminder_offsets: str = "P1D,PT2H"  # ISO 8601 durations before each session
     draft_day: int = 20  # day of month on which next month's draft is generated
     draft_time: str = "09:00"

@@ -127,13 +127,18 @@ def _today(factory: Factory, community: CommunityRef) -> dt.date:
     return dt.datetime.now(zone).date()
 
 
-def replan(factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None) -> tuple[int, RosterDiff] | None:
-    """Re-plan a community's latest version of the month against its current standing data with the fewest changes; None when nothing changed."""
+def replan(
+    factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None, status: str | None = None
+) -> tuple[int, RosterDiff] | None:
+    """Re-plan a community's latest version of the month against its current standing data with the fewest changes; None when nothing changed.
+
+    The new version has the re-planned version's status, or `status` when given (a draft held for the office)."""
     with factory() as session:
         latest = _latest(session, community, month)
         if latest is None:
             return None
         problem, _ = month_problem(session, community, month)
+    new_status = status
     previous, version, status = latest
     settings = get_settings()
     solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
@@ -147,7 +152,7 @@ def replan(factory: Factory, community: CommunityRef, month: str, *, cause: str,
         if current is not None and current[1] != version:
             # Someone saved a version while we solved: do not overwrite their work with a stale re-plan.
             raise Conflict(f"the roster for {month} changed while re-planning (now version {current[1]}); try again")
-        number = store.save_roster_version(session, community, solution, status=status, cause=cause)
+        number = store.save_roster_version(session, community, solution, status=new_status or status, cause=cause)
     return number, diff
 
 

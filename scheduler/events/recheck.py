@@ -1,0 +1,44 @@
+"""Check a community's month against its current standing data: which hard rules its latest roster now breaks.
+
+The worker calls this before re-planning: a change that leaves the roster keeping every rule (and cannot
+let coverage rise) needs no solve; one that breaks a rule gets a re-plan, and the re-plan is checked
+again, so a published roster never silently breaks a rule of the data it is published under.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler import flows, store
+from scheduler.errors import NotFound
+from scheduler.roster_rules import hard_rule_breaks
+
+SHOWN_BREAKS = 10  # an outcome keeps this many rule messages; the count is kept in full
+
+
+@dataclass(frozen=True)
+class MonthCheck:
+    """The latest version of a month and the hard rules it breaks under the current data (no version: no roster yet)."""
+
+    month: str
+    version: int | None
+    status: str | None
+    breaks: tuple[str, ...]
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.breaks)
+
+
+def check_month(factory: sessionmaker[Session], community_id: int, month: str, *, status: str | None = None) -> MonthCheck:
+    """Check the month's latest version (of `status` when given) against the community's current standing data."""
+    with factory() as session:
+        try:
+            solution, version, found_status, _ = store.load_roster_version(session, community_id, month, status=status)
+        except NotFound:
+            return MonthCheck(month, None, None, ())
+        problem, _ = flows.month_problem(session, community_id, month)
+    breaks = hard_rule_breaks(problem, solution.assignments)
+    return MonthCheck(month, version, found_status, tuple(f"{b.rule}: {b.message}" for b in breaks))
