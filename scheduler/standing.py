@@ -4,6 +4,13 @@ Every change is made on the exported scenario document and stored with `store.im
 so an item obeys exactly the rules a scenario file does (`rota.scenario/1`), and a problem is
 reported with the path of the field inside the item (`department`, `specialties[0]`).
 Unavailability written by events (leave) is kept out of the document: it has its own rows.
+
+Every change is also an event: the stored scenario before and the new one are compared
+(`events.record_standing_changes`) and one event per change that can bear on a roster (rooms, ward,
+demand, an expert's limit, specialties, department or title, links, department minimums, the
+calendar, the rules) is recorded in the same transaction, so the event worker re-checks every month
+with a roster against the new data. A whole scenario imported over an existing community
+(`PUT /scenario`, `rota import`) goes the same way.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import store
+from scheduler import events, store
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
+from scheduler.events.kinds.expert import ExpertPayload
+from scheduler.events.kinds.item_changes import FieldChange
 from scheduler.models import SCENARIO_SOURCE, Expert, ExpertUnavailability
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import Scenario
@@ -59,17 +68,44 @@ def _focused(problems: list[FieldError], list_name: str, index: int | None) -> l
     return focused
 
 
-def _store(
-    session: Session, community: store.CommunityRef, document: dict[str, Any], list_name: str | None = None, index: int | None = None, *, removing: bool = False
-) -> None:
+def _validated(document: dict[str, Any], list_name: str | None, index: int | None, *, removing: bool) -> Scenario:
     try:
-        scenario = validate_document(document, source="the scenario")
+        return validate_document(document, source="the scenario")
     except ScenarioError as error:
         if removing:
             # Removing an item that others still point at is a conflict with the current state, not bad input.
             raise Conflict("; ".join(str(p) for p in error.problems) + " (remove or change those references first)") from None
         raise ScenarioError(_focused(error.problems, list_name or "", index)) from None
-    store.import_scenario(session, store.get_community(session, community).code, scenario)
+
+
+def _store(
+    session: Session, community: store.CommunityRef, before: dict[str, Any], document: dict[str, Any], list_name: str | None = None, index: int | None = None,
+    *, removing: bool = False,
+) -> list[int]:
+    """Store the changed document and record the events of what changed; returns the event ids."""
+    scenario = _validated(document, list_name, index, removing=removing)
+    previous = validate_document(before, source="the stored scenario")
+    owner = store.get_community(session, community)
+    store.import_scenario(session, owner.code, scenario)
+    return events.record_standing_changes(session, owner.id, previous, scenario)
+
+
+def _editable(session: Session, community: store.CommunityRef) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The stored document twice: as it is (to compare with) and a copy to change."""
+    before = scenario_document(session, community)
+    return before, copy.deepcopy(before)
+
+
+def import_community(session: Session, code: str, scenario: Scenario) -> int:
+    """Import a whole scenario as community `code` (`rota import`): a new community is created; over an existing one, every change is an event."""
+    try:
+        existing = store.get_community(session, code)
+    except NotFound:
+        return store.import_scenario(session, code, scenario)
+    previous = validate_document(scenario_document(session, existing.id), source="the stored scenario")
+    community_id = store.import_scenario(session, code, scenario)
+    events.record_standing_changes(session, community_id, previous, scenario)
+    return community_id
 
 
 def import_whole(session: Session, community: store.CommunityRef, scenario: Scenario) -> int:
@@ -81,7 +117,7 @@ def import_whole(session: Session, community: store.CommunityRef, scenario: Scen
             f"community '{owner.code}' is {owner.name}; a scenario for '{scenario.community.name}' cannot be imported into it "
             f"(to rename it: rota import FILE --community {owner.code})"
         )
-    return store.import_scenario(session, owner.code, scenario)
+    return import_community(session, owner.code, scenario)
 
 
 def _position(items: list[dict[str, Any]], key_field: str, key: str) -> int | None:
@@ -104,7 +140,7 @@ def get_item(session: Session, community: store.CommunityRef, list_name: str, ke
 
 def put_item(session: Session, community: store.CommunityRef, list_name: str, item: dict[str, Any], *, create_only: bool = False) -> bool:
     """Create or replace one item of a keyed list; return True when it was created."""
-    document = scenario_document(session, community)
+    before, document = _editable(session, community)
     key_field = LISTS[list_name]
     items = document[list_name]
     position = _position(items, key_field, item.get(key_field))
@@ -117,19 +153,19 @@ def put_item(session: Session, community: store.CommunityRef, list_name: str, it
     else:
         items[position] = item
         created = False
-    _store(session, community, document, list_name, position)
+    _store(session, community, before, document, list_name, position)
     return created
 
 
 def delete_item(session: Session, community: store.CommunityRef, list_name: str, key: str) -> None:
     """Remove one item of a keyed list (Conflict while links or demand still point at it)."""
-    document = scenario_document(session, community)
+    before, document = _editable(session, community)
     items = document[list_name]
     position = _position(items, LISTS[list_name], key)
     if position is None:
         raise NotFound(f"no {list_name[:-1]} '{key}'")
     del items[position]
-    _store(session, community, document, removing=True)
+    _store(session, community, before, document, removing=True)
 
 
 # --- links -------------------------------------------------------------------------------------
@@ -142,7 +178,7 @@ def list_links(session: Session, community: store.CommunityRef) -> list[dict[str
 
 def set_links(session: Session, community: store.CommunityRef, member: str, townships: list[str]) -> bool:
     """Set the townships a committee member is linked to; return True when the member had no links before."""
-    document = scenario_document(session, community)
+    before, document = _editable(session, community)
     links = document["links"]
     position = _position(links, "member", member)
     entry = {"member": member, "townships": list(townships)}
@@ -152,18 +188,18 @@ def set_links(session: Session, community: store.CommunityRef, member: str, town
         position = len(links) - 1
     else:
         links[position] = entry
-    _store(session, community, document, "links", position)
+    _store(session, community, before, document, "links", position)
     return created
 
 
 def delete_links(session: Session, community: store.CommunityRef, member: str) -> None:
     """Remove every link of a committee member."""
-    document = scenario_document(session, community)
+    before, document = _editable(session, community)
     position = _position(document["links"], "member", member)
     if position is None:
         raise NotFound(f"expert '{member}' has no links")
     del document["links"][position]
-    _store(session, community, document)
+    _store(session, community, before, document)
 
 
 # --- demand ------------------------------------------------------------------------------------
@@ -176,29 +212,44 @@ def list_demand(session: Session, community: store.CommunityRef) -> list[dict[st
 
 def add_demand(session: Session, community: store.CommunityRef, row: dict[str, Any]) -> int:
     """Append a demand row; return its index."""
-    document = scenario_document(session, community)
+    before, document = _editable(session, community)
     document["demand"].append(copy.deepcopy(row))
     index = len(document["demand"]) - 1
-    _store(session, community, document, "demand", index)
+    _store(session, community, before, document, "demand", index)
     return index
 
 
 def replace_demand(session: Session, community: store.CommunityRef, index: int, row: dict[str, Any]) -> None:
     """Replace the demand row at an index."""
-    document = scenario_document(session, community)
+    before, document = _editable(session, community)
     if not 0 <= index < len(document["demand"]):
         raise NotFound(f"no demand row {index}")
     document["demand"][index] = copy.deepcopy(row)
-    _store(session, community, document, "demand", index)
+    _store(session, community, before, document, "demand", index)
 
 
 def delete_demand(session: Session, community: store.CommunityRef, index: int) -> None:
     """Remove the demand row at an index (later rows move up by one)."""
-    document = scenario_document(session, community)
+    before, document = _editable(session, community)
     if not 0 <= index < len(document["demand"]):
         raise NotFound(f"no demand row {index}")
     del document["demand"][index]
-    _store(session, community, document)
+    _store(session, community, before, document)
+
+
+# --- calendar ----------------------------------------------------------------------------------
+
+
+def get_calendar(session: Session, community: store.CommunityRef) -> dict[str, Any]:
+    """The community calendar as in the scenario file: the holiday calendar, closed days and make-up working days."""
+    return scenario_document(session, community)["calendar"]
+
+
+def set_calendar(session: Session, community: store.CommunityRef, calendar: dict[str, Any]) -> list[int]:
+    """Replace the community calendar (closed days, make-up working days); returns the events recorded."""
+    before, document = _editable(session, community)
+    document["calendar"] = copy.deepcopy(calendar)
+    return _store(session, community, before, document, "calendar", None)
 
 
 # --- unavailability ----------------------------------------------------------------------------
@@ -214,7 +265,15 @@ def delete_unavailability(session: Session, community: store.CommunityRef, exper
     """Remove one unavailability row of an expert (the expert can be rostered on those days again)."""
     for period in expert_unavailability(session, community, expert_id):
         if period.id == unavailability_id:
+            gone = store._unavailability_document(period)
             session.delete(period)
             session.flush()
+            # The expert can be rostered on those days again: coverage may rise.
+            removed = FieldChange(before=[_json(gone)], after=[])
+            events.record(session, store.community_id_of(session, community), ExpertPayload(expert=expert_id, changes={"unavailable": removed}))
             return
     raise NotFound(f"expert '{expert_id}' has no unavailability {unavailability_id}")
+
+
+def _json(period: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in period.items()}

@@ -259,12 +259,13 @@ def _import_one(factory, url: str, path: Path, code: str) -> str:
     from sqlalchemy.exc import SQLAlchemyError
 
     from scheduler.db import transaction
-    from scheduler.store import import_scenario
+    from scheduler.standing import import_community
 
     scenario = _read_workbook(path) if path.suffix.lower() == ".xlsx" else load_scenario(path)
     try:
         with transaction(factory) as session:
-            import_scenario(session, code, scenario)
+            # Over an existing community every change is an event: the service's worker re-checks its published months.
+            import_community(session, code, scenario)
     except (SQLAlchemyError, OverflowError) as exc:
         raise InputError(f"the database {_shown_url(url)} refused the scenario: {str(exc).splitlines()[0]}") from None
     return (

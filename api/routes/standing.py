@@ -139,6 +139,25 @@ def delete_demand(index: Annotated[int, Path(ge=0, le=1_000_000)], factory: Fact
         standing.delete_demand(session, tenant.id, index)
 
 
+# --- calendar ----------------------------------------------------------------------------------
+
+
+@router.get("/calendar")
+def get_calendar(factory: Factory, tenant: Office) -> dict[str, Any]:
+    """The community calendar: the holiday calendar, closed days (停诊日) and make-up working days (调休上班)."""
+    with factory() as session:
+        return _document(schema.CalendarSpec.model_validate(standing.get_calendar(session, tenant.id)))
+
+
+@router.put("/calendar")
+def set_calendar(body: schema.CalendarSpec, factory: Factory, tenant: Office) -> dict[str, Any]:
+    """Replace the community calendar; every month with a roster that the change touches is re-checked (and re-planned) by the event worker."""
+    calendar = _document(body)
+    with transaction(factory) as session:
+        recorded = standing.set_calendar(session, tenant.id, calendar)
+    return {**calendar, "events": recorded}
+
+
 # --- unavailability and leave ------------------------------------------------------------------
 
 
