@@ -31,7 +31,7 @@ def fail_on_bad_input(exc: Exception) -> None:
 
 
 def _register() -> None:
-    from api.commands import scenario, solve, serve, workbook  # noqa: F401  (each adds its commands to `app`)
+    from api.commands import closures, scenario, solve, serve, workbook  # noqa: F401  (each adds its commands to `app`)
 
 
 def main() -> None:

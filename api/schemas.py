@@ -208,3 +208,56 @@ class SwapView(BaseModel):
     roster_version: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class ClosureBody(Wire):
+    """A township closed from one day to another (停诊), inclusive; `to` left out = one day."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    township: Code
+    from_: IsoDate = Field(alias="from")
+    to: IsoDate | None = None
+    reason: Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")] = ""
+
+
+class ReopenBody(Wire):
+    """Closed days of a township opened again, from one day to another (inclusive)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    township: Code
+    from_: IsoDate = Field(alias="from")
+    to: IsoDate | None = None
+
+
+class ClosureFiledView(BaseModel):
+    event: int | None
+    township: str
+    dates: list[dt.date]
+    months: list[str]
+
+
+class ClosureDayView(BaseModel):
+    id: int
+    township: str
+    date: dt.date
+    reason: str
+
+
+class EventOut(BaseModel):
+    """One event as the office reads it: what changed and what the worker did with it (per month: the check, the new version, the diff)."""
+
+    id: int
+    kind: str
+    label: str
+    summary: str
+    month: str | None
+    township: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    processed_at: dt.datetime | None
+    payload: dict[str, Any]
+    outcome: dict[str, Any] | None
