@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.pages.event_views import event_rows
 from api.pages.month_data import load_month
 from api.pages.reason_words import reason_text
 from api.pages.roster_views import diff_view, month_grid, unmet_views
@@ -183,6 +184,7 @@ def _month_view(
         events_pending = events.pending_count(session, tenant.id)
         requests_waiting = len(requests.list_requests(session, tenant.id, state="pending"))
         events_failed = len(events.list_events(session, tenant.id, status="failed"))
+        changes = event_rows(events.month_events(session, tenant.id, month, limit=30), month, lang)
     if version is not None and data.document is None:
         raise PageNotFound()
     job_notice, job_errors, running = _job_notice(request, tenant, job, lang)
@@ -210,6 +212,7 @@ def _month_view(
         events_pending=events_pending,
         requests_waiting=requests_waiting,
         events_failed=events_failed,
+        month_events=changes,
         notice=notice or job_notice,
         errors=(errors or []) + job_errors,
     )
