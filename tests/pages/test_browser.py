@@ -286,7 +286,9 @@ OVERFLOW_SCRIPT = """
 def test_no_page_overflows_a_375_px_phone(published, browser):
     base, seeded = published
     pages = {
-        seeded.office_token: [f"/office/{MONTH}", f"/office/{MONTH}/versions", "/office/inbox", f"/office/{MONTH}/report", f"/office/{MONTH}/report/print"],
+        seeded.office_token: [
+            f"/office/{MONTH}", f"/office/{MONTH}/versions", "/office/inbox", "/office/closures", f"/office/{MONTH}/report", f"/office/{MONTH}/report/print",
+        ],
         seeded.township_token: [f"/township?month={MONTH}"],
         seeded.expert_token: [f"/expert?month={MONTH}"],
     }
@@ -311,7 +313,11 @@ ENGLISH_WORDS = sorted({word for value in PAGE_WORDS["en"].values() for word in 
 def test_pages_are_in_chinese_by_default(published, browser):
     base, seeded = published
     page = new_page(browser, base)
-    checks = {seeded.office_token: [f"/office/{MONTH}", "/office/inbox", f"/office/{MONTH}/report"], seeded.township_token: ["/township"], seeded.expert_token: ["/expert"]}
+    checks = {
+        seeded.office_token: [f"/office/{MONTH}", "/office/inbox", "/office/closures", f"/office/{MONTH}/report"],
+        seeded.township_token: ["/township"],
+        seeded.expert_token: ["/expert"],
+    }
     page.goto(BASE + "/login")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     for token, paths in checks.items():
@@ -329,4 +335,56 @@ def test_pages_are_in_chinese_by_default(published, browser):
     log_in(page, seeded.office_token)
     page.goto(f"{BASE}/office/{MONTH}?lang=en")
     assert page.locator("html").get_attribute("lang") == "en" and "Unmet demand" in page.inner_text("main")
+    page.context.close()
+
+
+def test_office_closes_a_township_on_a_phone_and_sees_what_it_did(published, browser):
+    base, seeded = published
+    assignments, version = published_assignments(seeded)
+    target = next(a for a in sorted(assignments, key=lambda a: a.date) if a.township == "t02" and a.type != "supervision")
+    day = target.date.isoformat()
+    page = new_page(browser, base, 375, 812)
+    log_in(page, seeded.office_token)
+    page.goto(f"{BASE}/office/{MONTH}")
+    page.click(f'a[href="{BASE}/office/closures"]')  # from the office's navigation
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "卫生院停诊"
+    found = page.evaluate(OVERFLOW_SCRIPT)
+    assert found["scrollWidth"] <= found["width"] and not found["out"], found
+
+    page.select_option("#township", "t02")
+    page.fill("#from", day)
+    page.fill("#to", "2027-01-01")  # before the first day: refused, named, nothing stored
+    page.fill("#reason", "洪水")
+    page.click("#submit-closure")
+    page.wait_for_load_state()
+    assert "结束日期无效" in page.locator(".errors").inner_text()
+    assert page.locator("#from").input_value() == day
+    page.fill("#to", "")
+    page.click("#submit-closure")
+    page.wait_for_load_state()
+    assert "停诊已登记" in page.locator(".notice").inner_text()
+    assert page.locator(f'#closed-days li[data-township="t02"][data-date="{day}"]').count() == 1
+    shot(page, "phone-office-closure-filed")
+
+    reload_until(
+        page, f"{BASE}/office/{MONTH}",
+        lambda p: p.locator('#month-events li[data-kind="closure"][data-status="done"]').count() == 1, seconds=90,
+    )
+    after, new_version = published_assignments(seeded)
+    assert new_version > version
+    assert not [a for a in after if a.township == "t02" and a.date == target.date]
+    done = page.locator('#month-events li[data-kind="closure"]').inner_text()
+    assert f"t02 停诊 {day}（洪水）" in done and f"第{new_version}版（已发布）" in done
+    assert page.locator(f'#roster-grid tr[data-township="t02"] td[data-date="{day}"] .slot').count() == 0
+    shot(page, "phone-office-month-after-closure")
+
+    page.goto(f"{BASE}/office/closures")
+    page.locator(f'#closed-days li[data-date="{day}"] button').click()
+    page.wait_for_load_state()
+    assert "已恢复开诊" in page.locator(".notice").inner_text()
+    assert page.locator(f'#closed-days li[data-date="{day}"]').count() == 0
+    page.goto(f"{BASE}/office/closures?lang=en")
+    assert page.locator("h1").inner_text() == "Township closures"
+    page.goto(f"{BASE}/office/closures?lang=zh-CN")
     page.context.close()
