@@ -1,7 +1,7 @@
 """Prometheus metrics of the service: event lag and outcomes, timed-job runs, notices sent and failed, solve times.
 
 One registry of our own (not the client's global one) so tests and several apps in one process do not
-collide. Counters are bumped where the work happens (events.py, jobs.py); the gauges that describe the
+collide. Counters are bumped where the work happens (scheduler/events/worker.py, jobs.py); the gauges that describe the
 database (backlog, lag, notices by status) are refreshed from the store when /metrics is scraped, so every
 replica reports the same truth, not only the one that runs the worker.
 """

@@ -1,4 +1,4 @@
-"""Events: the outbox of standing-data changes waiting to become roster versions (scheduler/events.py).
+"""Events: the outbox of standing-data changes waiting to become roster versions (scheduler/events/outbox.py).
 
 The APScheduler job table (`apscheduler_jobs`) is not here: APScheduler's SQLAlchemyJobStore owns and
 creates it on start, and migrations/env.py leaves it out of autogenerate.

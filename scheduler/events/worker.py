@@ -66,6 +66,9 @@ BACKOFF_CAP = dt.timedelta(minutes=10)
 PROCESSING_LEASE = dt.timedelta(minutes=10)
 SERVICE_TIMEZONE = "Asia/Shanghai"  # "this month" for events without one: every county keeps Beijing time
 
+RosterListener = Callable[[str, str], None]  # (community code, month) whose published roster changed
+
+
 def backoff_delay(attempts: int) -> dt.timedelta:
     """How long a failed event waits before its next try: 5 s doubling, at most 10 min."""
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)

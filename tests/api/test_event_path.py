@@ -29,14 +29,14 @@ MONTH = "2027-06"  # 1 June 2027 is a Tuesday and no holiday
 FIRST = "2027-06-01"
 ROTA = str(Path(sys.executable).with_name("rota"))
 
-SCENARIO = f"""
+SCENARIO = """
 format: rota.scenario/1
-community: {{name: 诊室测试县, timezone: Asia/Shanghai}}
-calendar: {{holidays: CN}}
-specialties: [{{code: cardio, name: 心血管内科}}]
-departments: [{{code: internal, name: 内科, min_on_site: 0}}]
+community: {name: 诊室测试县, timezone: Asia/Shanghai}
+calendar: {holidays: CN}
+specialties: [{code: cardio, name: 心血管内科}]
+departments: [{code: internal, name: 内科, min_on_site: 0}]
 townships:
-  - {{id: big, name: 大镇卫生院, travel_minutes: 30, rooms: 3}}
+  - {id: big, name: 大镇卫生院, travel_minutes: 30, rooms: 3}
 experts:
 """ + "".join(
     f"  - {{id: C{n}, name: 专家{n}, department: internal, title: chief, specialties: [cardio], max_sessions: 4,"
@@ -181,3 +181,24 @@ def test_rota_close_and_reopen(service: LiveService, office):
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], lines
         assert "Traceback" not in refused.stderr
+
+
+def test_rota_import_over_the_community_records_its_changes_as_events(service: LiveService, office, tmp_path):
+    before = roster(office)
+    exported = office.get("/scenario", params={"format": "yaml"}).text
+    assert exported.count("rooms: 1") == 1
+    changed = tmp_path / "roomcut.yaml"
+    changed.write_text(exported.replace("rooms: 1", "rooms: 2"), encoding="utf-8")
+    imported = rota(service, "import", str(changed), "--community", CODE)
+    assert imported.returncode == 0, imported.stderr
+
+    def rooms_event():
+        found = [e for e in office.get("/events").json() if e["kind"] == "township" and e["payload"]["changes"]["rooms"]["after"] == 2]
+        return found[0] if found and found[0]["status"] in ("done", "failed") else None
+
+    event = wait_for(rooms_event, what="the import's township event")
+    assert event["status"] == "done" and event["summary"] == "big：诊室 1→2", event
+    assert [e["kind"] for e in office.get("/events").json()].count("township") == 2  # the API's cut and the import: nothing else changed
+    after = roster(office)
+    assert after["version"] == before["version"] + 1 and max(per_half_day(after).values()) == 2
+    assert len(after["assignments"]) == 4 and checked(service, after["version"]) == []
