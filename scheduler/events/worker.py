@@ -46,7 +46,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings, get_settings
 from scheduler import flows, metrics
 from scheduler.db import transaction
-from scheduler.errors import NotFound
 from scheduler.events.notices import cause_of, community_labels, enqueue_change_notices, latest_version, roster_change
 from scheduler.events.outbox import Event
 from scheduler.events.recheck import SHOWN_BREAKS, check_month
@@ -226,28 +225,26 @@ def _settle_month(factory: sessionmaker[Session], community: int, month: str, ma
     if check.version is None:
         entry["action"] = "no roster"  # the change waits for the month's first generation
         return entry
-    if not check.broken and not may_rise:
-        entry["action"] = "valid"
-        return entry
     status = "draft" if check.status == "published" and settings.replan_publish == "draft" else None
-    began = time.monotonic()
-    try:
-        result = flows.replan(factory, community, month, cause=cause, status=status)
-    except NotFound:
-        entry["action"] = "no roster"
-        return entry
-    finally:
-        metrics.observe_solve("replan", time.monotonic() - began)
-    entry["action"] = "replanned" if result else "unchanged"
-    entry["version"] = result[0] if result else None
-    if check.broken:
-        again = check_month(factory, community, month)
-        if again.broken:
-            raise StillBroken(f"the roster of {month} (version {again.version}) still breaks {again.breaks[0]}")
-    if check.status == "draft" or status == "draft":
+    if check.broken or may_rise:
+        began = time.monotonic()
+        try:
+            result = flows.replan(factory, community, month, cause=cause, status=status)
+        finally:
+            metrics.observe_solve("replan", time.monotonic() - began)
+        entry["action"] = "replanned" if result else "unchanged"
+        entry["version"] = result[0] if result else None
+        if check.broken:
+            again = check_month(factory, community, month)
+            if again.broken:
+                raise StillBroken(f"the roster of {month} (version {again.version}) still breaks {again.breaks[0]}")
+    else:
+        entry["action"] = "valid"
+    if check.status == "draft" or (entry.get("version") and status == "draft"):
+        # A draft is the latest: the published version is checked too, and its breaks are shown until a fixed one is published.
         published = check_month(factory, community, month, status="published")
         if published.broken:
-            entry["published_broken"] = len(published.breaks)  # shown to the office until it publishes a fixed version
+            entry["published_broken"] = len(published.breaks)
     return entry
 
 

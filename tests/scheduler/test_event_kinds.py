@@ -26,7 +26,7 @@ from scheduler.notify.models import Notice
 from scheduler.requests import get_request
 from scheduler.scenario import load_scenario
 from scheduler.scenario.load import validate_document
-from solver.solution import RosterDiff, Solution, diff_rosters
+from solver.solution import Assignment, RosterDiff, Solution, SolveReport, diff_rosters
 from tests.solver.checker import violations
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -170,17 +170,22 @@ def test_request(session_factory, published):
 
 
 def test_swap(session_factory, published):
-    def e01_can_take(session_to_give) -> bool:
-        # E01 holds internal_med; that day E01 is free, or at the same township in the other half-day
-        same_day = [a for a in published.assignments if a.expert == "E01" and a.date == session_to_give.date]
-        return all(a.township == session_to_give.township and a.half_day != session_to_give.half_day for a in same_day)
-
-    given = next(a for a in published.assignments if a.expert == "E02" and e01_can_take(a))
+    # A hand-made published version, so the test knows a session the colleague can take (a solve may leave none).
+    working = sorted({slot.day for slot in changed_problem(session_factory).slots if slot.day.weekday() < 4})[5:]
+    given = Assignment(working[0], "am", "nanjing", "ward_round", "internal_med", "E02", id="ward-round")
+    roster = (Assignment(working[1], "am", "nanjing", "clinic", "cardio", "E01", id="cardio"), given)
+    with transaction(session_factory) as session:
+        number = store.save_roster_version(session, COMMUNITY, Solution(MONTH, roster, (), SolveReport("FEASIBLE")), cause="hand-made")
+    flows.publish(session_factory, COMMUNITY, MONTH, number)
+    before, _, _ = latest(session_factory)
     with transaction(session_factory) as session:
         swap_id = swaps.propose_swap(session, COMMUNITY, MONTH, given.id, "E02", "E01")
-    after, diff = apply_change(session_factory, published, lambda s: swaps.answer_swap(s, COMMUNITY, swap_id, "E01", accept=True), "swap")
+    after, diff = apply_change(session_factory, before, lambda s: swaps.answer_swap(s, COMMUNITY, swap_id, "E01", accept=True), "swap")
     assert next(a for a in after.assignments if a.id == given.id).expert == "E01"
+    with session_factory() as session:
+        assert swaps.get_swap(session, COMMUNITY, swap_id).state == "applied"
     assert_told_exactly_the_people_whose_sessions_changed(session_factory, diff)
+    assert {(n.recipient_kind, n.recipient_id) for n in notices(session_factory)} == {("expert", "E01"), ("expert", "E02"), ("township", "nanjing")}
 
 
 def test_demand_cut(session_factory, published):
@@ -265,6 +270,25 @@ def test_rules_no_link_visits(session_factory, published):
     after, diff = apply_change(session_factory, published, no_visits, "rules")
     assert not any(a.type == "supervision" for a in after.assignments)
     assert_told_exactly_the_people_whose_sessions_changed(session_factory, diff)
+
+
+def test_leave_withdrawn(session_factory, published):
+    target = a_session(published, expert="E01")
+    moved, _ = apply_change(session_factory, published, lambda s: flows.file_leave(s, COMMUNITY, "E01", target.date), "leave")
+    with session_factory() as session:
+        (leave,) = [p for p in standing.expert_unavailability(session, COMMUNITY, "E01") if p.source == "leave"]
+    already = {e.id for e in event_rows(session_factory)}
+    with transaction(session_factory) as session:
+        standing.delete_unavailability(session, COMMUNITY, "E01", leave.id)
+    (event,) = [e for e in event_rows(session_factory) if e.id not in already]
+    assert event.kind == "expert" and event.payload["changes"]["unavailable"]["after"] == []
+    process_pending(session_factory, now=T0, settings=settings_for())
+    (event,) = [e for e in event_rows(session_factory) if e.id not in already]
+    assert event.status == "done" and event.outcome["months"][MONTH]["action"] in ("replanned", "unchanged")  # worth a try: E01 is free again
+    after, _, _ = latest(session_factory)
+    assert violations(changed_problem(session_factory), after) == []
+    told = {(n.recipient_kind, n.recipient_id) for n in notices(session_factory)}
+    assert told == people_in(diff_rosters(published.assignments, moved.assignments)) | people_in(diff_rosters(moved.assignments, after.assignments))
 
 
 def load_scenario_document(document):
