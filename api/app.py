@@ -77,7 +77,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Conflict)
     async def conflict(_request: Request, error: Conflict) -> JSONResponse:
-        return _error(409, str(error))
+        current = getattr(error, "current_version", None)
+        extra = {} if current is None else {"current_version": current}
+        return _error(409, str(error), **extra)
 
     @app.exception_handler(NotFound)
     async def not_found(_request: Request, error: NotFound) -> JSONResponse:

@@ -34,4 +34,12 @@ class NotFound(Exception):
 
 
 class Conflict(Exception):
-    """A request that the current state does not allow (a hard rule, a published version)."""
+    """A request that the current state does not allow (a hard rule, a published version).
+
+    `current_version` names the month's latest version when the conflict is a roster write that
+    kept losing the race to other writes, so the client can reload it.
+    """
+
+    def __init__(self, message: str = "", *, current_version: int | None = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version

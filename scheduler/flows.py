@@ -15,8 +15,8 @@ import datetime as dt
 import importlib
 import logging
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -148,6 +148,7 @@ def replan(
     if diff.changes == 0 and Counter(u.sessions for u in solution.unmet) == Counter(u.sessions for u in previous.unmet):
         return None
     with transaction(factory) as session:
+        store.lock_community_writes(session, community)
         current = _latest(session, community, month)
         if current is not None and current[1] != version:
             # Someone saved a version while we solved: do not overwrite their work with a stale re-plan.
@@ -197,10 +198,42 @@ def _save_edit(
     report = dataclasses.replace(before.report, unmet_sessions=sum(u.sessions for u in unmet if u.type != "supervision"))
     solution = Solution(month, tuple(edited), unmet, report)
     with transaction(factory) as session:
+        store.lock_community_writes(session, community)
         current = _latest(session, community, month)
         if current is None or current[1] != based_on:
-            raise Conflict(f"the roster for {month} changed during the edit (now version {current[1] if current else 0}); reload and edit again")
+            raise _BaseMoved(month, current[1] if current else 0)
         return store.save_roster_version(session, community, solution, status=status, cause=cause)
+
+
+_T = TypeVar("_T")
+
+
+class _BaseMoved(Exception):
+    """Another write saved a version of the month after this one read its base."""
+
+    def __init__(self, month: str, current: int) -> None:
+        super().__init__(f"the roster for {month} changed during the write (now version {current})")
+        self.month, self.current = month, current
+
+
+# A write whose base moved is done again on the new latest version (a rebase), this many times at most.
+REBASE_ATTEMPTS = 8
+
+
+def _rebasing(write: Callable[[], _T]) -> _T:
+    """Run a roster write on the latest version; when another write lands first, run it again on the new latest.
+
+    Each attempt re-reads its base and re-checks every hard rule, so a rebased write is saved only
+    when it still fits the roster as it now is (else it is refused like any edit); after
+    REBASE_ATTEMPTS lost races it is answered with a Conflict naming the current version. No write
+    is ever saved on a stale base, so none undoes another.
+    """
+    for _ in range(REBASE_ATTEMPTS):
+        try:
+            return write()
+        except _BaseMoved as moved:
+            last = moved
+    raise Conflict(f"the roster for {last.month} keeps changing (now version {last.current}); reload and try again", current_version=last.current)
 
 
 def _edit_base(factory: Factory, community: CommunityRef, month: str) -> tuple[Solution, int, str]:
@@ -218,6 +251,10 @@ def _in_month(place: SessionPlace, month: str) -> None:
 
 def assign_session(factory: Factory, community: CommunityRef, month: str, place: SessionPlace) -> tuple[int, Assignment]:
     """Add one session to a community's latest version (checked against every hard rule); return (new version, assignment)."""
+    return _rebasing(lambda: _assign_session_once(factory, community, month, place))
+
+
+def _assign_session_once(factory: Factory, community: CommunityRef, month: str, place: SessionPlace) -> tuple[int, Assignment]:
     _in_month(place, month)
     before, version, status = _edit_base(factory, community, month)
     assignment = Assignment(place.date, place.half_day, place.township, place.type, place.specialty, place.expert)
@@ -233,6 +270,10 @@ def assign_session(factory: Factory, community: CommunityRef, month: str, place:
 
 def move_session(factory: Factory, community: CommunityRef, month: str, assignment_id: str, **changes: Any) -> tuple[int, Assignment]:
     """Move one session (new date, half-day, township or expert; same id, so calendars update it); return (version, assignment)."""
+    return _rebasing(lambda: _move_session_once(factory, community, month, assignment_id, **changes))
+
+
+def _move_session_once(factory: Factory, community: CommunityRef, month: str, assignment_id: str, **changes: Any) -> tuple[int, Assignment]:
     before, version, status = _edit_base(factory, community, month)
     found = next((a for a in before.assignments if a.id == assignment_id), None)
     if found is None:
@@ -257,22 +298,24 @@ def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
             return swap.state
         month, given, taken = swap.month, swap.assignment_id, swap.give_back_id
         giver, taker = swap.from_expert, swap.to_expert
-    before, version, status = _edit_base(factory, community, month)
-    by_id = {a.id: a for a in before.assignments}
-    missing = [i for i in (given, taken) if i is not None and i not in by_id]
-    owners_changed = (given in by_id and by_id[given].expert != giver) or (taken in by_id and by_id[taken].expert != taker)
-    reason = ""
-    if missing or owners_changed:
-        reason = "the sessions changed since the swap was proposed (a re-plan or an edit moved them)"
-    else:
+
+    def exchange() -> tuple[str, int | None]:
+        before, version, status = _edit_base(factory, community, month)
+        by_id = {a.id: a for a in before.assignments}
+        missing = [i for i in (given, taken) if i is not None and i not in by_id]
+        owners_changed = (given in by_id and by_id[given].expert != giver) or (taken in by_id and by_id[taken].expert != taker)
+        if missing or owners_changed:
+            return "the sessions changed since the swap was proposed (a re-plan or an edit moved them)", None
         exchanged = {given: taker, **({taken: giver} if taken else {})}
         edited = [
             dataclasses.replace(a, expert=exchanged[a.id], link_visit=False) if a.id in exchanged else a for a in before.assignments
         ]
         try:
-            number = _save_edit(factory, community, month, version, edited, before, status, f"swap {swap_id} ({giver} <-> {taker})")
+            return "", _save_edit(factory, community, month, version, edited, before, status, f"swap {swap_id} ({giver} <-> {taker})")
         except RuleBroken as broken:
-            reason = str(broken)
+            return str(broken), None
+
+    reason, number = _rebasing(exchange)
     with transaction(factory) as session:
         swap = get_swap(session, community, swap_id, for_update=True)
         if reason:
@@ -284,6 +327,10 @@ def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
 
 def remove_session(factory: Factory, community: CommunityRef, month: str, assignment_id: str) -> int:
     """Remove one session from a community's latest version (refused if that breaks a rule, e.g. a link visit's team); return the version."""
+    return _rebasing(lambda: _remove_session_once(factory, community, month, assignment_id))
+
+
+def _remove_session_once(factory: Factory, community: CommunityRef, month: str, assignment_id: str) -> int:
     before, version, status = _edit_base(factory, community, month)
     if not any(a.id == assignment_id for a in before.assignments):
         raise NotFound(f"version {version} of {month} has no assignment '{assignment_id}'")
@@ -449,6 +496,10 @@ def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) ->
 
 def settle_request(factory: Factory, community: CommunityRef, request_id: int, *, approve: bool = False, auto_approve: bool | None = None) -> str:
     """Try the minimal-change insertion of a community's pending request; set and return its state (scheduled, or pending with the reason)."""
+    return _rebasing(lambda: _settle_request_once(factory, community, request_id, approve=approve, auto_approve=auto_approve))
+
+
+def _settle_request_once(factory: Factory, community: CommunityRef, request_id: int, *, approve: bool = False, auto_approve: bool | None = None) -> str:
     auto = get_settings().auto_approve_requests if auto_approve is None else auto_approve
     with factory() as session:
         request = get_request(session, community, request_id)
@@ -470,12 +521,13 @@ def settle_request(factory: Factory, community: CommunityRef, request_id: int, *
     roster, added = outcome
     solution = Solution(month, tuple(roster), before.unmet, before.report)
     with transaction(factory) as session:
+        store.lock_community_writes(session, community)
         request = get_request(session, community, request_id, for_update=True)
         if request.state != "pending":
             return request.state
         current = _latest(session, community, month)
         if current is None or current[1] != version:
-            raise Conflict(f"the roster for {month} changed while placing request {request_id}; try again")
+            raise _BaseMoved(month, current[1] if current else 0)
         number = store.save_roster_version(session, community, solution, status=status, cause=f"request {request_id} ({request.township})")
         request.state = "scheduled"
         request.reason = ""

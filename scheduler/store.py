@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.calendar import parse_month
@@ -150,6 +150,25 @@ def _sync_positional(rows: list[Any], wanted: list[dict[str, Any]], make: type) 
             if getattr(row, name, None) != value:
                 setattr(row, name, value)
     del rows[len(wanted):]
+
+
+def lock_community_writes(session: Session, community: CommunityRef) -> None:
+    """Serialise a community's roster writes: take its row's write lock, waiting for any other writer.
+
+    A no-op UPDATE of the community row locks the row on PostgreSQL and takes SQLite's one writer
+    lock at once (waiting up to its busy timeout), so the read of the base version and the write
+    of the next one that follow in the same transaction cannot interleave with another writer's.
+    Call it as the transaction's FIRST statement: on SQLite (WAL) a transaction that has read
+    first cannot take the writer lock once another writer has committed. Taking it twice is harmless.
+    """
+    if isinstance(community, bool) or not isinstance(community, (int, str)):
+        raise NotFound(f"no community {community!r}")
+    column = Community.id if isinstance(community, int) else Community.code
+    locked = session.execute(
+        update(Community).where(column == community).values(code=Community.code).execution_options(synchronize_session=False)
+    )
+    if locked.rowcount == 0:
+        raise NotFound(f"no community {community!r}")
 
 
 def _unavailability_fields(period) -> dict[str, Any]:
@@ -456,10 +475,8 @@ def save_roster_version(session: Session, community: CommunityRef, solution: Sol
     if status not in ROSTER_STATUSES:
         raise ValueError(f"status must be one of {', '.join(ROSTER_STATUSES)} (got '{status}')")
     parse_month(solution.month)
+    lock_community_writes(session, community)
     owner = get_community(session, community)
-    # Serialise version numbering per community on PostgreSQL (SQLite already has one writer at a time);
-    # the unique (community, month, version) constraint is the last line of defence.
-    session.execute(select(Community.id).where(Community.id == owner.id).with_for_update())
     latest = session.scalar(
         select(func.max(RosterVersion.version)).where(RosterVersion.community_id == owner.id, RosterVersion.month == solution.month)
     )
