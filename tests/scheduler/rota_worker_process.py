@@ -37,11 +37,11 @@ def main() -> None:
     if options.pause_in_replan:
         real_replan = flows.replan
 
-        def paused_replan(factory, community, month, *, cause, **options):
+        def paused_replan(factory, community, month, *, cause, **replan_options):
             if options.pause_in_replan == "before":
                 print("MARK replan-started", flush=True)
                 time.sleep(600)
-            result = real_replan(factory, community, month, cause=cause, **options)
+            result = real_replan(factory, community, month, cause=cause, **replan_options)
             print(f"MARK replan-saved {result[0] if result else None}", flush=True)
             time.sleep(600)
             return result
