@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     leader_lease_seconds: float = Field(default=10.0, ge=3.0, le=25.0)  # a silent leader is replaced after this
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # largest request body (413 beyond)
     max_scenario_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)  # largest PUT /scenario body
+    allowance_rates: str = ""  # a YAML/JSON rate table for 下沉补助 (per session type and title, per day away); empty = placeholder rates
     community_code: str = ""  # the code migration 0006 gives a database's existing community (default: a slug of its name, or c<id>)
 
     @property

@@ -12,8 +12,7 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 
-from api.cli import InputError, app, fail_on_bad_input
-from api.commands.scenario import _open_store, choose_community
+from api.commands.base import InputError, app, choose_community, fail_on_bad_input, open_store
 from config.settings import get_settings
 from scheduler.errors import NotFound, ScenarioError
 from scheduler.scenario.fields import IsoDate
@@ -34,7 +33,7 @@ def _day(text: str, option: str) -> dt.date | None:
 def _run(change, community: str) -> None:
     from scheduler.db import transaction
 
-    factory = _open_store(get_settings().database_url)
+    factory = open_store(get_settings().database_url)
     try:
         with transaction(factory) as session:
             owner = choose_community(session, community)

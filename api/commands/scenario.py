@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli import EXIT_BAD_INPUT, InputError, app, err, fail_on_bad_input
+from api.commands.base import EXIT_BAD_INPUT, InputError, app, choose_community, err, fail_on_bad_input, open_store, shown_url
 from config.settings import get_settings
 from scheduler.calendar import month_calendar_for
-from scheduler.errors import Conflict, NotFound, ScenarioError
+from scheduler.errors import ScenarioError
 from scheduler.scenario import Scenario, dump_scenario, load_scenario
 from scheduler.scenario.bounded import parse_scenario_bounded
 from scheduler.scenario.load import read_bounded_file, read_scenario_file
@@ -202,41 +202,7 @@ def validate(
     _print_summary(scenario, Path(file).name)
 
 
-def _shown_url(url: str) -> str:
-    from sqlalchemy import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-def _open_store(url: str):
-    # The store (SQLAlchemy, Alembic) is imported here, not at the top: `rota validate` starts faster without it.
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from scheduler.db import session_factory
-    from scheduler.migrate import migrate
-
-    try:
-        return session_factory(migrate(url))
-    except (SQLAlchemyError, OSError, ValueError) as exc:
-        fail_on_bad_input(InputError(f"cannot open the database {_shown_url(url)}: {str(exc).splitlines()[0]}"))
-        raise
-
-
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def choose_community(session, code: str):
-    """The community a command names with --community CODE, or the database's only one; InputError (exit 2) otherwise."""
-    from scheduler.store import get_community, sole_community
-
-    try:
-        return get_community(session, code) if code else sole_community(session)
-    except (NotFound, Conflict) as exc:
-        raise InputError(str(exc)) from None
 
 
 def _scenario_files(folder: Path) -> list[Path]:
@@ -267,9 +233,9 @@ def _import_one(factory, url: str, path: Path, code: str) -> str:
             # Over an existing community every change is an event: the service's worker re-checks its published months.
             import_community(session, code, scenario)
     except (SQLAlchemyError, OverflowError) as exc:
-        raise InputError(f"the database {_shown_url(url)} refused the scenario: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"the database {shown_url(url)} refused the scenario: {str(exc).splitlines()[0]}") from None
     return (
-        f"imported {code} ({scenario.community.name}) from {path.name} into {_shown_url(url)}: "
+        f"imported {code} ({scenario.community.name}) from {path.name} into {shown_url(url)}: "
         f"{len(scenario.townships)} townships, {len(scenario.experts)} experts, {len(scenario.links)} links, {len(scenario.demand)} demand rows"
     )
 
@@ -294,7 +260,7 @@ def import_file(
     else:
         files = [source]
     url = get_settings().database_url
-    factory = _open_store(url)
+    factory = open_store(url)
     failed = False
     seen: dict[str, Path] = {}
     for file in files:
@@ -333,7 +299,7 @@ def export_file(
     from scheduler.store import export_scenario
 
     url = get_settings().database_url
-    factory = _open_store(url)
+    factory = open_store(url)
     try:
         with factory() as session:
             scenario = export_scenario(session, choose_community(session, community).id)
@@ -341,7 +307,7 @@ def export_file(
         fail_on_bad_input(exc)
         return
     except SQLAlchemyError as exc:
-        fail_on_bad_input(InputError(f"cannot read the database {_shown_url(url)}: {str(exc).splitlines()[0]}"))
+        fail_on_bad_input(InputError(f"cannot read the database {shown_url(url)}: {str(exc).splitlines()[0]}"))
         return
     if out_file.lower().endswith(".xlsx"):  # the office's workbook (same sheets as `rota template`)
         from scheduler.workbook import document_to_workbook

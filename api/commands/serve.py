@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from api.cli import InputError, app, fail_on_bad_input
+from api.commands.base import InputError, app, choose_community, fail_on_bad_input
 from config.settings import get_settings
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 
@@ -65,7 +65,6 @@ def token_create(
     label: str = typer.Option("", "--label", help="A note for the token list (who holds it)."),
 ) -> None:
     """Issue a bearer token and print it once (only its hash is stored)."""
-    from api.commands.scenario import choose_community
     from scheduler import auth
     from scheduler.db import session_factory, transaction
     from scheduler.migrate import migrate

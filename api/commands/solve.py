@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli import EXIT_INFEASIBLE, InputError, app
+from api.commands.base import EXIT_INFEASIBLE, InputError, app
 from scheduler.calendar import month_calendar_for, parse_month
 from scheduler.problem_builder import build_problem
 from scheduler.roster_file import parse_roster, roster_json

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli import InputError, app, fail_on_bad_input
+from api.commands.base import InputError, app, fail_on_bad_input
 from config.settings import get_settings
 from scheduler import i18n
 from scheduler.workbook import template_workbook
