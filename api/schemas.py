@@ -261,3 +261,25 @@ class EventOut(BaseModel):
     processed_at: dt.datetime | None
     payload: dict[str, Any]
     outcome: dict[str, Any] | None
+
+
+class CalendarYearBody(Wire):
+    """A year's official arrangement from the State Council notice: the days off (放假) and the make-up working days (调休上班)."""
+
+    days_off: list[IsoDate] = Field(default=[], max_length=366)
+    make_up_workdays: list[IsoDate] = Field(default=[], max_length=366)
+
+
+class DayOffView(BaseModel):
+    date: dt.date
+    name: str  # the statutory holiday's name where the calendar package knows it, else ""
+
+
+class CalendarYearView(BaseModel):
+    """A year's working-day arrangement as the community calendar holds it: weekdays off and weekend days worked."""
+
+    year: int
+    announced: bool  # the calendar package carries this year's notice; False = an estimate until the office enters it
+    days_off: list[DayOffView]
+    make_up_workdays: list[dt.date]
+    events: list[int] = []
