@@ -1,0 +1,76 @@
+"""The office's own tools in a real browser (headless Chromium, Playwright, a real uvicorn) at 375 px and 1280 px, zh-CN and en.
+
+The office follows the estimate warning to the year's calendar and enters the 2027 make-up days; it opens the
+allowance page of a published month and downloads the sheet, which holds one row per expert who served.
+Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from tests.pages.conftest import BASE, MONTH
+from tests.pages.test_browser import OVERFLOW_SCRIPT, browser, log_in, new_page, published, published_assignments, service, shot
+
+__all__ = ["browser", "published", "service"]  # the fixtures, shared with the main browser test
+
+# A phone in Chinese and a desk in English: both sizes and both languages, each page twice, not four times.
+VIEWS = [pytest.param((375, 812), "zh-CN", id="phone-zh"), pytest.param((1280, 900), "en", id="desk-en")]
+WORDS = {
+    "zh-CN": {"calendar": "2027年工作日历", "saved": "已保存", "allowance": "下沉补助", "worked": "调休上班"},
+    "en": {"calendar": "Working calendar 2027", "saved": "Saved.", "allowance": "Down-rotation allowance", "worked": "Make-up working day"},
+}
+
+
+def fits(page) -> None:
+    found = page.evaluate(OVERFLOW_SCRIPT)
+    assert found["scrollWidth"] <= found["width"] and not found["out"], found
+
+
+@pytest.mark.parametrize(("size", "lang"), VIEWS)
+def test_office_enters_the_2027_make_up_days(service, browser, size, lang):
+    base, seeded = service
+    words = WORDS[lang]
+    page = new_page(browser, base, *size)
+    log_in(page, seeded.office_token)
+    page.goto(f"{BASE}/office/{MONTH}?lang={lang}")
+    page.click("a.calendar-year-link")  # the estimate warning leads to the year's page
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == words["calendar"]
+    fits(page)
+    days_off = page.locator("#days_off").input_value()
+    assert "2027-02-05" in days_off  # pre-filled with the package's estimate
+    page.fill("#days_off", days_off + "\n2027-02-11")
+    page.fill("#make_up_workdays", "2027-01-30\n2027-02-20")
+    page.click("#save-calendar")
+    page.wait_for_load_state()
+    assert words["saved"] in page.locator("#calendar-saved").inner_text()
+    for day in ("2027-01-30", "2027-02-20"):
+        assert words["worked"] in page.locator(f'#calendar-days tr.make-up[data-date="{day}"]').inner_text()
+    assert page.locator('#calendar-days tr.day-off[data-date="2027-02-11"]').count() == 1
+    fits(page)
+    shot(page, f"calendar-2027-{size[0]}-{lang}")
+    page.context.close()
+
+
+@pytest.mark.parametrize(("size", "lang"), VIEWS)
+def test_office_downloads_the_allowance_sheet(published, browser, size, lang):
+    base, seeded = published
+    assignments, _ = published_assignments(seeded)
+    served = {a.expert for a in assignments if a.type != "supervision"}
+    page = new_page(browser, base, *size)
+    log_in(page, seeded.office_token)
+    page.goto(f"{BASE}/office/{MONTH}/allowance?lang={lang}")
+    assert WORDS[lang]["allowance"] in page.locator("h1").inner_text()
+    fits(page)
+    shot(page, f"allowance-{size[0]}-{lang}")
+    with page.expect_download() as download:
+        page.click("#allowance-xlsx")
+    assert download.value.suggested_filename == f"allowance-{MONTH}.xlsx"
+    workbook = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()), read_only=True)
+    cells = {str(value) for row in workbook.active.iter_rows(values_only=True) for value in row if value is not None}
+    assert served and served <= cells  # every expert who served has a row
+    page.context.close()
