@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from api.pages.web import page, page_lang, redirect, render, require_tenant, session_factory, this_month
 from api.pages.words import page_word
 from scheduler import calendar_year, standing
-from scheduler.calendar import last_announced_year
+from scheduler.calendar import last_announced_year, office_entered
 from scheduler.db import transaction
 from scheduler.errors import NotFound, ScenarioError
 from scheduler.scenario.fields import IsoDate
@@ -58,7 +58,8 @@ def _spec(request: Request, community: int) -> CalendarSpec:
 
 def _view(request: Request, year: int, *, form: dict[str, str] | None = None, errors: list[str] | None = None, notice: str = "", status_code: int = 200) -> Response:
     tenant = require_tenant(request, "office")
-    arrangement = calendar_year.year_arrangement(_spec(request, tenant.id), year)
+    spec = _spec(request, tenant.id)
+    arrangement = calendar_year.year_arrangement(spec, year)
     names = arrangement.holiday_names
     form = form or {
         "days_off": "\n".join(f"{day.isoformat()} {names.get(day, '')}".rstrip() for day in arrangement.days_off),
@@ -68,8 +69,11 @@ def _view(request: Request, year: int, *, form: dict[str, str] | None = None, er
     return render(
         request, "office_calendar.html", status_code=status_code, caller=tenant.caller, month=this_month(),
         year=year, announced=arrangement.announced, last_announced=last_announced_year(),
-        days_off=[{"date": day.isoformat(), "weekday": day.weekday(), "name": names.get(day, "")} for day in arrangement.days_off],
-        make_up=[{"date": day.isoformat(), "weekday": day.weekday()} for day in arrangement.make_up_workdays],
+        entered=office_entered(spec, year),
+        days=[
+            {"date": day.isoformat(), "weekday": day.weekday(), "name": names.get(day, ""), "kind": kind}
+            for day, kind in sorted([(d, "day-off") for d in arrangement.days_off] + [(d, "make-up") for d in arrangement.make_up_workdays])
+        ],
         prev_year=year - 1 if year > first else None, next_year=year + 1 if year < last else None,
         form=form, errors=errors or [], notice=notice,
     )

@@ -1,6 +1,6 @@
 """The office's own tools in a real browser (headless Chromium, Playwright, a real uvicorn) at 375 px and 1280 px, zh-CN and en.
 
-The office follows the estimate warning to the year's calendar and enters the 2027 make-up days; it opens the
+The office opens the year's calendar from its navigation and enters the 2027 make-up days; it opens the
 allowance page of a published month and downloads the sheet, which holds one row per expert who served.
 Screenshots go to tests/artifacts/.
 """
@@ -37,8 +37,11 @@ def test_office_enters_the_2027_make_up_days(service, browser, size, lang):
     page = new_page(browser, base, *size)
     log_in(page, seeded.office_token)
     page.goto(f"{BASE}/office/{MONTH}?lang={lang}")
-    page.click("a.calendar-year-link")  # the estimate warning leads to the year's page
+    page.click(f'nav a[href^="{BASE}/office/calendar"]')  # the office's navigation opens this year's calendar
     page.wait_for_load_state()
+    while (shown := int(page.url.split("/office/calendar/")[1][:4])) != 2027:
+        page.click("#next-year" if shown < 2027 else "#prev-year")
+        page.wait_for_load_state()
     assert page.locator("h1").inner_text() == words["calendar"]
     fits(page)
     days_off = page.locator("#days_off").input_value()
@@ -47,7 +50,7 @@ def test_office_enters_the_2027_make_up_days(service, browser, size, lang):
     page.fill("#make_up_workdays", "2027-01-30\n2027-02-20")
     page.click("#save-calendar")
     page.wait_for_load_state()
-    assert words["saved"] in page.locator("#calendar-saved").inner_text()
+    assert words["saved"] in page.locator("p.notice[role=status]").inner_text()
     for day in ("2027-01-30", "2027-02-20"):
         assert words["worked"] in page.locator(f'#calendar-days tr.make-up[data-date="{day}"]').inner_text()
     assert page.locator('#calendar-days tr.day-off[data-date="2027-02-11"]').count() == 1

@@ -45,7 +45,8 @@ def test_the_office_enters_the_2027_notice(client, seeded):
     assert saved.status_code == 303 and saved.headers["location"].endswith("/office/calendar/2027?saved=1")
     after = client.get("/office/calendar/2027?saved=1")
     assert "已保存" in after.text and 'class="day-off" data-date="2027-02-11"' in after.text
-    assert 'class="make-up" data-date="2027-01-30"' in after.text
+    assert 'class="make-up" data-date="2027-01-30"' in after.text and "已由医务科按国务院通知录入" in after.text
+    assert "是估算" not in client.get(f"/office/{MONTH}").text  # the month's warning is answered
     with factory() as session:
         calendar = store.export_scenario(session, COMMUNITY).calendar
         assert any(e.kind == "calendar" for e in events.list_events(session, COMMUNITY))

@@ -41,3 +41,10 @@ def test_a_day_both_off_and_worked_is_refused():
         with_year(CalendarSpec(holidays="CN"), 2027, [D("2027-02-06")], [D("2027-02-06")])
     assert [p.path for p in refused.value.problems] == ["make_up_workdays[0]"]
     assert "放假日" in refused.value.problems[0].message_in("zh-CN")
+
+
+def test_the_estimate_warning_ends_once_the_year_is_entered():
+    spec = CalendarSpec(holidays="CN")
+    assert month_calendar_for(spec, "2027-05").warnings
+    entered = with_year(spec, 2027, year_arrangement(spec, 2027).days_off, [D("2027-02-20")])
+    assert not month_calendar_for(entered, "2027-05").warnings and month_calendar_for(entered, "2028-05").warnings
