@@ -283,3 +283,35 @@ class CalendarYearView(BaseModel):
     days_off: list[DayOffView]
     make_up_workdays: list[dt.date]
     events: list[int] = []
+
+
+class ContactBody(Wire):
+    """Where a recipient's notices go: an email address, a robot webhook (企业微信/钉钉), or both; and their language."""
+
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    webhook_url: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    language: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class ContactView(BaseModel):
+    kind: Literal["expert", "township", "office"]
+    id: str
+    name: str
+    email: str | None
+    webhook_url: str | None
+    language: str | None  # None: no contact entered, so no notices reach them
+
+
+class NoticeView(BaseModel):
+    id: int
+    recipient_kind: str
+    recipient_id: str
+    channel: str
+    address: str
+    kind: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
