@@ -120,3 +120,20 @@ def test_office_imports_a_workbook(service, browser, tmp_path, size, lang):
     after = openpyxl.load_workbook(tmp_path / "after.xlsx")
     assert after[experts.title].cell(row, limit.column).value == wanted
     page.context.close()
+
+
+def test_the_office_tools_fit_a_375_px_phone(service, browser):
+    base, seeded = service
+    page = new_page(browser, base, 375, 812)
+    log_in(page, seeded.office_token)
+    problems = {}
+    for path in ("/office/data", "/office/data/experts", "/office/data/experts/2", "/office/data/demand/new", "/office/contacts",
+                 f"/office/contacts/expert/{seeded.expert}", "/office/notices", "/office/calendar/2027"):
+        page.goto(BASE + path)
+        assert page.locator("h1").count() == 1, path
+        found = page.evaluate(OVERFLOW_SCRIPT)
+        if found["scrollWidth"] > found["width"] or found["out"]:
+            problems[path] = found
+        shot(page, "phone-" + path.strip("/").replace("/", "-"))
+    page.context.close()
+    assert not problems, problems
