@@ -25,7 +25,9 @@ from api.pages.headers import install_security_headers
 from config.settings import SAMPLE_SCENARIO, Settings, get_settings
 from scheduler import flows, store
 from scheduler.db import session_factory, transaction
+from api.feed_fastpath import FeedFastPath
 from scheduler.errors import Conflict, NotFound, ScenarioError
+from scheduler.feed_cache import FeedCache, expire_on_commit
 from scheduler.migrate import migrate
 from scheduler.roster_rules import RuleBroken
 from scheduler.scenario.load import load_scenario
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         engine = migrate(settings.database_url)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
+        expire_on_commit(app.state.session_factory, app.state.feed_cache)
         app.state.jobs = JobRunner(workers=2)
         stop_events = None
         if settings.run_scheduler and flows.has_event_outbox():
@@ -167,6 +170,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.feed_cache = FeedCache(max_bytes=settings.feed_cache_bytes, fresh_seconds=settings.feed_fresh_seconds)
+    # Added first, so it runs innermost: its answers pass through the security headers and the body guard like any other.
+    app.add_middleware(FeedFastPath, cache=app.state.feed_cache)
     install_error_handlers(app)
     install_body_guard(app, settings)
     install_security_headers(app)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     webhook_url: str = ""
     event_max_attempts: int = 5
     feed_cancelled_days: int = 30
+    feed_fresh_seconds: float = Field(default=5.0, ge=0.0, le=300.0)  # a feed checked this recently is served from memory (a revoked link may work this long)
+    feed_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)  # rendered feeds kept per process
     run_scheduler: bool = True  # take part in the leader election for timed jobs
     scenario_max_bytes: int = 2_000_000  # a scenario file or body larger than this is refused unread (largest county ~0.2 MB)
     scenario_parse_timeout: float = 5.0  # seconds a bounded scenario parse may take before its process is killed
