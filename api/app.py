@@ -26,6 +26,7 @@ from config.settings import SAMPLE_SCENARIO, Settings, get_settings
 from scheduler import flows, store
 from scheduler.db import session_factory, transaction
 from api.feed_fastpath import FeedFastPath
+from config.logging import configure_logging
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.feed_cache import FeedCache, expire_on_commit
 from scheduler.migrate import migrate
@@ -138,6 +139,8 @@ def load_demo(app: FastAPI) -> list[str]:
 def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
     """The service app: on start it migrates the database, keeps the engine on app.state and starts the workers."""
     settings = settings or get_settings()
+    if not logging.getLogger().handlers:
+        configure_logging()  # a process uvicorn spawned (`rota serve --workers`) starts with no logging set up
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
