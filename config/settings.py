@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     webhook_url: str = ""
     event_max_attempts: int = 5
     feed_cancelled_days: int = 30
+    access_log: bool = True  # uvicorn's access log (feed tokens redacted); off for load benchmarks
     feed_fresh_seconds: float = Field(default=5.0, ge=0.0, le=300.0)  # a feed checked this recently is served from memory (a revoked link may work this long)
     feed_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)  # rendered feeds kept per process
     run_scheduler: bool = True  # take part in the leader election for timed jobs

@@ -11,7 +11,7 @@ Two maps, both bounded:
   opened and when that was last checked against the database. Within `fresh_seconds` of a check a
   request is answered from memory without touching the database (`api.feed_fastpath`); after it the
   route looks the token up again (a revoked link stops working) and compares the state, re-rendering
-  only when it moved.
+  only when it moved; while that one check runs, the address's other requests get the kept bytes.
 
 So a published change reaches a phone within `fresh_seconds` plus its own polling interval, and a
 revoked link stops within `fresh_seconds`: a few seconds against the 15 minutes phones poll at.
@@ -38,6 +38,7 @@ __all__ = ["CachedFeed", "FeedCache", "feed_state", "expire_on_commit"]
 
 # Rows whose change can change a feed: a commit in this process that wrote one ends every fresh check at once.
 FEED_ROWS = (RosterVersion, Event, Community, FeedToken)
+REVALIDATE_SECONDS = 10.0  # a check that takes longer than this is tried again by the next request
 
 
 @dataclass(frozen=True)
@@ -75,21 +76,34 @@ class FeedCache:
         self.max_tokens = max_tokens
         self.fresh_seconds = fresh_seconds
         self._renders: OrderedDict[Hashable, CachedFeed] = OrderedDict()
-        self._tokens: OrderedDict[Hashable, tuple[Hashable, float]] = OrderedDict()
+        # address -> (render key, when last checked, when a check began that has not ended yet)
+        self._tokens: OrderedDict[Hashable, tuple[Hashable, float, float | None]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._rendering: dict[Hashable, threading.Lock] = {}
         self.renders = 0  # how many feeds were rendered (for the benchmark and tests)
 
     # -- the fast path: no database ------------------------------------------------------------
 
     def fresh(self, address: Hashable, now: float | None = None) -> CachedFeed | None:
-        """The feed an address opened, if it was checked within `fresh_seconds`; None sends the request to the route."""
+        """The feed an address opened, if it may be answered without the database; None sends the request to the route.
+
+        Checked within `fresh_seconds`: the kept feed. Older: the first request goes to the route to check
+        again, and while that check runs (up to `REVALIDATE_SECONDS`) the others get the kept feed, so
+        a hundred phones asking at once cost one check, not a hundred.
+        """
         now = time.monotonic() if now is None else now
         with self._lock:
             held = self._tokens.get(address)
-            if held is None or now - held[1] > self.fresh_seconds:
+            if held is None:
                 return None
-            return self._renders.get(held[0])
+            render_key, checked_at, checking_since = held
+            if now - checked_at > self.fresh_seconds:
+                if checking_since is not None and now - checking_since < REVALIDATE_SECONDS:
+                    return self._renders.get(render_key)
+                self._tokens[address] = (render_key, checked_at, now)
+                return None
+            return self._renders.get(render_key)
 
     # -- the route: after a database check -----------------------------------------------------
 
@@ -99,6 +113,13 @@ class FeedCache:
             if found is not None:
                 self._renders.move_to_end(render_key)
             return found
+
+    def render_lock(self, render_key: Hashable) -> threading.Lock:
+        """One lock per render: requests that miss together wait for one render instead of each rendering."""
+        with self._lock:
+            if len(self._rendering) > 10_000:
+                self._rendering = {key: lock for key, lock in self._rendering.items() if lock.locked()}
+            return self._rendering.setdefault(render_key, threading.Lock())
 
     def keep(self, render_key: Hashable, feed: CachedFeed) -> None:
         """Keep a new render (dropping the least recently used beyond `max_bytes`)."""
@@ -117,7 +138,7 @@ class FeedCache:
         """Record that an address was checked against the database just now and opens `render_key`."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            self._tokens[address] = (render_key, now)
+            self._tokens[address] = (render_key, now, None)
             self._tokens.move_to_end(address)
             while len(self._tokens) > self.max_tokens:
                 self._tokens.popitem(last=False)
@@ -125,7 +146,8 @@ class FeedCache:
     def expire(self) -> None:
         """End every fresh check: the next request of each address goes to the route (the renders stay)."""
         with self._lock:
-            self._tokens.clear()
+            for address, (render_key, _, _) in self._tokens.items():
+                self._tokens[address] = (render_key, float("-inf"), None)
 
     def forget(self, address: Hashable) -> None:
         """An address that no longer opens a feed (unknown or revoked token)."""

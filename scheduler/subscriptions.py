@@ -119,10 +119,13 @@ def cached_subscription(
     render_key = (subscription.community_id, subscription.scope, subscription.scope_key, lang, cancelled_days, state)
     found = cache.rendered(render_key)
     if found is None:
-        rendered = render_subscription(session, community, token, now=now, lang=lang, cancelled_days=cancelled_days)
-        if rendered is None:
-            return None
-        found = CachedFeed(rendered.body, rendered.etag, rendered.last_modified, feeds.http_date(rendered.last_modified))
-        cache.keep(render_key, found)
+        with cache.render_lock(render_key):
+            found = cache.rendered(render_key)  # rendered by the request this one waited for
+            if found is None:
+                rendered = render_subscription(session, community, token, now=now, lang=lang, cancelled_days=cancelled_days)
+                if rendered is None:
+                    return None
+                found = CachedFeed(rendered.body, rendered.etag, rendered.last_modified, feeds.http_date(rendered.last_modified))
+                cache.keep(render_key, found)
     cache.checked(address, render_key)
     return found

@@ -63,11 +63,11 @@ def serve(
         # Each process builds its app from the environment (the app factory), so the options go there.
         os.environ["ROTA_HOST"], os.environ["ROTA_PORT"] = settings.host, str(settings.port)
         # A process imports the solver and migrates before it answers: give it longer than uvicorn's 5 s to report alive.
-        uvicorn.run("api.app:create_app", factory=True, workers=workers, host=settings.host, port=settings.port, log_level="info", log_config=None,
+        uvicorn.run("api.app:create_app", factory=True, workers=workers, host=settings.host, port=settings.port, log_level="info", log_config=None, access_log=settings.access_log,
                     timeout_worker_healthcheck=60)
         return
     # log_config=None: uvicorn's own loggers go through the same JSON handler
-    uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port, log_level="info", log_config=None)
+    uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port, log_level="info", log_config=None, access_log=settings.access_log)
 
 
 @token_app.command("create")
