@@ -28,6 +28,7 @@ from scheduler.db import session_factory, transaction
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.migrate import migrate
 from scheduler.roster_rules import RuleBroken
+from scheduler.tasks import TasksUnavailable
 from scheduler.scenario.load import load_scenario
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,12 @@ def install_error_handlers(app: FastAPI) -> None:
         extra = {} if current is None else {"current_version": current}
         return _error(409, str(error), **extra)
 
+    @app.exception_handler(TasksUnavailable)
+    async def tasks_unavailable(_request: Request, error: TasksUnavailable) -> JSONResponse:
+        response = _error(503, str(error))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.exception_handler(NotFound)
     async def not_found(_request: Request, error: NotFound) -> JSONResponse:
         return _error(404, str(error))
@@ -126,9 +133,9 @@ def load_demo(app: FastAPI) -> list[str]:
         with factory() as session:
             if store.list_versions(session, DEMO_COMMUNITY, month):
                 continue
-        app.state.jobs.submit(
-            "generate", month, lambda month=month: {"version": flows.generate(factory, DEMO_COMMUNITY, month, cause="demo")}, community=DEMO_COMMUNITY
-        )
+        with factory() as session:
+            community_id = store.get_community(session, DEMO_COMMUNITY).id
+        app.state.jobs.submit("generate", month, community_id=community_id, community=DEMO_COMMUNITY, args={"cause": "demo"})
         queued.append(month)
     return queued
 
@@ -142,7 +149,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         engine = migrate(settings.database_url)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
-        app.state.jobs = JobRunner(workers=2)
+        app.state.jobs = JobRunner(app.state.session_factory, settings)
         stop_events = None
         if settings.run_scheduler and flows.has_event_outbox():
             # The replica that wins the store's lock runs the timed jobs and the event worker (scheduler.leader);

@@ -30,10 +30,20 @@ def create_job(session: Session, community: Community, kind: str, month: str | N
     return job
 
 
-def claim_job(session: Session, job_id: str, worker: str) -> JobRow | None:
-    """Mark a job running on `worker` (one more attempt); None if it is unknown or already finished."""
+def claim_job(session: Session, job_id: str, worker: str, max_attempts: int | None = None) -> JobRow | None:
+    """Mark a job running on `worker` (one more attempt); None if it is unknown or already finished.
+
+    With `max_attempts`, a job that already started that many times (each lost with its worker) is
+    marked failed instead, and None is returned: a job that kills its worker is not retried forever.
+    """
     job = session.get(JobRow, job_id, with_for_update=True)
     if job is None or job.state in FINAL_STATES:
+        return None
+    if max_attempts is not None and job.attempts >= max_attempts:
+        job.state = "failed"
+        job.error = f"the job was started {job.attempts} times and each time its worker was lost"
+        job.finished_at = utc_now()
+        session.flush()
         return None
     job.state = "running"
     job.attempts += 1

@@ -1,0 +1,74 @@
+"""Where the API hands its jobs: Celery on the broker when ROTA_BROKER_URL is set, else this process's threads."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import Settings
+from scheduler.db import process_tag, transaction
+from scheduler.job_rows import create_job, fail_job, get_job
+from scheduler.models import Community, JobRow
+from scheduler.tasks.work import run_job
+
+log = logging.getLogger(__name__)
+
+
+class TasksUnavailable(Exception):
+    """The broker could not be reached: the job was recorded as failed and nothing runs (HTTP 503)."""
+
+
+def default_concurrency(solver_workers: int, cores: int | None = None) -> int:
+    """Celery processes so that CP-SAT's workers times Celery's fill the cores and no more (at least one)."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // max(1, solver_workers))
+
+
+class JobQueue:
+    """Creates job rows and gets them run: on the broker's queue, or in a small thread pool of this process."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings, threads: int = 2) -> None:
+        self.factory = factory
+        self.settings = settings
+        self.remote = bool(settings.broker_url)
+        self._pool = None if self.remote else ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="rota-job")
+        self._worker = f"in-process:{process_tag()}"[:255]
+
+    def submit(self, community_id: int, kind: str, month: str | None, args: dict[str, Any] | None = None) -> str:
+        """Record a queued job of a community and send it off; returns its id (TasksUnavailable when the broker is down)."""
+        with transaction(self.factory) as session:
+            job_id = create_job(session, session.get(Community, community_id), kind, month, args).id
+        if self._pool is not None:
+            self._pool.submit(run_job, self.factory, job_id, self._worker)
+            return job_id
+        from kombu.exceptions import OperationalError
+
+        from scheduler.tasks.celery_app import send_job
+
+        try:
+            send_job(job_id, self.settings)
+        except (OperationalError, OSError) as error:
+            log.error("job %s could not be queued: %s", job_id, error)
+            with transaction(self.factory) as session:
+                fail_job(session, job_id, f"the task queue could not be reached: {error}")
+            raise TasksUnavailable("the task queue (ROTA_BROKER_URL) cannot be reached; try again later") from None
+        return job_id
+
+    def get(self, job_id: str, community_id: int | None = None) -> JobRow | None:
+        """A job's row (detached), only if it belongs to the community when one is given."""
+        with self.factory() as session:
+            community = session.get(Community, community_id) if community_id is not None else None
+            if community_id is not None and community is None:
+                return None
+            job = get_job(session, job_id, community)
+            if job is not None:
+                session.expunge(job)
+            return job
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
