@@ -314,7 +314,7 @@ def test_a_worker_killed_mid_task_loses_no_community_and_duplicates_none(postgre
     assert all(row.state == "done" for row in rows.values()), ([(r.id, r.state, r.error) for r in rows.values()], logs[-3000:])
     killed = rows[victim.id]
     assert killed.attempts == 2 and killed.worker.startswith(f"rota-{second.pid}@"), (killed.attempts, killed.worker)
-    assert "rota-" in logs and "Traceback" not in logs.split("Received task")[0]
+    assert "Traceback" not in logs, logs[-3000:]
     # any process answers for the jobs: a fresh app on the same database
     with TestClient(create_app(settings)) as client:
         for code, job_id in jobs.items():
