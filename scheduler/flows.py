@@ -137,11 +137,13 @@ def _today(factory: Factory, community: CommunityRef) -> dt.date:
 
 
 def replan(
-    factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None, status: str | None = None
+    factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None, status: str | None = None,
+    on_saved: Callable[[Session, int], None] | None = None,
 ) -> tuple[int, RosterDiff] | None:
     """Re-plan a community's latest version of the month against its current standing data with the fewest changes; None when nothing changed.
 
-    The new version has the re-planned version's status, or `status` when given (a draft held for the office)."""
+    The new version has the re-planned version's status, or `status` when given (a draft held for the office).
+    `on_saved(session, version)` runs in the transaction that saved it (as in `generate`)."""
     with factory() as session:
         latest = _latest(session, community, month)
         if latest is None:
@@ -163,6 +165,8 @@ def replan(
             # Someone saved a version while we solved: do not overwrite their work with a stale re-plan.
             raise Conflict(f"the roster for {month} changed while re-planning (now version {current[1]}); try again")
         number = store.save_roster_version(session, community, solution, status=new_status or status, cause=cause)
+        if on_saved is not None:
+            on_saved(session, number)
     return number, diff
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,6 +21,10 @@ log = logging.getLogger(__name__)
 
 class TasksUnavailable(Exception):
     """The broker could not be reached: the job was recorded as failed and nothing runs (HTTP 503)."""
+
+
+class JobFailed(Exception):
+    """A job waited for ended failed (its reason is the message), or did not end in time."""
 
 
 def default_concurrency(solver_workers: int, cores: int | None = None) -> int:
@@ -72,3 +77,32 @@ class JobQueue:
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def on_workers(settings: Settings) -> bool:
+    """Whether solves go to `rota worker` processes (a broker URL is set) rather than run where they are asked for."""
+    return bool(settings.broker_url)
+
+
+def run_on_workers(
+    factory: sessionmaker[Session], settings: Settings, community_id: int, kind: str, month: str | None, args: dict[str, Any],
+    *, timeout: float | None = None, poll_seconds: float = 0.25,
+) -> JobRow:
+    """Queue a job for the workers and wait until it is done: its row (detached). JobFailed when it failed or did not end in time.
+
+    For a caller that needs the outcome before it goes on (the event worker's re-plans and request
+    settlements keep their order and their crash safety; only the solve moves to the workers).
+    """
+    queue = JobQueue(factory, settings)
+    job_id = queue.submit(community_id, kind, month, args)
+    limit = timeout if timeout is not None else 4 * float(settings.solver_time_limit) + 120
+    deadline = time.monotonic() + limit
+    while True:
+        job = queue.get(job_id)
+        if job is not None and job.state == "done":
+            return job
+        if job is None or job.state == "failed":
+            raise JobFailed(f"{kind} job {job_id} failed: {job.error if job else 'its row is gone'}")
+        if time.monotonic() > deadline:
+            raise JobFailed(f"{kind} job {job_id} did not finish within {limit:.0f} s (state {job.state}); no worker may be running")
+        time.sleep(poll_seconds)

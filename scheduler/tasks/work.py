@@ -51,8 +51,13 @@ def _replan(factory: Factory, job_id: str, community_id: int, month: str | None,
         saved = [v for v in versions.values() if v is not None]
         version = saved[-1] if saved else None
     else:
-        result = flows.replan(factory, community_id, str(month), cause=str(args.get("cause") or "replan"), time_limit=args.get("time_limit"))
-        version = result[0] if result else None
+        result = flows.replan(
+            factory, community_id, str(month), cause=str(args.get("cause") or "replan"), time_limit=args.get("time_limit"),
+            status=args.get("status"), on_saved=lambda session, version: _finish_in(session, job_id, version),
+        )
+        if result is not None:
+            return result[0]  # marked done in the transaction that saved it
+        version = None
     _finish(factory, job_id, version)
     return version
 

@@ -327,3 +327,57 @@ def test_a_worker_killed_mid_task_loses_no_community_and_duplicates_none(postgre
         assert checked(factory, code, 1) == [], code
         assert saved[0].assignments > 0
     engine.dispose()
+
+
+def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url: str, queue_name: str, tmp_path: Path) -> None:
+    """With a broker the event worker keeps its order and notices, and its solves are jobs a `rota worker` runs."""
+    import datetime as dt
+    from functools import partial
+
+    from event_harness import COMMUNITY as SMALL, MINIMAL
+    from sqlalchemy import select
+
+    from scheduler.events import Event, process_pending
+    from scheduler.events import solves as event_solves
+    from scheduler.requests import get_request
+    from scheduler.tasks import solves as worker_solves
+
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    first = (today.replace(day=1) + dt.timedelta(days=64)).replace(day=1)  # two months ahead: no day is history
+    month = f"{first.year:04d}-{first.month:02d}"
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    engine = migrate(postgres_url)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        store.import_scenario(session, SMALL, load_scenario(MINIMAL))
+    base = flows.publish(factory, SMALL, month, flows.generate(factory, SMALL, month, time_limit=3))
+    with factory() as session:
+        published, _, _, _ = store.load_roster_version(session, SMALL, month)
+    target = next(a for a in published.assignments if a.expert == "E01")
+    settings = Settings(database_url=postgres_url, broker_url=BROKER_URL, task_queue=queue_name, event_max_attempts=2, webhook_url="")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ROTA_DATABASE_URL": postgres_url, "ROTA_BROKER_URL": BROKER_URL, "ROTA_TASK_QUEUE": queue_name,
+           "ROTA_SOLVER_TIME_LIMIT": "3", "ROTA_SOLVER_WORKERS": "1", "ROTA_RESULT_BACKEND": ""}
+    worker = start_worker(env, tmp_path / "worker.log", "--concurrency", "1")
+    event_solves.use(partial(worker_solves.replan_month, settings=settings), partial(worker_solves.settle_request, settings=settings))
+    try:
+        with transaction(factory) as session:
+            flows.file_leave(session, SMALL, "E01", target.date, reason="病假")
+            request_id = flows.request_extra_session(session, SMALL, "pitou", "clinic", "internal_med", 1, first, last)
+        process_pending(factory, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=6), settings=settings)
+    finally:
+        event_solves.use()
+        stop_worker(worker)
+    with factory() as session:
+        events = list(session.scalars(select(Event).order_by(Event.id)))
+        jobs = list(session.scalars(select(JobRow).order_by(JobRow.created_at)))
+        request = get_request(session, SMALL, request_id)
+        after, version, status, _ = store.load_roster_version(session, SMALL, month)
+        problem, _ = flows.month_problem(session, SMALL, month)
+    assert [(e.kind, e.status) for e in events] == [("leave", "done"), ("request", "done")], [(e.kind, e.status, e.last_error) for e in events]
+    assert [(j.kind, j.state) for j in jobs] == [("replan", "done"), ("settle", "done")], [(j.kind, j.state, j.error) for j in jobs]
+    assert all(j.worker.startswith(f"rota-{worker.pid}@") for j in jobs), [j.worker for j in jobs]
+    assert request.state == "scheduled", request.reason
+    assert version > base and status == "published" and jobs[0].result_version is not None
+    assert not any(a.expert == "E01" and a.date == target.date for a in after.assignments)
+    assert violations(problem, after) == []
+    engine.dispose()
