@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.jobs = JobRunner(app.state.session_factory, settings)
+        app.state.jobs.queue.resume_orphans()  # without a broker: jobs a stopped process left unfinished run here
         stop_events = None
         if settings.run_scheduler and flows.has_event_outbox():
             # The replica that wins the store's lock runs the timed jobs and the event worker (scheduler.leader);

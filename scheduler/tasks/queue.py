@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -17,6 +19,28 @@ from scheduler.models import Community, JobRow
 from scheduler.tasks.work import run_job
 
 log = logging.getLogger(__name__)
+
+
+IN_PROCESS = "in-process:"  # the worker column of a job run by an API process's threads: "in-process:rota:host:pid:random"
+
+
+def _runner_gone(worker: str, mine: str) -> bool:
+    """Whether the in-process runner a job row names is a process of this host that no longer runs."""
+    if worker == mine:
+        return False
+    parts = worker.removeprefix(IN_PROCESS).split(":")
+    if len(parts) != 4 or parts[1] != socket.gethostname().split(".")[0][:24] or not parts[2].isdigit():
+        return False
+    pid = int(parts[2])
+    if pid == os.getpid():
+        return True  # this pid, another tag: an earlier life of this process's pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class TasksUnavailable(Exception):
@@ -41,12 +65,15 @@ class JobQueue:
         self.settings = settings
         self.remote = bool(settings.broker_url)
         self._pool = None if self.remote else ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="rota-job")
-        self._worker = f"in-process:{process_tag()}"[:255]
+        self._worker = f"{IN_PROCESS}{process_tag()}"[:255]
 
     def submit(self, community_id: int, kind: str, month: str | None, args: dict[str, Any] | None = None) -> str:
         """Record a queued job of a community and send it off; returns its id (TasksUnavailable when the broker is down)."""
         with transaction(self.factory) as session:
-            job_id = create_job(session, session.get(Community, community_id), kind, month, args).id
+            job = create_job(session, session.get(Community, community_id), kind, month, args)
+            if self._pool is not None:
+                job.worker = self._worker  # whose threads will run it: a restart can tell it was left behind
+            job_id = job.id
         if self._pool is not None:
             self._pool.submit(run_job, self.factory, job_id, self._worker)
             return job_id
@@ -62,6 +89,29 @@ class JobQueue:
                 fail_job(session, job_id, f"the task queue could not be reached: {error}")
             raise TasksUnavailable("the task queue (ROTA_BROKER_URL) cannot be reached; try again later") from None
         return job_id
+
+    def resume_orphans(self) -> list[str]:
+        """Run again, in this process's threads, the unfinished jobs whose in-process runner is gone (a restarted service).
+
+        A runner is gone when its process tag names this host and a pid that is not alive, or is this
+        process's pid with another tag (a container restarted as pid 1). Jobs of a live process, or of
+        another host, are left alone. Each run counts an attempt, so a job that keeps killing its
+        process ends failed (MAX_ATTEMPTS), and a generation saves at most one version.
+        """
+        if self._pool is None:
+            return []
+        with self.factory() as session:
+            rows = session.execute(
+                select(JobRow.id, JobRow.worker).where(JobRow.state.in_(("queued", "running")), JobRow.worker.like(f"{IN_PROCESS}%"))
+            ).all()
+        resumed = []
+        for job_id, worker in rows:
+            if _runner_gone(worker, self._worker):
+                self._pool.submit(run_job, self.factory, job_id, self._worker)
+                resumed.append(job_id)
+        if resumed:
+            log.info("resumed %s job(s) left by a stopped process: %s", len(resumed), ", ".join(resumed))
+        return resumed
 
     def get(self, job_id: str, community_id: int | None = None) -> JobRow | None:
         """A job's row (detached), only if it belongs to the community when one is given."""

@@ -202,6 +202,32 @@ def test_an_unreachable_broker_is_503_and_a_failed_job(tmp_path: Path) -> None:
     factory.kw["bind"].dispose()
 
 
+def test_a_restarted_service_runs_the_jobs_its_stopped_process_left(database_url: str) -> None:
+    import socket
+
+    factory = session_factory(migrate(database_url))
+    tokens = import_communities(factory, ["left", "alive"])
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    host = socket.gethostname().split(".")[0][:24]
+    with transaction(factory) as session:
+        left = job_rows.create_job(session, session.get(Community, store.get_community(session, "left").id), "generate", MONTH)
+        left.state, left.attempts, left.worker = "running", 1, f"in-process:rota:{host}:{ended.pid}:deadbeef"
+        alive = job_rows.create_job(session, session.get(Community, store.get_community(session, "alive").id), "generate", MONTH)
+        alive.worker = f"in-process:rota:{host}:{os.getppid()}:cafe0000"  # a live process's queued job: not ours to take
+        left_id, alive_id = left.id, alive.id
+    with TestClient(create_app(Settings(database_url=database_url, run_scheduler=False, broker_url=""))) as client:
+        def finished():
+            body = client.get(f"/c/left/jobs/{left_id}", headers=bearer(tokens["left"])).json()
+            return body if body["state"] in ("done", "failed") else None
+
+        job = wait_for(finished, 120, "the left-behind job")
+        assert job["state"] == "done" and job["attempts"] == 2 and job["result_version"] == 1, job
+        assert client.get(f"/c/alive/jobs/{alive_id}", headers=bearer(tokens["alive"])).json()["state"] == "queued"
+    assert versions_of(factory, "alive") == []
+    factory.kw["bind"].dispose()
+
+
 # --- Celery on RabbitMQ, PostgreSQL, a worker killed mid-task --------------------------------------
 
 
