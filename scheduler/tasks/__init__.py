@@ -14,7 +14,7 @@ started at most MAX_ATTEMPTS times (the first run and one retry).
 
 from __future__ import annotations
 
-from scheduler.tasks.queue import JobFailed, JobQueue, TasksUnavailable, default_concurrency, on_workers, run_on_workers
+from scheduler.tasks.queue import JobFailed, JobQueue, TasksUnavailable, default_concurrency, on_workers, queue_generation, run_on_workers
 from scheduler.tasks.work import MAX_ATTEMPTS, run_job
 
-__all__ = ["MAX_ATTEMPTS", "JobFailed", "JobQueue", "TasksUnavailable", "default_concurrency", "on_workers", "run_job", "run_on_workers"]
+__all__ = ["MAX_ATTEMPTS", "JobFailed", "JobQueue", "TasksUnavailable", "default_concurrency", "on_workers", "queue_generation", "run_job", "run_on_workers"]

@@ -156,3 +156,17 @@ def run_on_workers(
         if time.monotonic() > deadline:
             raise JobFailed(f"{kind} job {job_id} did not finish within {limit:.0f} s (state {job.state}); no worker may be running")
         time.sleep(poll_seconds)
+
+
+def queue_generation(factory: sessionmaker[Session], settings: Settings, community_id: int, month: str, cause: str) -> str | None:
+    """Queue a generation of a community's month for the workers unless one is queued or running already; its job id, or None."""
+    with factory() as session:
+        pending = session.scalar(
+            select(JobRow.id).where(
+                JobRow.community_id == community_id, JobRow.kind == "generate", JobRow.month == month, JobRow.state.in_(("queued", "running"))
+            ).limit(1)
+        )
+    if pending is not None:
+        log.info("generation of community %s %s is already job %s; not queuing another", community_id, month, pending)
+        return None
+    return JobQueue(factory, settings).submit(community_id, "generate", month, {"cause": cause})

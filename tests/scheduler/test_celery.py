@@ -407,3 +407,30 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
     assert not any(a.expert == "E01" and a.date == target.date for a in after.assignments)
     assert violations(problem, after) == []
     engine.dispose()
+
+
+def test_the_timed_draft_is_queued_for_the_workers_once(postgres_url: str, queue_name: str) -> None:
+    """With a broker the leader's draft job queues a generation (one per community and month at a time) instead of solving."""
+    import datetime as dt
+
+    from kombu import Queue
+
+    from scheduler import jobs as timed
+
+    factory = session_factory(migrate(postgres_url))
+    import_communities(factory, ["drafty"])
+    settings = Settings(database_url=postgres_url, broker_url=BROKER_URL, task_queue=queue_name)
+    now = dt.datetime(2026, 12, 20, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing on the draft day
+    timed.set_runtime(timed.JobRuntime(factory=factory, settings=settings, channels={}, clock=lambda: now))
+    try:
+        assert timed.run_draft_job("drafty") is None
+        assert timed.run_draft_job("drafty") is None  # fired twice (a new leader): still one job
+    finally:
+        timed.set_runtime(None)
+    with factory() as session:
+        rows = session.query(JobRow).all()
+    assert [(r.kind, r.month, r.state, r.args["cause"]) for r in rows] == [("generate", "2027-01", "queued", "scheduled draft")]
+    with _broker_connection() as connection:
+        _, waiting, _ = Queue(queue_name, routing_key=queue_name)(connection.default_channel).queue_declare(passive=True)
+    assert waiting == 1
+    factory.kw["bind"].dispose()
