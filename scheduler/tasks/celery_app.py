@@ -21,21 +21,20 @@ from scheduler.db import make_engine, process_tag, session_factory
 from scheduler.tasks.work import run_job
 
 TASK_NAME = "rota.run_job"
-
-app = Celery("rota", set_as_current=False)
-app.conf.update(
+COMMON_CONF = dict(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_serializer="json",
     accept_content=["json"],
     result_serializer="json",
-    task_ignore_result=True,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     worker_send_task_events=False,
     task_send_sent_event=False,
 )
+_apps: dict[tuple[str, str, str], Celery] = {}
+_apps_lock = threading.Lock()
 
 _factory: sessionmaker[Session] | None = None
 _factory_lock = threading.Lock()
@@ -50,15 +49,20 @@ os.register_at_fork(after_in_child=_forget_factory)  # a pool process opens its 
 
 
 def configure(settings: Settings | None = None) -> Celery:
-    """The app pointed at the settings' broker, result backend and queue."""
+    """The Celery app of the settings' broker, result backend and queue (one per combination, so its connection pool is its own)."""
     settings = settings or get_settings()
-    app.conf.update(
-        broker_url=settings.broker_url,
-        result_backend=settings.result_backend or None,
-        task_ignore_result=not settings.result_backend,
-        task_default_queue=settings.task_queue,
-    )
-    return app
+    key = (settings.broker_url, settings.result_backend, settings.task_queue)
+    with _apps_lock:
+        app = _apps.get(key)
+        if app is None:
+            app = Celery("rota", set_as_current=False)
+            app.conf.update(
+                COMMON_CONF, broker_url=settings.broker_url, result_backend=settings.result_backend or None,
+                task_ignore_result=not settings.result_backend, task_default_queue=settings.task_queue,
+            )
+            app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)(run_job_task)
+            _apps[key] = app
+        return app
 
 
 def worker_factory() -> sessionmaker[Session]:
@@ -70,7 +74,6 @@ def worker_factory() -> sessionmaker[Session]:
         return _factory
 
 
-@app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
 def run_job_task(self, job_id: str) -> int | None:
     """Run one job (by its row's id) in this worker."""
     worker = f"{self.request.hostname or 'celery'}:{process_tag()}"[:255]
