@@ -55,7 +55,10 @@ def _roster_document(factory, tenant: Tenant, month: str, version: int | None, s
     return roster_json(tenant.name, solution, number, found_status)
 
 
-@router.post("/rosters/{month}/generate", status_code=202, response_model=JobAccepted)
+@router.post(
+    "/rosters/{month}/generate", status_code=202, response_model=JobAccepted,
+    responses={503: {"description": "the task queue (ROTA_BROKER_URL) cannot be reached; the job is marked failed"}},
+)
 def generate(month: Month, jobs: Jobs, tenant: Office) -> JobAccepted:
     """Solve the community's month in the background (a new draft version); poll the job."""
     job = jobs.submit("generate", month, community_id=tenant.id, community=tenant.code, args={"cause": "generate"})

@@ -83,6 +83,6 @@ def run_job_task(self, job_id: str) -> int | None:
 def send_job(job_id: str, settings: Settings) -> None:
     """Put a job on the queue; kombu's OperationalError when the broker cannot be reached within a few seconds."""
     configure(settings).send_task(
-        TASK_NAME, args=[job_id], queue=settings.task_queue, retry=True,
+        TASK_NAME, args=[job_id], task_id=job_id, queue=settings.task_queue, retry=True,  # the task's id is the job's
         retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
     )

@@ -381,8 +381,9 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
         published, _, _, _ = store.load_roster_version(session, SMALL, month)
     target = next(a for a in published.assignments if a.expert == "E01")
     settings = Settings(database_url=postgres_url, broker_url=BROKER_URL, task_queue=queue_name, event_max_attempts=2, webhook_url="")
+    backend = "redis://127.0.0.1:6379/0"  # this worker also records each task's result in Redis (the job row stays the truth)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ROTA_DATABASE_URL": postgres_url, "ROTA_BROKER_URL": BROKER_URL, "ROTA_TASK_QUEUE": queue_name,
-           "ROTA_SOLVER_TIME_LIMIT": "3", "ROTA_SOLVER_WORKERS": "1", "ROTA_RESULT_BACKEND": ""}
+           "ROTA_SOLVER_TIME_LIMIT": "3", "ROTA_SOLVER_WORKERS": "1", "ROTA_RESULT_BACKEND": backend}
     worker = start_worker(env, tmp_path / "worker.log", "--concurrency", "1")
     event_solves.use(partial(worker_solves.replan_month, settings=settings), partial(worker_solves.settle_request, settings=settings))
     try:
@@ -406,6 +407,15 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
     assert version > base and status == "published" and jobs[0].result_version is not None
     assert not any(a.expert == "E01" and a.date == target.date for a in after.assignments)
     assert violations(problem, after) == []
+    import json
+
+    import redis
+
+    results = redis.Redis.from_url(backend)
+    for job in jobs:  # the task's id is the job's id
+        stored = json.loads(results.get(f"celery-task-meta-{job.id}"))
+        assert stored["status"] == "SUCCESS" and stored["result"] == job.result_version, stored
+        results.delete(f"celery-task-meta-{job.id}")
     engine.dispose()
 
 
