@@ -19,18 +19,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import Forbidden, Unauthorized
+from api.feed_fastpath import FeedFastPath
 from api.jobs import JobRunner
 from api.limits import install_body_guard
 from api.pages.headers import install_security_headers
+from config.logging import configure_logging
 from config.settings import SAMPLE_SCENARIO, Settings, get_settings
 from scheduler import flows, store
 from scheduler.db import session_factory, transaction
-from api.feed_fastpath import FeedFastPath
-from config.logging import configure_logging
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.feed_cache import FeedCache, expire_on_commit
 from scheduler.migrate import migrate
 from scheduler.roster_rules import RuleBroken
+from scheduler.tasks import TasksUnavailable
 from scheduler.scenario.load import load_scenario
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,12 @@ def install_error_handlers(app: FastAPI) -> None:
         extra = {} if current is None else {"current_version": current}
         return _error(409, str(error), **extra)
 
+    @app.exception_handler(TasksUnavailable)
+    async def tasks_unavailable(_request: Request, error: TasksUnavailable) -> JSONResponse:
+        response = _error(503, str(error))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.exception_handler(NotFound)
     async def not_found(_request: Request, error: NotFound) -> JSONResponse:
         return _error(404, str(error))
@@ -129,9 +136,9 @@ def load_demo(app: FastAPI) -> list[str]:
         with factory() as session:
             if store.list_versions(session, DEMO_COMMUNITY, month):
                 continue
-        app.state.jobs.submit(
-            "generate", month, lambda month=month: {"version": flows.generate(factory, DEMO_COMMUNITY, month, cause="demo")}, community=DEMO_COMMUNITY
-        )
+        with factory() as session:
+            community_id = store.get_community(session, DEMO_COMMUNITY).id
+        app.state.jobs.submit("generate", month, community_id=community_id, community=DEMO_COMMUNITY, args={"cause": "demo"})
         queued.append(month)
     return queued
 
@@ -148,7 +155,8 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         expire_on_commit(app.state.session_factory, app.state.feed_cache)
-        app.state.jobs = JobRunner(workers=2)
+        app.state.jobs = JobRunner(app.state.session_factory, settings)
+        app.state.jobs.queue.resume_orphans()  # without a broker: jobs a stopped process left unfinished run here
         stop_events = None
         if settings.run_scheduler and flows.has_event_outbox():
             # The replica that wins the store's lock runs the timed jobs and the event worker (scheduler.leader);

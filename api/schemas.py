@@ -81,9 +81,13 @@ class JobView(BaseModel):
     community: str | None = None
     month: str | None
     state: str
-    result: Any = None
+    result: Any = None  # {"version": N} once the job saved a version
+    result_version: int | None = None
     error: str | None = None
+    attempts: int = 0  # 2 = its first worker was lost and it was retried
+    worker: str | None = None
     created_at: str
+    started_at: str | None = None
     finished_at: str | None = None
 
 

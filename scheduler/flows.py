@@ -108,8 +108,14 @@ def _latest(session: Session, community: CommunityRef, month: str, status: str |
     return solution, version, status_found
 
 
-def generate(factory: Factory, community: CommunityRef, month: str, *, time_limit: float | None = None, cause: str = "generate") -> int:
-    """Solve a community's month from its stored standing data and save a new draft version (a re-plan if one is published)."""
+def generate(
+    factory: Factory, community: CommunityRef, month: str, *, time_limit: float | None = None, cause: str = "generate",
+    on_saved: Callable[[Session, int], None] | None = None,
+) -> int:
+    """Solve a community's month from its stored standing data and save a new draft version (a re-plan if one is published).
+
+    `on_saved(session, version)` runs in the transaction that saved the version (a background job marks
+    itself done there, or raises to roll the version back when another run of the job got there first)."""
     with factory() as session:
         problem, _ = month_problem(session, community, month)
         published = _latest(session, community, month, status="published")
@@ -117,7 +123,10 @@ def generate(factory: Factory, community: CommunityRef, month: str, *, time_limi
     previous = published[0] if published else None
     solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
     with transaction(factory) as session:
-        return store.save_roster_version(session, community, solution, status="draft", cause=cause)
+        number = store.save_roster_version(session, community, solution, status="draft", cause=cause)
+        if on_saved is not None:
+            on_saved(session, number)
+        return number
 
 
 def _today(factory: Factory, community: CommunityRef) -> dt.date:
@@ -128,11 +137,13 @@ def _today(factory: Factory, community: CommunityRef) -> dt.date:
 
 
 def replan(
-    factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None, status: str | None = None
+    factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None, status: str | None = None,
+    on_saved: Callable[[Session, int], None] | None = None,
 ) -> tuple[int, RosterDiff] | None:
     """Re-plan a community's latest version of the month against its current standing data with the fewest changes; None when nothing changed.
 
-    The new version has the re-planned version's status, or `status` when given (a draft held for the office)."""
+    The new version has the re-planned version's status, or `status` when given (a draft held for the office).
+    `on_saved(session, version)` runs in the transaction that saved it (as in `generate`)."""
     with factory() as session:
         latest = _latest(session, community, month)
         if latest is None:
@@ -154,6 +165,8 @@ def replan(
             # Someone saved a version while we solved: do not overwrite their work with a stale re-plan.
             raise Conflict(f"the roster for {month} changed while re-planning (now version {current[1]}); try again")
         number = store.save_roster_version(session, community, solution, status=new_status or status, cause=cause)
+        if on_saved is not None:
+            on_saved(session, number)
     return number, diff
 
 

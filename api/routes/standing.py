@@ -206,7 +206,7 @@ def file_leave(expert: ItemId, body: LeaveBody, factory: Factory, tenant: Member
     job_id = None
     if event_id is None:
         # No event outbox in this installation: re-plan here, in a worker thread.
-        job_id = jobs.submit("leave", months[0], lambda: flows.apply_leave(factory, tenant.id, expert, months), community=tenant.code).id
+        job_id = jobs.submit("replan", months[0], community_id=tenant.id, community=tenant.code, args={"expert": expert, "months": months, "cause": f"leave {expert}"}).id
     return LeaveFiled(expert=expert, unavailability_id=unavailability_id, event=event_id, job=job_id, months=months)
 
 
