@@ -40,7 +40,7 @@ class ErrorBody(BaseModel):
     a 409 of a roster write that lost a race adds `current_version` (the month's latest version, to reload).
     """
 
-    model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
+    model_config = ConfigDict(extra="forbid")
 
     detail: str | list[ProblemDetail] = Field(description="one sentence, or (422) every problem with its path")
     rules: list[RuleBreakView] | None = Field(default=None, description="409: the hard rules the change would break")
