@@ -75,7 +75,11 @@ def _error(status: int, detail: Any, **extra: Any) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error the service knows, rendered once: JSON bodies that say what was wrong."""
+    """Every error the service knows, rendered once: JSON bodies that say what was wrong.
+
+    Every body is an `api.schemas.ErrorBody` (`detail`, and `rules` / `current_version` on some 409s), which is
+    what the OpenAPI document declares for every error status (`api.openapi`); a new status or field goes there too.
+    """
 
     @app.exception_handler(ScenarioError)
     async def scenario_error(_request: Request, error: ScenarioError) -> JSONResponse:
