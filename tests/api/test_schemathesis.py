@@ -26,6 +26,7 @@ import pytest
 
 from tests.api.conftest import COMMUNITY, MONTH, LiveService, start_service, stop_service, wait_for
 
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 EXAMPLES = int(os.environ.get("ROTA_SCHEMATHESIS_EXAMPLES", "4"))
 RESPONSE_CHECKS = (
     "not_a_server_error",
@@ -81,7 +82,7 @@ def run_schemathesis(
         "--generation-deterministic",
         "--workers", "1", "--request-timeout", "60", *extra,
     ]
-    environment = {**os.environ, "COLUMNS": "160"}
+    environment = {**os.environ, "COLUMNS": "160", "SCHEMATHESIS_HOOKS": str(HOOKS)}
     return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)
 
 
