@@ -11,7 +11,10 @@ import socket
 
 import httpx2
 import pytest
+from fastapi import APIRouter
 
+from api.app import COMMUNITY_PREFIX, create_app
+from api.deps import Office
 from api.schemas import ErrorBody
 from tests.api.conftest import LiveService
 
@@ -115,7 +118,8 @@ def test_the_answers_are_the_documented_error_model(service: LiveService):
     assert isinstance(_error(unauthorized, 401).detail, str) and unauthorized.headers["www-authenticate"] == "Bearer"
     assert isinstance(_error(township.post("/experts", json={}), 403).detail, str)
     assert "nobody" in _error(office.get("/experts/nobody"), 404).detail
-    assert isinstance(_error(service.client(service.tokens["office"], community="no-such-county").get("/experts"), 404).detail, str)
+    elsewhere = service.client(service.tokens["office"], community="no-such-county")
+    assert isinstance(_error(elsewhere.get("/experts"), 404).detail, str)
     assert "already exists" in _error(office.post("/specialties", json={"code": "cardio", "name": "心血管内科"}), 409).detail
     # 413 (before the body is read) and 405 (below).
     status, headers, too_large = _announce_a_large_body(service, "/c/county/experts", service.tokens["office"])
@@ -146,3 +150,29 @@ def test_a_literal_path_is_not_taken_for_an_id_of_its_sibling(service: LiveServi
     """`DELETE /closures/{closure_id}` takes integer ids only: `/closures/reopen` is the reopen path, POST only."""
     response = service.client(service.tokens["office"]).delete(path)
     assert _error(response, 405) and response.headers["allow"] == "POST"
+
+
+def test_a_route_added_later_in_a_file_of_its_own_gets_the_same_errors():
+    """The document is rewritten for every route, not per route: a new router needs no declarations."""
+    app = create_app()
+    before = app.openapi()
+    assert "HTTPValidationError" not in before["components"]["schemas"]
+    router = APIRouter()
+
+    @router.get("/later/{number}")
+    def later(number: int, tenant: Office) -> dict[str, int]:
+        return {"number": number}
+
+    @router.get("/later-public")
+    def later_public() -> dict[str, str]:
+        return {}
+
+    app.include_router(router, prefix=COMMUNITY_PREFIX)
+    document = app.openapi()
+    added = document["paths"]["/c/{community}/later/{number}"]["get"]
+    assert set(EVERY_OPERATION + AUTHENTICATED) <= set(added["responses"]) and added["security"] == [{"bearer": []}]
+    assert added["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
+    public = document["paths"]["/c/{community}/later-public"]["get"]
+    assert not set(AUTHENTICATED) & set(public["responses"]) and "security" not in public
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert document["paths"]["/healthz"]["get"]["responses"]["405"]["headers"]["Allow"]["required"] is True
