@@ -16,12 +16,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from api.deps import Forbidden, Unauthorized
 from api.feed_fastpath import FeedFastPath
 from api.jobs import JobRunner
 from api.limits import install_body_guard
+from api.openapi import install_openapi
 from api.pages.headers import install_security_headers
 from config.logging import configure_logging
 from config.settings import SAMPLE_SCENARIO, Settings, get_settings
@@ -52,12 +56,34 @@ def _problem_path(loc: tuple[Any, ...]) -> str:
     return text
 
 
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """The methods of the path the request names (GET brings HEAD), in a fixed order: what a 405's `Allow` lists.
+
+    Starlette names only the first route whose path matched; a path often has several routes (GET and POST of
+    `/experts`). The path is the most literal template that matches: `/closures/reopen` is that path (POST), not
+    `/closures/{closure_id}` (DELETE) with an id that no closure has.
+    """
+    matching: dict[str, set[str]] = {}
+    for route in iter_route_contexts(app.router.routes):
+        if route.methods and route.path_format and route.matches(scope)[0] in (Match.FULL, Match.PARTIAL):
+            matching.setdefault(route.path_format, set()).update(route.methods)
+    if not matching:
+        return []
+    path = min(matching, key=lambda template: (template.count("{"), -len(template)))
+    order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    return sorted(matching[path], key=lambda method: (order.index(method) if method in order else len(order), method))
+
+
 def _error(status: int, detail: Any, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error the service knows, rendered once: JSON bodies that say what was wrong."""
+    """Every error the service knows, rendered once: JSON bodies that say what was wrong.
+
+    Every body is an `api.schemas.ErrorBody` (`detail`, and `rules` / `current_version` on some 409s), which is
+    what the OpenAPI document declares for every error status (`api.openapi`); a new status or field goes there too.
+    """
 
     @app.exception_handler(ScenarioError)
     async def scenario_error(_request: Request, error: ScenarioError) -> JSONResponse:
@@ -106,10 +132,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(403, str(error))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         response = _error(error.status_code, error.detail if error.detail else "error")
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
+        if error.status_code == 405:
+            # Starlette names the methods of the first route whose path matched; the path may have more routes.
+            methods = allowed_methods(request.app, request.scope)
+            if methods:
+                response.headers["Allow"] = ", ".join(methods)
         return response
 
     @app.exception_handler(Exception)
@@ -211,4 +242,5 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     if community_router is not None and global_router is not None:
         app.include_router(global_router)
         app.include_router(community_router, prefix=COMMUNITY_PREFIX)
+    install_openapi(app)
     return app
