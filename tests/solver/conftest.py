@@ -1,0 +1,217 @@
+"""Builders for the solver's tests, in one place: tiny problems, roster entries, and the rule verifier.
+
+The verifier is the ConstraintVerifier habit adapted to CP-SAT: `verify(rule, problem)` builds a
+model with that rule ALONE (no engine, bounds or start), `.given(...)` fixes a hand-made roster
+in it (every other candidate is left out), and the verdict says whether the roster keeps the
+rule (`keeps()`, `breaks()`) and what it costs (`penalizes(family, amount)`). A binding
+expectation that fails raises `RuleDidNotBind`, so the rule-removal check can tell "the rule
+was missed" from any other failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from solver.candidates import enumerate_candidates
+from solver.model import build_model
+from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
+from solver.roster_model import RosterModel
+from solver.rules import RULES
+
+MON, TUE, WED, THU = dt.date(2027, 3, 1), dt.date(2027, 3, 2), dt.date(2027, 3, 3), dt.date(2027, 3, 4)
+SAT = dt.date(2027, 3, 6)
+NEXT_MON, NEXT_TUE = dt.date(2027, 3, 8), dt.date(2027, 3, 9)
+
+Rule = Callable[[RosterModel], None]
+Entry = tuple[str, Slot, str, DemandKey | None]  # (expert, half-day, township, demand row or None for supervision)
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+
+def expert(expert_id: str, specialties: Iterable[str] = ("cardio",), title: str = "chief", max_sessions: int = 4, department: str = "d", **changes) -> Expert:
+    """An expert of department `d`, a chief with four sessions unless told otherwise."""
+    return Expert(expert_id, department, title, frozenset(specialties), max_sessions, **changes)
+
+
+def cardiologist(expert_id: str, max_sessions: int = 4, department: str = "d", title: str = "chief", **changes) -> Expert:
+    """A cardiologist (the specialty every tiny case asks for)."""
+    return expert(expert_id, ("cardio",), title, max_sessions, department, **changes)
+
+
+def member(member_id: str = "M", max_sessions: int = 2, **changes) -> Expert:
+    """A non-clinical party-committee member: no specialty, department `admin`."""
+    return expert(member_id, (), "chief", max_sessions, "admin", **changes)
+
+
+def township(township_id: str = "t1", rooms: int = 1, ward: bool = False, **changes) -> Township:
+    """A township with one room and no ward unless told otherwise."""
+    return Township(township_id, rooms=rooms, inpatient_ward=ward, **changes)
+
+
+def slots_of(*days: dt.date, halves: tuple[str, ...] = ("am",)) -> tuple[Slot, ...]:
+    """The working half-days of the given days."""
+    return tuple(Slot(day, half) for day in days for half in halves)
+
+
+def clinic(township_id: str = "t1", specialty: str = "cardio", kind: str = "clinic") -> DemandKey:
+    """A demand row: a cardiology clinic at t1 unless told otherwise."""
+    return DemandKey(township_id, kind, specialty)
+
+
+def make_problem(
+    experts: Iterable[Expert],
+    townships: Iterable[Township],
+    demand: dict[DemandKey, int],
+    slots: tuple[Slot, ...] = slots_of(MON),
+    departments: Iterable[Department] | None = None,
+    links: Iterable[Link] = (),
+    rules: Rules = Rules(),
+) -> Problem:
+    """A month of March 2027 with the given people and places; every department keeps nobody on site unless told."""
+    experts = tuple(experts)
+    if departments is None:
+        departments = tuple(Department(code, 0) for code in sorted({e.department for e in experts}))
+    return Problem("2027-03", slots, experts, tuple(townships), tuple(departments), dict(demand), tuple(links), rules)
+
+
+# --- roster entries ----------------------------------------------------------------------------
+
+
+def session(expert_id: str, day: dt.date, township_id: str = "t1", kind: str = "clinic", specialty: str = "cardio", half: str = "am") -> Entry:
+    """One session of a hand-made roster."""
+    return (expert_id, Slot(day, half), township_id, DemandKey(township_id, kind, specialty))
+
+
+def supervision(member_id: str, day: dt.date, township_id: str = "t1", half: str = "am") -> Entry:
+    """A linked member's supervision session (it consumes no demand and no room)."""
+    return (member_id, Slot(day, half), township_id, None)
+
+
+# --- the rule verifier -------------------------------------------------------------------------
+
+
+class RuleDidNotBind(AssertionError):
+    """A roster that should break a rule, or cost something under it, did not."""
+
+
+@dataclass
+class _Dropping:
+    rule: Rule | None = None
+    base: str = "alone"  # "alone": the model of the rule under test; "all": every rule of RULES
+
+
+_dropping = _Dropping()
+
+
+@contextlib.contextmanager
+def rule_dropped(rule: Rule, base: str = "alone") -> Iterator[None]:
+    """While open, `verify` builds its models without `rule`: from the rule alone, or from all of RULES."""
+    assert base in ("alone", "all")
+    _dropping.rule, _dropping.base = rule, base
+    try:
+        yield
+    finally:
+        _dropping.rule, _dropping.base = None, "alone"
+
+
+@dataclass
+class Verdict:
+    """What the model said about one hand-made roster."""
+
+    rule: Rule
+    roster: tuple[Entry, ...]
+    kept: bool  # False: the model with the roster fixed is infeasible
+    penalties: Counter  # family -> amount (unweighted)
+    alone: bool
+
+    def _name(self) -> str:
+        return f"{self.rule.__name__} given {[_show(entry) for entry in self.roster]}"
+
+    def breaks(self) -> Verdict:
+        """The roster breaks the rule: the model with it fixed is infeasible."""
+        if self.kept:
+            raise RuleDidNotBind(f"{self._name()}: expected the rule to refuse the roster, the model accepted it")
+        return self
+
+    def keeps(self) -> Verdict:
+        """The roster keeps the rule (and, for a rule alone, costs nothing under it)."""
+        assert self.kept, f"{self._name()}: expected the roster to keep the rule, the model refused it"
+        costs = {family: amount for family, amount in self.penalties.items() if amount}
+        if self.alone:
+            assert not costs, f"{self._name()}: expected no cost, got {costs}"
+        return self
+
+    def penalizes(self, family: str, amount: int) -> Verdict:
+        """The roster keeps the hard rules and costs `amount` (before weights) in the soft family `family`."""
+        assert self.kept, f"{self._name()}: expected a cost of {amount} {family}, the model refused the roster"
+        found = self.penalties.get(family, 0)
+        if amount and found == 0:
+            raise RuleDidNotBind(f"{self._name()}: expected {amount} {family}, got none")
+        assert found == amount, f"{self._name()}: expected {amount} {family}, got {found}"
+        if self.alone:
+            others = {name: value for name, value in self.penalties.items() if name != family and value}
+            assert not others, f"{self._name()}: the rule alone priced other families {others}"
+        return self
+
+
+@dataclass
+class _Verification:
+    rule: Rule
+    problem: Problem
+    previous: tuple[Entry, ...]
+    stability_weight: int
+
+    def given(self, *roster: Entry) -> Verdict:
+        """Fix the roster (exactly these sessions, nothing else) in the model and read the verdict."""
+        return judge(self.rule, self.problem, roster, previous=self.previous, stability_weight=self.stability_weight)
+
+
+def verify(rule: Rule, problem: Problem, previous: Iterable[Entry] = (), stability_weight: int = 0) -> _Verification:
+    """Start a check of one rule on a problem (a re-plan's previous roster and its stability weight, when given)."""
+    return _Verification(rule, problem, tuple(previous), stability_weight)
+
+
+def judge(rule: Rule, problem: Problem, roster: Iterable[Entry], previous: Iterable[Entry] = (), stability_weight: int = 0) -> Verdict:
+    """Build the model of `rule` alone (or of RULES, when a removal check says so) with the roster fixed, and solve it."""
+    roster = tuple(roster)
+    alone = _dropping.base == "alone"
+    rules = [rule] if alone else list(RULES)
+    rules = [r for r in rules if r is not _dropping.rule]
+    candidates = enumerate_candidates(problem)
+    fixed = [_index(candidates, entry) for entry in roster]
+    assert len(set(fixed)) == len(fixed), f"a roster entry is given twice: {roster}"
+    model = build_model(
+        problem, candidates, free=(), fixed=fixed, previous=[_index(candidates, entry) for entry in previous],
+        stability_weight=stability_weight, rules=rules,
+    )
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 10
+    status = solver.solve(model.model)
+    if status == cp_model.INFEASIBLE:
+        return Verdict(rule, roster, False, Counter(), alone)
+    assert status == cp_model.OPTIMAL, solver.status_name(status)
+    penalties: Counter = Counter()
+    for penalty in model.penalties:
+        expression = penalty.expression
+        penalties[penalty.family] += expression if isinstance(expression, int) else solver.value(expression)
+    return Verdict(rule, roster, True, penalties, alone)
+
+
+def _index(candidates, entry: Entry) -> int:
+    index = candidates.index_of(*entry)
+    assert index is not None, f"{_show(entry)} is no candidate of the problem (rules 1, 2 and 6 are settled there)"
+    return index
+
+
+def _show(entry: Entry) -> str:
+    expert_id, slot, township_id, key = entry
+    what = f"{key.type}/{key.specialty}" if key is not None else "supervision"
+    return f"{expert_id} {slot} {township_id} {what}"
