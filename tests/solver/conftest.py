@@ -6,6 +6,11 @@ in it (every other candidate is left out), and the verdict says whether the rost
 rule (`keeps()`, `breaks()`) and what it costs (`penalizes(family, amount)`). A binding
 expectation that fails raises `RuleDidNotBind`, so the rule-removal check can tell "the rule
 was missed" from any other failure.
+
+Rules 1, 2 and 6 (solver.eligibility) are settled by the candidate list, not the model: for
+them `given(...)` asks the fast checks (`can_serve`, `can_be_there`, `can_host`) with only
+that rule on, and the month's enumeration and `is_candidate` (the re-plan's test of one
+session) must agree with them.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver.candidates import enumerate_candidates
+import solver.eligibility as eligibility
+from solver.candidates import department_spare, enumerate_candidates, is_candidate
 from solver.model import build_model
 from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
 from solver.roster_model import RosterModel
-from solver.rules import RULES
+from solver.rules import ELIGIBILITY_RULES, RULES
 
 MON, TUE, WED, THU = dt.date(2027, 3, 1), dt.date(2027, 3, 2), dt.date(2027, 3, 3), dt.date(2027, 3, 4)
 SAT = dt.date(2027, 3, 6)
@@ -182,6 +188,8 @@ def judge(rule: Rule, problem: Problem, roster: Iterable[Entry], previous: Itera
     """Build the model of `rule` alone (or of RULES, when a removal check says so) with the roster fixed, and solve it."""
     roster = tuple(roster)
     alone = _dropping.base == "alone"
+    if rule in ELIGIBILITY_RULES:
+        return _judge_eligibility(rule, problem, roster, alone)
     rules = [rule] if alone else list(RULES)
     rules = [r for r in rules if r is not _dropping.rule]
     candidates = enumerate_candidates(problem)
@@ -203,6 +211,44 @@ def judge(rule: Rule, problem: Problem, roster: Iterable[Entry], previous: Itera
         expression = penalty.expression
         penalties[penalty.family] += expression if isinstance(expression, int) else solver.value(expression)
     return Verdict(rule, roster, True, penalties, alone)
+
+
+@contextlib.contextmanager
+def _eligibility_checked(rules: Iterable[Callable]) -> Iterator[None]:
+    """While open, solver.eligibility checks only the given rules (each group keeps its order)."""
+    kept = set(rules)
+    groups = {name: getattr(eligibility, name) for name in ("PERSON_RULES", "PRESENCE_RULES", "PLACE_RULES")}
+    try:
+        for name, group in groups.items():
+            setattr(eligibility, name, tuple(r for r in group if r in kept))
+        yield
+    finally:
+        for name, group in groups.items():
+            setattr(eligibility, name, group)
+
+
+def _judge_eligibility(rule: Callable, problem: Problem, roster: tuple[Entry, ...], alone: bool) -> Verdict:
+    """The fast checks of solver.eligibility with only `rule` on; the candidate list and `is_candidate` must agree."""
+    rules = [rule] if alone else list(ELIGIBILITY_RULES)
+    with _eligibility_checked(r for r in rules if r is not _dropping.rule):
+        candidates = enumerate_candidates(problem)
+        spare = department_spare(problem)
+        kept = True
+        for entry in roster:
+            expert_id, slot, township_id, key = entry
+            expert, place = problem.expert(expert_id), problem.township(township_id)
+            fits = (
+                eligibility.can_be_there(problem, expert, slot)
+                and eligibility.can_host(problem, place, key, slot)
+                and (key is None or eligibility.can_serve(problem, expert, key))
+            )
+            listed = candidates.index_of(*entry) is not None
+            if not fits:
+                assert not listed and not is_candidate(problem, spare, *entry), f"{_show(entry)}: a use of the rules lets it through"
+            elif slot in problem.slot_set:  # the enumeration walks the month's half-days only
+                assert listed and is_candidate(problem, spare, *entry), f"{_show(entry)}: keeps the rules yet is no candidate"
+            kept = kept and fits
+    return Verdict(rule, roster, kept, Counter(), alone)
 
 
 def _index(candidates, entry: Entry) -> int:

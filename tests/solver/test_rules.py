@@ -29,7 +29,16 @@ from solver.engine import solve, to_assignments
 from solver.model import build_model
 from solver.problem import Department, Expert, Link, Problem, Rules, Slot
 from solver.reasons import explain_unmet
-from solver.rules import HARD_RULES, RULES, SOFT_RULES
+from solver.eligibility import (
+    expert_holds_the_specialty,
+    expert_is_available,
+    only_working_half_days,
+    teaching_needs_the_minimum_title,
+    township_is_open,
+    ward_rounds_need_an_inpatient_ward,
+    ward_rounds_only_in_the_morning,
+)
+from solver.rules import ELIGIBILITY_RULES, HARD_RULES, RULES, SOFT_RULES
 from solver.rules.availability import experts_within_monthly_limit
 from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
 from solver.rules.links import link_visits_with_their_team
@@ -85,6 +94,84 @@ def rule_test(rule: Callable) -> Callable:
 
 
 # === part one: each rule alone ================================================================
+
+# --- rules 1, 2 and 6: settled by the candidate list (solver.eligibility) ----------------------
+
+
+@rule_test(expert_holds_the_specialty)
+def test_expert_holds_the_specialty_alone():
+    problem = make_problem([cardiologist("E1"), expert("R1", ("resp",))], [township()], {clinic(): 1})
+    rule = verify(expert_holds_the_specialty, problem)
+    rule.given(session("R1", MON)).breaks()
+    rule.given(session("E1", MON)).keeps()
+
+
+@rule_test(teaching_needs_the_minimum_title)
+def test_teaching_needs_the_minimum_title_alone():
+    problem = make_problem(
+        [cardiologist("A1", title="attending"), cardiologist("C1", title="associate_chief")], [township(rooms=2)],
+        {clinic(): 1, clinic(kind="teaching"): 1},
+    )
+    rule = verify(teaching_needs_the_minimum_title, problem)
+    rule.given(session("A1", MON, kind="teaching")).breaks()
+    rule.given(session("C1", MON, kind="teaching")).keeps()
+    rule.given(session("A1", MON)).keeps()  # an attending may hold a clinic
+
+
+@rule_test(only_working_half_days)
+def test_only_working_half_days_alone():
+    problem = make_problem([cardiologist("E1")], [township()], {clinic(): 1}, slots=slots_of(MON))
+    rule = verify(only_working_half_days, problem)
+    rule.given(session("E1", SAT)).breaks()
+    rule.given(session("E1", MON)).keeps()
+
+
+@rule_test(expert_is_available)
+def test_expert_is_available_alone():
+    # a colleague at home keeps rule 7 from refusing the morning on its own (E1 alone would leave the department empty)
+    problem = make_problem(
+        [cardiologist("E1", blocked={Slot(MON, "am"): "leave"}), cardiologist("E2")], [township()], {clinic(): 1},
+        slots=slots_of(MON, halves=("am", "pm")),
+    )
+    rule = verify(expert_is_available, problem)
+    rule.given(session("E1", MON)).breaks()
+    rule.given(session("E1", MON, half="pm")).keeps()
+
+
+@rule_test(township_is_open)
+def test_township_is_open_alone():
+    problem = make_problem(
+        [cardiologist("E1"), member("M")], [township(closed_days=frozenset({MON}))], {clinic(): 1},
+        slots=slots_of(MON, TUE), links=[Link("M", "t1")],
+    )
+    rule = verify(township_is_open, problem)
+    rule.given(session("E1", MON)).breaks()
+    rule.given(supervision("M", MON)).breaks()  # no visit to a closed township either
+    rule.given(session("E1", TUE), supervision("M", TUE)).keeps()
+
+
+@rule_test(ward_rounds_need_an_inpatient_ward)
+def test_ward_rounds_need_an_inpatient_ward_alone():
+    problem = make_problem(
+        [cardiologist("E1")], [township("t1", ward=False), township("t2", ward=True)],
+        {clinic("t1", kind="ward_round"): 1, clinic("t2", kind="ward_round"): 1, clinic("t1"): 1},
+    )
+    rule = verify(ward_rounds_need_an_inpatient_ward, problem)
+    rule.given(session("E1", MON, "t1", kind="ward_round")).breaks()
+    rule.given(session("E1", MON, "t2", kind="ward_round")).keeps()
+    rule.given(session("E1", MON, "t1")).keeps()  # a clinic needs no ward
+
+
+@rule_test(ward_rounds_only_in_the_morning)
+def test_ward_rounds_only_in_the_morning_alone():
+    problem = make_problem(
+        [cardiologist("E1")], [township(ward=True)], {clinic(kind="ward_round"): 1, clinic(): 1}, slots=slots_of(MON, halves=("am", "pm"))
+    )
+    rule = verify(ward_rounds_only_in_the_morning, problem)
+    rule.given(session("E1", MON, kind="ward_round", half="pm")).breaks()
+    rule.given(session("E1", MON, kind="ward_round")).keeps()
+    rule.given(session("E1", MON, half="pm")).keeps()  # a clinic may be held in the afternoon
+
 
 # --- rule 3: where an expert can be ------------------------------------------------------------
 
@@ -270,21 +357,25 @@ def test_keep_published_assignments_alone():
 # --- the rulebook's own checks ------------------------------------------------------------------
 
 
+EVERY_RULE = ELIGIBILITY_RULES + RULES
+
+
 def test_rule_lists_are_complete_and_disjoint():
     assert set(HARD_RULES).isdisjoint(SOFT_RULES)
+    assert set(ELIGIBILITY_RULES).isdisjoint(RULES)
     assert RULES == HARD_RULES + SOFT_RULES
-    assert len(set(RULES)) == len(RULES)
+    assert len(set(EVERY_RULE)) == len(EVERY_RULE)
 
 
 def test_every_rule_has_its_own_test():
-    missing = [rule.__name__ for rule in RULES if rule not in RULE_TESTS]
+    missing = [rule.__name__ for rule in EVERY_RULE if rule not in RULE_TESTS]
     assert not missing, f"rules without a test of their own: {missing}"
-    strays = [rule.__name__ for rule in RULE_TESTS if rule not in RULES]
+    strays = [rule.__name__ for rule in RULE_TESTS if rule not in EVERY_RULE]
     assert not strays, f"tests of rules the rulebook does not list: {strays}"
 
 
 @pytest.mark.parametrize("base", ["alone", "all"])
-@pytest.mark.parametrize("rule", RULES, ids=[rule.__name__ for rule in RULES])
+@pytest.mark.parametrize("rule", EVERY_RULE, ids=[rule.__name__ for rule in EVERY_RULE])
 def test_each_rule_test_fails_without_its_rule(rule, base):
     """The rule-removal check: a model built without the rule makes its own test fail where the rule binds."""
     test = RULE_TESTS[rule]
