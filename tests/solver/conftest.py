@@ -29,6 +29,12 @@ from solver.model import build_model
 from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
 from solver.roster_model import RosterModel
 from solver.rules import ELIGIBILITY_RULES, RULES
+from solver.rules.availability import experts_within_monthly_limit
+from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
+from solver.rules.staffing import department_keeps_min_on_site
+from solver.rules.travel import one_place_per_half_day, one_township_per_day
+from solver.solution import Assignment, Solution, SolveReport, new_assignment_id
+from tests.solver.checker import violations
 
 MON, TUE, WED, THU = dt.date(2027, 3, 1), dt.date(2027, 3, 2), dt.date(2027, 3, 3), dt.date(2027, 3, 4)
 SAT = dt.date(2027, 3, 6)
@@ -103,6 +109,26 @@ def supervision(member_id: str, day: dt.date, township_id: str = "t1", half: str
 # --- the rule verifier -------------------------------------------------------------------------
 
 
+# The number each hard rule has in DOMAIN.md, for the independent checker (tests/solver/checker.py)
+# to be asked the same question: a roster the rule refuses must be one it reports, and one the
+# rule keeps must be one it does not. (Rule 8's reading needs unmet rows, so it is left to part two.)
+DOMAIN_NUMBER: dict[Callable, int] = {
+    eligibility.expert_holds_the_specialty: 1,
+    eligibility.only_working_half_days: 2,
+    eligibility.expert_is_available: 2,
+    eligibility.township_is_open: 2,
+    one_place_per_half_day: 3,
+    one_township_per_day: 3,
+    experts_within_monthly_limit: 4,
+    township_rooms_per_half_day: 5,
+    eligibility.teaching_needs_the_minimum_title: 6,
+    eligibility.ward_rounds_need_an_inpatient_ward: 6,
+    eligibility.ward_rounds_only_in_the_morning: 6,
+    department_keeps_min_on_site: 7,
+    no_more_sessions_than_asked: 9,
+}
+
+
 class RuleDidNotBind(AssertionError):
     """A roster that should break a rule, or cost something under it, did not."""
 
@@ -136,19 +162,31 @@ class Verdict:
     kept: bool  # False: the model with the roster fixed is infeasible
     penalties: Counter  # family -> amount (unweighted)
     alone: bool
+    problem: Problem | None = None
 
     def _name(self) -> str:
         return f"{self.rule.__name__} given {[_show(entry) for entry in self.roster]}"
+
+    def _checker_lines(self) -> list[str] | None:
+        """What the independent checker reports under the rule's DOMAIN.md number (None: a rule it is not asked about)."""
+        number = DOMAIN_NUMBER.get(self.rule)
+        if number is None or self.problem is None:
+            return None
+        return [line for line in violations(self.problem, _as_solution(self.problem, self.roster)) if line.startswith(f"rule {number} ")]
 
     def breaks(self) -> Verdict:
         """The roster breaks the rule: the model with it fixed is infeasible."""
         if self.kept:
             raise RuleDidNotBind(f"{self._name()}: expected the rule to refuse the roster, the model accepted it")
+        seen = self._checker_lines()
+        assert seen is None or seen, f"{self._name()}: the model refuses it, the independent checker sees no break"
         return self
 
     def keeps(self) -> Verdict:
         """The roster keeps the rule (and, for a rule alone, costs nothing under it)."""
         assert self.kept, f"{self._name()}: expected the roster to keep the rule, the model refused it"
+        seen = self._checker_lines()
+        assert not seen, f"{self._name()}: the model keeps it, the independent checker reports {seen}"
         costs = {family: amount for family, amount in self.penalties.items() if amount}
         if self.alone:
             assert not costs, f"{self._name()}: expected no cost, got {costs}"
@@ -204,13 +242,13 @@ def judge(rule: Rule, problem: Problem, roster: Iterable[Entry], previous: Itera
     solver.parameters.max_time_in_seconds = 10
     status = solver.solve(model.model)
     if status == cp_model.INFEASIBLE:
-        return Verdict(rule, roster, False, Counter(), alone)
+        return Verdict(rule, roster, False, Counter(), alone, problem)
     assert status == cp_model.OPTIMAL, solver.status_name(status)
     penalties: Counter = Counter()
     for penalty in model.penalties:
         expression = penalty.expression
         penalties[penalty.family] += expression if isinstance(expression, int) else solver.value(expression)
-    return Verdict(rule, roster, True, penalties, alone)
+    return Verdict(rule, roster, True, penalties, alone, problem)
 
 
 @contextlib.contextmanager
@@ -248,13 +286,23 @@ def _judge_eligibility(rule: Callable, problem: Problem, roster: tuple[Entry, ..
             elif slot in problem.slot_set:  # the enumeration walks the month's half-days only
                 assert listed and is_candidate(problem, spare, *entry), f"{_show(entry)}: keeps the rules yet is no candidate"
             kept = kept and fits
-    return Verdict(rule, roster, kept, Counter(), alone)
+    return Verdict(rule, roster, kept, Counter(), alone, problem)
 
 
 def _index(candidates, entry: Entry) -> int:
     index = candidates.index_of(*entry)
     assert index is not None, f"{_show(entry)} is no candidate of the problem (rules 1, 2 and 6 are settled there)"
     return index
+
+
+def _as_solution(problem: Problem, roster: Iterable[Entry]) -> Solution:
+    """The hand-made roster as a saved roster would hold it (a supervision carries its visit)."""
+    assignments = []
+    for n, (expert_id, slot, township_id, key) in enumerate(roster):
+        kind, specialty = (key.type, key.specialty) if key is not None else ("supervision", None)
+        assignment = Assignment(slot.day, slot.half_day, township_id, kind, specialty, expert_id, key is None)
+        assignments.append(assignment.with_id(new_assignment_id(problem.month, assignment, salt=str(n))))
+    return Solution(problem.month, tuple(assignments), (), SolveReport("FEASIBLE"))
 
 
 def _show(entry: Entry) -> str:
