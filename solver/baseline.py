@@ -18,7 +18,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 from solver.candidates import department_spare
-from solver.eligibility import can_be_there, can_host, can_serve
+from solver.eligibility import (
+    can_be_there,
+    can_host,
+    can_serve,
+    expert_holds_the_specialty,
+    expert_is_available,
+    ward_rounds_need_an_inpatient_ward,
+)
 from solver.problem import DemandKey, Expert, Link, Problem, Slot
 from solver.solution import Assignment, SolveReport, Solution, Unmet, new_assignment_id
 
@@ -108,9 +115,9 @@ def _fill_demand(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[
 def _demand_reason(problem: Problem, key: DemandKey, eligible: list[Expert]) -> str:
     name = problem.specialty_names.get(key.specialty, key.specialty)
     township = problem.township(key.township)
-    if key.type == "ward_round" and not township.inpatient_ward:
+    if not ward_rounds_need_an_inpatient_ward(problem, township, key, None):  # the ward rule looks at no half-day
         return f"{key.township} has no inpatient ward for ward rounds"
-    if not any(key.specialty in expert.specialties for expert in problem.experts):
+    if not any(expert_holds_the_specialty(problem, expert, key) for expert in problem.experts):
         return f"no expert holds {name}"
     if not eligible:
         return f"no {name} expert has the title to teach ({problem.rules.teaching_min_title} or above)"
@@ -169,7 +176,7 @@ def _visit_by_supervision(problem: Problem, ledger: _Ledger, link: Link, taken: 
 
 def _visit_reason(problem: Problem, ledger: _Ledger, link: Link) -> str:
     member = problem.expert(link.member)
-    if not any(member.available(slot) for slot in problem.slots):
+    if not any(expert_is_available(problem, member, slot) for slot in problem.slots):
         return f"{member.id} is unavailable every working day of the month"
     if ledger.sessions[member.id] >= member.max_sessions:
         return f"{member.id} has used all {member.max_sessions} sessions of the month"

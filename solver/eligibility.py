@@ -48,7 +48,7 @@ def township_is_open(problem: Problem, township: Township, key: DemandKey | None
     return slot.day not in township.closed_days
 
 
-def ward_rounds_need_an_inpatient_ward(problem: Problem, township: Township, key: DemandKey | None, slot: Slot) -> bool:
+def ward_rounds_need_an_inpatient_ward(problem: Problem, township: Township, key: DemandKey | None, slot: Slot | None) -> bool:
     """Rule 6: a ward round is held only where the township has an inpatient ward."""
     return key is None or key.type != "ward_round" or township.inpatient_ward
 
