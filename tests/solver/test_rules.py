@@ -1,11 +1,13 @@
 """Each rule of the rulebook tested alone, the ConstraintVerifier way, and the engine keeping it on its smallest case.
 
-Part one (one test per entry of RULES, registered with `@rule_test`): a model with ONLY that
-rule, a hand-made roster fixed in it where the rule binds and one where it does not
-(tests/solver/conftest.py: `verify(rule, problem).given(...).breaks() / .keeps() / .penalizes()`).
-Every roster in these tests keeps every OTHER hard rule, so the removal check can drop the
-rule from the whole rulebook too: for each rule, its own test fails (`RuleDidNotBind`) when the
-model is built without it, from the rule alone and from all of RULES.
+Part one (one test per entry of ELIGIBILITY_RULES and RULES, registered with `@rule_test`): a
+model with ONLY that rule (for rules 1, 2 and 6, the candidate checks with only that rule on),
+a hand-made roster fixed in it where the rule binds and one where it does not
+(tests/solver/conftest.py: `verify(rule, problem).given(...).breaks() / .keeps() / .penalizes()`;
+the independent checker must agree on each hard rule it reads alone). Every roster in these
+tests keeps every OTHER hard rule, so the removal check can drop the rule from the whole
+rulebook too: for each rule, its own test fails (`RuleDidNotBind`) when the model is built
+without it, from the rule alone and from all the rules.
 
 Part two: the engine on the smallest problem where a rule binds. Hard rules in the model (3, 4,
 5, 7, 8, 9): the full solve keeps the rule, and the same model built WITHOUT that rule (solved
