@@ -18,10 +18,10 @@ from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates, department_spare, enumerate_candidates, is_candidate
 from solver.construct import construct
-from solver.engine import Incumbent, Progress, _family_sum, _read, _solve_model, evaluate
 from solver.model import build_model
 from solver.problem import DemandKey, Problem
 from solver.reasons import explain_unmet
+from solver.search import Incumbent, Progress, evaluate, family_sum, read_incumbent, solve_model, to_assignments
 from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 
 # A change must outweigh every soft gain it could buy, and one unmet session (or visit) every change.
@@ -141,10 +141,10 @@ def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, ti
     kept_visits = [roster.visits[visit] for visit in _visits_of(kept.values()) if visit in roster.visits]
     if kept_visits:
         changes = changes + len(kept_visits) - cp_model.LinearExpr.sum(kept_visits)
-    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
+    coverage, soft = family_sum(roster, True), family_sum(roster, False)
     roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
     remaining = max(0.2, time_limit - AFTER_SOLVE_SECONDS - (time.monotonic() - started))
-    solver, status, _ = _solve_model(roster, incumbent, remaining, workers, progress, "re-plan", seed, work_limit=work_limit)
+    solver, status, _ = solve_model(roster, incumbent, remaining, workers, progress, "re-plan", seed, work_limit=work_limit)
     return roster, solver, status
 
 
@@ -163,8 +163,6 @@ def replan(
     Days up to `frozen_until` (today, in the service) are history: their sessions stay as they
     were and nothing new is placed on them.
     """
-    from solver.engine import to_assignments
-
     started = time.monotonic()
     still, lost = split_previous(problem, previous)
     keys, townships = touched_parts(problem, still, lost)
@@ -186,7 +184,7 @@ def replan(
         everything = set(range(len(candidates.items)))
         roster, solver, status = _tiered_solve(problem, candidates, everything, set(), kept, incumbent, started, time_limit, workers, progress, seed, work_limit)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        incumbent = _read(roster, solver)
+        incumbent = read_incumbent(roster, solver)
     else:
         incumbent = evaluate(problem, candidates, incumbent)
     name = solver.status_name(status) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "FEASIBLE"
