@@ -37,8 +37,15 @@ COVERAGE_TIER = 1_000
 # Kept from the time limit for what follows the solve (scoring, reasons, ids), so the whole
 # re-plan keeps to its limit even when CP-SAT uses all it is given.
 AFTER_SOLVE_SECONDS = 1.0
-# A widening step that is not the last takes at most this share of the time (or work) left.
-STEP_SHARE = 0.4
+# A widening step that is not the last takes at most this share of the time (or work) left, a
+# chain step (one short row) this one; none less than the minimums.
+STEP_SHARE = 0.3
+CHAIN_SHARE = 0.2
+MIN_STEP_SECONDS = 0.2
+MIN_STEP_WORK = 0.2
+# Above this many candidates the whole month is not one re-plan step (a step would spend the time
+# building the model); the widening stops at the short rows' specialties.
+WHOLE_MONTH_MAX_CANDIDATES = 20_000
 
 
 def _key_of(assignment: Assignment) -> DemandKey | None:
@@ -135,55 +142,68 @@ def _visits_of(assignments) -> set[tuple]:
 
 
 class Widening:
-    """The neighbourhoods a re-plan frees, each wider than the last, from the touched rows to the whole month.
+    """The neighbourhoods a re-plan frees, from the touched rows out to the whole month (`STEPS`, in order).
 
-    Each step adds to what the previous one freed (`free`, candidate indices of the whole month):
-    the touched rows and the sessions of the experts who could serve them; every candidate at the
-    touched townships (their other half-days); every candidate of the experts who could serve a
-    row still short and of the rows they serve now (a chain of moves); every candidate of those
-    rows' specialties (other days, other townships); the whole month.
+    - "touched rows": the touched rows' candidates and the sessions of the experts who could serve them;
+    - "same townships": every candidate at the touched townships (their other half-days), with the
+      sessions of the experts who serve there now;
+    - "other experts": one row still short at a time, with every candidate of the experts who could
+      serve it and of the rows they serve now (a chain of moves), as often as that covers more;
+    - "other days": every candidate of the short rows' specialties, at every township on every day;
+    - "whole month": every candidate, changes priced.
+
+    The first two and "other days" add to what came before; "other experts" frees one chain at a time.
     """
 
     STEPS = ("touched rows", "same townships", "other experts", "other days", "whole month")
 
-    def __init__(self, problem: Problem, candidates: Candidates, kept: dict[int, Assignment], keys: set[DemandKey], townships: set[str]) -> None:
-        self.problem, self.candidates, self.kept = problem, candidates, kept
+    def __init__(self, problem: Problem, candidates: Candidates, keys: set[DemandKey], townships: set[str]) -> None:
+        self.problem, self.candidates = problem, candidates
         self.keys, self.townships = set(keys), set(townships) | {key.township for key in keys}
         self.free: set[int] = set()
+        self.supervisions = {i for i, c in enumerate(candidates.items) if c.key is None}
 
-    def short_rows(self, chosen: Collection[int]) -> set[DemandKey]:
-        """The demand rows a roster leaves short (with a candidate that could serve them)."""
+    def short_rows(self, chosen: Collection[int]) -> list[DemandKey]:
+        """The demand rows a roster leaves short that some candidate could serve, in a fixed order."""
         covered: dict[DemandKey, int] = defaultdict(int)
         for index in chosen:
             key = self.candidates.items[index].key
             if key is not None:
                 covered[key] += 1
-        return {key for key, wanted in self.problem.demand.items() if covered[key] < wanted and self.candidates.by_key.get(key)}
+        return sorted(key for key, wanted in self.problem.demand.items() if covered[key] < wanted and self.candidates.by_key.get(key))
+
+    def _serving(self, experts: set[str], chosen: Collection[int]) -> set[int]:
+        return {i for i in chosen if self.candidates.items[i].expert in experts}
+
+    def _helpers(self, rows: Collection[DemandKey]) -> set[str]:
+        return {self.candidates.items[i].expert for key in rows for i in self.candidates.by_key.get(key, ())}
 
     def step(self, name: str, chosen: Collection[int]) -> set[int]:
         """Widen to step `name` around the roster `chosen`; returns every candidate now free."""
-        items, by_key, by_expert = self.candidates.items, self.candidates.by_key, self.candidates.by_expert
-        rows = self.keys | self.short_rows(chosen)
-        helpers = {items[i].expert for key in rows for i in by_key.get(key, ())}
+        items, by_key = self.candidates.items, self.candidates.by_key
         if name == "touched rows":
-            self.free |= {i for key in self.keys for i in by_key.get(key, ())}
-            self.free |= {i for i in chosen if items[i].expert in {items[j].expert for key in self.keys for j in by_key.get(key, ())}}
-            self.free |= {i for i, c in enumerate(items) if c.key is None}  # a supervision exists only with its visit
+            self.free |= {i for key in self.keys for i in by_key.get(key, ())} | self.supervisions
+            self.free |= self._serving(self._helpers(self.keys), chosen)
         elif name == "same townships":
             self.free |= {i for i, c in enumerate(items) if c.township in self.townships}
-            here = {items[i].expert for i in self.free}
-            self.free |= {i for i in chosen if items[i].expert in here}
-        elif name == "other experts":
-            served = {items[i].key for i in chosen if items[i].expert in helpers and items[i].key is not None}
-            self.free |= {i for expert in helpers for i in by_expert.get(expert, ())}
-            self.free |= {i for key in rows | served for i in by_key.get(key, ())}
+            self.free |= self._serving({items[i].expert for i in chosen if items[i].township in self.townships}, chosen)
         elif name == "other days":
+            rows = set(self.short_rows(chosen)) | self.keys
             specialties = {key.specialty for key in rows}
             self.free |= {i for i, c in enumerate(items) if c.key is not None and c.key.specialty in specialties}
-            self.free |= {i for i in chosen if items[i].expert in helpers}
+            self.free |= self._serving(self._helpers(rows), chosen)
         else:
             self.free = set(range(len(items)))
         return set(self.free)
+
+    def chain(self, key: DemandKey, chosen: Collection[int]) -> set[int]:
+        """One short row, every candidate of the experts who could serve it, and of the rows they serve now."""
+        items = self.candidates.items
+        helpers = self._helpers([key])
+        served = {items[i].key for i in self._serving(helpers, chosen) if items[i].key is not None}
+        free = {i for expert in helpers for i in self.candidates.by_expert.get(expert, ())}
+        free |= {i for row in served | {key} for i in self.candidates.by_key.get(row, ())}
+        return free | self.supervisions
 
 
 def _visits_of(assignments) -> set[tuple]:
@@ -191,23 +211,24 @@ def _visits_of(assignments) -> set[tuple]:
 
 
 @dataclass
-class _Step:
-    """What one widening step's solve found, in the whole month's candidate indices."""
+class _Found:
+    """A roster a re-plan step found, in the whole month's candidate indices, with its tiers."""
 
     incumbent: Incumbent
     coverage: int
     changes: int
+    score: int  # the re-plan's objective: COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft terms
     optimal: bool
 
 
-def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, time_limit, workers, progress, seed, targets, work_limit=None) -> _Step | None:
+def _tiered_solve(problem, candidates, free, fixed, kept, hint, time_limit, workers, seed, targets, work_limit=None) -> _Found | None:
     """One objective in three tiers, so whatever the solver has when time runs out is ordered right:
     coverage first, then fewest changes, then the soft terms. The model holds only the free and
-    fixed candidates (the others are 0), so a narrow step stays small however large the month."""
+    fixed candidates and the previous roster (the others are 0), so a narrow step stays small."""
     sub, originals = restrict(problem, candidates, set(free) | set(fixed) | set(kept))
     position = {index: p for p, index in enumerate(originals)}
-    sub_free = {position[i] for i in free if i not in fixed}
     sub_fixed = {position[i] for i in fixed}
+    sub_free = {position[i] for i in free} - sub_fixed
     roster = build_model(problem, sub, free=sub_free, fixed=sub_fixed, previous=[position[i] for i in kept], stability_weight=1, fair_targets=targets)
     stability = [p for p in roster.penalties if p.family == "stability"]
     roster.penalties = [p for p in roster.penalties if p.family != "stability"]
@@ -218,15 +239,43 @@ def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, time_limit,
         changes = changes + len(kept_visits) - cp_model.LinearExpr.sum(kept_visits)
     coverage, soft = family_sum(roster, True), family_sum(roster, False)
     roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
-    hint = Incumbent({position[i] for i in incumbent.chosen if i in position}, set(incumbent.visits))
-    solver, status, _ = solve_model(roster, hint, time_limit, workers, progress, "re-plan", seed, work_limit=work_limit)
+    start = Incumbent({position[i] for i in hint.chosen if i in position}, set(hint.visits))
+    solver, status, _ = solve_model(roster, start, time_limit, workers, None, "re-plan", seed, work_limit=work_limit)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     found = read_incumbent(roster, solver)
+    value = lambda expression: expression if isinstance(expression, int) else int(solver.value(expression))  # noqa: E731
     chosen = {originals[p] for p in found.chosen}
-    covered = int(solver.value(coverage)) if not isinstance(coverage, int) else coverage
-    changed = int(solver.value(changes)) if not isinstance(changes, int) else changes
-    return _Step(Incumbent(chosen, found.visits, found.objective, found.terms), covered, changed, status == cp_model.OPTIMAL)
+    return _Found(Incumbent(chosen, found.visits, found.objective, found.terms), value(coverage), value(changes), round(solver.objective_value), status == cp_model.OPTIMAL)
+
+
+class _Budget:
+    """The time (and, when asked, the deterministic work) a re-plan's steps share.
+
+    With a work limit, every step gets a share of the work left and no step depends on the clock
+    (the seconds are then only a backstop), so one worker re-plans the same way however loaded
+    the machine is."""
+
+    def __init__(self, started: float, time_limit: float, work_limit: float | None) -> None:
+        self.deadline = started + time_limit - AFTER_SOLVE_SECONDS
+        self.work_left = work_limit
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def exhausted(self) -> bool:
+        if self.work_left is not None:
+            return self.work_left <= MIN_STEP_WORK or self.seconds_left() <= 0
+        return self.seconds_left() <= MIN_STEP_SECONDS
+
+    def share(self, fraction: float) -> tuple[float, float | None]:
+        """Seconds and work for a step that may take `fraction` of what is left."""
+        seconds = max(MIN_STEP_SECONDS, self.seconds_left() * (1.0 if self.work_left is not None else fraction))
+        return seconds, None if self.work_left is None else max(MIN_STEP_WORK, self.work_left * fraction)
+
+    def spend(self, work: float | None, solver_work: float | None = None) -> None:
+        if self.work_left is not None and work is not None:
+            self.work_left -= work
 
 
 def replan(
@@ -245,8 +294,7 @@ def replan(
     It frees the touched rows first and widens (`Widening`) until its coverage reaches the changed
     month's coverage floor (solver.bounds) or the time runs out. Days up to `frozen_until` (today,
     in the service) are history: their sessions stay as they were and nothing new is placed on them.
-    The report's bound is the whole changed month's: OPTIMAL only when no roster of the month covers
-    more, and no roster of the last neighbourhood changes fewer assignments or costs less.
+    The report's bound is the whole changed month's (`_proven`).
     """
     started = time.monotonic()
     still, lost = split_previous(problem, previous)
@@ -259,51 +307,83 @@ def replan(
     if progress:
         progress(f"re-plan: {len(kept)} assignments still possible, {len(lost)} not; coverage floor {floor}")
     state = construct(problem, candidates, fixed=set(kept) & past, keep=list(kept))
-    best = Incumbent(set(state.chosen), set(state.visits))
-    best_coverage, best_changes, best_optimal = coverage_cost(problem, candidates, best), None, False
-    widening = Widening(problem, candidates, kept, keys, townships)
-    # a deterministic budget when asked (`work_limit`), shared out as the seconds are
-    work_left = work_limit
-    coverage_proven = False
-    for number, name in enumerate(Widening.STEPS):
-        remaining = time_limit - AFTER_SOLVE_SECONDS - (time.monotonic() - started)
-        if remaining <= 0.05 and best_changes is not None:
-            break
-        last = number == len(Widening.STEPS) - 1
-        free = widening.step(name, best.chosen) - past
-        fixed = set(kept) - free
-        share = 1.0 if last else STEP_SHARE
-        step_work = None if work_left is None else max(0.1, work_left * share)
-        found = _tiered_solve(
-            problem, candidates, free, fixed, kept, best, max(0.2, remaining * share), workers, progress, seed, targets, step_work
-        )
-        if work_left is not None and step_work is not None:
-            work_left = max(0.0, work_left - step_work)
-        if found is None and not fixed:
-            break
-        if found is not None and (found.coverage, found.changes) <= (best_coverage, best_changes if best_changes is not None else found.changes):
-            best, best_coverage, best_changes, best_optimal = found.incumbent, found.coverage, found.changes, found.optimal
+    hint = Incumbent(set(state.chosen), set(state.visits))
+    best: _Found | None = None
+    budget = _Budget(started, time_limit, work_limit)
+    widening = Widening(problem, candidates, keys, townships)
+    last_step = ""
+
+    def attempt(name: str, free: set[int], fraction: float) -> bool:
+        """Re-optimise `free` with the rest as the best roster has it; keep what is better. True if it was."""
+        nonlocal best, last_step
+        free = free - past
+        base = set(kept) if best is None else best.incumbent.chosen
+        seconds, work = budget.share(fraction)
+        found = _tiered_solve(problem, candidates, free, base - free, kept, best.incumbent if best else hint, seconds, workers, seed, targets, work)
+        budget.spend(work)
+        better = found is not None and (best is None or found.score < best.score)
+        if found is not None and (better or found.score == best.score):
+            best, last_step = (found if better else best), name
+            if found.optimal and not better:
+                best.optimal = True
         if progress:
-            progress(f"re-plan, {name}: {len(free)} candidates free, coverage {best_coverage} (floor {floor}), {best_changes} changes")
-        coverage_proven = best_changes is not None and (best_coverage <= floor or (last and best_optimal))
-        if coverage_proven:
+            state_of = "nothing" if found is None else f"coverage {found.coverage}, {found.changes} changes"
+            progress(f"re-plan, {name}: {len(free)} candidates free: {state_of} (floor {floor})")
+        return better
+
+    def covered() -> bool:
+        return best is not None and best.coverage <= floor
+
+    for name in Widening.STEPS:
+        if covered() or budget.exhausted():
             break
-    if best.objective is None:
-        best = evaluate(problem, candidates, best, targets)
-    optimal = coverage_proven and best_optimal
+        if name == "other experts":
+            tried: set[DemandKey] = set()
+            while not covered() and not budget.exhausted():
+                rows = [key for key in widening.short_rows(best.incumbent.chosen if best else hint.chosen) if key not in tried]
+                if not rows:
+                    break
+                tried.add(rows[0])
+                if attempt(f"chain {rows[0].township}/{rows[0].type}/{rows[0].specialty}", widening.chain(rows[0], best.incumbent.chosen if best else hint.chosen), CHAIN_SHARE):
+                    tried.clear()
+            continue
+        if name == "whole month" and len(candidates.items) > WHOLE_MONTH_MAX_CANDIDATES:
+            break
+        attempt(name, widening.step(name, best.incumbent.chosen if best else hint.chosen), 1.0 if name == "whole month" else STEP_SHARE)
+    if best is None:
+        chosen, visits = hint.chosen, hint.visits
+        scored = evaluate(problem, candidates, hint, targets)
+        objective, terms, coverage, optimal = scored.objective, scored.terms, coverage_cost(problem, candidates, hint), False
+    else:
+        chosen, visits = best.incumbent.chosen, best.incumbent.visits
+        objective, terms, coverage = best.incumbent.objective, best.incumbent.terms, best.coverage
+        optimal = _proven(best, floor, last_step)
     carried_before = [index for index, a in kept.items() if a.link_visit]
-    assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, best.chosen, best.visits, carried_before))
-    unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
+    assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, chosen, visits, carried_before))
+    unmet = explain_unmet(problem, candidates, chosen, visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
     report = SolveReport(
         status="OPTIMAL" if optimal else "FEASIBLE",
-        objective=best.objective,
-        # OPTIMAL: coverage proven over the whole changed month, changes and soft terms over the last neighbourhood
-        best_bound=best.objective if optimal else None,
+        objective=objective,
+        best_bound=objective if optimal else None,
         wall_seconds=time.monotonic() - started,
         workers=workers,
         unmet_sessions=unmet_sessions,
-        unmet_bound=unmet_sessions if coverage_proven else unmet_lower_bound(problem, candidates),
-        objective_terms=best.terms,
+        unmet_bound=unmet_sessions if coverage <= floor or (optimal and last_step == "whole month") else unmet_lower_bound(problem, candidates),
+        objective_terms=terms,
     )
     return Solution(problem.month, tuple(assignments), tuple(unmet), report)
+
+
+def _proven(best: _Found, floor: int, last_step: str) -> bool:
+    """Whether no roster of the whole changed month covers more or changes fewer of the kept assignments.
+
+    Coverage is proven at the month's floor, or by an optimal solve of the whole month; changes when
+    that solve was the whole month's, or when there are none. (The soft terms are optimal for the
+    last neighbourhood.)
+    """
+    if not best.optimal:
+        return False
+    if last_step == "whole month":
+        return True
+    return best.coverage <= floor and best.changes == 0
