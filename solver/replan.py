@@ -145,17 +145,19 @@ class Widening:
     """The neighbourhoods a re-plan frees, from the touched rows out to the whole month (`STEPS`, in order).
 
     - "touched rows": the touched rows' candidates and the sessions of the experts who could serve them;
+    - "other experts": one row still short at a time, with every candidate of the experts who could
+      serve it (their other half-days and days too) and of the rows they serve now (a chain of
+      moves), as often as that covers more; small steps, so they come before the broad ones
+      (generated 9-township county, a demand row halved, 6 s: 1 unmet this way, 3 the other);
     - "same townships": every candidate at the touched townships (their other half-days), with the
       sessions of the experts who serve there now;
-    - "other experts": one row still short at a time, with every candidate of the experts who could
-      serve it and of the rows they serve now (a chain of moves), as often as that covers more;
     - "other days": every candidate of the short rows' specialties, at every township on every day;
     - "whole month": every candidate, changes priced.
 
-    The first two and "other days" add to what came before; "other experts" frees one chain at a time.
+    "other experts" frees one chain at a time; each of the others adds to what came before it.
     """
 
-    STEPS = ("touched rows", "same townships", "other experts", "other days", "whole month")
+    STEPS = ("touched rows", "other experts", "same townships", "other days", "whole month")
 
     def __init__(self, problem: Problem, candidates: Candidates, keys: set[DemandKey], townships: set[str]) -> None:
         self.problem, self.candidates = problem, candidates
