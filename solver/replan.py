@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver.bounds import coverage_lower_bound, unmet_lower_bound
+from solver.bounds import coverage_lower_bound
 from solver.candidates import Candidates, department_spare, enumerate_candidates, is_candidate, restrict
 from solver.construct import construct
 from solver.model import build_model
@@ -46,6 +46,10 @@ MIN_STEP_WORK = 0.2
 # Above this many candidates the whole month is not one re-plan step (a step would spend the time
 # building the model); the widening stops at the short rows' specialties.
 WHOLE_MONTH_MAX_CANDIDATES = 20_000
+# Months up to this many expert half-days (the sample county: 61 x 40) are re-planned on the whole
+# month's candidates from the start; larger ones (enumerating the 400-expert county takes ~8 s on
+# 2 cores) first on the touched rows' alone, and on the whole month's only if that covers less than before.
+FULL_MONTH_MAX_EXPERT_HALF_DAYS = 4_000
 
 
 def _key_of(assignment: Assignment) -> DemandKey | None:
@@ -70,8 +74,9 @@ def split_previous(problem: Problem, previous: Solution) -> tuple[list[Assignmen
     return still, lost
 
 
-def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignment]) -> tuple[set[DemandKey], set[str]]:
-    """The demand rows a re-plan must revisit (short, or over their new demand) and the townships whose visits it must."""
+def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignment]) -> tuple[set[DemandKey], set[str], set[str]]:
+    """The demand rows a re-plan must revisit (short, or over their new demand), the townships whose visits it
+    must, and the townships the change itself hit (sessions lost or over a cut limit, visits gone)."""
     covered: dict[DemandKey, int] = defaultdict(int)
     for assignment in still:
         key = _key_of(assignment)
@@ -97,7 +102,9 @@ def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignme
     townships = {a.township for a in lost if (a.township, a.date) in visit_days}
     townships |= {link.township for link in problem.links if link.member in lost_experts}
     keys |= {key for key in problem.demand if key.township in townships}
-    return {k for k in keys if problem.demand.get(k, 0) > 0}, townships
+    over = {key.township for key in covered if covered[key] > problem.demand.get(key, 0)}
+    hit = {a.township for a in lost} | crowded | over | townships | {key.township for a in still if a.expert in overbooked and (key := _key_of(a))}
+    return {k for k in keys if problem.demand.get(k, 0) > 0}, townships, hit
 
 
 def carry_ids(month: str, previous: Solution, assignments: list[Assignment]) -> list[Assignment]:
@@ -159,20 +166,21 @@ class Widening:
 
     STEPS = ("touched rows", "other experts", "same townships", "other days", "whole month")
 
-    def __init__(self, problem: Problem, candidates: Candidates, keys: set[DemandKey], townships: set[str]) -> None:
-        self.problem, self.candidates = problem, candidates
+    def __init__(self, problem: Problem, candidates: Candidates, keys: set[DemandKey], townships: set[str], hit: set[str] = frozenset()) -> None:
+        self.problem, self.candidates, self.hit = problem, candidates, set(hit)
         self.keys, self.townships = set(keys), set(townships) | {key.township for key in keys}
         self.free: set[int] = set()
         self.supervisions = {i for i, c in enumerate(candidates.items) if c.key is None}
 
     def short_rows(self, chosen: Collection[int]) -> list[DemandKey]:
-        """The demand rows a roster leaves short that some candidate could serve, in a fixed order."""
+        """The demand rows a roster leaves short that some candidate could serve, the touched ones first, in a fixed order."""
         covered: dict[DemandKey, int] = defaultdict(int)
         for index in chosen:
             key = self.candidates.items[index].key
             if key is not None:
                 covered[key] += 1
-        return sorted(key for key, wanted in self.problem.demand.items() if covered[key] < wanted and self.candidates.by_key.get(key))
+        short = [key for key, wanted in self.problem.demand.items() if covered[key] < wanted and self.candidates.by_key.get(key)]
+        return sorted(short, key=lambda key: (key.township not in self.hit, key not in self.keys, key))  # the change's own rows first
 
     def _serving(self, experts: set[str], chosen: Collection[int]) -> set[int]:
         return {i for i in chosen if self.candidates.items[i].expert in experts}
@@ -280,6 +288,85 @@ class _Budget:
             self.work_left -= work
 
 
+class _Search:
+    """A re-plan under way on one set of candidates: the kept assignments, the best roster so far, its steps."""
+
+    def __init__(self, problem: Problem, candidates: Candidates, still: list[Assignment], frozen_until: dt.date | None, budget: _Budget, workers: int, seed: int, progress: Progress | None) -> None:
+        self.problem, self.candidates, self.budget, self.workers, self.seed, self.progress = problem, candidates, budget, workers, seed, progress
+        self.kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
+        self.past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until} if frozen_until is not None else set()
+        self.targets = fair_targets(problem, candidates)
+        self.best: _Found | None = None
+        self.last_step = ""
+        self.floor: int | None = None  # the whole month's coverage floor, once these are the whole month's candidates
+        state = construct(problem, candidates, fixed=set(self.kept) & self.past, keep=list(self.kept))
+        self.hint = Incumbent(set(state.chosen), set(state.visits))
+
+    def chosen(self) -> set[int]:
+        return self.best.incumbent.chosen if self.best is not None else self.hint.chosen
+
+    def covered(self) -> bool:
+        """Whether the best roster is at the whole month's coverage floor."""
+        return self.best is not None and self.floor is not None and self.best.coverage <= self.floor
+
+    def attempt(self, name: str, free: set[int], fraction: float) -> bool:
+        """Re-optimise `free` with the rest as the best roster has it; keep what is better. True if it was."""
+        free = free - self.past
+        base = set(self.kept) if self.best is None else self.best.incumbent.chosen
+        seconds, work = self.budget.share(fraction)
+        start = self.best.incumbent if self.best is not None else self.hint
+        found = _tiered_solve(self.problem, self.candidates, free, base - free, self.kept, start, seconds, self.workers, self.seed, self.targets, work)
+        self.budget.spend(work)
+        better = found is not None and (self.best is None or found.score < self.best.score)
+        if better:
+            self.best, self.last_step = found, name
+        elif found is not None and found.score == self.best.score and found.optimal:
+            self.best.optimal, self.last_step = True, name  # the same roster, now proven for a wider step
+        if self.progress:
+            outcome = "nothing in time" if found is None else f"coverage {found.coverage}, {found.changes} changes"
+            self.progress(f"re-plan, {name}: {len(free)} candidates free: {outcome} (floor {self.floor})")
+        return better
+
+    def widen(self, widening: Widening, steps: Collection[str]) -> None:
+        """Take the widening steps in order until coverage reaches the floor or the budget is spent."""
+        for name in steps:
+            if self.covered() or self.budget.exhausted():
+                return
+            if name == "other experts":
+                tried: set[DemandKey] = set()
+                while not self.covered() and not self.budget.exhausted():
+                    rows = [key for key in widening.short_rows(self.chosen()) if key not in tried]
+                    if not rows:
+                        break
+                    tried.add(rows[0])
+                    if self.attempt(f"chain {rows[0].township}/{rows[0].type}/{rows[0].specialty}", widening.chain(rows[0], self.chosen()), CHAIN_SHARE):
+                        tried.clear()
+            elif name != "whole month" or len(self.candidates.items) <= WHOLE_MONTH_MAX_CANDIDATES:
+                self.attempt(name, widening.step(name, self.chosen()), 1.0 if name == "whole month" else STEP_SHARE)
+
+    def moved_to(self, candidates: Candidates, still: list[Assignment], frozen_until: dt.date | None) -> _Search:
+        """The same search on the whole month's candidates, its best roster carried over as the start."""
+        wider = _Search.__new__(_Search)
+        wider.problem, wider.candidates, wider.budget = self.problem, candidates, self.budget
+        wider.workers, wider.seed, wider.progress = self.workers, self.seed, self.progress
+        wider.kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
+        wider.past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until} if frozen_until is not None else set()
+        wider.targets = fair_targets(self.problem, candidates)
+        items = self.candidates.items
+        chosen = {candidates.index_of(items[i].expert, items[i].slot, items[i].township, items[i].key) for i in self.chosen()}
+        visits = self.best.incumbent.visits if self.best is not None else self.hint.visits
+        wider.hint, wider.best, wider.last_step = Incumbent(chosen - {None}, set(visits)), None, ""
+        wider.floor = coverage_lower_bound(self.problem, candidates)
+        return wider
+
+
+def _coverage_of(problem: Problem, solution: Solution) -> int:
+    """The weighted unmet demand and missed link visits of a roster, as its report and visits say."""
+    weights = problem.rules.weights
+    missed = max(0, len(problem.links) * problem.rules.link_visits_per_month - sum(1 for a in solution.assignments if a.link_visit))
+    return weights.unmet * solution.report.unmet_sessions + weights.link * missed
+
+
 def replan(
     problem: Problem,
     previous: Solution,
@@ -293,77 +380,47 @@ def replan(
     """A new roster for the changed problem that covers what a fresh solve would and changes as few of
     `previous`'s assignments as it can.
 
-    It frees the touched rows first and widens (`Widening`) until its coverage reaches the changed
-    month's coverage floor (solver.bounds) or the time runs out. Days up to `frozen_until` (today,
-    in the service) are history: their sessions stay as they were and nothing new is placed on them.
-    The report's bound is the whole changed month's (`_proven`).
+    It re-optimises the touched rows first, on their candidates alone; then, on a small month, or when
+    that covers less than `previous` did, on the whole month's candidates it widens (`Widening`) until
+    its coverage reaches the changed month's coverage floor (solver.bounds) or the time runs out.
+    Days up to `frozen_until` (today, in the service) are history: their sessions stay as they were
+    and nothing new is placed on them. The report's bound is the whole changed month's (`_proven`).
     """
     started = time.monotonic()
     still, lost = split_previous(problem, previous)
-    keys, townships = touched_parts(problem, still, lost)
-    candidates = enumerate_candidates(problem, also=[_as_candidate(a) for a in still])
-    kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
-    floor = coverage_lower_bound(problem, candidates)
-    targets = fair_targets(problem, candidates)
-    past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until} if frozen_until is not None else set()
-    if progress:
-        progress(f"re-plan: {len(kept)} assignments still possible, {len(lost)} not; coverage floor {floor}")
-    state = construct(problem, candidates, fixed=set(kept) & past, keep=list(kept))
-    hint = Incumbent(set(state.chosen), set(state.visits))
-    best: _Found | None = None
+    keys, townships, hit = touched_parts(problem, still, lost)
+    also = [_as_candidate(a) for a in still]
     budget = _Budget(started, time_limit, work_limit)
-    widening = Widening(problem, candidates, keys, townships)
-    last_step = ""
-
-    def attempt(name: str, free: set[int], fraction: float) -> bool:
-        """Re-optimise `free` with the rest as the best roster has it; keep what is better. True if it was."""
-        nonlocal best, last_step
-        free = free - past
-        base = set(kept) if best is None else best.incumbent.chosen
-        seconds, work = budget.share(fraction)
-        found = _tiered_solve(problem, candidates, free, base - free, kept, best.incumbent if best else hint, seconds, workers, seed, targets, work)
-        budget.spend(work)
-        better = found is not None and (best is None or found.score < best.score)
-        if found is not None and (better or found.score == best.score):
-            best, last_step = (found if better else best), name
-            if found.optimal and not better:
-                best.optimal = True
-        if progress:
-            state_of = "nothing" if found is None else f"coverage {found.coverage}, {found.changes} changes"
-            progress(f"re-plan, {name}: {len(free)} candidates free: {state_of} (floor {floor})")
-        return better
-
-    def covered() -> bool:
-        return best is not None and best.coverage <= floor
-
-    for name in Widening.STEPS:
-        if covered() or budget.exhausted():
-            break
-        if name == "other experts":
-            tried: set[DemandKey] = set()
-            while not covered() and not budget.exhausted():
-                rows = [key for key in widening.short_rows(best.incumbent.chosen if best else hint.chosen) if key not in tried]
-                if not rows:
-                    break
-                tried.add(rows[0])
-                if attempt(f"chain {rows[0].township}/{rows[0].type}/{rows[0].specialty}", widening.chain(rows[0], best.incumbent.chosen if best else hint.chosen), CHAIN_SHARE):
-                    tried.clear()
-            continue
-        if name == "whole month" and len(candidates.items) > WHOLE_MONTH_MAX_CANDIDATES:
-            break
-        attempt(name, widening.step(name, best.incumbent.chosen if best else hint.chosen), 1.0 if name == "whole month" else STEP_SHARE)
-    if best is None:
-        chosen, visits = hint.chosen, hint.visits
-        scored = evaluate(problem, candidates, hint, targets)
-        objective, terms, coverage, optimal = scored.objective, scored.terms, coverage_cost(problem, candidates, hint), False
+    small = len(problem.experts) * len(problem.slots) <= FULL_MONTH_MAX_EXPERT_HALF_DAYS
+    if small:
+        search = _Search(problem, enumerate_candidates(problem, also=also), still, frozen_until, budget, workers, seed, progress)
+        search.floor = coverage_lower_bound(problem, search.candidates)
     else:
-        chosen, visits = best.incumbent.chosen, best.incumbent.visits
-        objective, terms, coverage = best.incumbent.objective, best.incumbent.terms, best.coverage
-        optimal = _proven(best, floor, last_step)
+        near = enumerate_candidates(problem, keys=keys, supervision_townships=townships, also=also)
+        search = _Search(problem, near, still, frozen_until, budget, workers, seed, progress)
+    if progress:
+        progress(f"re-plan: {len(search.kept)} assignments still possible, {len(lost)} not; {len(search.candidates.items)} candidates")
+    widening = Widening(problem, search.candidates, keys, townships, hit)
+    search.widen(widening, Widening.STEPS[:1])
+    if not small and not budget.exhausted() and (search.best is None or search.best.coverage > _coverage_of(problem, previous)):
+        # the touched rows alone cover less than before: look further, on the whole month's candidates
+        search = search.moved_to(enumerate_candidates(problem, also=also), still, frozen_until)
+        widening = Widening(problem, search.candidates, keys, townships, hit)
+    search.widen(widening, Widening.STEPS if search.best is None else Widening.STEPS[1:])
+    candidates, kept = search.candidates, search.kept
+    if search.best is None:
+        chosen, visits = search.hint.chosen, search.hint.visits
+        scored = evaluate(problem, candidates, search.hint, search.targets)
+        objective, terms, coverage, optimal = scored.objective, scored.terms, coverage_cost(problem, candidates, search.hint), False
+    else:
+        chosen, visits = search.best.incumbent.chosen, search.best.incumbent.visits
+        objective, terms, coverage = search.best.incumbent.objective, search.best.incumbent.terms, search.best.coverage
+        optimal = search.floor is not None and _proven(search.best, search.floor, search.last_step)
     carried_before = [index for index, a in kept.items() if a.link_visit]
     assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, chosen, visits, carried_before))
     unmet = explain_unmet(problem, candidates, chosen, visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
+    proven_unmet = search.floor is not None and (coverage <= search.floor or (optimal and search.last_step == "whole month"))
     report = SolveReport(
         status="OPTIMAL" if optimal else "FEASIBLE",
         objective=objective,
@@ -371,7 +428,7 @@ def replan(
         wall_seconds=time.monotonic() - started,
         workers=workers,
         unmet_sessions=unmet_sessions,
-        unmet_bound=unmet_sessions if coverage <= floor or (optimal and last_step == "whole month") else unmet_lower_bound(problem, candidates),
+        unmet_bound=unmet_sessions if proven_unmet else None,
         objective_terms=terms,
     )
     return Solution(problem.month, tuple(assignments), tuple(unmet), report)
