@@ -50,6 +50,9 @@ WHOLE_MONTH_MAX_CANDIDATES = 20_000
 # month's candidates from the start; larger ones (enumerating the 400-expert county takes ~8 s on
 # 2 cores) first on the touched rows' alone, and on the whole month's only if that covers less than before.
 FULL_MONTH_MAX_EXPERT_HALF_DAYS = 4_000
+# What the whole month's candidates and coverage floor cost per expert half-day (400-expert county:
+# 8 s + 7.5 s for 18,400): a large month widens beyond the touched rows only with that much time left.
+WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY = 0.001
 
 
 def _key_of(assignment: Assignment) -> DemandKey | None:
@@ -402,7 +405,9 @@ def replan(
         progress(f"re-plan: {len(search.kept)} assignments still possible, {len(lost)} not; {len(search.candidates.items)} candidates")
     widening = Widening(problem, search.candidates, keys, townships, hit)
     search.widen(widening, Widening.STEPS[:1])
-    if not small and not budget.exhausted() and (search.best is None or search.best.coverage > _coverage_of(problem, previous)):
+    size = len(problem.experts) * len(problem.slots)
+    worse = search.best is None or search.best.coverage > _coverage_of(problem, previous)
+    if not small and worse and budget.seconds_left() > WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY * size:
         # the touched rows alone cover less than before: look further, on the whole month's candidates
         search = search.moved_to(enumerate_candidates(problem, also=also), still, frozen_until)
         widening = Widening(problem, search.candidates, keys, townships, hit)
@@ -424,7 +429,8 @@ def replan(
     report = SolveReport(
         status="OPTIMAL" if optimal else "FEASIBLE",
         objective=objective,
-        best_bound=objective if optimal else None,
+        # a bound for every roster of the changed month: its coverage floor, or the roster itself when proven
+        best_bound=objective if optimal else search.floor,
         wall_seconds=time.monotonic() - started,
         workers=workers,
         unmet_sessions=unmet_sessions,
