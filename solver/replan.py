@@ -286,7 +286,8 @@ class _Budget:
         seconds = max(MIN_STEP_SECONDS, self.seconds_left() * (1.0 if self.work_left is not None else fraction))
         return seconds, None if self.work_left is None else max(MIN_STEP_WORK, self.work_left * fraction)
 
-    def spend(self, work: float | None, solver_work: float | None = None) -> None:
+    def spend(self, work: float | None) -> None:
+        """Count a step's work against the work limit."""
         if self.work_left is not None and work is not None:
             self.work_left -= work
 
@@ -294,16 +295,30 @@ class _Budget:
 class _Search:
     """A re-plan under way on one set of candidates: the kept assignments, the best roster so far, its steps."""
 
-    def __init__(self, problem: Problem, candidates: Candidates, still: list[Assignment], frozen_until: dt.date | None, budget: _Budget, workers: int, seed: int, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        candidates: Candidates,
+        still: list[Assignment],
+        frozen_until: dt.date | None,
+        budget: _Budget,
+        workers: int,
+        seed: int,
+        progress: Progress | None,
+        start: Incumbent | None = None,
+    ) -> None:
         self.problem, self.candidates, self.budget, self.workers, self.seed, self.progress = problem, candidates, budget, workers, seed, progress
+        self.still, self.frozen_until = still, frozen_until
         self.kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
         self.past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until} if frozen_until is not None else set()
         self.targets = fair_targets(problem, candidates)
         self.best: _Found | None = None
         self.last_step = ""
         self.floor: int | None = None  # the whole month's coverage floor, once these are the whole month's candidates
-        state = construct(problem, candidates, fixed=set(self.kept) & self.past, keep=list(self.kept))
-        self.hint = Incumbent(set(state.chosen), set(state.visits))
+        if start is None:
+            state = construct(problem, candidates, fixed=set(self.kept) & self.past, keep=list(self.kept))
+            start = Incumbent(set(state.chosen), set(state.visits))
+        self.hint = start
 
     def chosen(self) -> set[int]:
         return self.best.incumbent.chosen if self.best is not None else self.hint.chosen
@@ -347,18 +362,13 @@ class _Search:
             elif name != "whole month" or len(self.candidates.items) <= WHOLE_MONTH_MAX_CANDIDATES:
                 self.attempt(name, widening.step(name, self.chosen()), 1.0 if name == "whole month" else STEP_SHARE)
 
-    def moved_to(self, candidates: Candidates, still: list[Assignment], frozen_until: dt.date | None) -> _Search:
+    def moved_to(self, candidates: Candidates) -> _Search:
         """The same search on the whole month's candidates, its best roster carried over as the start."""
-        wider = _Search.__new__(_Search)
-        wider.problem, wider.candidates, wider.budget = self.problem, candidates, self.budget
-        wider.workers, wider.seed, wider.progress = self.workers, self.seed, self.progress
-        wider.kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
-        wider.past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until} if frozen_until is not None else set()
-        wider.targets = fair_targets(self.problem, candidates)
         items = self.candidates.items
         chosen = {candidates.index_of(items[i].expert, items[i].slot, items[i].township, items[i].key) for i in self.chosen()}
         visits = self.best.incumbent.visits if self.best is not None else self.hint.visits
-        wider.hint, wider.best, wider.last_step = Incumbent(chosen - {None}, set(visits)), None, ""
+        start = Incumbent({i for i in chosen if i is not None}, set(visits))
+        wider = _Search(self.problem, candidates, self.still, self.frozen_until, self.budget, self.workers, self.seed, self.progress, start)
         wider.floor = coverage_lower_bound(self.problem, candidates)
         return wider
 
@@ -409,7 +419,7 @@ def replan(
     worse = search.best is None or search.best.coverage > _coverage_of(problem, previous)
     if not small and worse and budget.seconds_left() > WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY * size:
         # the touched rows alone cover less than before: look further, on the whole month's candidates
-        search = search.moved_to(enumerate_candidates(problem, also=also), still, frozen_until)
+        search = search.moved_to(enumerate_candidates(problem, also=also))
         widening = Widening(problem, search.candidates, keys, townships, hit)
     search.widen(widening, Widening.STEPS if search.best is None else Widening.STEPS[1:])
     candidates, kept = search.candidates, search.kept

@@ -439,3 +439,23 @@ def test_a_demand_row_cut_in_half_replans_as_well_as_a_fresh_solve(small_county)
     forced = sessions - changed.demand[DemandKey(township, kind, specialty)]
     assert forced > 0
     check_never_worse_than_fresh(published, changed, township, forced)
+
+
+def test_a_large_month_widens_from_the_touched_rows_when_they_cover_less(small_county, monkeypatch):
+    # A large month (the 400-expert county) re-plans the touched rows on their own candidates first
+    # and moves to the whole month's only when that covers less than before: here as if it were large.
+    import solver.replan
+
+    monkeypatch.setattr(solver.replan, "FULL_MONTH_MAX_EXPERT_HALF_DAYS", 0)
+    monkeypatch.setattr(solver.replan, "WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY", 0.0)
+    scenario, _problem, published = small_county
+    township = busiest_township(scenario, published)
+
+    def one_room(document):
+        for entry in document["townships"]:
+            if entry["id"] == township:
+                entry["rooms"] = 1
+
+    changed = build_problem(changed_scenario(scenario, one_room), SMALL_MONTH)
+    per_half_day = Counter(a.slot for a in published.assignments if a.township == township and a.type != "supervision")
+    check_never_worse_than_fresh(published, changed, township, sum(max(0, n - 1) for n in per_half_day.values()))
