@@ -317,7 +317,11 @@ class _Search:
         self.floor: int | None = None  # the whole month's coverage floor, once these are the whole month's candidates
         if start is None:
             state = construct(problem, candidates, fixed=set(self.kept) & self.past, keep=list(self.kept))
-            start = Incumbent(set(state.chosen), set(state.visits))
+            # nothing new on the frozen past, not even in the start
+            new_in_past = self.past - set(self.kept)
+            kept_visits = _visits_of(self.kept.values())
+            visits = {v for v in state.visits if frozen_until is None or v[2] > frozen_until or v in kept_visits}
+            start = Incumbent(set(state.chosen) - new_in_past, visits)
         self.hint = start
 
     def chosen(self) -> set[int]:
