@@ -38,9 +38,10 @@ COVERAGE_TIER = 1_000
 # re-plan keeps to its limit even when CP-SAT uses all it is given.
 AFTER_SOLVE_SECONDS = 1.0
 # A widening step that is not the last takes at most this share of the time (or work) left, a
-# chain step (one short row) this one; none less than the minimums.
-STEP_SHARE = 0.3
+# chain step (one short row) these; none less than the minimums.
+STEP_SHARE = 0.25
 CHAIN_SHARE = 0.2
+HIT_CHAIN_SHARE = 0.5  # a chain from a row of a township the change hit: the likeliest to pay
 MIN_STEP_SECONDS = 0.2
 MIN_STEP_WORK = 0.2
 # Above this many candidates the whole month is not one re-plan step (a step would spend the time
@@ -361,7 +362,8 @@ class _Search:
                     if not rows:
                         break
                     tried.add(rows[0])
-                    if self.attempt(f"chain {rows[0].township}/{rows[0].type}/{rows[0].specialty}", widening.chain(rows[0], self.chosen()), CHAIN_SHARE):
+                    share = HIT_CHAIN_SHARE if rows[0].township in widening.hit else CHAIN_SHARE
+                    if self.attempt(f"chain {rows[0].township}/{rows[0].type}/{rows[0].specialty}", widening.chain(rows[0], self.chosen()), share):
                         tried.clear()
             elif name != "whole month" or len(self.candidates.items) <= WHOLE_MONTH_MAX_CANDIDATES:
                 self.attempt(name, widening.step(name, self.chosen()), 1.0 if name == "whole month" else STEP_SHARE)
