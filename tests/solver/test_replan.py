@@ -347,7 +347,7 @@ def test_a_visit_closed_out_of_its_day_moves_onto_a_session_the_member_already_h
 
 SMALL_MONTH = "2027-03"
 # The same limit for the re-plan and for the fresh solve it is held to; one worker each.
-SMALL_SECONDS = 6.0
+SMALL_SECONDS = 8.0
 # Each session the change forces off, and each session the re-plan covers beyond the published
 # roster, may move a chain of others; a change beyond that at another township is needless.
 CHAIN_CHANGES = 2
