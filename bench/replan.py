@@ -1,8 +1,12 @@
-"""Benchmark of the minimal-change re-plan: one expert's week of leave on a generated county.
+"""Benchmark of the minimal-change re-plan on a generated county, one row per kind of change.
 
-`python -m bench.replan [--townships 26 --experts 400 --load 0.9] [--solve-seconds 60] [--replan-seconds 5]`
-solves the month, gives the busiest expert a week of leave over their first session, re-plans,
-and prints how long it took, how many sessions the leave forced off, and how many changed.
+`python -m bench.replan [--townships 26 --experts 400 --load 0.9] [--solve-seconds 60] [--replan-seconds 5] [--fresh-seconds 60]`
+solves the month, then for each change (the busiest expert's week of leave; the busiest township
+cut to one room, closed for a week, and its largest demand row halved) re-plans from that roster
+and solves the changed month afresh, and prints a Markdown row: how long the re-plan took, how many
+sessions the change forced off, how many assignments changed, and unmet demand before, after the
+re-plan and in the fresh solve. A forced request (an office placing a township request on a day)
+has no row: the solver has no forced requests yet.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ import argparse
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from bench.generate import generate_scenario
 from scheduler.problem_builder import build_problem
 from scheduler.scenario.schema import Scenario
 from solver.engine import solve
-from solver.solution import diff_rosters
+from solver.problem import Problem
+from solver.replan import split_previous
+from solver.solution import Solution, diff_rosters
 from tests.solver.checker import violations
 
 
@@ -28,6 +35,55 @@ def with_leave(scenario: Scenario, expert_id: str, first: dt.date, last: dt.date
     return Scenario.model_validate(document)
 
 
+def edited(scenario: Scenario, edit: Callable[[dict], None]) -> Scenario:
+    document = scenario.model_dump(by_alias=True, mode="json")
+    edit(document)
+    return Scenario.model_validate(document)
+
+
+def forced_off(problem: Problem, before: Solution) -> int:
+    """Sessions of `before` the changed month cannot keep: no longer possible, beyond a township's rooms, or beyond a row's demand."""
+    still, lost = split_previous(problem, before)
+    rooms = {t.id: t.rooms for t in problem.townships}
+    per_half_day = Counter((a.township, a.slot) for a in still if a.type != "supervision")
+    per_row = Counter((a.township, a.type, a.specialty) for a in still if a.type != "supervision")
+    demand = {(key.township, key.type, key.specialty): sessions for key, sessions in problem.demand.items()}
+    beyond_rooms = sum(max(0, sessions - rooms[township]) for (township, _slot), sessions in per_half_day.items())
+    beyond_demand = sum(max(0, sessions - demand.get(row, 0)) for row, sessions in per_row.items())
+    return len(lost) + beyond_rooms + beyond_demand
+
+
+def changes(scenario: Scenario, month: str, before: Solution) -> list[tuple[str, Problem]]:
+    """The changed months, each with a label: a leave, a rooms cut, a closure and a demand cut."""
+    busiest = Counter(a.expert for a in before.assignments).most_common(1)[0][0]
+    first = min(a.date for a in before.assignments if a.expert == busiest)
+    rooms = {t.id: t.rooms for t in scenario.townships}
+    sessions = Counter(a.township for a in before.assignments if a.type != "supervision")
+    township = max(sorted(t for t in sessions if rooms[t] >= 2), key=lambda t: sessions[t])
+    days = sorted({a.date for a in before.assignments if a.township == township})
+    monday = days[len(days) // 2] - dt.timedelta(days=days[len(days) // 2].weekday())
+    week = frozenset(monday + dt.timedelta(days=n) for n in range(5))
+    served = Counter((a.type, a.specialty) for a in before.assignments if a.township == township and a.type != "supervision")
+    (kind, specialty), _count = served.most_common(1)[0]
+
+    def one_room(document: dict) -> None:
+        for entry in document["townships"]:
+            if entry["id"] == township:
+                entry["rooms"] = 1
+
+    def halve(document: dict) -> None:
+        for row in document["demand"]:
+            if (row["township"], row["type"], row["specialty"]) == (township, kind, specialty):
+                row["sessions"] //= 2
+
+    return [
+        (f"leave {busiest} {first}..{first + dt.timedelta(days=6)}", build_problem(with_leave(scenario, busiest, first, first + dt.timedelta(days=6)), month)),
+        (f"rooms {township} {rooms[township]} -> 1", build_problem(edited(scenario, one_room), month)),
+        (f"closure {township} {monday}..{monday + dt.timedelta(days=4)}", build_problem(scenario, month, township_closures={township: week})),
+        (f"demand {township} {kind}/{specialty} halved", build_problem(edited(scenario, halve), month)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--townships", type=int, default=26)
@@ -37,30 +93,32 @@ def main() -> None:
     parser.add_argument("--month", default="2027-03")
     parser.add_argument("--solve-seconds", type=float, default=60.0)
     parser.add_argument("--replan-seconds", type=float, default=5.0)
+    parser.add_argument("--fresh-seconds", type=float, default=None, help="a fresh solve's limit (default: --solve-seconds)")
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
     scenario = generate_scenario(townships=args.townships, experts=args.experts, load=args.load, seed=args.seed, month=args.month)
     problem = build_problem(scenario, args.month)
-    before = solve(problem, time_limit=args.solve_seconds)
-    busiest = Counter(a.expert for a in before.assignments).most_common(1)[0][0]
-    first = min(a.date for a in before.assignments if a.expert == busiest)
-    last = first + dt.timedelta(days=6)
-    forced = [a for a in before.assignments if a.expert == busiest and first <= a.date <= last]
-    changed = build_problem(with_leave(scenario, busiest, first, last), args.month)
-    started = time.monotonic()
-    after = solve(changed, time_limit=args.replan_seconds, previous=before)
-    seconds = time.monotonic() - started
-    diff = diff_rosters(before.assignments, after.assignments)
-    forced_ids = {a.id for a in forced}
-    unforced = [a for a in before.assignments if a.id not in forced_ids and a.id not in {x.id for x in after.assignments}]
-    unforced += [b for a, b in diff.moved if a.id not in forced_ids]
-    print(f"county {args.townships} townships / {args.experts} experts @ {args.load:.0%}; leave for {busiest} {first}..{last}")
-    print("| re-plan wall s | forced off | changes (added+removed+moved) | unforced changes | unmet before | unmet after | hard-rule violations |")
-    print("|---|---|---|---|---|---|---|")
-    print(
-        f"| {seconds:.2f} | {len(forced)} | {diff.changes} ({len(diff.added)}+{len(diff.removed)}+{len(diff.moved)}) | {len(unforced)} | "
-        f"{before.report.unmet_sessions} | {after.report.unmet_sessions} | {len(violations(changed, after))} |"
-    )
+    before = solve(problem, time_limit=args.solve_seconds, workers=args.workers)
+    fresh_seconds = args.fresh_seconds if args.fresh_seconds is not None else args.solve_seconds
+    print(f"county {args.townships} townships / {args.experts} experts @ {args.load:.0%}, {args.month}; re-plan {args.replan_seconds:g} s, fresh solve {fresh_seconds:g} s, {args.workers} workers")
+    print("| change | re-plan wall s | status | forced off | changes (added+removed+moved) | changes beyond the forced | unmet before | unmet re-plan | unmet fresh | fresh wall s | hard-rule violations |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, changed in changes(scenario, args.month, before):
+        forced = forced_off(changed, before)
+        started = time.monotonic()
+        after = solve(changed, time_limit=args.replan_seconds, workers=args.workers, previous=before)
+        seconds = time.monotonic() - started
+        started = time.monotonic()
+        fresh = solve(changed, time_limit=fresh_seconds, workers=args.workers)
+        fresh_wall = time.monotonic() - started
+        diff = diff_rosters(before.assignments, after.assignments)
+        print(
+            f"| {label} | {seconds:.2f} | {after.report.status} | {forced} | {diff.changes} ({len(diff.added)}+{len(diff.removed)}+{len(diff.moved)}) | "
+            f"{max(0, len(diff.removed) + len(diff.moved) - forced)} | {before.report.unmet_sessions} | {after.report.unmet_sessions} | "
+            f"{fresh.report.unmet_sessions} | {fresh_wall:.1f} | {len(violations(changed, after))} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
 from solver.bounds import assignment_plan, coverage_lower_bound, flow_plan, objective_lower_bound, unmet_lower_bound
-from solver.candidates import Candidates, enumerate_candidates, restrict
-from solver.construct import RosterState, construct
-from solver.model import RosterModel, build_model
+from solver.candidates import Candidates, enumerate_candidates
+from solver.construct import construct
+from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
+from solver.model import build_model
 from solver.problem import Problem
 from solver.reasons import explain_infeasible, explain_unmet
+from solver.replan import replan
 from solver.rules.objectives import fair_targets
-from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
+from solver.search import Incumbent, Progress, coverage_cost, evaluate, family_sum, read_incumbent, solve_model, state_incumbent, to_assignments
+from solver.solution import SolveReport, Solution
 
-Progress = Callable[[str], None]
+__all__ = ["Incumbent", "Progress", "coverage_cost", "evaluate", "solve", "to_assignments"]
 
 # Months with more candidates than this, and at least this many seconds left after the start, go
 # to large-neighbourhood search alone; the rest to the whole model (stage A, then B), which proves
@@ -45,113 +45,6 @@ LARGE_MONTH_CANDIDATES = 60_000
 COVERAGE_SHARE = 0.4
 
 
-@dataclass
-class Incumbent:
-    """The best roster found so far, as candidate indices and visit days."""
-
-    chosen: set[int]
-    visits: set[tuple[str, str, dt.date]]
-    objective: int | None = None
-    terms: dict[str, int] = field(default_factory=dict)
-
-
-class _FirstSolution(cp_model.CpSolverSolutionCallback):
-    """Notes the first solution's time, reports progress, and stops once a known floor is reached."""
-
-    def __init__(self, started: float, progress: Progress | None, label: str, floor: int | None = None) -> None:
-        super().__init__()
-        self.started = started
-        self.first: float | None = None
-        self.progress = progress
-        self.label = label
-        self.floor = floor
-
-    def on_solution_callback(self) -> None:
-        if self.first is None:
-            self.first = time.monotonic() - self.started
-        if self.progress:
-            self.progress(f"{self.label}: objective {int(self.objective_value)}, bound {int(self.best_objective_bound)}")
-        if self.floor is not None and self.objective_value <= self.floor:
-            self.stop_search()
-
-
-def _solver(time_limit: float, workers: int, seed: int = 0, work_limit: float | None = None) -> cp_model.CpSolver:
-    """A CP-SAT solver; `work_limit` caps its deterministic work so that, with one worker, a
-    search ends the same way however loaded the machine is (the seconds are then a backstop)."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
-    if work_limit is not None:
-        solver.parameters.max_deterministic_time = work_limit
-    solver.parameters.num_workers = max(1, workers)
-    solver.parameters.random_seed = seed
-    solver.parameters.log_search_progress = False
-    # Presolve's repeated probing costs seconds on these models and buys little: one pass.
-    solver.parameters.max_presolve_iterations = 1
-    solver.parameters.cp_model_probing_level = 0
-    return solver
-
-
-def _read(roster: RosterModel, solver: cp_model.CpSolver) -> Incumbent:
-    chosen = set(roster.fixed) | {index for index, variable in roster.x.items() if solver.boolean_value(variable)}
-    visits = {key for key, variable in roster.visits.items() if solver.boolean_value(variable)}
-    terms: dict[str, int] = defaultdict(int)
-    for penalty in roster.penalties:
-        value = penalty.expression if isinstance(penalty.expression, int) else solver.value(penalty.expression)
-        terms[penalty.family] += int(value) * penalty.weight
-    return Incumbent(chosen, visits, sum(terms.values()), dict(terms))
-
-
-def to_assignments(
-    problem: Problem, candidates: Candidates, chosen: Collection[int], visits: Collection[tuple], carried_before: Collection[int] = ()
-) -> list[Assignment]:
-    """Turn chosen candidates into assignments; one assignment per visit carries `link_visit`.
-
-    The carrier is the member's first session that day, or the one in `carried_before` (a
-    re-plan's previous carriers), so that a kept visit stays on the session that had it.
-    """
-    visit_days = set(visits)
-    before = set(carried_before)
-    carriers: dict[tuple, int] = {}
-    for index in sorted(chosen, key=lambda i: (i not in before, candidates.items[i].key is None, candidates.items[i].slot)):
-        c = candidates.items[index]
-        visit = (c.expert, c.township, c.day)
-        if visit in visit_days and visit not in carriers:
-            carriers[visit] = index
-    carrier_indices = set(carriers.values())
-    assignments = []
-    for index in chosen:
-        c = candidates.items[index]
-        if c.key is None and index not in carrier_indices:
-            continue  # a supervision exists only to carry a visit; one left over from a kept roster goes
-        assignment = Assignment(c.day, c.slot.half_day, c.township, c.type, c.specialty, c.expert, index in carrier_indices)
-        assignments.append(assignment.with_id(new_assignment_id(problem.month, assignment)))
-    return sorted(assignments, key=lambda a: (a.date, a.half_day, a.township, a.expert))
-
-
-def _state_incumbent(state: RosterState) -> Incumbent:
-    return Incumbent(set(state.chosen), set(state.visits))
-
-
-def _solve_model(
-    roster: RosterModel,
-    incumbent: Incumbent | None,
-    time_limit: float,
-    workers: int,
-    progress: Progress | None,
-    label: str,
-    seed: int = 0,
-    floor: int | None = None,
-    work_limit: float | None = None,
-):
-    if incumbent is not None:
-        roster.hint(incumbent.chosen, incumbent.visits)
-    solver = _solver(time_limit, workers, seed, work_limit)
-    started = time.monotonic()
-    callback = _FirstSolution(started, progress, label, floor)
-    status = solver.solve(roster.model, callback)
-    return solver, status, callback.first
-
-
 def solve(
     problem: Problem,
     time_limit: float = 10.0,
@@ -166,8 +59,6 @@ def solve(
 
     `work_limit` (CP-SAT deterministic work) applies to the re-plan only, for now."""
     if previous is not None:
-        from solver.replan import replan
-
         return replan(
             problem, previous, time_limit=time_limit, workers=workers, progress=progress, seed=seed, frozen_until=frozen_until, work_limit=work_limit
         )
@@ -178,7 +69,7 @@ def solve(
     floor = coverage_lower_bound(problem, candidates)
     large = len(candidates.items) > LARGE_MONTH_CANDIDATES
     # on a large month every second counts: the first start that reaches the coverage floor is the hint
-    incumbent, first_feasible = _best_start(problem, candidates, started, enough=floor if large else None)
+    incumbent, first_feasible = best_start(problem, candidates, started, enough=floor if large else None)
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
     if len(candidates.items) > LNS_MIN_CANDIDATES and time_limit - (time.monotonic() - started) > LNS_AFTER_SECONDS:
@@ -194,7 +85,7 @@ def solve(
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
 
 
-def _best_start(problem: Problem, candidates: Candidates, started: float, enough: int | None = None) -> tuple[Incumbent, float]:
+def best_start(problem: Problem, candidates: Candidates, started: float, enough: int | None = None) -> tuple[Incumbent, float]:
     """Three greedy starts: following the cheapest relaxed assignment (fairness and continuity, solver.bounds),
     following the max-flow plan (it covers the most), and plain. The best covering, then the cheapest, is the hint;
     with `enough`, the first whose weighted unmet demand and missed visits come to no more than it.
@@ -205,7 +96,7 @@ def _best_start(problem: Problem, candidates: Candidates, started: float, enough
     plan = assignment_plan(problem, candidates, sum(problem.demand.values()) - unmet)
     starts, first = [], 0.0
     for following in (plan, quotas, None):
-        starts.append(_state_incumbent(construct(problem, candidates, quotas=following)))
+        starts.append(state_incumbent(construct(problem, candidates, quotas=following)))
         first = first or time.monotonic() - started
         if enough is not None and coverage_cost(problem, candidates, starts[-1]) <= enough:
             return starts[-1], first
@@ -216,19 +107,6 @@ def _best_start(problem: Problem, candidates: Candidates, started: float, enough
     targets = fair_targets(problem, candidates)
     scored = [evaluate(problem, candidates, start, targets) for start in covering]
     return min(scored, key=lambda start: start.objective if start.objective is not None else float("inf")), first
-
-
-def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, targets: dict[str, int] | None = None) -> Incumbent:
-    """Score a roster on the model's own objective (its assignments fixed; link visit days read off them)."""
-    sub, originals = restrict(problem, candidates, set(incumbent.chosen))
-    roster = build_model(problem, sub, free=(), fixed=range(len(originals)), fair_targets=targets if targets is not None else fair_targets(problem, candidates))
-    roster.hint(set(range(len(originals))), incumbent.visits)
-    solver = _solver(10.0, 1)
-    status = solver.solve(roster.model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return incumbent
-    scored = _read(roster, solver)
-    return Incumbent(set(incumbent.chosen), scored.visits, scored.objective, scored.terms)
 
 
 def searched_month(
@@ -242,8 +120,6 @@ def searched_month(
     get that far. The search stops early once it reaches that bound. Large months take larger,
     longer steps.
     """
-    from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
-
     targets = fair_targets(problem, candidates)
     deadline = started + time_limit - (LARGE_SCORING_SECONDS if large else SCORING_SECONDS)  # leave time to score and explain
     steps = {} if large else {"max_free": SMALL_MONTH_MAX_FREE, "step_seconds": SMALL_MONTH_STEP_SECONDS}
@@ -273,22 +149,6 @@ def searched_month(
     return Solution(problem.month, tuple(assignments), tuple(unmet), report)
 
 
-COVERAGE = ("link", "unmet")
-
-
-def _family_sum(roster: RosterModel, coverage: bool) -> cp_model.LinearExprT:
-    parts = [p for p in roster.penalties if (p.family in COVERAGE) == coverage]
-    return cp_model.LinearExpr.weighted_sum([p.expression for p in parts], [p.weight for p in parts])
-
-
-def coverage_cost(problem: Problem, candidates: Candidates, incumbent: Incumbent) -> int:
-    """The weighted unmet demand and missed link visits of a roster."""
-    covered = sum(1 for i in incumbent.chosen if candidates.items[i].key is not None)
-    weights = problem.rules.weights
-    missed = len(problem.links) * problem.rules.link_visits_per_month - len(incumbent.visits)
-    return weights.unmet * (sum(problem.demand.values()) - covered) + weights.link * missed
-
-
 def two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: int) -> Solution:
     """Stage A settles the least weighted unmet demand and missed visits; stage B optimises the soft terms at that level.
 
@@ -298,17 +158,17 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     worse coverage can win, so A's optimum plus B's bound bounds the whole objective.
     """
     weights = problem.rules.weights
-    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
+    coverage, soft = family_sum(roster, True), family_sum(roster, False)
     roster.model.add(coverage >= floor)  # a valid cut
     best, coverage_best, coverage_bound = incumbent, coverage_cost(problem, candidates, incumbent), floor
     if coverage_best > floor:
         roster.model.minimize(coverage)
         remaining = time_limit - (time.monotonic() - started)
-        solver, status, _ = _solve_model(roster, incumbent, max(0.2, remaining * COVERAGE_SHARE), workers, progress, "coverage", seed, floor=floor)
+        solver, status, _ = solve_model(roster, incumbent, max(0.2, remaining * COVERAGE_SHARE), workers, progress, "coverage", seed, floor=floor)
         if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
             return _failure(problem, candidates, roster, status, started, workers)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            best = _read(roster, solver)
+            best = read_incumbent(roster, solver)
             coverage_best = best.terms.get("unmet", 0) + best.terms.get("link", 0)
             coverage_bound = max(floor, int(solver.best_objective_bound))
     proven = coverage_best <= coverage_bound
@@ -317,10 +177,10 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     roster.model.minimize(soft)
     remaining = time_limit - (time.monotonic() - started)
     soft_floor = relaxed - coverage_best if proven else None  # reached: nothing better exists
-    solver, status, _ = _solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed, floor=soft_floor)
+    solver, status, _ = solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed, floor=soft_floor)
     soft_bound = 0
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        found = _read(roster, solver)
+        found = read_incumbent(roster, solver)
         if best.objective is None or found.objective <= best.objective:
             best = found
         soft_bound = max(0, int(solver.best_objective_bound))

@@ -41,6 +41,7 @@ from solver.model import build_model
 from solver.problem import Problem
 from solver.reassign import cheapest_experts
 from solver.rules.objectives import even_week_shares, fair_targets, off_market_day
+from solver.search import Incumbent, coverage_cost, evaluate
 from solver.timetable import repacked_timetable, staff
 
 STEP_SECONDS = 1.0
@@ -484,8 +485,6 @@ def improve(
     `coverage_floor` is a lower bound on the weighted unmet demand and missed visits: once the
     incumbent is there, no step looks for more coverage.
     """
-    from solver.engine import Incumbent, coverage_cost, evaluate
-
     rng = random.Random(seed)
     best = Incumbent(set(incumbent.chosen), set(incumbent.visits))
     targets = targets if targets is not None else fair_targets(problem, candidates)

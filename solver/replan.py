@@ -1,11 +1,14 @@
 """Minimal-change re-planning: a new version of a month that keeps what it can of the previous one.
 
-Only a neighbourhood of the change is re-optimised: the demand rows that lost a session or
+A re-plan first frees a neighbourhood of the change: the demand rows that lost a session or
 gained demand, the experts who could fill them, and their own sessions (so a chain of one
-move is possible). Everything else is fixed as it was. The objective first restores coverage
-(unmet demand, link visits), then minimises changes, then the soft terms,
-so a kept assignment is moved only when that buys demand or a visit. The three tiers share
-one objective, so a re-plan stopped by its time limit is still ordered right.
+move is possible); everything else is fixed as it was. When that cannot bring coverage up to
+the changed month's coverage floor (solver.bounds: no roster of the month covers more), it
+widens the free neighbourhood step by step (`Widening`) up to the whole month, so a re-plan
+never covers less than a fresh solve could only because it looked too close to the change.
+The objective first restores coverage (unmet demand, link visits), then minimises changes,
+then the soft terms, so a kept assignment is moved only when that buys demand or a visit. The
+three tiers share one objective, so a re-plan stopped by its time limit is still ordered right.
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver.candidates import Candidates, department_spare, enumerate_candidates, is_candidate
+from solver.bounds import coverage_lower_bound
+from solver.candidates import Candidates, department_spare, enumerate_candidates, is_candidate, restrict
 from solver.construct import construct
-from solver.engine import Incumbent, Progress, _family_sum, _read, _solve_model, evaluate
 from solver.model import build_model
 from solver.problem import DemandKey, Problem
 from solver.reasons import explain_unmet
+from solver.rules.objectives import fair_targets
+from solver.search import Incumbent, Progress, coverage_cost, evaluate, family_sum, read_incumbent, solve_model, to_assignments
 from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 
 # A change must outweigh every soft gain it could buy, and one unmet session (or visit) every change.
@@ -30,6 +37,23 @@ COVERAGE_TIER = 1_000
 # Kept from the time limit for what follows the solve (scoring, reasons, ids), so the whole
 # re-plan keeps to its limit even when CP-SAT uses all it is given.
 AFTER_SOLVE_SECONDS = 1.0
+# A widening step that is not the last takes at most this share of the time (or work) left, a
+# chain step (one short row) these; none less than the minimums.
+STEP_SHARE = 0.25
+CHAIN_SHARE = 0.2
+HIT_CHAIN_SHARE = 0.5  # a chain from a row of a township the change hit: the likeliest to pay
+MIN_STEP_SECONDS = 0.2
+MIN_STEP_WORK = 0.2
+# Above this many candidates the whole month is not one re-plan step (a step would spend the time
+# building the model); the widening stops at the short rows' specialties.
+WHOLE_MONTH_MAX_CANDIDATES = 20_000
+# Months up to this many expert half-days (the sample county: 61 x 40) are re-planned on the whole
+# month's candidates from the start; larger ones (enumerating the 400-expert county takes ~8 s on
+# 2 cores) first on the touched rows' alone, and on the whole month's only if that covers less than before.
+FULL_MONTH_MAX_EXPERT_HALF_DAYS = 4_000
+# What the whole month's candidates and coverage floor cost per expert half-day (400-expert county:
+# 8 s + 7.5 s for 18,400): a large month widens beyond the touched rows only with that much time left.
+WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY = 0.001
 
 
 def _key_of(assignment: Assignment) -> DemandKey | None:
@@ -54,8 +78,9 @@ def split_previous(problem: Problem, previous: Solution) -> tuple[list[Assignmen
     return still, lost
 
 
-def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignment]) -> tuple[set[DemandKey], set[str]]:
-    """The demand rows a re-plan must revisit (short, or over their new demand) and the townships whose visits it must."""
+def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignment]) -> tuple[set[DemandKey], set[str], set[str]]:
+    """The demand rows a re-plan must revisit (short, or over their new demand), the townships whose visits it
+    must, and the townships the change itself hit (sessions lost or over a cut limit, visits gone)."""
     covered: dict[DemandKey, int] = defaultdict(int)
     for assignment in still:
         key = _key_of(assignment)
@@ -63,30 +88,27 @@ def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignme
             covered[key] += 1
     keys = {key for key, wanted in problem.demand.items() if covered[key] != wanted}
     keys |= {key for key in covered if covered[key] > problem.demand.get(key, 0)}
+    # a limit cut below what is kept (a township's rooms, an expert's sessions): those sessions must move
+    rooms = {township.id: township.rooms for township in problem.townships}
+    per_half_day: dict[tuple, int] = defaultdict(int)
+    per_expert: dict[str, int] = defaultdict(int)
+    for assignment in still:
+        per_expert[assignment.expert] += 1
+        if _key_of(assignment) is not None:
+            per_half_day[(assignment.township, assignment.slot)] += 1
+    crowded = {township for (township, _slot), sessions in per_half_day.items() if sessions > rooms.get(township, 0)}
+    overbooked = {expert.id for expert in problem.experts if per_expert[expert.id] > expert.max_sessions}
+    keys |= {key for key in problem.demand if key.township in crowded}
+    keys |= {key for a in still if a.expert in overbooked and (key := _key_of(a)) is not None}
     # a visit day that lost its member or a team member: that township's rows help rebuild the team
     visit_days = {(a.township, a.date) for a in still + lost if a.link_visit}
     lost_experts = {a.expert for a in lost}
     townships = {a.township for a in lost if (a.township, a.date) in visit_days}
     townships |= {link.township for link in problem.links if link.member in lost_experts}
     keys |= {key for key in problem.demand if key.township in townships}
-    return {k for k in keys if problem.demand.get(k, 0) > 0}, townships
-
-
-def _neighbourhood(problem: Problem, candidates: Candidates, kept: dict[int, Assignment], keys: set[DemandKey], townships: set[str]) -> set[int]:
-    """Candidates free to change: the touched demand rows and visits, and the sessions of experts who could serve them."""
-    free: set[int] = set()
-    helpers: set[str] = set()
-    for key in keys:
-        for index in candidates.by_key.get(key, []):
-            free.add(index)
-            helpers.add(candidates.items[index].expert)
-    for index in kept:
-        if candidates.items[index].expert in helpers:
-            free.add(index)
-    for index, candidate in enumerate(candidates.items):
-        if candidate.key is None:  # a supervision exists only with its visit: never pin it
-            free.add(index)
-    return free
+    over = {key.township for key in covered if covered[key] > problem.demand.get(key, 0)}
+    hit = {a.township for a in lost} | crowded | over | townships | {key.township for a in still if a.expert in overbooked and (key := _key_of(a))}
+    return {k for k in keys if problem.demand.get(k, 0) > 0}, townships, hit
 
 
 def carry_ids(month: str, previous: Solution, assignments: list[Assignment]) -> list[Assignment]:
@@ -130,10 +152,98 @@ def _visits_of(assignments) -> set[tuple]:
     return {(a.expert, a.township, a.date) for a in assignments if a.link_visit}
 
 
-def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed, work_limit=None):
+class Widening:
+    """The neighbourhoods a re-plan frees, from the touched rows out to the whole month (`STEPS`, in order).
+
+    - "touched rows": the touched rows' candidates and the sessions of the experts who could serve them;
+    - "other experts": one row still short at a time, with every candidate of the experts who could
+      serve it (their other half-days and days too) and of the rows they serve now (a chain of
+      moves), as often as that covers more; small steps, so they come before the broad ones
+      (generated 9-township county, a demand row halved, 6 s: 1 unmet this way, 3 the other);
+    - "same townships": every candidate at the touched townships (their other half-days), with the
+      sessions of the experts who serve there now;
+    - "other days": every candidate of the short rows' specialties, at every township on every day;
+    - "whole month": every candidate, changes priced.
+
+    "other experts" frees one chain at a time; each of the others adds to what came before it.
+    """
+
+    STEPS = ("touched rows", "other experts", "same townships", "other days", "whole month")
+
+    def __init__(self, problem: Problem, candidates: Candidates, keys: set[DemandKey], townships: set[str], hit: set[str] = frozenset()) -> None:
+        self.problem, self.candidates, self.hit = problem, candidates, set(hit)
+        self.keys, self.townships = set(keys), set(townships) | {key.township for key in keys}
+        self.free: set[int] = set()
+        self.supervisions = {i for i, c in enumerate(candidates.items) if c.key is None}
+
+    def short_rows(self, chosen: Collection[int]) -> list[DemandKey]:
+        """The demand rows a roster leaves short that some candidate could serve, the touched ones first, in a fixed order."""
+        covered: dict[DemandKey, int] = defaultdict(int)
+        for index in chosen:
+            key = self.candidates.items[index].key
+            if key is not None:
+                covered[key] += 1
+        short = [key for key, wanted in self.problem.demand.items() if covered[key] < wanted and self.candidates.by_key.get(key)]
+        return sorted(short, key=lambda key: (key.township not in self.hit, key not in self.keys, key))  # the change's own rows first
+
+    def _serving(self, experts: set[str], chosen: Collection[int]) -> set[int]:
+        return {i for i in chosen if self.candidates.items[i].expert in experts}
+
+    def _helpers(self, rows: Collection[DemandKey]) -> set[str]:
+        return {self.candidates.items[i].expert for key in rows for i in self.candidates.by_key.get(key, ())}
+
+    def step(self, name: str, chosen: Collection[int]) -> set[int]:
+        """Widen to step `name` around the roster `chosen`; returns every candidate now free."""
+        items, by_key = self.candidates.items, self.candidates.by_key
+        if name == "touched rows":
+            self.free |= {i for key in self.keys for i in by_key.get(key, ())} | self.supervisions
+            self.free |= self._serving(self._helpers(self.keys), chosen)
+        elif name == "same townships":
+            self.free |= {i for i, c in enumerate(items) if c.township in self.townships}
+            self.free |= self._serving({items[i].expert for i in chosen if items[i].township in self.townships}, chosen)
+        elif name == "other days":
+            rows = set(self.short_rows(chosen)) | self.keys
+            specialties = {key.specialty for key in rows}
+            self.free |= {i for i, c in enumerate(items) if c.key is not None and c.key.specialty in specialties}
+            self.free |= self._serving(self._helpers(rows), chosen)
+        else:
+            self.free = set(range(len(items)))
+        return set(self.free)
+
+    def chain(self, key: DemandKey, chosen: Collection[int]) -> set[int]:
+        """One short row, every candidate of the experts who could serve it, and of the rows they serve now."""
+        items = self.candidates.items
+        helpers = self._helpers([key])
+        served = {items[i].key for i in self._serving(helpers, chosen) if items[i].key is not None}
+        free = {i for expert in helpers for i in self.candidates.by_expert.get(expert, ())}
+        free |= {i for row in served | {key} for i in self.candidates.by_key.get(row, ())}
+        return free | self.supervisions
+
+
+def _visits_of(assignments) -> set[tuple]:
+    return {(a.expert, a.township, a.date) for a in assignments if a.link_visit}
+
+
+@dataclass
+class _Found:
+    """A roster a re-plan step found, in the whole month's candidate indices, with its tiers."""
+
+    incumbent: Incumbent
+    coverage: int
+    changes: int
+    score: int  # the re-plan's objective: COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft terms
+    optimal: bool
+
+
+def _tiered_solve(problem, candidates, free, fixed, kept, hint, time_limit, workers, seed, targets, work_limit=None) -> _Found | None:
     """One objective in three tiers, so whatever the solver has when time runs out is ordered right:
-    coverage first, then fewest changes, then the soft terms."""
-    roster = build_model(problem, candidates, free=free, fixed=fixed, previous=kept.keys(), stability_weight=1)
+    coverage first, then fewest changes, then the soft terms. The model holds only the free and
+    fixed candidates and the previous roster (the others are 0), so a narrow step stays small."""
+    sub, originals = restrict(problem, candidates, set(free) | set(fixed) | set(kept))
+    position = {index: p for p, index in enumerate(originals)}
+    sub_fixed = {position[i] for i in fixed}
+    sub_free = {position[i] for i in free} - sub_fixed
+    roster = build_model(problem, sub, free=sub_free, fixed=sub_fixed, previous=[position[i] for i in kept], stability_weight=1, fair_targets=targets)
     stability = [p for p in roster.penalties if p.family == "stability"]
     roster.penalties = [p for p in roster.penalties if p.family != "stability"]
     changes = stability[0].expression if stability else 0
@@ -141,11 +251,139 @@ def _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, ti
     kept_visits = [roster.visits[visit] for visit in _visits_of(kept.values()) if visit in roster.visits]
     if kept_visits:
         changes = changes + len(kept_visits) - cp_model.LinearExpr.sum(kept_visits)
-    coverage, soft = _family_sum(roster, True), _family_sum(roster, False)
+    coverage, soft = family_sum(roster, True), family_sum(roster, False)
     roster.model.minimize(COVERAGE_TIER * coverage + CHANGE_WEIGHT * changes + soft)
-    remaining = max(0.2, time_limit - AFTER_SOLVE_SECONDS - (time.monotonic() - started))
-    solver, status, _ = _solve_model(roster, incumbent, remaining, workers, progress, "re-plan", seed, work_limit=work_limit)
-    return roster, solver, status
+    start = Incumbent({position[i] for i in hint.chosen if i in position}, set(hint.visits))
+    solver, status, _ = solve_model(roster, start, time_limit, workers, None, "re-plan", seed, work_limit=work_limit)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    found = read_incumbent(roster, solver)
+    value = lambda expression: expression if isinstance(expression, int) else int(solver.value(expression))  # noqa: E731
+    chosen = {originals[p] for p in found.chosen}
+    return _Found(Incumbent(chosen, found.visits, found.objective, found.terms), value(coverage), value(changes), round(solver.objective_value), status == cp_model.OPTIMAL)
+
+
+class _Budget:
+    """The time (and, when asked, the deterministic work) a re-plan's steps share.
+
+    With a work limit, every step gets a share of the work left and no step depends on the clock
+    (the seconds are then only a backstop), so one worker re-plans the same way however loaded
+    the machine is."""
+
+    def __init__(self, started: float, time_limit: float, work_limit: float | None) -> None:
+        self.deadline = started + time_limit - AFTER_SOLVE_SECONDS
+        self.work_left = work_limit
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def exhausted(self) -> bool:
+        if self.work_left is not None:
+            return self.work_left <= MIN_STEP_WORK or self.seconds_left() <= 0
+        return self.seconds_left() <= MIN_STEP_SECONDS
+
+    def share(self, fraction: float) -> tuple[float, float | None]:
+        """Seconds and work for a step that may take `fraction` of what is left."""
+        seconds = max(MIN_STEP_SECONDS, self.seconds_left() * (1.0 if self.work_left is not None else fraction))
+        return seconds, None if self.work_left is None else max(MIN_STEP_WORK, self.work_left * fraction)
+
+    def spend(self, work: float | None) -> None:
+        """Count a step's work against the work limit."""
+        if self.work_left is not None and work is not None:
+            self.work_left -= work
+
+
+class _Search:
+    """A re-plan under way on one set of candidates: the kept assignments, the best roster so far, its steps."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        candidates: Candidates,
+        still: list[Assignment],
+        frozen_until: dt.date | None,
+        budget: _Budget,
+        workers: int,
+        seed: int,
+        progress: Progress | None,
+        start: Incumbent | None = None,
+    ) -> None:
+        self.problem, self.candidates, self.budget, self.workers, self.seed, self.progress = problem, candidates, budget, workers, seed, progress
+        self.still, self.frozen_until = still, frozen_until
+        self.kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
+        self.past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until} if frozen_until is not None else set()
+        self.targets = fair_targets(problem, candidates)
+        self.best: _Found | None = None
+        self.last_step = ""
+        self.floor: int | None = None  # the whole month's coverage floor, once these are the whole month's candidates
+        if start is None:
+            state = construct(problem, candidates, fixed=set(self.kept) & self.past, keep=list(self.kept))
+            # nothing new on the frozen past, not even in the start
+            new_in_past = self.past - set(self.kept)
+            kept_visits = _visits_of(self.kept.values())
+            visits = {v for v in state.visits if frozen_until is None or v[2] > frozen_until or v in kept_visits}
+            start = Incumbent(set(state.chosen) - new_in_past, visits)
+        self.hint = start
+
+    def chosen(self) -> set[int]:
+        return self.best.incumbent.chosen if self.best is not None else self.hint.chosen
+
+    def covered(self) -> bool:
+        """Whether the best roster is at the whole month's coverage floor."""
+        return self.best is not None and self.floor is not None and self.best.coverage <= self.floor
+
+    def attempt(self, name: str, free: set[int], fraction: float) -> bool:
+        """Re-optimise `free` with the rest as the best roster has it; keep what is better. True if it was."""
+        free = free - self.past
+        base = set(self.kept) if self.best is None else self.best.incumbent.chosen
+        seconds, work = self.budget.share(fraction)
+        start = self.best.incumbent if self.best is not None else self.hint
+        found = _tiered_solve(self.problem, self.candidates, free, base - free, self.kept, start, seconds, self.workers, self.seed, self.targets, work)
+        self.budget.spend(work)
+        better = found is not None and (self.best is None or found.score < self.best.score)
+        if better:
+            self.best, self.last_step = found, name
+        elif found is not None and found.score == self.best.score and found.optimal:
+            self.best.optimal, self.last_step = True, name  # the same roster, now proven for a wider step
+        if self.progress:
+            outcome = "nothing in time" if found is None else f"coverage {found.coverage}, {found.changes} changes"
+            self.progress(f"re-plan, {name}: {len(free)} candidates free: {outcome} (floor {self.floor})")
+        return better
+
+    def widen(self, widening: Widening, steps: Collection[str]) -> None:
+        """Take the widening steps in order until coverage reaches the floor or the budget is spent."""
+        for name in steps:
+            if self.covered() or self.budget.exhausted():
+                return
+            if name == "other experts":
+                tried: set[DemandKey] = set()
+                while not self.covered() and not self.budget.exhausted():
+                    rows = [key for key in widening.short_rows(self.chosen()) if key not in tried]
+                    if not rows:
+                        break
+                    tried.add(rows[0])
+                    share = HIT_CHAIN_SHARE if rows[0].township in widening.hit else CHAIN_SHARE
+                    if self.attempt(f"chain {rows[0].township}/{rows[0].type}/{rows[0].specialty}", widening.chain(rows[0], self.chosen()), share):
+                        tried.clear()
+            elif name != "whole month" or len(self.candidates.items) <= WHOLE_MONTH_MAX_CANDIDATES:
+                self.attempt(name, widening.step(name, self.chosen()), 1.0 if name == "whole month" else STEP_SHARE)
+
+    def moved_to(self, candidates: Candidates) -> _Search:
+        """The same search on the whole month's candidates, its best roster carried over as the start."""
+        items = self.candidates.items
+        chosen = {candidates.index_of(items[i].expert, items[i].slot, items[i].township, items[i].key) for i in self.chosen()}
+        visits = self.best.incumbent.visits if self.best is not None else self.hint.visits
+        start = Incumbent({i for i in chosen if i is not None}, set(visits))
+        wider = _Search(self.problem, candidates, self.still, self.frozen_until, self.budget, self.workers, self.seed, self.progress, start)
+        wider.floor = coverage_lower_bound(self.problem, candidates)
+        return wider
+
+
+def _coverage_of(problem: Problem, solution: Solution) -> int:
+    """The weighted unmet demand and missed link visits of a roster, as its report and visits say."""
+    weights = problem.rules.weights
+    missed = max(0, len(problem.links) * problem.rules.link_visits_per_month - sum(1 for a in solution.assignments if a.link_visit))
+    return weights.unmet * solution.report.unmet_sessions + weights.link * missed
 
 
 def replan(
@@ -158,49 +396,75 @@ def replan(
     frozen_until: dt.date | None = None,
     work_limit: float | None = None,
 ) -> Solution:
-    """A new roster for the changed problem that changes as few of `previous`'s assignments as it can.
+    """A new roster for the changed problem that covers what a fresh solve would and changes as few of
+    `previous`'s assignments as it can.
 
-    Days up to `frozen_until` (today, in the service) are history: their sessions stay as they
-    were and nothing new is placed on them.
+    It re-optimises the touched rows first, on their candidates alone; then, on a small month, or when
+    that covers less than `previous` did, on the whole month's candidates it widens (`Widening`) until
+    its coverage reaches the changed month's coverage floor (solver.bounds) or the time runs out.
+    Days up to `frozen_until` (today, in the service) are history: their sessions stay as they were
+    and nothing new is placed on them. The report's bound is the whole changed month's (`_proven`).
     """
-    from solver.engine import to_assignments
-
     started = time.monotonic()
     still, lost = split_previous(problem, previous)
-    keys, townships = touched_parts(problem, still, lost)
-    candidates = enumerate_candidates(problem, keys=keys, supervision_townships=townships, also=[_as_candidate(a) for a in still])
-    kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
-    free = _neighbourhood(problem, candidates, kept, keys, townships)
-    fixed = set(kept) - free
-    if frozen_until is not None:
-        past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until}
-        fixed |= past & set(kept)
-        free -= past
-    if progress:
-        progress(f"re-plan: {len(kept)} assignments still possible, {len(lost)} not; {len(free)} candidates free")
-    state = construct(problem, candidates, fixed=fixed, keep=[i for i in kept if i in free])
-    incumbent = Incumbent(set(state.chosen), set(state.visits))
-    roster, solver, status = _tiered_solve(problem, candidates, free, fixed, kept, incumbent, started, time_limit, workers, progress, seed, work_limit)
-    if status == cp_model.INFEASIBLE and fixed:
-        # what was kept fixed clashes with the change (a team gone, say): free everything enumerated
-        everything = set(range(len(candidates.items)))
-        roster, solver, status = _tiered_solve(problem, candidates, everything, set(), kept, incumbent, started, time_limit, workers, progress, seed, work_limit)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        incumbent = _read(roster, solver)
+    keys, townships, hit = touched_parts(problem, still, lost)
+    also = [_as_candidate(a) for a in still]
+    budget = _Budget(started, time_limit, work_limit)
+    small = len(problem.experts) * len(problem.slots) <= FULL_MONTH_MAX_EXPERT_HALF_DAYS
+    if small:
+        search = _Search(problem, enumerate_candidates(problem, also=also), still, frozen_until, budget, workers, seed, progress)
+        search.floor = coverage_lower_bound(problem, search.candidates)
     else:
-        incumbent = evaluate(problem, candidates, incumbent)
-    name = solver.status_name(status) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "FEASIBLE"
+        near = enumerate_candidates(problem, keys=keys, supervision_townships=townships, also=also)
+        search = _Search(problem, near, still, frozen_until, budget, workers, seed, progress)
+    if progress:
+        progress(f"re-plan: {len(search.kept)} assignments still possible, {len(lost)} not; {len(search.candidates.items)} candidates")
+    widening = Widening(problem, search.candidates, keys, townships, hit)
+    search.widen(widening, Widening.STEPS[:1])
+    size = len(problem.experts) * len(problem.slots)
+    worse = search.best is None or search.best.coverage > _coverage_of(problem, previous)
+    if not small and worse and budget.seconds_left() > WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY * size:
+        # the touched rows alone cover less than before: look further, on the whole month's candidates
+        search = search.moved_to(enumerate_candidates(problem, also=also))
+        widening = Widening(problem, search.candidates, keys, townships, hit)
+    search.widen(widening, Widening.STEPS if search.best is None else Widening.STEPS[1:])
+    candidates, kept = search.candidates, search.kept
+    if search.best is None:
+        chosen, visits = search.hint.chosen, search.hint.visits
+        scored = evaluate(problem, candidates, search.hint, search.targets)
+        objective, terms, coverage, optimal = scored.objective, scored.terms, coverage_cost(problem, candidates, search.hint), False
+    else:
+        chosen, visits = search.best.incumbent.chosen, search.best.incumbent.visits
+        objective, terms, coverage = search.best.incumbent.objective, search.best.incumbent.terms, search.best.coverage
+        optimal = search.floor is not None and _proven(search.best, search.floor, search.last_step)
     carried_before = [index for index, a in kept.items() if a.link_visit]
-    assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, incumbent.chosen, incumbent.visits, carried_before))
-    unmet = explain_unmet(problem, candidates, incumbent.chosen, incumbent.visits)
+    assignments = carry_ids(problem.month, previous, to_assignments(problem, candidates, chosen, visits, carried_before))
+    unmet = explain_unmet(problem, candidates, chosen, visits)
+    unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
+    proven_unmet = search.floor is not None and (coverage <= search.floor or (optimal and search.last_step == "whole month"))
     report = SolveReport(
-        status=name,
-        objective=incumbent.objective,
-        # OPTIMAL here means optimal for the re-plan's order (coverage, then changes, then soft terms)
-        best_bound=incumbent.objective if status == cp_model.OPTIMAL else None,
+        status="OPTIMAL" if optimal else "FEASIBLE",
+        objective=objective,
+        # a bound for every roster of the changed month: its coverage floor, or the roster itself when proven
+        best_bound=objective if optimal else search.floor,
         wall_seconds=time.monotonic() - started,
         workers=workers,
-        unmet_sessions=sum(u.sessions for u in unmet if u.type != "supervision"),
-        objective_terms=incumbent.terms,
+        unmet_sessions=unmet_sessions,
+        unmet_bound=unmet_sessions if proven_unmet else None,
+        objective_terms=terms,
     )
     return Solution(problem.month, tuple(assignments), tuple(unmet), report)
+
+
+def _proven(best: _Found, floor: int, last_step: str) -> bool:
+    """Whether no roster of the whole changed month covers more or changes fewer of the kept assignments.
+
+    Coverage is proven at the month's floor, or by an optimal solve of the whole month; changes when
+    that solve was the whole month's, or when there are none. (The soft terms are optimal for the
+    last neighbourhood.)
+    """
+    if not best.optimal:
+        return False
+    if last_step == "whole month":
+        return True
+    return best.coverage <= floor and best.changes == 0

@@ -71,13 +71,13 @@ def test_seeded_problems_solve_within_the_rules():
 def test_report_is_not_optimal_when_the_soft_stage_found_nothing(monkeypatch):
     import solver.engine as engine
 
-    real = engine._solve_model
+    real = engine.solve_model
 
     def soft_stage_times_out(roster, incumbent, time_limit, workers, progress, label, seed=0, floor=None):
         solver, status, first = real(roster, incumbent, time_limit, workers, progress, label, seed, floor)
         return (solver, cp_model.UNKNOWN, None) if label == "soft terms" else (solver, status, first)
 
-    monkeypatch.setattr(engine, "_solve_model", soft_stage_times_out)
+    monkeypatch.setattr(engine, "solve_model", soft_stage_times_out)
     slots = tuple(Slot(dt.date(2027, 3, 1), half) for half in ("am", "pm"))
     problem = Problem(
         "2027-03",
@@ -97,7 +97,8 @@ def test_report_is_not_optimal_when_the_soft_stage_found_nothing(monkeypatch):
 def test_the_hint_is_the_best_covering_and_then_cheapest_of_the_greedy_starts():
     from solver.bounds import assignment_plan, flow_plan
     from solver.construct import construct
-    from solver.engine import _best_start, coverage_cost, to_assignments
+    from solver.engine import best_start
+    from solver.search import coverage_cost, to_assignments
     from solver.reasons import explain_unmet
     from solver.solution import Solution, SolveReport
     from solver.rules.objectives import fair_targets
@@ -105,7 +106,7 @@ def test_the_hint_is_the_best_covering_and_then_cheapest_of_the_greedy_starts():
     for seed in range(6):
         problem = random_problem(seed)
         candidates = enumerate_candidates(problem)
-        hint, _first = _best_start(problem, candidates, 0.0)
+        hint, _first = best_start(problem, candidates, 0.0)
         unmet, quotas = flow_plan(problem, candidates)
         plan = assignment_plan(problem, candidates, sum(problem.demand.values()) - unmet)
         starts = [Incumbent(set(s.chosen), set(s.visits)) for s in (construct(problem, candidates, quotas=q) for q in (plan, quotas, None))]
