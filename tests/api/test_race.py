@@ -1,7 +1,9 @@
 """Lost updates (issue 17 item 1): 20 office edits of one month at the same moment, through a real service.
 
 On SQLite and on PostgreSQL, 20 threads send their edit (14 deletions and 6 moves of distinct
-sessions, each valid on its own and together) at once, released by one barrier. What must hold:
+sessions, each valid on its own and together) at once, released by one barrier: to one service
+(its writes of a community queue up in the process), and split between two replicas on one
+database (where only the database's write lock and the base check keep them apart). What must hold:
 
 - no 5xx; every answer is a 2xx, or a 409 that carries the month's current version;
 - every 2xx edit is in the latest version (a deleted session is gone, a moved one is where it was moved);
@@ -11,8 +13,13 @@ sessions, each valid on its own and together) at once, released by one barrier. 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
@@ -21,11 +28,10 @@ import pytest
 from scheduler import store
 from scheduler.db import transaction
 from scheduler.scenario import parse_scenario
-from tests.api.conftest import LiveService
+from tests.api.conftest import LiveService, free_port
 from tests.api.test_end_to_end import run_job
 
 RACE_COMMUNITY = "race"  # a community of its own, so no other test's edits land in this month
-MONTH = "2027-10"
 EDITS = 20
 DELETIONS = 14
 
@@ -61,6 +67,36 @@ def race_office(service: LiveService) -> str:
     return service.token("office", community=RACE_COMMUNITY)
 
 
+@pytest.fixture
+def replica(service: LiveService, tmp_path) -> Iterator[str]:
+    """A second service process on the same database (no timed jobs): its root URL."""
+    port = free_port()
+    env = {**os.environ, "ROTA_DATABASE_URL": service.database_url, "ROTA_SOLVER_TIME_LIMIT": "3", "ROTA_RUN_SCHEDULER": "false"}
+    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    log_path = tmp_path / "replica.log"
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    root = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log_path.read_text(errors="replace")
+            try:
+                if httpx2.get(f"{root}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx2.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the replica did not answer /healthz within 60 s"
+            time.sleep(0.2)
+        yield root
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 def _moves(assignments: list[dict], count: int) -> dict[str, dict]:
     """`count` moves of sessions to the other half of their own day, that cannot clash with each other or the roster.
 
@@ -87,9 +123,20 @@ def _moves(assignments: list[dict], count: int) -> dict[str, dict]:
 
 
 def test_twenty_concurrent_edits_of_one_month_are_all_kept_in_one_chain(service: LiveService, race_office: str):
+    statuses = _race(service, race_office, [service.root_url], "2027-10")
+    assert statuses == {200: EDITS}, statuses  # one process: the edits queue up, none is refused
+
+
+def test_twenty_concurrent_edits_split_between_two_replicas_are_all_kept_in_one_chain(service: LiveService, race_office: str, replica: str):
+    statuses = _race(service, race_office, [service.root_url, replica], "2027-11")
+    assert statuses.get(200, 0) >= EDITS // 2, statuses
+
+
+def _race(service: LiveService, race_office: str, roots: list[str], month: str) -> Counter:
+    """Generate `month`, send the 20 edits at once (in turn to each of `roots`), check what must hold; the answers' statuses."""
     with service.client(race_office, community=RACE_COMMUNITY) as office:
-        base = run_job(office, f"/rosters/{MONTH}/generate")["result"]["version"]
-        roster = office.get(f"/rosters/{MONTH}").json()
+        base = run_job(office, f"/rosters/{month}/generate")["result"]["version"]
+        roster = office.get(f"/rosters/{month}").json()
     assignments = roster["assignments"]
     assert len(assignments) >= EDITS + 4, f"the race county should give enough sessions, got {len(assignments)}"
     moves = _moves(assignments, EDITS - DELETIONS)
@@ -102,12 +149,14 @@ def test_twenty_concurrent_edits_of_one_month_are_all_kept_in_one_chain(service:
     edits = edits[::2] + edits[1::2]
 
     barrier = threading.Barrier(EDITS)
-    url = f"{service.root_url}/c/{RACE_COMMUNITY}/rosters/{MONTH}/assignments"
+    urls = [f"{root}/c/{RACE_COMMUNITY}/rosters/{month}/assignments" for root in roots]
 
-    def send(edit) -> tuple[tuple, int, dict]:
+    def send(numbered) -> tuple[tuple, int, dict]:
+        number, edit = numbered
         method, assignment_id, change = edit
+        url = urls[number % len(urls)]
         with httpx2.Client(headers={"Authorization": f"Bearer {race_office}"}, timeout=120) as client:
-            client.get(f"{service.root_url}/healthz")  # connect before the barrier: the edits leave together
+            client.get(url.split("/c/")[0] + "/healthz")  # connect before the barrier: the edits leave together
             barrier.wait(timeout=60)
             response = client.request(method, f"{url}/{assignment_id}", json=change)
         try:
@@ -117,7 +166,7 @@ def test_twenty_concurrent_edits_of_one_month_are_all_kept_in_one_chain(service:
         return edit, response.status_code, body
 
     with ThreadPoolExecutor(max_workers=EDITS) as pool:
-        answers = list(pool.map(send, edits))
+        answers = list(pool.map(send, enumerate(edits)))
 
     statuses = Counter(status for _, status, _ in answers)
     print(f"answers: {dict(statuses)}")
@@ -130,9 +179,9 @@ def test_twenty_concurrent_edits_of_one_month_are_all_kept_in_one_chain(service:
     assert len(succeeded) >= EDITS // 2, f"most edits should land after a rebase: {statuses}"
 
     with service.client(race_office, community=RACE_COMMUNITY) as office:
-        latest = office.get(f"/rosters/{MONTH}").json()
-        summaries = office.get(f"/rosters/{MONTH}/versions").json()
-        chain = [office.get(f"/rosters/{MONTH}", params={"version": n}).json() for n in range(base, latest["version"] + 1)]
+        latest = office.get(f"/rosters/{month}").json()
+        summaries = office.get(f"/rosters/{month}/versions").json()
+        chain = [office.get(f"/rosters/{month}", params={"version": n}).json() for n in range(base, latest["version"] + 1)]
 
     # Every success is in the latest version.
     latest_by_id = {a["id"]: a for a in latest["assignments"]}
@@ -163,3 +212,4 @@ def test_twenty_concurrent_edits_of_one_month_are_all_kept_in_one_chain(service:
         else:
             expected[assignment_id] = {**before_by_id[assignment_id], **change}
         assert after_by_id == expected, f"version {after['version']} is not version {before['version']} plus {method} {assignment_id}"
+    return statuses
