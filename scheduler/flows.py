@@ -34,6 +34,7 @@ from scheduler.problem_builder import build_problem
 from scheduler.requests import ExtraSessionRequest, create_request, get_request, scheduled_extra_demand
 from scheduler.swaps import get_swap
 from scheduler.roster_rules import RuleBroken, candidate_indices, check_roster, hard_rule_breaks
+from scheduler.scenario.fields import date_problems
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import HALF_DAYS, Scenario
 from solver.candidates import enumerate_candidates
@@ -359,6 +360,9 @@ def file_leave(
     session: Session, community: CommunityRef, expert_id: str, first_day: dt.date, last_day: dt.date | None = None, half_day: str | None = None, reason: str = ""
 ) -> int | None:
     """Store a community's expert's leave (unavailability that survives re-imports) and record a "leave" event; return the event id."""
+    out_of_range = date_problems(first_day=first_day, last_day=last_day)
+    if out_of_range:
+        raise ScenarioError(list(out_of_range))
     last_day = last_day or first_day
     if last_day < first_day:
         raise ScenarioError([FieldError("last_day", f"{last_day.isoformat()} is before first_day {first_day.isoformat()}")])

@@ -24,6 +24,8 @@ from scheduler import auth, flows, i18n, requests, store
 from scheduler.db import transaction
 from scheduler.labels import CommunityLabels
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
+from scheduler.scenario.fields import checked_date
+from scheduler.scenario.messages import CodedFieldError, coded
 from scheduler.scenario.schema import HALF_DAYS, SESSION_TYPES
 from scheduler.subscriptions import feed_url as feed_address
 
@@ -48,21 +50,25 @@ def _published_months(request: Request, tenant: Tenant, *, township: str | None 
 
 
 def _form_date(value: str, field: str, problems: list[FieldError], required: bool = True) -> dt.date | None:
+    """A form's date within the one date range (scheduler.scenario.fields), or None with the problem added."""
     value = (value or "").strip()
     if not value:
         if required:
-            problems.append(FieldError(field, "required"))
+            problems.append(coded(field, "missing"))
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        problems.append(FieldError(field, f"must be a date YYYY-MM-DD (got {value!r})"))
+        return checked_date(value, field)
+    except ScenarioError as error:
+        problems.extend(error.problems)
         return None
 
 
 def _messages(error: ScenarioError, lang: str) -> list[str]:
     labels = {"first_day": "first_day", "last_day": "last_day", "sessions": "sessions", "type": "session_type", "specialty": "specialty", "half_day": "half_day", "reason": "reason"}
-    return [f"{page_word(labels[p.path], lang) if p.path in labels else p.path}: {p.message}" for p in error.problems]
+    return [
+        f"{page_word(labels[p.path], lang) if p.path in labels else p.path}: {p.message_in(lang) if isinstance(p, CodedFieldError) else p.message}"
+        for p in error.problems
+    ]
 
 
 # --- township head ----------------------------------------------------------------------------
@@ -133,7 +139,7 @@ def file_request(
     try:
         count = int(sessions)
     except ValueError:
-        problems.append(FieldError("sessions", f"must be a whole number (got {sessions!r})"))
+        problems.append(coded("sessions", "whole_number", got=sessions))
         count = 0
     try:
         if problems:
