@@ -9,9 +9,14 @@ never a value accepted and failing later.
 from __future__ import annotations
 
 import html
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +158,48 @@ def test_a_month_page_out_of_range_is_not_found_not_a_500(service: LiveService, 
         form = office.get("/office")
         posted = office.post(f"/office/{month}/generate", data=_hidden_fields(form.text))
         assert 400 <= posted.status_code < 500, posted.status_code
+
+
+# ---- the command line ----
+
+ROTA = str(Path(sys.executable).with_name("rota"))  # the console script pip installed with the project
+MINIMAL = Path(__file__).parents[1] / "scheduler" / "minimal.yaml"
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory) -> dict:
+    """A folder with an SQLite database holding the minimal county, and a solved October 2026 as a previous roster."""
+    folder = tmp_path_factory.mktemp("cli-dates")
+    env = {**os.environ, "ROTA_DATABASE_URL": f"sqlite:///{folder / 'rota.sqlite3'}", "ROTA_SOLVER_TIME_LIMIT": "2"}
+    for arguments in (("import", str(MINIMAL)), ("solve", str(MINIMAL), "--month", "2026-10", "--out", "previous.json", "--time-limit", "2")):
+        done = subprocess.run([ROTA, *arguments], env=env, cwd=folder, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    previous = json.loads((folder / "previous.json").read_text(encoding="utf-8"))
+    for name, change in (("far_date", ("date", "0001-01-01")), ("other_month", ("date", "2026-11-02"))):
+        edited = json.loads(json.dumps(previous))
+        edited["assignments"][0][change[0]] = change[1]
+        (folder / f"{name}.json").write_text(json.dumps(edited), encoding="utf-8")
+    closed_year_one = MINIMAL.read_text(encoding="utf-8").replace("closed: [2026-10-09]", "closed: [0001-01-01]")
+    (folder / "closed_year_one.yaml").write_text(closed_year_one, encoding="utf-8")
+    return {"folder": folder, "env": env}
+
+
+@pytest.mark.parametrize("arguments, line", [
+    (("solve", str(MINIMAL), "--month", "0000-01", "--out", "r.json"), "error: month must be YYYY-MM from 2000-01 to 2100-12 (got '0000-01')"),
+    (("replan", str(MINIMAL), "--month", "9999-12", "--previous", "previous.json", "--out", "r.json"),
+     "error: month must be YYYY-MM from 2000-01 to 2100-12 (got '9999-12')"),
+    (("replan", str(MINIMAL), "--month", "2026-10", "--previous", "far_date.json", "--out", "r.json"),
+     "error: assignments[0].date: must be a date from 2000-01-01 to 2100-12-31 (got 0001-01-01)"),
+    (("replan", str(MINIMAL), "--month", "2026-10", "--previous", "other_month.json", "--out", "r.json"),
+     "error: assignments[0].date: 2026-11-02 is not in 2026-10"),
+    (("validate", "closed_year_one.yaml"), "error: calendar.closed[0]: must be a date from 2000-01-01 to 2100-12-31 (got 0001-01-01)"),
+    (("allowance", "--month", "0000-01"), "error: month must be YYYY-MM from 2000-01 to 2100-12 (got '0000-01')"),
+    (("close", "pitou", "--from", "0001-01-01", "--to", "2027-01-02"), "error: --from: must be a date from 2000-01-01 to 2100-12-31 (got 0001-01-01)"),
+    (("reopen", "pitou", "--from", "2027-01-01", "--to", "9999-12-31"), "error: --to: must be a date from 2000-01-01 to 2100-12-31 (got 9999-12-31)"),
+])
+def test_the_command_line_refuses_far_dates_with_exit_2_and_one_line(cli, arguments, line):
+    done = subprocess.run([ROTA, *arguments], env=cli["env"], cwd=cli["folder"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    problems = [text for text in done.stderr.strip().splitlines() if text.startswith("error")]
+    assert problems == [line], done.stderr
