@@ -115,7 +115,11 @@ def quoted(value: Any, lang: str) -> str:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, str):
-        return f"“{value}”" if lang == "zh-CN" else repr(value)
+        if lang == "zh-CN":
+            # An invisible or control character is written as its escape, as repr does in English: never raw
+            # (a right-to-left override would turn the rest of the sentence around).
+            return f"“{value}”" if value.isprintable() else f"“{repr(value)[1:-1]}”"
+        return repr(value)
     return repr(value) if lang == "en" else str(value)
 
 
