@@ -24,7 +24,7 @@ from scheduler import auth, flows, i18n, requests, store
 from scheduler.db import transaction
 from scheduler.labels import CommunityLabels
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
-from scheduler.scenario.fields import checked_date
+from scheduler.scenario.fields import checked_date, parse_month
 from scheduler.scenario.messages import CodedFieldError, coded
 from scheduler.scenario.schema import HALF_DAYS, SESSION_TYPES
 from scheduler.subscriptions import feed_url as feed_address
@@ -38,13 +38,22 @@ def _first_month(request: Request) -> str:
     return checked_month(asked) if asked else this_month()
 
 
+def _in_range(month: str) -> bool:
+    try:
+        parse_month(month)
+    except ValueError:
+        return False
+    return True
+
+
 def _published_months(request: Request, tenant: Tenant, *, township: str | None = None, expert: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
     """The community's scenario and, for this month (or `?month=`) and the next, the published sessions of a township or an expert."""
     lang = page_lang(request)
     first = _first_month(request)
     with session_factory(request)() as session:
         scenario = store.export_scenario(session, tenant.id)
-        documents = [(month, roster_document(session, tenant.id, month, status="published")) for month in (first, shift_month(first, 1))]
+        months = [first] + [m for m in (shift_month(first, 1),) if _in_range(m)]  # 2100-12 has no next month
+        documents = [(month, roster_document(session, tenant.id, month, status="published")) for month in months]
     blocks = [{"month": month, "sessions": session_list(document, scenario, township=township, expert=expert, lang=lang)} for month, document in documents]
     return scenario, blocks
 

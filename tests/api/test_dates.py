@@ -203,3 +203,24 @@ def test_the_command_line_refuses_far_dates_with_exit_2_and_one_line(cli, argume
     assert "Traceback" not in done.stderr
     problems = [text for text in done.stderr.strip().splitlines() if text.startswith("error")]
     assert problems == [line], done.stderr
+
+
+@pytest.mark.parametrize("month", ["2000-01", "2100-12"])
+def test_pages_at_the_edges_of_the_range_answer(service: LiveService, month):
+    """The first and the last month of the range: their pages link past the edge, and must not fetch past it."""
+    for token, paths in (
+        (service.tokens["office"], (f"/office/{month}", f"/office/{month}/report", f"/office/{month}/allowance")),
+        (service.token("expert", expert="E04"), (f"/expert?month={month}",)),
+        (service.token("township", township="pitou"), (f"/township?month={month}",)),
+    ):
+        with _logged_in(service, token) as client:
+            for path in paths:
+                answer = client.get(path)
+                assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
+    with service.root_client() as root:
+        login = root.get("/login")
+        root.post("/login", data={**_hidden_fields(login.text), "token": service.token("bureau")}, follow_redirects=False)
+        answer = root.get(f"/province/{month}")
+        assert answer.status_code == 200, (answer.status_code, answer.text[:300])
+    office = service.client(service.tokens["office"])
+    assert office.get(f"/rosters/{month}").status_code == 404  # in range, no roster yet: not found, not refused
