@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from scheduler.scenario.fields import Month
 from scheduler.scenario.schema import HalfDay, IsoDate, SessionType
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
 Note = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00]*$")]
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Every month in a path or a query: `YYYY-MM` within the one date range (scheduler.scenario.fields), else a 422 naming it.
+MonthPath = Annotated[Month, Path(description="YYYY-MM, from 2000-01 to 2100-12")]
+MonthQuery = Annotated[Month | None, Query(description="YYYY-MM, from 2000-01 to 2100-12")]
 
 
 class Wire(BaseModel):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ from scheduler.store import CommunityRef
 from scheduler.problem_builder import build_problem
 from scheduler.requests import ExtraSessionRequest, create_request, get_request, scheduled_extra_demand
 from scheduler.roster_rules import RuleBroken, candidate_indices, check_roster, hard_rule_breaks
+from scheduler.scenario.fields import date_problems
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import HALF_DAYS, Scenario
 from solver.candidates import enumerate_candidates
@@ -222,20 +224,33 @@ class _BaseMoved(Exception):
 # A write whose base moved is done again on the new latest version (a rebase), this many times at most.
 REBASE_ATTEMPTS = 8
 
+# One lock per community for the roster writes of THIS process: they queue up instead of racing, so a
+# burst of edits through one service is answered in order, not with 409s. Between processes (replicas,
+# the CLI) the base check under the database's write lock stays the guarantee, and rebases catch up.
+_community_write_locks: dict[CommunityRef, threading.Lock] = {}
+_community_write_locks_guard = threading.Lock()
 
-def _rebasing(write: Callable[[], _T]) -> _T:
-    """Run a roster write on the latest version; when another write lands first, run it again on the new latest.
 
-    Each attempt re-reads its base and re-checks every hard rule, so a rebased write is saved only
-    when it still fits the roster as it now is (else it is refused like any edit); after
-    REBASE_ATTEMPTS lost races it is answered with a Conflict naming the current version. No write
-    is ever saved on a stale base, so none undoes another.
+def _community_write_lock(community: CommunityRef) -> threading.Lock:
+    with _community_write_locks_guard:
+        return _community_write_locks.setdefault(community, threading.Lock())
+
+
+def _rebasing(community: CommunityRef, write: Callable[[], _T]) -> _T:
+    """Run a community's roster write on the latest version; when another write lands first, run it again on the new latest.
+
+    Writes of one community in this process run one at a time. Each attempt re-reads its base and
+    re-checks every hard rule, so a rebased write is saved only when it still fits the roster as it
+    now is (else it is refused like any edit); after REBASE_ATTEMPTS lost races (to other processes)
+    it is answered with a Conflict naming the current version. No write is ever saved on a stale
+    base, so none undoes another.
     """
-    for _ in range(REBASE_ATTEMPTS):
-        try:
-            return write()
-        except _BaseMoved as moved:
-            last = moved
+    with _community_write_lock(community):
+        for _ in range(REBASE_ATTEMPTS):
+            try:
+                return write()
+            except _BaseMoved as moved:
+                last = moved
     raise Conflict(f"the roster for {last.month} keeps changing (now version {last.current}); reload and try again", current_version=last.current)
 
 
@@ -254,7 +269,7 @@ def _in_month(place: SessionPlace, month: str) -> None:
 
 def assign_session(factory: Factory, community: CommunityRef, month: str, place: SessionPlace) -> tuple[int, Assignment]:
     """Add one session to a community's latest version (checked against every hard rule); return (new version, assignment)."""
-    return _rebasing(lambda: _assign_session_once(factory, community, month, place))
+    return _rebasing(community, lambda: _assign_session_once(factory, community, month, place))
 
 
 def _assign_session_once(factory: Factory, community: CommunityRef, month: str, place: SessionPlace) -> tuple[int, Assignment]:
@@ -273,7 +288,7 @@ def _assign_session_once(factory: Factory, community: CommunityRef, month: str, 
 
 def move_session(factory: Factory, community: CommunityRef, month: str, assignment_id: str, **changes: Any) -> tuple[int, Assignment]:
     """Move one session (new date, half-day, township or expert; same id, so calendars update it); return (version, assignment)."""
-    return _rebasing(lambda: _move_session_once(factory, community, month, assignment_id, **changes))
+    return _rebasing(community, lambda: _move_session_once(factory, community, month, assignment_id, **changes))
 
 
 def _move_session_once(factory: Factory, community: CommunityRef, month: str, assignment_id: str, **changes: Any) -> tuple[int, Assignment]:
@@ -318,7 +333,7 @@ def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
         except RuleBroken as broken:
             return str(broken), None
 
-    reason, number = _rebasing(exchange)
+    reason, number = _rebasing(community, exchange)
     with transaction(factory) as session:
         swap = swaps.get_swap(session, community, swap_id, for_update=True)
         if reason:
@@ -330,7 +345,7 @@ def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
 
 def remove_session(factory: Factory, community: CommunityRef, month: str, assignment_id: str) -> int:
     """Remove one session from a community's latest version (refused if that breaks a rule, e.g. a link visit's team); return the version."""
-    return _rebasing(lambda: _remove_session_once(factory, community, month, assignment_id))
+    return _rebasing(community, lambda: _remove_session_once(factory, community, month, assignment_id))
 
 
 def _remove_session_once(factory: Factory, community: CommunityRef, month: str, assignment_id: str) -> int:
@@ -348,6 +363,9 @@ def file_leave(
     session: Session, community: CommunityRef, expert_id: str, first_day: dt.date, last_day: dt.date | None = None, half_day: str | None = None, reason: str = ""
 ) -> int | None:
     """Store a community's expert's leave (unavailability that survives re-imports) and record a "leave" event; return the event id."""
+    out_of_range = date_problems(first_day=first_day, last_day=last_day)
+    if out_of_range:
+        raise ScenarioError(list(out_of_range))
     last_day = last_day or first_day
     if last_day < first_day:
         raise ScenarioError([FieldError("last_day", f"{last_day.isoformat()} is before first_day {first_day.isoformat()}")])
@@ -499,7 +517,7 @@ def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) ->
 
 def settle_request(factory: Factory, community: CommunityRef, request_id: int, *, approve: bool = False, auto_approve: bool | None = None) -> str:
     """Try the minimal-change insertion of a community's pending request; set and return its state (scheduled, or pending with the reason)."""
-    return _rebasing(lambda: _settle_request_once(factory, community, request_id, approve=approve, auto_approve=auto_approve))
+    return _rebasing(community, lambda: _settle_request_once(factory, community, request_id, approve=approve, auto_approve=auto_approve))
 
 
 def _settle_request_once(factory: Factory, community: CommunityRef, request_id: int, *, approve: bool = False, auto_approve: bool | None = None) -> str:

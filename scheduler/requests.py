@@ -19,6 +19,7 @@ from scheduler.db import Base
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.models import Specialty, Township
 from scheduler.notify.models import UtcDateTime, utc_now
+from scheduler.scenario.fields import date_problems
 from scheduler.scenario.schema import SESSION_TYPES
 from scheduler.store import CommunityRef, community_id_of
 from solver.problem import DemandKey
@@ -58,7 +59,9 @@ class ExtraSessionRequest(Base):
 
 
 def _validated(session: Session, owner: int, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date) -> list[FieldError]:
-    problems: list[FieldError] = []
+    problems: list[FieldError] = list(date_problems(first_day=first_day, last_day=last_day))
+    if problems:
+        return problems  # a window outside the one date range is not a month the service can plan
     if session.scalar(select(Township.id).where(Township.community_id == owner, Township.code == township)) is None:
         problems.append(FieldError("township", f"unknown township '{township}'"))
     if type not in SESSION_TYPES:

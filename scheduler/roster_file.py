@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from scheduler.errors import FieldError, ScenarioError
+from scheduler.scenario.fields import checked_date, parse_month
 from solver.solution import Assignment, SolveReport, Solution, Unmet
 
 FORMAT = "rota.roster/1"
@@ -87,10 +88,7 @@ def parse_roster(document: Any) -> tuple[Solution, int, str]:
         path = f"assignments[{index}]"
         if not isinstance(row, dict):
             raise ScenarioError([FieldError(path, "must be a mapping")])
-        try:
-            day = dt.date.fromisoformat(_required(row, "date", path))
-        except (TypeError, ValueError):
-            raise ScenarioError([FieldError(f"{path}.date", "must be a date YYYY-MM-DD")]) from None
+        day = checked_date(_required(row, "date", path), f"{path}.date")  # within the one date range
         assignments.append(
             Assignment(
                 date=day,
@@ -117,7 +115,12 @@ def parse_roster(document: Any) -> tuple[Solution, int, str]:
         workers=int(solver.get("workers") or 0),
     )
     month = document.get("month")
-    if not isinstance(month, str):
-        raise ScenarioError([FieldError("month", "must be YYYY-MM")])
+    try:
+        year, number = parse_month(month)
+    except ValueError as error:
+        raise ScenarioError([FieldError("month", str(error).removeprefix("month "))]) from None
+    outside = next((i for i, a in enumerate(assignments) if (a.date.year, a.date.month) != (year, number)), None)
+    if outside is not None:
+        raise ScenarioError([FieldError(f"assignments[{outside}].date", f"{assignments[outside].date.isoformat()} is not in {month}")])
     version = document.get("version", 1)
     return Solution(month, tuple(assignments), unmet, report), int(version) if isinstance(version, int) else 1, str(document.get("status", "draft"))

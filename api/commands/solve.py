@@ -166,6 +166,7 @@ def replan(
 ) -> None:
     """Re-plan a month after a change with the fewest changes to the previous roster; prints the diff."""
     _check_numbers(time_limit, workers)
+    _month(month)
     try:
         previous_document = json.loads(Path(previous).read_text(encoding="utf-8"))
     except FileNotFoundError:

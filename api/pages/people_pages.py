@@ -24,6 +24,8 @@ from scheduler import auth, flows, i18n, requests, store
 from scheduler.db import transaction
 from scheduler.labels import CommunityLabels
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
+from scheduler.scenario.fields import checked_date, parse_month
+from scheduler.scenario.messages import CodedFieldError, coded
 from scheduler.scenario.schema import HALF_DAYS, SESSION_TYPES
 from scheduler.subscriptions import feed_url as feed_address
 
@@ -36,33 +38,46 @@ def _first_month(request: Request) -> str:
     return checked_month(asked) if asked else this_month()
 
 
+def _in_range(month: str) -> bool:
+    try:
+        parse_month(month)
+    except ValueError:
+        return False
+    return True
+
+
 def _published_months(request: Request, tenant: Tenant, *, township: str | None = None, expert: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
     """The community's scenario and, for this month (or `?month=`) and the next, the published sessions of a township or an expert."""
     lang = page_lang(request)
     first = _first_month(request)
     with session_factory(request)() as session:
         scenario = store.export_scenario(session, tenant.id)
-        documents = [(month, roster_document(session, tenant.id, month, status="published")) for month in (first, shift_month(first, 1))]
+        months = [first] + [m for m in (shift_month(first, 1),) if _in_range(m)]  # 2100-12 has no next month
+        documents = [(month, roster_document(session, tenant.id, month, status="published")) for month in months]
     blocks = [{"month": month, "sessions": session_list(document, scenario, township=township, expert=expert, lang=lang)} for month, document in documents]
     return scenario, blocks
 
 
 def _form_date(value: str, field: str, problems: list[FieldError], required: bool = True) -> dt.date | None:
+    """A form's date within the one date range (scheduler.scenario.fields), or None with the problem added."""
     value = (value or "").strip()
     if not value:
         if required:
-            problems.append(FieldError(field, "required"))
+            problems.append(coded(field, "missing"))
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        problems.append(FieldError(field, f"must be a date YYYY-MM-DD (got {value!r})"))
+        return checked_date(value, field)
+    except ScenarioError as error:
+        problems.extend(error.problems)
         return None
 
 
 def _messages(error: ScenarioError, lang: str) -> list[str]:
     labels = {"first_day": "first_day", "last_day": "last_day", "sessions": "sessions", "type": "session_type", "specialty": "specialty", "half_day": "half_day", "reason": "reason"}
-    return [f"{page_word(labels[p.path], lang) if p.path in labels else p.path}: {p.message}" for p in error.problems]
+    return [
+        f"{page_word(labels[p.path], lang) if p.path in labels else p.path}: {p.message_in(lang) if isinstance(p, CodedFieldError) else p.message}"
+        for p in error.problems
+    ]
 
 
 # --- township head ----------------------------------------------------------------------------
@@ -133,7 +148,7 @@ def file_request(
     try:
         count = int(sessions)
     except ValueError:
-        problems.append(FieldError("sessions", f"must be a whole number (got {sessions!r})"))
+        problems.append(coded("sessions", "whole_number", got=sessions))
         count = 0
     try:
         if problems:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from api.deps import Bureau, Factory
-from api.schemas import MONTH_PATTERN
+from api.schemas import MonthPath
 from scheduler.province import province_json, province_month
 
 router = APIRouter(tags=["province"])
 
 
 @router.get("/province/months/{month}")
-def province_month_report(month: Annotated[str, Path(pattern=MONTH_PATTERN, description="YYYY-MM")], factory: Factory, _bureau: Bureau) -> dict[str, Any]:
+def province_month_report(month: MonthPath, factory: Factory, _bureau: Bureau) -> dict[str, Any]:
     """Each community's coverage, unmet sessions, link visits per committee member, load and publication status for the month."""
     with factory() as session:
         return province_json(month, province_month(session, month))

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from api.deps import Factory, Forbidden, Jobs, Member, Office, Tenant, require_township
-from api.schemas import MONTH_PATTERN, DeclineBody, RequestBody, RequestView
+from api.schemas import DeclineBody, MonthQuery, RequestBody, RequestView
 from scheduler import flows, requests
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
@@ -50,7 +50,7 @@ def list_all(
     factory: Factory,
     tenant: Member,
     state: Annotated[Literal["pending", "scheduled", "declined", "cancelled"] | None, Query()] = None,
-    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+    month: MonthQuery = None,
 ) -> list[RequestView]:
     """The office sees every request of its community; a township only its own."""
     if tenant.role not in ("office", "township"):

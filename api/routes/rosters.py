@@ -8,15 +8,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AfterValidator
 
 from api.deps import Factory, Jobs, Office, Reader, Tenant
-from api.schemas import MONTH_PATTERN, EditResult, JobAccepted, JobView, MoveBody, SessionBody
+from api.schemas import EditResult, JobAccepted, JobView, MonthPath, MoveBody, SessionBody
 from scheduler import flows, i18n, store
 from scheduler.calendar import month_calendar_for
 from scheduler.errors import FieldError, NotFound, ScenarioError
 from scheduler.labels import CommunityLabels
-from scheduler.scenario.fields import parse_month
 from scheduler.roster_file import assignment_json, roster_json
 from scheduler.xlsx import roster_workbook
 from solver.solution import diff_rosters
@@ -24,13 +22,7 @@ from solver.solution import diff_rosters
 router = APIRouter(tags=["rosters"])
 
 
-def _bounded_month(month: str) -> str:
-    """The one date range (scenario fields): `0000-01` or `9999-12` is a 422 naming the month, never a later failure."""
-    parse_month(month)
-    return month
-
-
-Month = Annotated[str, Path(pattern=MONTH_PATTERN, description="YYYY-MM"), AfterValidator(_bounded_month)]
+Month = MonthPath  # the one date range (scenario fields): `0000-01` or `9999-12` is a 422 naming the month, never a later failure
 Version = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 AssignmentId = Annotated[str, Path(min_length=1, max_length=100)]
 

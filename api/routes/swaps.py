@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from api.deps import AppSettings, Factory, Forbidden, Member, Office, require_expert
-from api.schemas import MONTH_PATTERN, DeclineBody, SwapBody, SwapView
+from api.schemas import DeclineBody, MonthPath, MonthQuery, SwapBody, SwapView
 from scheduler import swaps
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
 
 router = APIRouter(tags=["swaps"])
 SwapId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-Month = Annotated[str, Path(pattern=MONTH_PATTERN)]
+Month = MonthPath
 
 
 def _view(row: swaps.SwapRequest) -> SwapView:
@@ -38,7 +38,7 @@ def propose(month: Month, body: SwapBody, factory: Factory, tenant: Member, sett
 
 
 @router.get("/swaps", response_model=list[SwapView])
-def list_all(factory: Factory, tenant: Member, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None) -> list[SwapView]:
+def list_all(factory: Factory, tenant: Member, month: MonthQuery = None) -> list[SwapView]:
     """The office sees every swap of its community; an expert the swaps they proposed or were asked for."""
     if not tenant.is_office and tenant.role != "expert":
         raise Forbidden("swaps are for experts and the office")

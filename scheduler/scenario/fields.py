@@ -23,8 +23,10 @@ import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StrictStr
+from pydantic_core import PydanticCustomError
 
-from scheduler.scenario.messages import custom_error
+from scheduler.errors import ScenarioError
+from scheduler.scenario.messages import CodedFieldError, custom_error
 from scheduler.scenario.shown import shown
 
 FIRST_DATE = dt.date(2000, 1, 1)
@@ -109,23 +111,52 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), PlainSerializer(lambda 
 """A date `YYYY-MM-DD` (or a date object) from FIRST_DATE to LAST_DATE; serialised as ISO text."""
 
 
-def parse_month(month: str) -> tuple[int, int]:
-    """`YYYY-MM` within FIRST_DATE..LAST_DATE as (year, month); raise ValueError with a readable message otherwise."""
+def date_problems(**dates: object) -> list[CodedFieldError]:
+    """The problems of the named dates (None ones skipped) as dates within the range, each naming its field."""
+    problems: list[CodedFieldError] = []
+    for path, value in dates.items():
+        if value is not None:
+            try:
+                checked_date(value, path)
+            except ScenarioError as error:
+                problems.extend(error.problems)  # type: ignore[arg-type]
+    return problems
+
+
+def checked_date(value: object, path: str) -> dt.date:
+    """`value` (text or a date) as a date from FIRST_DATE to LAST_DATE, else a ScenarioError naming `path` (renderable in zh-CN).
+
+    For what does not come through a pydantic model: a page's form field, a flow's argument.
+    """
+    try:
+        return _iso_date(value)
+    except PydanticCustomError as error:
+        raise ScenarioError([CodedFieldError(path, error.message(), error.type, tuple((error.context or {}).items()))]) from None
+
+
+def _month_problem(month: object) -> tuple[int, int] | None:
     match = _MONTH.match(month) if isinstance(month, str) else None
     year, number = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
     if not match or not 1 <= number <= 12 or not FIRST_DATE.year <= year <= LAST_DATE.year:
-        raise ValueError(
-            f"month must be YYYY-MM from {FIRST_DATE:%Y-%m} to {LAST_DATE:%Y-%m} (got {shown(month)})"
-        )
+        return None
     return year, number
 
 
+def parse_month(month: str) -> tuple[int, int]:
+    """`YYYY-MM` within FIRST_DATE..LAST_DATE as (year, month); raise ValueError with a readable message otherwise."""
+    parsed = _month_problem(month)
+    if parsed is None:
+        raise ValueError(
+            f"month must be YYYY-MM from {FIRST_DATE:%Y-%m} to {LAST_DATE:%Y-%m} (got {shown(month)})"
+        )
+    return parsed
+
+
 def _month_text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"month must be YYYY-MM text (got {shown(value)})")
-    parse_month(value)
-    return value
+    if _month_problem(value) is None:
+        raise custom_error("month_range", first=f"{FIRST_DATE:%Y-%m}", last=f"{LAST_DATE:%Y-%m}", got=value if isinstance(value, str) else shown(value))
+    return value  # type: ignore[return-value]
 
 
-Month = Annotated[str, BeforeValidator(_month_text), Field(examples=["2027-01"])]
-"""A month `YYYY-MM` within the date range, for request models and query parameters."""
+Month = Annotated[str, BeforeValidator(_month_text), Field(examples=["2027-01"], json_schema_extra={"pattern": r"^\d{4}-(0[1-9]|1[0-2])$"})]
+"""A month `YYYY-MM` within the date range: the one type of every month in a scenario, a request model, a path or a query."""

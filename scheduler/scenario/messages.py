@@ -53,6 +53,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "id_compatibility": ("must not use full-width or other compatibility characters (write {fixed}, not {got})",
                          "不能使用全角等兼容字符（应写作{fixed}，而不是{got}）"),
     "date_range": ("must be a date from {first} to {last} (got {got})", "日期必须在{first}至{last}之间（现为{got}）"),
+    "month_range": ("month must be YYYY-MM from {first} to {last} (got {got})", "月份必须是年-月，在{first}至{last}之间（现为{got}）"),
     "date_and_time": ("must be a date YYYY-MM-DD, not a date and time ({got})", "必须是日期（年-月-日），不能带时间（现为{got}）"),
     "date_not_real": ("{got} is not a real date", "{got}不是真实存在的日期"),
     "date_format": ("must be a date YYYY-MM-DD (got {got})", "必须是日期（年-月-日）（现为{got}）"),
@@ -117,7 +118,11 @@ def quoted(value: Any, lang: str) -> str:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, str):
-        return f"“{value}”" if lang == "zh-CN" else repr(value)
+        if lang == "zh-CN":
+            # An invisible or control character is written as its escape, as repr does in English: never raw
+            # (a right-to-left override would turn the rest of the sentence around).
+            return f"“{value}”" if value.isprintable() else f"“{repr(value)[1:-1]}”"
+        return repr(value)
     return repr(value) if lang == "en" else str(value)
 
 
