@@ -25,6 +25,7 @@ from api.pages.headers import install_security_headers
 from config.settings import SAMPLE_SCENARIO, Settings, get_settings
 from scheduler import flows, store
 from scheduler.db import session_factory, transaction
+from scheduler.actors import request_actor_box
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.migrate import migrate
 from scheduler.roster_rules import RuleBroken
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     install_error_handlers(app)
     install_body_guard(app, settings)
     install_security_headers(app)
+    app.add_middleware(request_actor_box)  # outermost: every request's writes know its actor
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:
@@ -180,9 +182,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    from api.routes import allowance, closures, events, feeds, province, requests, rosters, standing, swaps, tokens
+    from api.routes import allowance, closures, events, feeds, levers, province, requests, rosters, standing, swaps, tokens
 
-    for module in (tokens, standing, closures, events, rosters, allowance, requests, swaps, feeds):
+    for module in (tokens, standing, closures, events, rosters, levers, allowance, requests, swaps, feeds):
         app.include_router(module.router, prefix=COMMUNITY_PREFIX)
     app.include_router(feeds.global_router)
     app.include_router(province.router)

@@ -14,6 +14,7 @@ import numpy
 
 from solver.candidates import Candidates
 from solver.problem import DemandKey, Problem, Slot
+from solver.rules.office import office_pinned_indices
 from solver.rules.objectives import at_a_new_township, even_week_shares, fair_targets, on_avoided_weekday, preference_cost
 
 
@@ -300,6 +301,11 @@ def construct(
     state = RosterState(problem, candidates)
     for index in sorted(fixed or ()):
         state.take(index)
+    pinned = office_pinned_indices(problem, candidates)
+    for index in pinned:
+        # a pin is hard: it goes in first, so every start (and each LNS sub-model fixed to one) holds it
+        if index not in (fixed or ()) and state.fits(index):
+            state.take(index)
     for index in sorted(keep):
         # supervisions are not kept blindly: link placement re-adds one where its visit still holds
         if candidates.items[index].key is not None and state.fits(index):
@@ -308,5 +314,5 @@ def construct(
     even = even_week_shares(problem)
     _place_link_visits(state, even)
     _place_demand(state, even, quotas=quotas)
-    _rebalance(state, locked=set(fixed or ()) | set(keep))  # a re-plan's kept sessions stay with their experts
+    _rebalance(state, locked=set(fixed or ()) | set(keep) | set(pinned))  # a re-plan's kept sessions stay with their experts
     return state

@@ -1,0 +1,41 @@
+"""The office's levers as hard rules: pinned assignments stay, forced requests are placed on their days.
+
+A pin or a requirement binds where the model can choose (a free candidate). Where a sub-model has
+fixed the candidates already (a neighbourhood of the search, or the evaluation of one roster), the
+rule adds nothing: the greedy start (`solver.construct`) takes pinned candidates first, and the
+service checks every solved roster against its pins and requirements before saving it.
+"""
+
+from __future__ import annotations
+
+from solver.candidates import Candidates
+from solver.model import RosterModel
+from solver.problem import Problem
+
+
+def office_pinned_indices(problem: Problem, candidates: Candidates) -> list[int]:
+    """The candidates the office's pins name (a pin the month no longer allows has none), in order."""
+    found = (candidates.index_of(pin.expert, pin.slot, pin.township, pin.key) for pin in problem.pins)
+    return sorted(index for index in found if index is not None)
+
+
+def pinned_assignments_stay(roster: RosterModel) -> None:
+    """A pinned assignment is in every roster of its month (the office pinned it)."""
+    for index in office_pinned_indices(roster.problem, roster.candidates):
+        variable = roster.x.get(index)
+        if variable is not None:
+            roster.add("pinned assignment", variable == 1)
+
+
+def forced_requests_on_their_days(roster: RosterModel) -> None:
+    """A request the office forced onto a day gets its sessions of that demand row on that day."""
+    for requirement in roster.problem.requirements:
+        indices = [
+            index
+            for index in roster.candidates.by_key.get(requirement.key, [])
+            if roster.candidates.items[index].day in requirement.days
+            and (requirement.half_day is None or roster.candidates.items[index].slot.half_day == requirement.half_day)
+        ]
+        constant, variables = roster.split(indices)
+        if variables:
+            roster.add("forced request", roster.total(indices) >= requirement.sessions)
