@@ -106,6 +106,7 @@ def list_versions(month: Month, factory: Factory, tenant: Office) -> list[dict[s
             "cause": v.cause,
             "assignments": v.assignments,
             "unmet_sessions": v.unmet_sessions,
+            "actor": v.actor,
         }
         for v in versions
     ]

@@ -253,3 +253,114 @@ def test_a_request_no_roster_can_hold_is_answered_with_the_reason(county):
         row = get_request(session, CODE, request_id)
         assert row.state == "pending" and "no cardio expert" in row.reason
     assert latest(county)[1] == 1
+
+
+# --- through the running service: the answers, the roles, the actor, the command line ----------------------------
+
+API_CODE = "levers-api"
+
+
+@pytest.fixture(scope="module")
+def api_office(service):
+    """The levers county as community `levers-api` in the service, v1 published by hand, and an office client named 张主任."""
+    from scheduler import auth
+
+    with transaction(service.factory) as session:
+        store.import_scenario(session, API_CODE, parse_scenario(SCENARIO, source="levers"))
+        store.save_roster_version(session, API_CODE, Solution(MONTH, tuple(HAND_ROSTER), (), SolveReport("FEASIBLE", None, None, 0.0, 1)), status="published", cause="hand")
+        _, token = auth.create_api_token(session, API_CODE, "office", label="张主任")
+        _, township = auth.create_api_token(session, API_CODE, "township", township="big")
+    return service.client(token, community=API_CODE), service.client(township, community=API_CODE)
+
+
+def test_lever_routes_through_the_service(service, api_office):
+    office, township = api_office
+    roster = office.get(f"/rosters/{MONTH}").json()
+    c2 = next(a for a in roster["assignments"] if a["expert"] == "C2")
+    c1_pm = next(a for a in roster["assignments"] if a["expert"] == "C1" and a["half_day"] == "pm")
+
+    # Bad input is 4xx naming it; only the office pulls levers.
+    assert office.post(f"/rosters/{MONTH}/revert", json={"version": "one"}).status_code == 422
+    assert office.post(f"/rosters/{MONTH}/revert", json={"version": 1, "extra": 1}).status_code == 422
+    assert office.post(f"/rosters/{MONTH}/revert", json={"version": 99}).status_code == 404
+    assert office.post(f"/rosters/{MONTH}/revert", json={"version": 1}).status_code == 409  # already the latest
+    assert township.post(f"/rosters/{MONTH}/revert", json={"version": 1}).status_code == 403
+    assert township.put(f"/rosters/{MONTH}/pins/{c2['id']}").status_code == 403
+    assert office.put(f"/rosters/{MONTH}/pins/nope").status_code == 404
+    assert office.delete(f"/rosters/{MONTH}/pins/{c2['id']}").status_code == 404  # not pinned
+    assert office.post("/requests/999999/force", json={}).status_code == 404
+    assert office.post("/requests/1/force", json={"date": "2027-13-01"}).status_code == 422
+    assert township.get("/audit").status_code == 403
+
+    # A pin holds: moving the pinned session is a 409 naming the pin.
+    pinned = office.put(f"/rosters/{MONTH}/pins/{c2['id']}", json={"note": "院长要求"})
+    assert pinned.status_code == 200, pinned.text
+    assert pinned.json()["pinned_by"] == "张主任 (office)"
+    assert [p["assignment_id"] for p in office.get(f"/rosters/{MONTH}/pins").json()] == [c2["id"]]
+    refused = office.patch(f"/rosters/{MONTH}/assignments/{c2['id']}", json={"date": D2.isoformat()})
+    assert refused.status_code == 409 and [r["rule"] for r in refused.json()["rules"]] == [pins.PIN_RULE], refused.text
+    assert office.delete(f"/rosters/{MONTH}/pins/{c2['id']}").status_code == 204
+
+    # Revert: v2 moves C1's pm session, v3 is v1 again, published, made by 张主任.
+    assert office.patch(f"/rosters/{MONTH}/assignments/{c1_pm['id']}", json={"date": D2.isoformat()}).status_code == 200
+    reverted = office.post(f"/rosters/{MONTH}/revert", json={"version": 1})
+    assert reverted.status_code == 200, reverted.text
+    assert reverted.json() == {"month": MONTH, "version": 3, "restored": 1, "status": "published", "changes": 1}
+    assert sorted(map(str, office.get(f"/rosters/{MONTH}").json()["assignments"])) == sorted(map(str, roster["assignments"]))
+    versions = office.get(f"/rosters/{MONTH}/versions").json()
+    assert [v["actor"] for v in versions] == ["system", "张主任 (office)", "张主任 (office)"]
+    assert checked_in(service, 3) == []
+    trail = office.get("/audit", params={"month": MONTH, "kind": "revert"}).json()
+    assert [(e["actor"], e["version"]) for e in trail] == [("张主任", 3)]
+
+    # A request insertion cannot place: the township files it, the office approves, the approve moves others.
+    filed = township.post("/requests", json={"type": "clinic", "specialty": "cardio", "sessions": 1, "first_day": D1.isoformat(), "note": "义诊"})
+    assert filed.status_code == 201, filed.text
+    approved = office.post(f"/requests/{filed.json()['id']}/approve")
+    assert approved.status_code == 200 and approved.json()["state"] == "scheduled", approved.text
+    latest_roster = office.get(f"/rosters/{MONTH}").json()
+    assert sum(1 for a in latest_roster["assignments"] if a["township"] == "big" and a["date"] == D1.isoformat()) == 2
+    assert checked_in(service, latest_roster["version"]) == []
+    assert [e["kind"] for e in office.get("/audit", params={"kind": "force"}).json()] == ["force"]
+
+
+def checked_in(service, number: int) -> list[str]:
+    with service.factory() as session:
+        problem, _ = flows.month_problem(session, API_CODE, MONTH)
+        solution, _, _, _ = store.load_roster_version(session, API_CODE, MONTH, number)
+    return violations(problem, solution)
+
+
+def test_rota_revert(service, api_office, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rota = str(Path(sys.executable).with_name("rota"))
+    env = {**os.environ, "ROTA_DATABASE_URL": service.database_url}
+
+    def run(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run([rota, *arguments], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+    bad = run("revert", "--month", "2027-13", "--version", "1", "--community", API_CODE)
+    assert bad.returncode == 2 and "--month" in bad.stderr and "Traceback" not in bad.stderr
+    missing = run("revert", "--month", MONTH, "--version", "99", "--community", API_CODE)
+    assert missing.returncode == 2 and "no version 99" in missing.stderr
+    # The forced request's session is pinned (test_lever_routes_through_the_service): going back to v1 would lose it.
+    clash = run("revert", "--month", MONTH, "--version", "1", "--community", API_CODE)
+    assert clash.returncode == 3 and "pinned assignment" in clash.stderr and "Traceback" not in clash.stderr
+    with transaction(service.factory) as session:
+        for held in pins.list_pins(session, API_CODE, MONTH):
+            pins.unpin_assignment(session, API_CODE, MONTH, held.assignment_id)
+    with service.factory() as session:
+        before = store.load_roster_version(session, API_CODE, MONTH)[1]
+    done = run("revert", "--month", MONTH, "--version", "1", "--community", API_CODE)
+    assert done.returncode == 0, done.stderr
+    with service.factory() as session:
+        solution, number, status, _ = store.load_roster_version(session, API_CODE, MONTH)
+        first = store.load_roster_version(session, API_CODE, MONTH, 1)[0]
+        versions = store.list_versions(session, API_CODE, MONTH)
+    assert (number, status) == (before + 1, "published")
+    assert sorted(a.content for a in solution.assignments) == sorted(a.content for a in first.assignments)
+    assert versions[-1].actor == "cli"
