@@ -117,7 +117,7 @@ def pin_assignment(session: Session, community: CommunityRef, month: str, assign
     if row is None:
         row = RosterPin(
             community_id=owner, month=month, assignment_id=assignment_id, date=found.date, half_day=found.half_day, township=found.township,
-            type=found.type, specialty=found.specialty, expert=found.expert, note=note, pinned_by=str(current_actor()), pinned_at=utc_now(),
+            type=found.type, specialty=found.specialty, expert=found.expert, note=note, pinned_by=current_actor().name, pinned_at=utc_now(),
         )
         session.add(row)
     else:
@@ -150,7 +150,7 @@ def pin_sessions(session: Session, community: CommunityRef, month: str, assignme
         session.add(
             RosterPin(
                 community_id=owner, month=month, assignment_id=a.id, date=a.date, half_day=a.half_day, township=a.township, type=a.type,
-                specialty=a.specialty, expert=a.expert, note=note, pinned_by=str(current_actor()), pinned_at=utc_now(),
+                specialty=a.specialty, expert=a.expert, note=note, pinned_by=current_actor().name, pinned_at=utc_now(),
             )
         )
     session.flush()

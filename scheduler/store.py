@@ -426,6 +426,7 @@ class RosterVersionSummary:
     assignments: int
     unmet_sessions: int
     actor: str = "system"
+    actor_role: str = "system"
 
 
 def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -494,7 +495,7 @@ def save_roster_version(session: Session, community: CommunityRef, solution: Sol
         published_at=now if status == "published" else None,
         solver_report=report_document(solution.report),
         cause=cause,
-        actor=str(actor),
+        actor=actor.name,
         actor_role=actor.role,
     )
     version.assignments = [
@@ -581,6 +582,7 @@ def list_versions(session: Session, community: CommunityRef, month: str) -> list
             assignments=int(assignments or 0),
             unmet_sessions=int(unmet or 0),
             actor=row.actor,
+            actor_role=row.actor_role,
         )
         for row, assignments, unmet in session.execute(query)
     ]

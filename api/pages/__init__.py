@@ -7,7 +7,7 @@ the pages call the same store, flows and auth functions as the API.
 
 from fastapi import APIRouter
 
-from api.pages import allowance_pages, closure_pages, login_pages, office_pages, people_pages, province_pages, report_pages
+from api.pages import allowance_pages, closure_pages, lever_pages, login_pages, office_pages, people_pages, province_pages, report_pages
 
 global_router = APIRouter(include_in_schema=False)
 global_router.include_router(login_pages.router)
@@ -21,6 +21,7 @@ community_router.include_router(login_pages.community_router)
 community_router.include_router(report_pages.router)
 community_router.include_router(allowance_pages.router)
 community_router.include_router(closure_pages.router)
+community_router.include_router(lever_pages.router)  # /office/audit before /office/{month}
 community_router.include_router(office_pages.router)
 community_router.include_router(people_pages.router)
 

@@ -107,6 +107,7 @@ def list_versions(month: Month, factory: Factory, tenant: Office) -> list[dict[s
             "assignments": v.assignments,
             "unmet_sessions": v.unmet_sessions,
             "actor": v.actor,
+            "actor_role": v.actor_role,
         }
         for v in versions
     ]

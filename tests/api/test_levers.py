@@ -150,7 +150,7 @@ def test_revert_saves_an_earlier_version_as_a_new_published_one_and_tells_whom_i
         versions = store.list_versions(session, CODE, MONTH)
         trail = audit.list_audit(session, CODE, kind="revert")
         events = audit.list_audit(session, CODE, kind="event")
-    assert [v.actor for v in versions] == [str(OFFICE)] * 3
+    assert [(v.actor, v.actor_role) for v in versions] == [(OFFICE.name, "office")] * 3
     assert trail[0].actor == OFFICE.name and trail[0].version == 3 and trail[0].after["restored"] == 1
     assert [e.subject for e in events] == ["revert"] and events[0].actor_role == "office"
 
@@ -295,7 +295,7 @@ def test_lever_routes_through_the_service(service, api_office):
     # A pin holds: moving the pinned session is a 409 naming the pin.
     pinned = office.put(f"/rosters/{MONTH}/pins/{c2['id']}", json={"note": "院长要求"})
     assert pinned.status_code == 200, pinned.text
-    assert pinned.json()["pinned_by"] == "张主任 (office)"
+    assert pinned.json()["pinned_by"] == "张主任"
     assert [p["assignment_id"] for p in office.get(f"/rosters/{MONTH}/pins").json()] == [c2["id"]]
     refused = office.patch(f"/rosters/{MONTH}/assignments/{c2['id']}", json={"date": D2.isoformat()})
     assert refused.status_code == 409 and [r["rule"] for r in refused.json()["rules"]] == [pins.PIN_RULE], refused.text
@@ -308,7 +308,7 @@ def test_lever_routes_through_the_service(service, api_office):
     assert reverted.json() == {"month": MONTH, "version": 3, "restored": 1, "status": "published", "changes": 1}
     assert sorted(map(str, office.get(f"/rosters/{MONTH}").json()["assignments"])) == sorted(map(str, roster["assignments"]))
     versions = office.get(f"/rosters/{MONTH}/versions").json()
-    assert [v["actor"] for v in versions] == ["system", "张主任 (office)", "张主任 (office)"]
+    assert [(v["actor"], v["actor_role"]) for v in versions] == [("system", "system"), ("张主任", "office"), ("张主任", "office")]
     assert checked_in(service, 3) == []
     trail = office.get("/audit", params={"month": MONTH, "kind": "revert"}).json()
     assert [(e["actor"], e["version"]) for e in trail] == [("张主任", 3)]
