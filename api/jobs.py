@@ -7,6 +7,7 @@ a restart forgets them (the roster versions they saved stay in the database).
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import threading
@@ -66,7 +67,8 @@ class JobRunner:
                 finished = [j for j in self._jobs.values() if j.state in ("done", "failed")]
                 for old in finished[: len(self._jobs) - self._keep]:
                     self._jobs.pop(old.id, None)
-        self._pool.submit(self._run, job, work)
+        # The job runs in the caller's context: what it saves records the caller as its actor (scheduler.actors).
+        self._pool.submit(contextvars.copy_context().run, self._run, job, work)
         return job
 
     def _run(self, job: Job, work: Callable[[], Any]) -> None:

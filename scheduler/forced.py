@@ -134,3 +134,17 @@ def _force_once(factory, community, request_id: int, day: dt.date | None, half_d
         after_save=after_save, problem=problem,
     )
     return Forced(number, [a.id for a in placed], diff.changes)
+
+
+def approve_request(factory: flows.Factory, community: CommunityRef, request_id: int) -> str:
+    """The office's approve: insertion first, else a re-plan that moves others anywhere in the request's window; returns the state.
+
+    A request neither can place stays pending with the reason (it never waits without one)."""
+    state = flows.settle_request(factory, community, request_id, approve=True)
+    if state != "pending":
+        return state
+    try:
+        force_request(factory, community, request_id)
+    except Conflict:
+        return "pending"  # the reason is on the request
+    return "scheduled"

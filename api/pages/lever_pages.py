@@ -17,9 +17,9 @@ from api.pages.lever_words import rule_name
 from api.pages.roster_views import session_view
 from api.pages.web import SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory
 from api.pages.words import page_word
-from scheduler import audit, pins, revert, store
+from scheduler import audit, forced, pins, revert, store
 from scheduler.db import transaction
-from scheduler.errors import Conflict, NotFound
+from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.events import event_summary, kind_label
 from scheduler.labels import CommunityLabels
 from scheduler.roster_rules import RuleBroken
@@ -164,3 +164,23 @@ def reverted_notice(value: str, lang: str) -> str:
         return ""
     restored, version, changes = (int(part) for part in parts)
     return page_word("reverted", lang, restored=restored, version=version, changes=changes)
+
+
+# --- forced requests ----------------------------------------------------------------------------
+
+
+@router.post("/office/requests/{request_id}/force")
+@page
+def force_request_page(request: Request, request_id: int, date: Annotated[str, Form(max_length=20)] = "") -> Response:
+    tenant = require_tenant(request, "office")
+    lang = page_lang(request)
+    try:
+        day = dt.date.fromisoformat(date.strip())
+    except ValueError:
+        return render(request, "message.html", status_code=422, heading=page_word("force_bad_date", lang), caller=tenant.caller)
+    try:
+        forced.force_request(session_factory(request), tenant.id, request_id, day)
+    except (Conflict, ScenarioError) as refused:
+        detail = str(refused) if lang == "en" else ""
+        return render(request, "message.html", status_code=409 if isinstance(refused, Conflict) else 422, heading=page_word("force_failed", lang), detail=detail, caller=tenant.caller)
+    return redirect(request, "/office/inbox", settled=request_id)

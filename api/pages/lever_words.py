@@ -7,6 +7,10 @@ from api.pages.words import PAGE_WORDS
 LEVER_WORDS: dict[str, dict[str, str]] = {
     "zh-CN": {
         "nav_pins": "锁定",
+        "force_date": "指定日期",
+        "force_button": "强制安排到该日",
+        "force_failed": "无法把该加诊申请安排到所选日期（已保留原因，申请仍待处理）。",
+        "force_bad_date": "指定日期无效。",
         "nav_audit": "操作记录",
         "revert_button": "恢复此版本",
         "revert_confirm": "将第 {version} 版的排班另存为新版本并发布，受影响的人员会收到通知。",
@@ -63,6 +67,10 @@ LEVER_WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "nav_pins": "Pins",
+        "force_date": "Chosen day",
+        "force_button": "Force onto that day",
+        "force_failed": "The request cannot be placed on the chosen day (the reason is kept; the request stays pending).",
+        "force_bad_date": "The chosen day is not a valid date.",
         "nav_audit": "Audit",
         "revert_button": "Restore this version",
         "revert_confirm": "Save version {version}'s assignments as a new published version; the people it moves are told.",

@@ -17,7 +17,7 @@ from api.deps import Tenant
 from api.pages.web import PageNotFound, SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory, shift_month, this_month
 from api.pages.words import page_word
 from config.settings import get_settings
-from scheduler import events, flows, i18n, requests, store
+from scheduler import events, flows, forced, i18n, requests, store
 from scheduler.calendar import estimate_warning, last_announced_year
 from scheduler.db import transaction
 from scheduler.labels import CommunityLabels
@@ -115,7 +115,7 @@ def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> R
 def approve_request(request: Request, request_id: int) -> Response:
     tenant = require_tenant(request, "office")
     try:
-        flows.settle_request(session_factory(request), tenant.id, request_id, approve=True)
+        forced.approve_request(session_factory(request), tenant.id, request_id)  # insertion, else moving others
     except (Conflict, NotFound) as error:
         return _inbox_view(request, str(error), status_code=409)
     return redirect(request, "/office/inbox", settled=request_id)

@@ -10,7 +10,7 @@ from api.deps import Factory, Forbidden, Jobs, Member, Office, Tenant, require_t
 from api.schemas import MONTH_PATTERN, DeclineBody, RequestBody, RequestView
 from scheduler import flows, forced, requests
 from scheduler.db import transaction
-from scheduler.errors import Conflict, FieldError, ScenarioError
+from scheduler.errors import FieldError, ScenarioError
 from scheduler.requests import ExtraSessionRequest
 
 router = APIRouter(tags=["requests"])
@@ -85,11 +85,7 @@ def cancel(request_id: RequestId, factory: Factory, tenant: Member) -> RequestVi
 @router.post("/requests/{request_id}/approve", response_model=RequestView)
 def approve(request_id: RequestId, factory: Factory, tenant: Office) -> RequestView:
     """The office places a pending request now: by insertion, else by a re-plan that moves others (every rule and pin kept); pending with the reason if neither can."""
-    if flows.settle_request(factory, tenant.id, request_id, approve=True) == "pending":
-        try:
-            forced.force_request(factory, tenant.id, request_id)  # anywhere in its window
-        except Conflict:
-            pass  # the reason is on the request, which stays pending
+    forced.approve_request(factory, tenant.id, request_id)
     with factory() as session:
         return _view(requests.get_request(session, tenant.id, request_id))
 

@@ -5,6 +5,7 @@ list (a clash shown with its rule named, nothing saved), and the audit page, in 
 from __future__ import annotations
 
 from scheduler import flows, pins, store
+from scheduler.requests import create_request
 from scheduler.db import make_engine, session_factory
 from scheduler.roster_rules import RuleBroken
 from tests.pages.conftest import COMMUNITY, MONTH
@@ -88,3 +89,33 @@ def test_versions_page_restores_an_earlier_version_and_names_a_clash(client, see
     assert only_pins.text.count('class="card audit-entry"') == 1
     english_audit = client.get("/office/audit?lang=en")
     assert "Audit" in english_audit.text and "office (Medical affairs office)" in english_audit.text and "操作记录" not in english_audit.text
+
+
+def test_the_inbox_forces_a_request_onto_a_chosen_day(client, seeded, solved_month):
+    factory = factory_of(seeded)
+    placed = next(a for a in solved_month.solution.assignments if a.type == "clinic" and a.date.day > 10)
+    day = placed.date
+    with factory() as session:
+        # Stored without its event: the request waits for the office (the worker would place it by insertion).
+        request_id = create_request(session, COMMUNITY, placed.township, "clinic", placed.specialty, 1, day, day).id
+        session.commit()
+    log_in(client, seeded.office_token)
+    inbox = client.get("/office/inbox")
+    assert f'id="force-{request_id}"' in inbox.text and "强制安排到该日" in inbox.text
+
+    assert "指定日期无效" in client.post(f"/office/requests/{request_id}/force", data={"date": "2027-02-30"}).text
+    outside = client.post(f"/office/requests/{request_id}/force", data={"date": "2027-02-03"})
+    assert outside.status_code == 422 and "无法把该加诊申请安排到所选日期" in outside.text
+
+    done = client.post(f"/office/requests/{request_id}/force", data={"date": day.isoformat()}, follow_redirects=False)
+    with factory() as session:
+        from scheduler.requests import get_request
+
+        row = get_request(session, COMMUNITY, request_id)
+        solution, number, _, _ = store.load_roster_version(session, COMMUNITY, MONTH)
+        problem, _ = flows.month_problem(session, COMMUNITY, MONTH)
+    assert done.status_code == 303, done.text
+    assert row.state == "scheduled" and row.roster_version == number == 2
+    before = sum(1 for a in solved_month.solution.assignments if (a.township, a.type, a.specialty, a.date) == (placed.township, "clinic", placed.specialty, day))
+    after = sum(1 for a in solution.assignments if (a.township, a.type, a.specialty, a.date) == (placed.township, "clinic", placed.specialty, day))
+    assert after == before + 1 and violations(problem, solution) == []
