@@ -8,7 +8,7 @@ from scheduler import flows, pins, store
 from scheduler.requests import create_request
 from scheduler.db import make_engine, session_factory
 from scheduler.roster_rules import RuleBroken
-from tests.pages.conftest import COMMUNITY, MONTH
+from tests.pages.conftest import BASE, COMMUNITY, MONTH
 from tests.pages.test_page_routes import log_in
 from tests.solver.checker import violations
 
@@ -119,3 +119,58 @@ def test_the_inbox_forces_a_request_onto_a_chosen_day(client, seeded, solved_mon
     before = sum(1 for a in solved_month.solution.assignments if (a.township, a.type, a.specialty, a.date) == (placed.township, "clinic", placed.specialty, day))
     after = sum(1 for a in solution.assignments if (a.township, a.type, a.specialty, a.date) == (placed.township, "clinic", placed.specialty, day))
     assert after == before + 1 and violations(problem, solution) == []
+
+
+# --- in a real browser at 375 px (the fixtures of tests/pages/test_browser.py: a real uvicorn, Debian's Chromium) -----
+
+from tests.pages.test_browser import OVERFLOW_SCRIPT, browser, new_page, published, service, shot  # noqa: E402,F401  (fixtures)
+from tests.pages.test_browser import log_in as browser_log_in  # noqa: E402
+
+
+def fits(page) -> None:
+    found = page.evaluate(OVERFLOW_SCRIPT)
+    assert found["scrollWidth"] <= found["width"] and not found["out"], (page.url, found)
+
+
+def test_pin_revert_and_audit_pages_on_a_375_px_phone(published, browser):
+    base, seeded = published
+    factory = factory_of(seeded)
+    with factory() as session:
+        solution, version, _, _ = store.load_roster_version(session, COMMUNITY, MONTH)
+    for candidate in (a for a in solution.assignments if a.type != "supervision" and not a.link_visit):
+        try:
+            flows.remove_session(factory, COMMUNITY, MONTH, candidate.id)  # a newer version to go back from
+            break
+        except RuleBroken:
+            continue
+    page = new_page(browser, base, 375, 812)
+    browser_log_in(page, seeded.office_token)
+
+    page.goto(f"{BASE}/office/{MONTH}")
+    page.click(f'a[href="{BASE}/office/{MONTH}/pins"]')  # from the office's navigation
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().endswith("锁定排班")
+    fits(page)
+    page.locator("#sessions .pin-button").first.click()
+    page.wait_for_load_state()
+    assert page.locator("#pinned .card.pin").count() == 1 and "已锁定该排班" in page.inner_text("main")
+    fits(page)
+    shot(page, "phone-office-pins")
+
+    page.goto(f"{BASE}/office/{MONTH}/versions")
+    fits(page)
+    page.click(f"#revert-{version}")
+    page.wait_for_load_state()
+    assert f"已恢复：第 {version} 版的排班已另存为第 {version + 2} 版并发布" in page.inner_text("main")
+    fits(page)
+    shot(page, "phone-office-versions-reverted")
+
+    page.click(f'a[href="{BASE}/office/audit"]')
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "操作记录" and "恢复旧版本" in page.inner_text("main") and "锁定" in page.inner_text("main")
+    fits(page)
+    shot(page, "phone-office-audit")
+    page.goto(f"{BASE}/office/audit?lang=en")
+    assert page.locator("h1").inner_text() == "Audit"
+    fits(page)
+    page.context.close()
