@@ -364,3 +364,19 @@ def test_rota_revert(service, api_office, tmp_path):
     assert (number, status) == (before + 1, "published")
     assert sorted(a.content for a in solution.assignments) == sorted(a.content for a in first.assignments)
     assert versions[-1].actor == "cli"
+
+
+def test_standing_data_edits_leave_a_trace_with_the_values_before_and_after(service, api_office):
+    import json
+
+    office, _ = api_office
+    township = office.get("/townships/small").json()
+    edited = office.put("/townships/small", json={**township, "rooms": 2})
+    assert edited.status_code == 200, edited.text
+    trail = office.get("/audit", params={"kind": "event", "township": "small"}).json()
+    assert trail and trail[0]["subject"] == "township" and (trail[0]["actor"], trail[0]["actor_role"]) == ("张主任", "office")
+    assert trail[0]["event_id"] is not None
+    payload = json.dumps(trail[0]["after"])
+    assert '"rooms"' in payload and '"before": 1' in payload and '"after": 2' in payload, payload
+    assert office.get("/audit", params={"actor": "张主任", "month": "2001-01"}).json() == []
+    assert office.get("/audit", params={"month": "2027-1"}).status_code == 422
