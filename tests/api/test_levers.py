@@ -208,6 +208,15 @@ def test_pins_hold_through_edits_generation_and_replans(county):
     assert [b.rule for b in clash.value.breaks] == [pins.PIN_RULE]
     assert latest(county)[1] == before
 
+    # Through the event path the same clash is the event's error, shown to the office; nobody is told of a change.
+    assert process_pending(county, settings=settings()) == 1
+    with county() as session:
+        from scheduler.events import list_events
+
+        (leave,) = [e for e in list_events(session, CODE) if e.kind == "leave"]
+    assert leave.status in ("pending", "failed") and pins.PIN_RULE in (leave.last_error or ""), leave
+    assert latest(county)[1] == before and told(county) == set()
+
     with transaction(county) as session:
         pins.unpin_assignment(session, CODE, MONTH, pinned.id)
     assert flows.replan(county, CODE, MONTH, cause="leave C2", time_limit=3) is not None
