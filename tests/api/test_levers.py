@@ -300,6 +300,10 @@ def test_lever_routes_through_the_service(service, api_office):
     assert office.post("/requests/999999/force", json={}).status_code == 404
     assert office.post("/requests/1/force", json={"date": "2027-13-01"}).status_code == 422
     assert township.get("/audit").status_code == 403
+    other = service.client(service.token("office"), community=API_CODE)  # another community's office
+    for answer in (other.get(f"/rosters/{MONTH}/pins"), other.put(f"/rosters/{MONTH}/pins/{c2['id']}"), other.get("/audit"),
+                   other.post(f"/rosters/{MONTH}/revert", json={"version": 1}), other.post("/requests/1/force", json={})):
+        assert answer.status_code == 403, answer.text
 
     # A pin holds: moving the pinned session is a 409 naming the pin.
     pinned = office.put(f"/rosters/{MONTH}/pins/{c2['id']}", json={"note": "院长要求"})
