@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from solver.candidates import Candidates
-from solver.problem import Problem
+from solver.problem import Problem, Requirement
 
 if TYPE_CHECKING:  # the model imports the rules: the rules need its type only
     from solver.model import RosterModel
@@ -31,15 +31,20 @@ def pinned_assignments_stay(roster: RosterModel) -> None:
             roster.add("pinned assignment", variable == 1)
 
 
+def required_candidates(candidates: Candidates, requirement: Requirement) -> list[int]:
+    """The candidates that count toward a forced request: its demand row on its days (and half-day)."""
+    return [
+        index
+        for index in candidates.by_key.get(requirement.key, [])
+        if candidates.items[index].day in requirement.days
+        and (requirement.half_day is None or candidates.items[index].slot.half_day == requirement.half_day)
+    ]
+
+
 def forced_requests_on_their_days(roster: RosterModel) -> None:
     """A request the office forced onto a day gets its sessions of that demand row on that day."""
     for requirement in roster.problem.requirements:
-        indices = [
-            index
-            for index in roster.candidates.by_key.get(requirement.key, [])
-            if roster.candidates.items[index].day in requirement.days
-            and (requirement.half_day is None or roster.candidates.items[index].slot.half_day == requirement.half_day)
-        ]
+        indices = required_candidates(roster.candidates, requirement)
         constant, variables = roster.split(indices)
         if variables:
             roster.add("forced request", roster.total(indices) >= requirement.sessions)
