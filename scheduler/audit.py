@@ -127,3 +127,13 @@ def _trace_event(_mapper, connection, target) -> None:
 
 
 sqlalchemy_event.listen(Base, "after_insert", _trace_event, propagate=True)
+
+
+def event_actors(session: Session, community: CommunityRef, event_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Who recorded each of a community's events: event id -> (actor, role), from the audit entries."""
+    if not event_ids:
+        return {}
+    query = select(AuditEntry.event_id, AuditEntry.actor, AuditEntry.actor_role).where(
+        AuditEntry.community_id == community_id_of(session, community), AuditEntry.kind == "event", AuditEntry.event_id.in_(event_ids)
+    )
+    return {event_id: (actor, role) for event_id, actor, role in session.execute(query)}

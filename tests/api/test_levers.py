@@ -391,5 +391,7 @@ def test_standing_data_edits_leave_a_trace_with_the_values_before_and_after(serv
     assert trail[0]["event_id"] is not None
     payload = json.dumps(trail[0]["after"])
     assert '"rooms"' in payload and '"before": 1' in payload and '"after": 2' in payload, payload
+    shown = office.get(f"/events/{trail[0]['event_id']}").json()
+    assert (shown["kind"], shown["actor"], shown["actor_role"]) == ("township", "张主任", "office")
     assert office.get("/audit", params={"actor": "张主任", "month": "2001-01"}).json() == []
     assert office.get("/audit", params={"month": "2027-1"}).status_code == 422
