@@ -74,7 +74,9 @@ def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, re
     router.add_api_route(f"/{list_name}", list_all, methods=["GET"], summary=f"List {list_name}", operation_id=f"list_{list_name}")
     router.add_api_route(f"/{list_name}", create, methods=["POST"], status_code=201, summary=f"Create a {singular}", operation_id=f"create_{singular}")
     router.add_api_route(f"/{list_name}/{{key}}", get_one, methods=["GET"], summary=f"One {singular}", operation_id=f"get_{singular}")
-    router.add_api_route(f"/{list_name}/{{key}}", replace, methods=["PUT"], summary=f"Create or replace a {singular}", operation_id=f"put_{singular}")
+    router.add_api_route(f"/{list_name}/{{key}}", replace, methods=["PUT"], summary=f"Create or replace a {singular}", operation_id=f"put_{singular}",
+                            responses={201: {"description": "Created: nothing had this key (the body as stored, as a 200's)",
+                                            "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}}})
     router.add_api_route(f"/{list_name}/{{key}}", delete, methods=["DELETE"], status_code=204, summary=f"Delete a {singular}", operation_id=f"delete_{singular}")
 
 
@@ -93,7 +95,8 @@ def list_links(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
         return standing.list_links(session, tenant.id)
 
 
-@router.put("/links/{member}")
+@router.put("/links/{member}", responses={201: {"description": "Created: the member had no links yet",
+                                               "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}}})
 def set_links(member: ItemId, body: LinkBody, factory: Factory, tenant: Office, response: Response) -> dict[str, Any]:
     """Set the townships a committee member is linked to (挂点)."""
     with transaction(factory) as session:
@@ -206,7 +209,7 @@ def file_leave(expert: ItemId, body: LeaveBody, factory: Factory, tenant: Member
     job_id = None
     if event_id is None:
         # No event outbox in this installation: re-plan here, in a worker thread.
-        job_id = jobs.submit("leave", months[0], lambda: flows.apply_leave(factory, tenant.id, expert, months), community=tenant.code).id
+        job_id = jobs.submit("replan", months[0], community_id=tenant.id, community=tenant.code, args={"expert": expert, "months": months, "cause": f"leave {expert}"}).id
     return LeaveFiled(expert=expert, unavailability_id=unavailability_id, event=event_id, job=job_id, months=months)
 
 

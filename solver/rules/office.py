@@ -8,13 +8,9 @@ service checks every solved roster against its pins and requirements before savi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from solver.candidates import Candidates
 from solver.problem import Problem, Requirement
-
-if TYPE_CHECKING:  # the model imports the rules: the rules need its type only
-    from solver.model import RosterModel
+from solver.roster_model import RosterModel
 
 
 def office_pinned_indices(problem: Problem, candidates: Candidates) -> list[int]:
