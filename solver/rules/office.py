@@ -1,9 +1,10 @@
 """The office's levers as hard rules: pinned assignments stay, forced requests are placed on their days.
 
-A pin or a requirement binds where the model can choose (a free candidate). Where a sub-model has
-fixed the candidates already (a neighbourhood of the search, or the evaluation of one roster), the
-rule adds nothing: the greedy start (`solver.construct`) takes pinned candidates first, and the
-service checks every solved roster against its pins and requirements before saving it.
+Both bind like every hard rule, on fixed candidates too. A pin the changed month no longer allows
+(its expert on leave, its township closed) names no candidate and binds nothing: the service checks
+every solved roster against its pins and reports that clash instead of saving. The greedy start
+(`solver.construct`) places pins and forced sessions first, so the searches start from a roster
+that holds them.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ def office_pinned_indices(problem: Problem, candidates: Candidates) -> list[int]
 def pinned_assignments_stay(roster: RosterModel) -> None:
     """A pinned assignment is in every roster of its month (the office pinned it)."""
     for index in office_pinned_indices(roster.problem, roster.candidates):
-        variable = roster.x.get(index)
-        if variable is not None:
-            roster.add("pinned assignment", variable == 1)
+        roster.add("pinned assignment", roster.term(index) == 1)
 
 
 def required_candidates(candidates: Candidates, requirement: Requirement) -> list[int]:
@@ -41,6 +40,4 @@ def forced_requests_on_their_days(roster: RosterModel) -> None:
     """A request the office forced onto a day gets its sessions of that demand row on that day."""
     for requirement in roster.problem.requirements:
         indices = required_candidates(roster.candidates, requirement)
-        constant, variables = roster.split(indices)
-        if variables:
-            roster.add("forced request", roster.total(indices) >= requirement.sessions)
+        roster.add("forced request", roster.total(indices) >= requirement.sessions)
