@@ -56,7 +56,7 @@ from scheduler.notify.channels import Channel, channels_from_settings
 from scheduler.notify.models import utc_now
 from scheduler.notify.outbox import deliver_due
 from scheduler.store import get_community
-from scheduler.events import solves
+import scheduler.events.solves as solves
 
 log = logging.getLogger(__name__)
 

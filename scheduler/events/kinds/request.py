@@ -14,7 +14,7 @@ from scheduler.labels import CommunityLabels
 from scheduler.notify.messages import request_update_text
 from scheduler.notify.outbox import notify_recipient
 from scheduler.requests import get_request
-from scheduler.events import solves
+import scheduler.events.solves as solves
 
 # The request's state as the township head's notice words it.
 REQUEST_OUTCOMES = {"scheduled": "approved", "pending": "queued", "declined": "rejected"}
