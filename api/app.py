@@ -31,6 +31,7 @@ from config.logging import configure_logging
 from config.settings import SAMPLE_SCENARIO, Settings, get_settings
 from scheduler import flows, store
 from scheduler.db import session_factory, transaction
+from scheduler.actors import request_actor_box
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.feed_cache import FeedCache, expire_on_commit
 from scheduler.migrate import migrate
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     install_error_handlers(app)
     install_body_guard(app, settings)
     install_security_headers(app)
+    app.add_middleware(request_actor_box)  # outermost: every request's writes know its actor
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:
@@ -228,9 +230,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    from api.routes import allowance, closures, contacts, events, feeds, province, requests, rosters, standing, swaps, tokens, workbook
+    from api.routes import allowance, closures, contacts, events, feeds, levers, province, requests, rosters, standing, swaps, tokens, workbook
 
-    for module in (tokens, standing, workbook, contacts, closures, events, rosters, allowance, requests, swaps, feeds):
+    for module in (tokens, standing, workbook, contacts, closures, events, rosters, levers, allowance, requests, swaps, feeds):
         app.include_router(module.router, prefix=COMMUNITY_PREFIX)
     app.include_router(feeds.global_router)
     app.include_router(province.router)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.jobs import JobRunner
 from config.settings import Settings
 from scheduler import store
-from scheduler.auth import Caller, authenticate
+from scheduler.actors import note_request_actor
+from scheduler.auth import Caller, actor_of, authenticate
 from scheduler.store import COMMUNITY_CODE_PATTERN
 
 READ_METHODS = ("GET", "HEAD")
@@ -91,6 +92,7 @@ def resolve_tenant(factory: sessionmaker[Session], code: str, caller: Caller, *,
     with factory() as session:
         community = store.get_community(session, code)
         tenant = Tenant(community.id, community.code, community.name, caller)
+        note_request_actor(actor_of(session, caller))
     if caller.is_bureau:
         if not readers or method.upper() not in READ_METHODS:
             raise Forbidden("the health bureau reads published rosters and reports only")

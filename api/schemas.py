@@ -288,6 +288,8 @@ class EventOut(BaseModel):
     processed_at: dt.datetime | None
     payload: dict[str, Any]
     outcome: dict[str, Any] | None
+    actor: str = "system"  # who recorded it (a token's label, `token #id`, `cli`, `system`)
+    actor_role: str = "system"
 
 
 class CalendarYearBody(Wire):

@@ -12,6 +12,8 @@ import scheduler.events  # noqa: F401  (the events outbox)
 import scheduler.auth  # noqa: F401  (API and feed tokens)
 import scheduler.requests  # noqa: F401  (extra-session requests)
 import scheduler.swaps  # noqa: F401  (swap requests)
+import scheduler.pins  # noqa: F401  (the office's pins)
+import scheduler.audit  # noqa: F401  (who did what)
 from scheduler.db import Base, make_engine
 
 config = context.config

@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from scheduler.actors import Actor
 from scheduler.db import Base
 from scheduler.errors import FieldError, NotFound, ScenarioError
 from scheduler.models import Community, Department, Expert, Township
@@ -89,6 +90,12 @@ class Caller:
     @property
     def is_bureau(self) -> bool:
         return self.role == BUREAU_ROLE
+
+
+def actor_of(session: Session, caller: Caller) -> Actor:
+    """The actor a caller's writes are recorded under: its token's label (or `token #id`) and its role."""
+    label = session.scalar(select(ApiToken.label).where(ApiToken.id == caller.token_id))
+    return Actor(label or f"token #{caller.token_id}", caller.role, caller.token_id)
 
 
 def _known_code(session: Session, owner: int, model: type, code: str, path: str, what: str) -> None:

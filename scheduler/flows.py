@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import get_settings
-from scheduler import store, swaps
+from scheduler import pins, store, swaps
 from scheduler.calendar import parse_month
 from scheduler.db import transaction
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
@@ -89,6 +89,9 @@ def month_problem(session: Session, community: CommunityRef, month: str) -> tupl
         for key, sessions in extra.items():
             demand[key] = demand.get(key, 0) + sessions
         problem = dataclasses.replace(problem, demand=demand)
+    held = pins.solver_pins(session, community, month)
+    if held:
+        problem = dataclasses.replace(problem, pins=held)
     return problem, scenario
 
 
@@ -114,11 +117,26 @@ def generate(
     settings = get_settings()
     previous = published[0] if published else None
     solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
+    if problem.pins and pins.missing_pins(problem.pins, solution.assignments):
+        # A fresh solve of a large month may miss a pin the search could not free; the re-plan of the
+        # latest version (which holds the pins) keeps them.
+        with factory() as session:
+            latest = _latest(session, community, month)
+        if latest is not None:
+            solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=latest[0], frozen_until=_today(factory, community))
+        _keeps_pins(problem, solution)
     with transaction(factory) as session:
         number = store.save_roster_version(session, community, solution, status="draft", cause=cause)
         if on_saved is not None:
             on_saved(session, number)
         return number
+
+
+def _keeps_pins(problem: Problem, solution: Solution) -> None:
+    """RuleBroken naming every pin a solved roster lost (a pin clashes with the changed data): reported, never saved."""
+    lost = pins.missing_pins(problem.pins, solution.assignments)
+    if lost:
+        raise RuleBroken(lost)
 
 
 def _today(factory: Factory, community: CommunityRef) -> dt.date:
@@ -147,6 +165,7 @@ def replan(
     solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
     if solution.report.status in ("INFEASIBLE", "MODEL_INVALID"):
         raise Conflict(f"the re-plan of {month} failed: {solution.report.explanation or solution.report.status}")
+    _keeps_pins(problem, solution)
     diff = diff_rosters(previous.assignments, solution.assignments)
     if diff.changes == 0 and Counter(u.sessions for u in solution.unmet) == Counter(u.sessions for u in previous.unmet):
         return None
@@ -190,11 +209,16 @@ class SessionPlace:
 
 
 def _save_edit(
-    factory: Factory, community: CommunityRef, month: str, based_on: int, edited: list[Assignment], before: Solution, status: str, cause: str
+    factory: Factory, community: CommunityRef, month: str, based_on: int, edited: list[Assignment], before: Solution, status: str, cause: str,
+    *, after_save: Callable[[Session, int], None] | None = None, problem: Problem | None = None,
 ) -> int:
-    with factory() as session:
-        problem, _ = month_problem(session, community, month)
+    if problem is None:
+        with factory() as session:
+            problem, _ = month_problem(session, community, month)
     check_roster(problem, edited, before.assignments)
+    lost_pins = pins.missing_pins(problem.pins, edited)
+    if lost_pins:
+        raise RuleBroken(lost_pins)
     # The unmet list of the edited roster: recount from the solver's explanation of what is left.
     candidates = enumerate_candidates(problem)
     chosen, _ = candidate_indices(problem, candidates, edited)
@@ -206,14 +230,30 @@ def _save_edit(
         store.lock_community_writes(session, community)
         current = _latest(session, community, month)
         if current is None or current[1] != based_on:
-            raise _BaseMoved(month, current[1] if current else 0)
-        return store.save_roster_version(session, community, solution, status=status, cause=cause)
+            raise BaseMoved(month, current[1] if current else 0)
+        number = store.save_roster_version(session, community, solution, status=status, cause=cause)
+        if after_save is not None:
+            after_save(session, number)  # the lever's own rows (request state, event, audit), in the same transaction
+        return number
 
 
 _T = TypeVar("_T")
 
 
-class _BaseMoved(Exception):
+def save_edited_roster(
+    factory: Factory, community: CommunityRef, month: str, based_on: int, edited: list[Assignment], before: Solution, status: str, cause: str,
+    *, after_save: Callable[[Session, int], None] | None = None, problem: Problem | None = None,
+) -> int:
+    """The one roster write of the office's edits and levers: check every hard rule and pin, then save on `based_on` or raise BaseMoved."""
+    return _save_edit(factory, community, month, based_on, edited, before, status, cause, after_save=after_save, problem=problem)
+
+
+def rebasing(community: CommunityRef, write: Callable[[], _T]) -> _T:
+    """Run a roster write again on the new latest version when another write lands first (see `_rebasing`)."""
+    return _rebasing(community, write)
+
+
+class BaseMoved(Exception):
     """Another write saved a version of the month after this one read its base."""
 
     def __init__(self, month: str, current: int) -> None:
@@ -249,7 +289,7 @@ def _rebasing(community: CommunityRef, write: Callable[[], _T]) -> _T:
         for _ in range(REBASE_ATTEMPTS):
             try:
                 return write()
-            except _BaseMoved as moved:
+            except BaseMoved as moved:
                 last = moved
     raise Conflict(f"the roster for {last.month} keeps changing (now version {last.current}); reload and try again", current_version=last.current)
 
@@ -548,7 +588,7 @@ def _settle_request_once(factory: Factory, community: CommunityRef, request_id: 
             return request.state
         current = _latest(session, community, month)
         if current is None or current[1] != version:
-            raise _BaseMoved(month, current[1] if current else 0)
+            raise BaseMoved(month, current[1] if current else 0)
         number = store.save_roster_version(session, community, solution, status=status, cause=f"request {request_id} ({request.township})")
         request.state = "scheduled"
         request.reason = ""
@@ -592,7 +632,9 @@ __all__ = [
     "pending_requests",
     "publish",
     "remove_session",
+    "rebasing",
     "replan",
     "request_extra_session",
+    "save_edited_roster",
     "settle_request",
 ]

@@ -258,6 +258,8 @@ class RosterVersion(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     solver_report: Mapped[dict[str, Any]] = mapped_column(JSON)
     cause: Mapped[str] = mapped_column(Text, default="")  # why this version exists: "generated", "leave E07 ...", ...
+    actor: Mapped[str] = mapped_column(Text, default="system")  # who made it: a token label, "token #3", "cli", "system"
+    actor_role: Mapped[str] = mapped_column(String(16), default="system")
 
     community: Mapped[Community] = relationship()
     assignments: Mapped[list[RosterAssignment]] = relationship(

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler.actors import current_actor
 from scheduler.calendar import parse_month
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.models import (
@@ -424,6 +425,8 @@ class RosterVersionSummary:
     cause: str
     assignments: int
     unmet_sessions: int
+    actor: str = "system"
+    actor_role: str = "system"
 
 
 def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -482,6 +485,7 @@ def save_roster_version(session: Session, community: CommunityRef, solution: Sol
     )
     number = (latest or 0) + 1
     now = utc_now()
+    actor = current_actor()
     version = RosterVersion(
         community_id=owner.id,
         month=solution.month,
@@ -491,6 +495,8 @@ def save_roster_version(session: Session, community: CommunityRef, solution: Sol
         published_at=now if status == "published" else None,
         solver_report=report_document(solution.report),
         cause=cause,
+        actor=actor.name,
+        actor_role=actor.role,
     )
     version.assignments = [
         RosterAssignment(
@@ -575,6 +581,8 @@ def list_versions(session: Session, community: CommunityRef, month: str) -> list
             cause=row.cause,
             assignments=int(assignments or 0),
             unmet_sessions=int(unmet or 0),
+            actor=row.actor,
+            actor_role=row.actor_role,
         )
         for row, assignments, unmet in session.execute(query)
     ]
@@ -591,7 +599,10 @@ def publish(session: Session, community: CommunityRef, month: str, version: int)
         )
     )
     if newer is not None and newer > version:
-        raise Conflict(f"version {newer} of {month} is already published; to go back, save version {version}'s assignments as a new version")
+        raise Conflict(
+            f"version {newer} of {month} is already published; to go back, save version {version}'s assignments as a new version: "
+            f"POST /c/{row.community.code}/rosters/{month}/revert {{\"version\": {version}}} (rota revert --month {month} --version {version})"
+        )
     row.status = "published"
     row.published_at = utc_now()
     session.flush()

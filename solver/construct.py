@@ -14,6 +14,7 @@ import numpy
 
 from solver.candidates import Candidates
 from solver.problem import DemandKey, Problem, Slot
+from solver.rules.office import office_pinned_indices, required_candidates
 from solver.rules.objectives import at_a_new_township, even_week_shares, fair_targets, on_avoided_weekday, preference_cost
 
 
@@ -293,6 +294,22 @@ def _record_existing_visits(state: RosterState) -> None:
                 made += 1
 
 
+def office_required_indices(problem: Problem, candidates: Candidates, state: RosterState) -> list[int]:
+    """Take candidates for each forced request on its days until it has its sessions (before anything else is placed); the ones taken."""
+    taken: list[int] = []
+    for requirement in problem.requirements:
+        indices = required_candidates(candidates, requirement)
+        have = sum(1 for index in indices if index in state.chosen)
+        for index in indices:
+            if have >= requirement.sessions:
+                break
+            if index not in state.chosen and state.fits(index):
+                state.take(index)
+                taken.append(index)
+                have += 1
+    return taken
+
+
 def construct(
     problem: Problem, candidates: Candidates, fixed: set[int] | None = None, keep: list[int] | tuple = (), quotas: dict[tuple, int] | None = None
 ) -> RosterState:
@@ -300,6 +317,12 @@ def construct(
     state = RosterState(problem, candidates)
     for index in sorted(fixed or ()):
         state.take(index)
+    pinned = office_pinned_indices(problem, candidates)
+    for index in pinned:
+        # a pin is hard: it goes in first, so every start (and each LNS sub-model fixed to one) holds it
+        if index not in (fixed or ()) and state.fits(index):
+            state.take(index)
+    required = office_required_indices(problem, candidates, state)
     for index in sorted(keep):
         # supervisions are not kept blindly: link placement re-adds one where its visit still holds
         if candidates.items[index].key is not None and state.fits(index):
@@ -308,5 +331,5 @@ def construct(
     even = even_week_shares(problem)
     _place_link_visits(state, even)
     _place_demand(state, even, quotas=quotas)
-    _rebalance(state, locked=set(fixed or ()) | set(keep))  # a re-plan's kept sessions stay with their experts
+    _rebalance(state, locked=set(fixed or ()) | set(keep) | set(pinned) | set(required))  # a re-plan's kept sessions stay with their experts
     return state

@@ -93,6 +93,25 @@ class Rules:
     weights: Weights = Weights()
 
 
+class Pin(NamedTuple):
+    """An assignment the office pinned: every solve of the month keeps it (expert, slot, township, demand row; no row for supervision)."""
+
+    expert: str
+    slot: Slot
+    township: str
+    key: DemandKey | None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """At least `sessions` sessions of one demand row on the given days (a request the office forced onto a day)."""
+
+    key: DemandKey
+    days: frozenset[dt.date]
+    sessions: int
+    half_day: str | None = None  # only that half-day when given
+
+
 @dataclass(frozen=True)
 class Problem:
     """A month to roster: working slots, people, places, demand, links and rules."""
@@ -106,6 +125,8 @@ class Problem:
     links: tuple[Link, ...] = ()
     rules: Rules = Rules()
     specialty_names: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    pins: tuple[Pin, ...] = ()  # the office's pinned assignments (hard: kept by every solve)
+    requirements: tuple[Requirement, ...] = ()  # the office's forced requests (hard)
 
     def expert(self, expert_id: str) -> Expert:
         return self._experts_by_id[expert_id]

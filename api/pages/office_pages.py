@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.pages import lever_pages
 from api.pages.event_views import event_rows
 from api.pages.month_data import load_month
 from api.pages.reason_words import reason_text
@@ -16,7 +17,7 @@ from api.deps import Tenant
 from api.pages.web import PageNotFound, SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory, shift_month, this_month
 from api.pages.words import page_word
 from config.settings import get_settings
-from scheduler import events, flows, i18n, requests, store
+from scheduler import events, flows, forced, i18n, requests, store
 from scheduler.calendar import estimate_warning, last_announced_year
 from scheduler.db import transaction
 from scheduler.labels import CommunityLabels
@@ -114,7 +115,7 @@ def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> R
 def approve_request(request: Request, request_id: int) -> Response:
     tenant = require_tenant(request, "office")
     try:
-        flows.settle_request(session_factory(request), tenant.id, request_id, approve=True)
+        forced.approve_request(session_factory(request), tenant.id, request_id)  # insertion, else moving others
     except (Conflict, NotFound) as error:
         return _inbox_view(request, str(error), status_code=409)
     return redirect(request, "/office/inbox", settled=request_id)
@@ -295,7 +296,9 @@ def versions_page(request: Request, month: str, before: int | None = None, after
             "cause": v.cause,
             "assignments": v.assignments,
             "unmet_sessions": v.unmet_sessions,
+            "actor_text": lever_pages.actor_text(v.actor, v.actor_role, lang),
         }
         for v in reversed(data.versions)
     ]
-    return render(request, "office_versions.html", caller=tenant.caller, month=month, versions=rows, diff=diff, before=before, after=after)
+    notice = lever_pages.reverted_notice(request.query_params.get("reverted", ""), lang)
+    return render(request, "office_versions.html", caller=tenant.caller, month=month, versions=rows, diff=diff, before=before, after=after, notice=notice)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Factory, Forbidden, Jobs, Member, Office, Tenant, require_township
 from api.schemas import DeclineBody, MonthQuery, RequestBody, RequestView
-from scheduler import flows, requests
+from scheduler import flows, forced, requests
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
 from scheduler.requests import ExtraSessionRequest
@@ -84,8 +84,8 @@ def cancel(request_id: RequestId, factory: Factory, tenant: Member) -> RequestVi
 
 @router.post("/requests/{request_id}/approve", response_model=RequestView)
 def approve(request_id: RequestId, factory: Factory, tenant: Office) -> RequestView:
-    """The office places a pending request now (every hard rule still checked); it stays pending with the reason if it cannot."""
-    flows.settle_request(factory, tenant.id, request_id, approve=True)
+    """The office places a pending request now: by insertion, else by a re-plan that moves others (every rule and pin kept); pending with the reason if neither can."""
+    forced.approve_request(factory, tenant.id, request_id)
     with factory() as session:
         return _view(requests.get_request(session, tenant.id, request_id))
 

@@ -101,6 +101,8 @@ def list_versions(month: Month, factory: Factory, tenant: Office) -> list[dict[s
             "cause": v.cause,
             "assignments": v.assignments,
             "unmet_sessions": v.unmet_sessions,
+            "actor": v.actor,
+            "actor_role": v.actor_role,
         }
         for v in versions
     ]

@@ -10,6 +10,7 @@ from solver.eligibility import ELIGIBILITY_RULES
 from solver.rules.availability import experts_within_monthly_limit
 from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
 from solver.rules.links import link_visits_with_their_team
+from solver.rules.office import forced_requests_on_their_days, pinned_assignments_stay
 from solver.rules.objectives import (
     keep_published_assignments,
     load_fair_to_capacity,
@@ -30,6 +31,8 @@ HARD_RULES = (
     department_keeps_min_on_site,  # 7
     link_visits_with_their_team,  # 8 (a visit no roster can hold is reported, not forced)
     no_more_sessions_than_asked,  # 9
+    pinned_assignments_stay,  # the office's pins
+    forced_requests_on_their_days,  # the office's forced requests
 )
 
 SOFT_RULES = (

@@ -19,6 +19,7 @@ tiny case each where the preference decides the roster.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 
@@ -29,7 +30,7 @@ import solver.candidates as candidates_module
 from solver.candidates import enumerate_candidates
 from solver.engine import solve, to_assignments
 from solver.model import build_model
-from solver.problem import Department, Expert, Link, Problem, Rules, Slot
+from solver.problem import Department, Expert, Link, Pin, Problem, Requirement, Rules, Slot
 from solver.reasons import explain_unmet
 from solver.eligibility import (
     expert_holds_the_specialty,
@@ -44,6 +45,7 @@ from solver.rules import ELIGIBILITY_RULES, HARD_RULES, RULES, SOFT_RULES
 from solver.rules.availability import experts_within_monthly_limit
 from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
 from solver.rules.links import link_visits_with_their_team
+from solver.rules.office import forced_requests_on_their_days, pinned_assignments_stay
 from solver.rules.objectives import (
     keep_published_assignments,
     load_fair_to_capacity,
@@ -354,6 +356,24 @@ def test_keep_published_assignments_alone():
     rule.given(session("E2", MON)).penalizes("stability", 1)  # reassigned
     rule.given().penalizes("stability", 1)  # dropped
     rule.given(session("E1", MON)).keeps()
+
+
+@rule_test(pinned_assignments_stay)
+def test_pinned_assignments_stay_alone():
+    problem = make_problem([cardiologist("E1")], [township()], {clinic(): 1}, slots=slots_of(MON, TUE))
+    rule = verify(pinned_assignments_stay, dataclasses.replace(problem, pins=(Pin("E1", Slot(TUE, "am"), "t1", clinic()),)))
+    rule.given(session("E1", MON)).breaks()  # the pinned session moved
+    rule.given().breaks()  # dropped
+    rule.given(session("E1", TUE)).keeps()
+
+
+@rule_test(forced_requests_on_their_days)
+def test_forced_requests_on_their_days_alone():
+    problem = make_problem([cardiologist("E1"), cardiologist("E2")], [township(rooms=2)], {clinic(): 2}, slots=slots_of(MON, TUE))
+    rule = verify(forced_requests_on_their_days, dataclasses.replace(problem, requirements=(Requirement(clinic(), frozenset({TUE}), 2),)))
+    rule.given(session("E1", TUE), session("E2", MON)).breaks()  # one of the two on the forced day
+    rule.given().breaks()
+    rule.given(session("E1", TUE), session("E2", TUE)).keeps()
 
 
 # --- the rulebook's own checks ------------------------------------------------------------------

@@ -16,4 +16,6 @@ from scheduler.events.kinds import (  # noqa: F401  (each module registers its k
     links,
     calendar,
     rules,
+    revert,
+    forced,
 )

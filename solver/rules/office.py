@@ -1,0 +1,43 @@
+"""The office's levers as hard rules: pinned assignments stay, forced requests are placed on their days.
+
+Both bind like every hard rule, on fixed candidates too. A pin the changed month no longer allows
+(its expert on leave, its township closed) names no candidate and binds nothing: the service checks
+every solved roster against its pins and reports that clash instead of saving. The greedy start
+(`solver.construct`) places pins and forced sessions first, so the searches start from a roster
+that holds them.
+"""
+
+from __future__ import annotations
+
+from solver.candidates import Candidates
+from solver.problem import Problem, Requirement
+from solver.roster_model import RosterModel
+
+
+def office_pinned_indices(problem: Problem, candidates: Candidates) -> list[int]:
+    """The candidates the office's pins name (a pin the month no longer allows has none), in order."""
+    found = (candidates.index_of(pin.expert, pin.slot, pin.township, pin.key) for pin in problem.pins)
+    return sorted(index for index in found if index is not None)
+
+
+def pinned_assignments_stay(roster: RosterModel) -> None:
+    """A pinned assignment is in every roster of its month (the office pinned it)."""
+    for index in office_pinned_indices(roster.problem, roster.candidates):
+        roster.add("pinned assignment", roster.term(index) == 1)
+
+
+def required_candidates(candidates: Candidates, requirement: Requirement) -> list[int]:
+    """The candidates that count toward a forced request: its demand row on its days (and half-day)."""
+    return [
+        index
+        for index in candidates.by_key.get(requirement.key, [])
+        if candidates.items[index].day in requirement.days
+        and (requirement.half_day is None or candidates.items[index].slot.half_day == requirement.half_day)
+    ]
+
+
+def forced_requests_on_their_days(roster: RosterModel) -> None:
+    """A request the office forced onto a day gets its sessions of that demand row on that day."""
+    for requirement in roster.problem.requirements:
+        indices = required_candidates(roster.candidates, requirement)
+        roster.add("forced request", roster.total(indices) >= requirement.sessions)
