@@ -1,21 +1,36 @@
-"""CSRF defence of the pages through the real app (TestClient); the same in a real browser: tests/pages/test_csrf_browser.py.
+"""CSRF defence of the pages: through the real app (TestClient), and in headless Chromium against a real uvicorn.
 
 Every POST form of every page carries the session-bound token; a post without it, with a wrong one, or with
 one from another session is refused with a 403 page in the page's language (Chinese by default); a post whose
 Origin (or Referer) is another site is refused even with the right token; a forged login sets no session.
 The API, authenticated by its Authorization header and not by a cookie, is not asked for a form token.
+
+In Chromium, a page of another origin (a second local HTTP server, another port of 127.0.0.1: the same site,
+so the browser does send the SameSite=Lax session cookie) auto-posts forms to the service: refused, and
+nothing is stored; the same form on the service's own page is accepted; a forged login sets no session;
+the service's pages cannot be framed. Screenshots go to tests/artifacts/.
 """
 
 from __future__ import annotations
 
+import html
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
 
 from api.pages.csrf import CSRF_COOKIE, CSRF_FIELD
 from scheduler import requests
 from scheduler.db import make_engine, session_factory
+from scheduler.models import JobRow
 from tests.pages.conftest import BASE, COMMUNITY, MONTH
 from tests.pages.forms import CSRF_INPUT, PageClient, form_token, log_in
+from tests.pages.test_browser import ARTIFACTS, browser, new_page, service  # noqa: F401  (module fixtures: uvicorn, Chromium)
+from tests.pages.test_browser import log_in as browser_log_in
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "templates"
 POST_FORM = re.compile(r'<form method="post"[^>]*>')
@@ -150,3 +165,154 @@ def test_the_refusal_and_the_login_page_may_not_be_framed(client, seeded):
         assert answer.headers["x-frame-options"] == "DENY"
         policy = answer.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in policy and "form-action 'self'" in policy and "default-src 'self'" in policy
+
+
+# --- in Chromium: another origin posts forms to the service ----------------------------------------------------
+
+
+def auto_post(action: str, fields: dict[str, str]) -> str:
+    """An attacker's page: a hidden form to `action` that submits itself as soon as the page loads."""
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items())
+    return (f'<!doctype html><html><body onload="document.forms[0].submit()"><h1>Cute cats</h1>'
+            f'<form method="post" action="{html.escape(action)}">{inputs}</form></body></html>')
+
+
+@pytest.fixture(scope="module")
+def other_origin() -> Iterator[tuple[str, dict[str, str]]]:
+    """A second HTTP server on another port of 127.0.0.1 (another origin, the same site) serving the pages the test puts in its dict."""
+    pages: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = pages.get(self.path.split("?", 1)[0])
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write((body or "not here").encode())
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", pages
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def count_rows(seeded, model_count) -> int:
+    engine = make_engine(seeded.url)
+    try:
+        with session_factory(engine)() as session:
+            return model_count(session)
+    finally:
+        engine.dispose()
+
+
+def township_requests(seeded) -> int:
+    return count_rows(seeded, lambda session: len(requests.list_requests(session, COMMUNITY)))
+
+
+def jobs(seeded) -> int:
+    return count_rows(seeded, lambda session: session.scalar(select(func.count()).select_from(JobRow)))
+
+
+def visit_attack(page, url: str):
+    """Open the attacker's page and return the answer to the form it posts (with the request as the browser sent it)."""
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.goto(url)
+    answer = posted.value
+    page.wait_for_load_state()
+    return answer
+
+
+def test_in_chromium_a_form_auto_posted_from_another_origin_is_refused_and_the_own_page_is_accepted(service, browser, other_origin):
+    base, seeded = service
+    evil, pages = other_origin
+    pages["/request.html"] = auto_post(f"{base}{BASE}/township/requests", REQUEST)
+    page = new_page(browser, base)
+    browser_log_in(page, seeded.township_token)
+    assert page.url.endswith(f"{BASE}/township")
+    own_token = page.locator(f'#request-form input[name="{CSRF_FIELD}"]').get_attribute("value")
+    assert own_token and len(own_token) == 64
+    before = township_requests(seeded)
+
+    answer = visit_attack(page, evil + "/request.html")
+    sent = answer.request.all_headers()
+    assert "rota_session=" in sent.get("cookie", "")  # the browser did send the session cookie (same site)...
+    assert sent.get("origin") == evil
+    assert answer.status == 403  # ...and the service refused the post
+    assert "请求被拒绝" in page.locator("h1").inner_text() and "其他网站" in page.locator("#message").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "csrf-cross-origin-refused.png"), full_page=True)
+
+    # Even with the victim's own token (were it ever leaked), another origin is refused.
+    pages["/request-with-token.html"] = auto_post(f"{base}{BASE}/township/requests", {**REQUEST, CSRF_FIELD: own_token})
+    assert visit_attack(page, evil + "/request-with-token.html").status == 403
+    # In English the refusal says it in English.
+    pages["/request-en.html"] = auto_post(f"{base}{BASE}/township/requests?lang=en", REQUEST)
+    assert visit_attack(page, evil + "/request-en.html").status == 403
+    assert "Request refused" in page.locator("h1").inner_text() and "another website" in page.locator("#message").inner_text()
+    assert township_requests(seeded) == before
+
+    # The same form on the service's own page: accepted.
+    page.goto(f"{BASE}/township?lang=zh-CN")
+    page.select_option("#type", REQUEST["type"])
+    page.select_option("#specialty", REQUEST["specialty"])
+    page.fill("#sessions", REQUEST["sessions"])
+    page.fill("#first_day", REQUEST["first_day"])
+    page.fill("#last_day", REQUEST["last_day"])
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.click("#submit-request")
+    assert posted.value.status == 303 and posted.value.request.all_headers().get("origin") == base
+    page.wait_for_load_state()
+    assert page.url.split("?")[0].endswith(f"{BASE}/township")
+    assert township_requests(seeded) == before + 1
+    page.context.close()
+
+
+def test_in_chromium_the_office_generate_form_from_another_origin_starts_no_job(service, browser, other_origin):
+    base, seeded = service
+    evil, pages = other_origin
+    pages["/generate.html"] = auto_post(f"{base}{BASE}/office/2027-03/generate", {})
+    pages["/publish.html"] = auto_post(f"{base}{BASE}/office/2027-03/publish", {"version": "1"})
+    page = new_page(browser, base)
+    browser_log_in(page, seeded.office_token)
+    before = jobs(seeded)
+    for attack in ("/generate.html", "/publish.html"):
+        answer = visit_attack(page, evil + attack)
+        assert "rota_session=" in answer.request.all_headers().get("cookie", "") and answer.status == 403, attack
+    assert jobs(seeded) == before
+    page.context.close()
+
+
+def test_in_chromium_a_forged_login_sets_no_session(service, browser, other_origin):
+    base, seeded = service
+    evil, pages = other_origin
+    # The attacker posts the login form with the attacker's own token, to have the visitor work in the attacker's account.
+    pages["/login.html"] = auto_post(f"{base}/login", {"token": seeded.office_token})
+    page = new_page(browser, base)
+    page.goto("/login")  # the visitor has been to the service before: it has its CSRF cookie
+    answer = visit_attack(page, evil + "/login.html")
+    assert answer.status == 403 and "rota_session" not in answer.headers.get("set-cookie", "")
+    assert not [cookie for cookie in page.context.cookies() if cookie["name"] == "rota_session"]
+    page.goto(f"{BASE}/office/inbox")
+    assert page.url.split("?")[0].endswith(f"{BASE}/login")  # nobody is logged in
+    page.context.close()
+
+
+def test_in_chromium_another_origin_cannot_frame_the_pages(service, browser, other_origin):
+    base, seeded = service
+    evil, pages = other_origin
+    pages["/frame.html"] = f'<!doctype html><html><body><iframe id="victim" src="{base}{BASE}/township" width="600" height="400"></iframe></body></html>'
+    page = new_page(browser, base)
+    browser_log_in(page, seeded.township_token)
+    with page.expect_response(lambda response: response.url.startswith(f"{base}{BASE}/township")) as framed:
+        page.goto(evil + "/frame.html")
+    assert framed.value.headers["x-frame-options"] == "DENY"
+    page.wait_for_timeout(500)
+    frame = next(f for f in page.frames if f != page.main_frame)
+    assert frame.locator("#request-form").count() == 0  # Chromium showed its error page instead of the service's
+    page.context.close()
