@@ -5,8 +5,9 @@ page routers (`api.pages`), so a page added to them later is covered without doi
 
 1. **The origin.** A browser sends `Origin` with every cross-origin form post (and Chromium, Firefox and
    Safari send it on same-origin posts too); when it is absent, `Referer` stands in. Either one naming
-   another host than the request's own `Host`, or the opaque origin `null` (a sandboxed frame, a
-   `data:` page), is refused. Neither present: the token decides alone.
+   another host than the request's own `Host` (or the public host of `ROTA_BASE_URL`, for a proxy that
+   rewrites `Host`), or the opaque origin `null` (a sandboxed frame, a `data:` page), is refused.
+   Neither present: the token decides alone.
 2. **The token** (the synchronizer-token pattern, stateless). A browser gets a random `rota_csrf` cookie
    (HttpOnly, SameSite=Lax) the first time a page is rendered for it; each form carries the hidden field
    `csrf_token` = HMAC-SHA256(that cookie, the session cookie). Another site can neither read the cookie
@@ -93,15 +94,25 @@ def _own_host(request: Request) -> str:
     return host
 
 
+def _own_hosts(request: Request) -> set[str]:
+    """The request's own host, and the public one of ROTA_BASE_URL (behind a proxy that rewrites Host)."""
+    hosts = {_own_host(request)}
+    settings = getattr(request.app.state, "settings", None)
+    public = _host_of(getattr(settings, "base_url", "") or "")
+    if public:
+        hosts.add(public)
+    return hosts
+
+
 def check_origin(request: Request) -> None:
     """Refuse a request whose Origin (or, without one, Referer) is another site's, or opaque."""
     origin = request.headers.get("origin")
     if origin is not None:
-        if origin.strip().lower() == "null" or _host_of(origin) != _own_host(request):
+        if origin.strip().lower() == "null" or _host_of(origin) not in _own_hosts(request):
             raise CsrfRefused("cross_origin")
         return
     referer = request.headers.get("referer")
-    if referer and _host_of(referer) != _own_host(request):
+    if referer and _host_of(referer) not in _own_hosts(request):
         raise CsrfRefused("cross_origin")
 
 

@@ -137,6 +137,18 @@ def test_a_post_from_another_origin_is_refused_even_with_the_right_token(client,
     assert stored_requests(seeded) == before + 2
 
 
+def test_behind_a_proxy_that_rewrites_host_the_public_origin_of_base_url_is_the_own_one(seeded):
+    from api.app import create_app
+    from config.settings import Settings
+
+    app = create_app(Settings(database_url=seeded.url, solver_time_limit=2, run_scheduler=False, base_url="https://rota.example.gov.cn"))
+    with PageClient(app, base_url=f"http://127.0.0.1:8000{BASE}") as proxied:  # the Host the proxy sends upstream
+        log_in(proxied, seeded.township_token)
+        public = {"Origin": "https://rota.example.gov.cn"}
+        assert proxied.post("/township/requests", data=REQUEST, headers=public, follow_redirects=False).status_code == 303
+        assert_refused(proxied.post("/township/requests", data=REQUEST, headers={"Origin": "https://evil.example"}), why="cross_origin")
+
+
 def test_a_forged_login_sets_no_session(client, seeded):
     # Another site posts the login form with ITS token, to log the visitor in as someone else.
     for answer in (
@@ -223,7 +235,7 @@ def jobs(seeded) -> int:
 def visit_attack(page, url: str):
     """Open the attacker's page and return the answer to the form it posts (with the request as the browser sent it)."""
     with page.expect_response(lambda response: response.request.method == "POST") as posted:
-        page.goto(url)
+        page.goto(url, wait_until="commit")  # not "load": the page's onload submit is a navigation of its own
     answer = posted.value
     page.wait_for_load_state()
     return answer
