@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from api.pages.csrf import CSRF_COOKIE, CSRF_FIELD
@@ -185,7 +186,7 @@ def test_the_refusal_and_the_login_page_may_not_be_framed(client, seeded):
 def auto_post(action: str, fields: dict[str, str]) -> str:
     """An attacker's page: a hidden form to `action` that submits itself as soon as the page loads."""
     inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items())
-    return (f'<!doctype html><html><body onload="document.forms[0].submit()"><h1>Cute cats</h1>'
+    return (f'<!doctype html><html><body onload="setTimeout(() => document.forms[0].submit(), 50)"><h1>Cute cats</h1>'
             f'<form method="post" action="{html.escape(action)}">{inputs}</form></body></html>')
 
 
@@ -235,7 +236,12 @@ def jobs(seeded) -> int:
 def visit_attack(page, url: str):
     """Open the attacker's page and return the answer to the form it posts (with the request as the browser sent it)."""
     with page.expect_response(lambda response: response.request.method == "POST") as posted:
-        page.goto(url, wait_until="commit")  # not "load": the page's onload submit is a navigation of its own
+        try:
+            page.goto(url)
+        except PlaywrightError as error:
+            # The page's own submit is a navigation too and may overtake goto's wait: that is the attack going ahead.
+            if "interrupted by another navigation" not in str(error):
+                raise
     answer = posted.value
     page.wait_for_load_state()
     return answer
