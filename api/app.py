@@ -180,9 +180,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    from api.routes import allowance, closures, events, feeds, province, requests, rosters, standing, swaps, tokens
+    from api.routes import allowance, closures, contacts, events, feeds, province, requests, rosters, standing, swaps, tokens, workbook
 
-    for module in (tokens, standing, closures, events, rosters, allowance, requests, swaps, feeds):
+    for module in (tokens, standing, workbook, contacts, closures, events, rosters, allowance, requests, swaps, feeds):
         app.include_router(module.router, prefix=COMMUNITY_PREFIX)
     app.include_router(feeds.global_router)
     app.include_router(province.router)

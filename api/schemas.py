@@ -261,3 +261,57 @@ class EventOut(BaseModel):
     processed_at: dt.datetime | None
     payload: dict[str, Any]
     outcome: dict[str, Any] | None
+
+
+class CalendarYearBody(Wire):
+    """A year's official arrangement from the State Council notice: the days off (放假) and the make-up working days (调休上班)."""
+
+    days_off: list[IsoDate] = Field(default=[], max_length=366)
+    make_up_workdays: list[IsoDate] = Field(default=[], max_length=366)
+
+
+class DayOffView(BaseModel):
+    date: dt.date
+    name: str  # the statutory holiday's name where the calendar package knows it, else ""
+
+
+class CalendarYearView(BaseModel):
+    """A year's working-day arrangement as the community calendar holds it: weekdays off and weekend days worked."""
+
+    year: int
+    announced: bool  # the calendar package carries this year's notice; False = an estimate until the office enters it
+    days_off: list[DayOffView]
+    make_up_workdays: list[dt.date]
+    events: list[int] = []
+
+
+class ContactBody(Wire):
+    """Where a recipient's notices go: an email address, a robot webhook (企业微信/钉钉), or both; and their language."""
+
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    webhook_url: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    language: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class ContactView(BaseModel):
+    kind: Literal["expert", "township", "office"]
+    id: str
+    name: str
+    email: str | None
+    webhook_url: str | None
+    language: str | None  # None: no contact entered, so no notices reach them
+
+
+class NoticeView(BaseModel):
+    id: int
+    recipient_kind: str
+    recipient_id: str
+    channel: str
+    address: str
+    kind: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None

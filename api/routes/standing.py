@@ -12,8 +12,8 @@ import yaml
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from api.deps import Factory, Forbidden, Jobs, Member, Office, require_expert, require_township
-from api.schemas import DemandBody, LeaveBody, LeaveFiled, LinkBody, UnavailabilityView
-from scheduler import flows, standing, store
+from api.schemas import CalendarYearBody, CalendarYearView, DemandBody, LeaveBody, LeaveFiled, LinkBody, UnavailabilityView
+from scheduler import calendar_year, flows, standing, store
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
 from scheduler.scenario import schema
@@ -156,6 +156,28 @@ def set_calendar(body: schema.CalendarSpec, factory: Factory, tenant: Office) ->
     with transaction(factory) as session:
         recorded = standing.set_calendar(session, tenant.id, calendar)
     return {**calendar, "events": recorded}
+
+
+_FIRST_YEAR, _LAST_YEAR = calendar_year.year_bounds()
+Year = Annotated[int, Path(ge=_FIRST_YEAR, le=_LAST_YEAR, description="a calendar year")]
+
+
+@router.get("/calendar/{year}", response_model=CalendarYearView)
+def get_calendar_year(year: Year, factory: Factory, tenant: Office) -> dict[str, Any]:
+    """A year's days off on weekdays and weekend working days, pre-filled from the holidays package (`announced`: it carries the year's notice)."""
+    with factory() as session:
+        spec = schema.CalendarSpec.model_validate(standing.get_calendar(session, tenant.id))
+    return calendar_year.year_arrangement(spec, year).as_json()
+
+
+@router.put("/calendar/{year}", response_model=CalendarYearView)
+def set_calendar_year(year: Year, body: CalendarYearBody, factory: Factory, tenant: Office) -> dict[str, Any]:
+    """Enter a year's official arrangement; it applies to every month of the year, each re-checked (and re-planned) by the event worker."""
+    with transaction(factory) as session:
+        spec = schema.CalendarSpec.model_validate(standing.get_calendar(session, tenant.id))
+        changed = calendar_year.with_year(spec, year, body.days_off, body.make_up_workdays)
+        recorded = standing.set_calendar(session, tenant.id, _document(changed))
+    return {**calendar_year.year_arrangement(changed, year).as_json(), "events": recorded}
 
 
 # --- unavailability and leave ------------------------------------------------------------------
