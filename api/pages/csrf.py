@@ -70,11 +70,17 @@ def form_token(request: Request, session_id: str | None = None) -> str:
     return _token(_secret(request), session)
 
 
+def cookie_secure(request: Request) -> bool:
+    """Whether the pages' cookies are marked Secure: over https, or when the public ROTA_BASE_URL is https (TLS ends at a proxy)."""
+    settings = getattr(request.app.state, "settings", None)
+    return request.url.scheme == "https" or (getattr(settings, "base_url", "") or "").lower().startswith("https://")
+
+
 def keep_secret(request: Request, response: Response) -> None:
     """Set the CSRF cookie on a rendered page when the browser has none yet (or a malformed one)."""
     secret = getattr(request.state, _STATE_KEY, None)
     if secret and secret != request.cookies.get(CSRF_COOKIE):
-        response.set_cookie(CSRF_COOKIE, secret, max_age=COOKIE_SECONDS, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/")
+        response.set_cookie(CSRF_COOKIE, secret, max_age=COOKIE_SECONDS, httponly=True, samesite="lax", secure=cookie_secure(request), path="/")
 
 
 def _host_of(value: str) -> str | None:
@@ -130,4 +136,4 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfRefused("token")
 
 
-__all__ = ["CSRF_COOKIE", "CSRF_FIELD", "SESSION_COOKIE", "CsrfRefused", "csrf_protect", "form_token", "keep_secret", "check_origin"]
+__all__ = ["CSRF_COOKIE", "CSRF_FIELD", "SESSION_COOKIE", "CsrfRefused", "check_origin", "cookie_secure", "csrf_protect", "form_token", "keep_secret"]

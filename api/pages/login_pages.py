@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
+from api.pages.csrf import cookie_secure
 from api.pages.login_throttle import throttle_for
 from api.pages.web import (
     LANG_COOKIE,
@@ -98,8 +99,8 @@ def login(request: Request, token: Annotated[str, Form()] = "") -> Response:
         # Always a new id (never one the browser brought along): a planted session id logs nobody in.
         session_id = open_page_session(session, caller.token_id)
     response = redirect_global(request, home_path(caller))
-    # HttpOnly: page scripts never see it; Lax: other sites' posts do not carry it; Secure over https.
-    response.set_cookie(SESSION_COOKIE, session_id, max_age=PAGE_SESSION_SECONDS, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/")
+    # HttpOnly: page scripts never see it; Lax: other sites' posts do not carry it; Secure over https (or behind an https proxy).
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=PAGE_SESSION_SECONDS, httponly=True, samesite="lax", secure=cookie_secure(request), path="/")
     response.delete_cookie(LEGACY_TOKEN_COOKIE, path="/")
     return response
 
@@ -112,7 +113,7 @@ def logout(request: Request) -> Response:
         with transaction(session_factory(request)) as session:
             end_page_session(session, session_id)  # server-side: a copy of the cookie stops working too
     response = redirect(request, "/login")
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(request))
     response.delete_cookie(LEGACY_TOKEN_COOKIE, path="/")
     return response
 

@@ -20,7 +20,7 @@ from config.settings import Settings
 from scheduler import auth
 from scheduler.db import make_engine, session_factory, transaction
 from tests.pages.conftest import BASE, ServiceDatabase, seed_database
-from tests.pages.forms import PageClient, log_in
+from tests.pages.forms import PageClient, form_token, log_in
 
 EXPERT = "E010"
 
@@ -90,6 +90,19 @@ def test_over_https_the_cookie_is_secure(seeded_db):
         assert answer.status_code == 303
         assert session_cookie(answer)["rota_session"]["secure"]
         assert is_logged_in(client, "/office/inbox")
+
+
+def test_behind_an_https_proxy_the_cookies_are_secure(seeded_db):
+    # TLS ends at the proxy: the app sees http, but the public ROTA_BASE_URL says https.
+    app = create_app(Settings(database_url=seeded_db.url, solver_time_limit=2, run_scheduler=False, base_url="https://rota.example.gov.cn"))
+    with PageClient(app, base_url=f"http://testserver{BASE}") as client:
+        first = client.get("/login")
+        secret = session_cookie(first)["rota_csrf"]
+        assert secret["secure"] and secret["httponly"]
+        # The client keeps Secure cookies off plain http, as a browser would: send the secret as the https proxy would.
+        answer = client.post("/login", data={"token": seeded_db.office_token, "csrf_token": form_token(first.text)},
+                             headers={"Cookie": f"rota_csrf={secret.value}"}, follow_redirects=False)
+        assert answer.status_code == 303 and session_cookie(answer)["rota_session"]["secure"]
 
 
 def test_logout_ends_the_session_on_the_server_and_the_old_cookie_opens_nothing(client, seeded_db, factory):
