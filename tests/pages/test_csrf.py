@@ -143,7 +143,8 @@ def test_behind_a_proxy_that_rewrites_host_the_public_origin_of_base_url_is_the_
     from config.settings import Settings
 
     app = create_app(Settings(database_url=seeded.url, solver_time_limit=2, run_scheduler=False, base_url="https://rota.example.gov.cn"))
-    with PageClient(app, base_url=f"http://127.0.0.1:8000{BASE}") as proxied:  # the Host the proxy sends upstream
+    # The Host the proxy sends upstream (https, as uvicorn --proxy-headers sees it: the cookies are Secure).
+    with PageClient(app, base_url=f"https://127.0.0.1:8000{BASE}") as proxied:
         log_in(proxied, seeded.township_token)
         public = {"Origin": "https://rota.example.gov.cn"}
         assert proxied.post("/township/requests", data=REQUEST, headers=public, follow_redirects=False).status_code == 303
