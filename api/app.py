@@ -238,10 +238,11 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(province.router)
     app.include_router(importlib.import_module("api.routes.metrics").router)  # events helper: GET /metrics
     try:
-        from api.pages import community_router, global_router  # the pages helper's web pages, when installed
+        from api.pages import community_router, global_router, install_csrf_refusal  # the pages helper's web pages, when installed
     except ImportError:
         community_router = global_router = None
     if community_router is not None and global_router is not None:
+        install_csrf_refusal(app)  # a page post refused by the CSRF check: a 403 page, not a JSON error
         app.include_router(global_router)
         app.include_router(community_router, prefix=COMMUNITY_PREFIX)
     install_openapi(app)

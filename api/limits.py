@@ -34,7 +34,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import current_caller
-from api.pages.web import TOKEN_COOKIE
+from api.pages.web import SESSION_COOKIE
 from config.settings import Settings
 
 AUTHENTICATING_DEPENDENCIES = (current_caller,)
@@ -89,7 +89,7 @@ class BodyGuard:
         routes_of: FastAPI,
         max_body_bytes: int,
         route_limits: Mapping[str, int] | None = None,
-        credential_cookies: Iterable[str] = (TOKEN_COOKIE,),
+        credential_cookies: Iterable[str] = (SESSION_COOKIE,),
     ) -> None:
         self.app = app
         self.routes_of = routes_of

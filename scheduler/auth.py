@@ -243,3 +243,65 @@ def revoke_feed_token(session: Session, community: CommunityRef, feed_token_id: 
     if row.revoked_at is None:
         row.revoked_at = utc_now()
         session.flush()
+
+
+# --- page sessions -------------------------------------------------------------------------------
+# The pages' login cookie holds a session id, never the API token: 32 random bytes, stored as their
+# SHA-256 like every token here, with an expiry and a revoked mark. Logging out revokes the row, so a
+# copied cookie stops working at once; revoking the API token a session was opened with ends it too.
+
+PAGE_SESSION_SECONDS = 12 * 3600  # a working day: the office logs in each morning
+PAGE_SESSION_BYTES = 32
+
+
+class PageSession(Base):
+    """A logged-in page session: the API token it was opened with, when it ends, and whether it was ended early (logout)."""
+
+    __tablename__ = "page_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    api_token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+def open_page_session(session: Session, api_token_id: int, *, seconds: int = PAGE_SESSION_SECONDS) -> str:
+    """Start a page session for a caller's API token; return the session id (shown once: it goes into the cookie)."""
+    now = utc_now()
+    # Sessions that ended long ago are of no use to anyone: drop this token's, so the table stays small.
+    for stale in session.scalars(select(PageSession).where(PageSession.api_token_id == api_token_id, PageSession.expires_at < now - dt.timedelta(days=1))).all():
+        session.delete(stale)
+    raw = secrets.token_urlsafe(PAGE_SESSION_BYTES)
+    session.add(PageSession(session_sha256=token_digest(raw), api_token_id=api_token_id, created_at=now, expires_at=now + dt.timedelta(seconds=seconds)))
+    session.flush()
+    return raw
+
+
+def page_session_caller(session: Session, raw: str) -> Caller | None:
+    """The caller a page session id stands for, or None (unknown, expired, logged out, or its API token revoked)."""
+    found = session.execute(
+        select(PageSession, ApiToken, Community.code)
+        .join(ApiToken, ApiToken.id == PageSession.api_token_id)
+        .outerjoin(Community, Community.id == ApiToken.community_id)
+        .where(PageSession.session_sha256 == token_digest(raw))
+    ).first()
+    if found is None:
+        return None
+    row, token, code = found
+    if row.revoked_at is not None or row.expires_at <= utc_now():
+        return None
+    if token.revoked_at is not None or (token.role != BUREAU_ROLE and token.community_id is None):
+        return None
+    return Caller(token.id, token.role, token.township, token.expert, token.community_id, code)
+
+
+def end_page_session(session: Session, raw: str) -> bool:
+    """Revoke a page session (logout): its id opens nothing from now on. False if there was no live one."""
+    row = session.scalar(select(PageSession).where(PageSession.session_sha256 == token_digest(raw)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utc_now()
+    session.flush()
+    return True

@@ -5,16 +5,21 @@
 the pages call the same store, flows and auth functions as the API.
 """
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from api.pages import allowance_pages, calendar_pages, closure_pages, contact_pages, data_pages, lever_pages, login_pages, office_pages, people_pages, province_pages, report_pages
+from api.pages.csrf import csrf_protect
+from api.pages.web import install_csrf_refusal
 
-global_router = APIRouter(include_in_schema=False)
+# Every page route, and any router included here later, runs the CSRF check (api.pages.csrf) before its endpoint.
+PAGE_DEPENDENCIES = [Depends(csrf_protect)]
+
+global_router = APIRouter(include_in_schema=False, dependencies=PAGE_DEPENDENCIES)
 global_router.include_router(login_pages.router)
 global_router.include_router(login_pages.login_router)
 global_router.include_router(province_pages.router)
 
-community_router = APIRouter(include_in_schema=False)
+community_router = APIRouter(include_in_schema=False, dependencies=PAGE_DEPENDENCIES)
 community_router.include_router(login_pages.login_router)
 community_router.include_router(login_pages.community_router)
 # The report, closure and calendar routes are more specific than the office month page (/office/{month}), so they come first.
@@ -28,4 +33,4 @@ community_router.include_router(lever_pages.router)  # /office/audit before /off
 community_router.include_router(office_pages.router)
 community_router.include_router(people_pages.router)
 
-__all__ = ["community_router", "global_router"]
+__all__ = ["community_router", "global_router", "install_csrf_refusal"]

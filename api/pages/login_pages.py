@@ -1,5 +1,8 @@
 """Logging in and out with an API token, the home redirect by role (into the token's community), and the stylesheet.
 
+Logging in opens a page session (`scheduler.auth.open_page_session`) and the cookie holds its id, not the
+token; logging out revokes the session row, so the old cookie opens nothing afterwards, wherever a copy of it is.
+
 A token says which community it belongs to, so the global `/login` serves every one; each community
 also has its own `/c/{community}/login` (where its pages send a visitor who is not logged in), which
 takes only its own tokens and the bureau's.
@@ -12,10 +15,24 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
+from api.pages.csrf import cookie_secure
 from api.pages.login_throttle import throttle_for
-from api.pages.web import LANG_COOKIE, STATIC_DIR, TOKEN_COOKIE, current_caller, page, redirect, redirect_global, render, require_tenant, session_factory
+from api.pages.web import (
+    LANG_COOKIE,
+    LEGACY_TOKEN_COOKIE,
+    SESSION_COOKIE,
+    STATIC_DIR,
+    current_caller,
+    page,
+    redirect,
+    redirect_global,
+    render,
+    require_tenant,
+    session_factory,
+)
 from scheduler import store
-from scheduler.auth import Caller, authenticate
+from scheduler.auth import PAGE_SESSION_SECONDS, Caller, authenticate, end_page_session, open_page_session
+from scheduler.db import transaction
 
 router = APIRouter(include_in_schema=False)  # global
 login_router = APIRouter(include_in_schema=False)  # global and under each community
@@ -23,7 +40,6 @@ community_router = APIRouter(include_in_schema=False)
 ROLE_HOMES = {"office": "/office", "township": "/township", "expert": "/expert"}
 BUREAU_HOME = "/province"
 STATIC_FILES = {"rota.css": "text/css; charset=utf-8"}
-COOKIE_SECONDS = 30 * 24 * 3600
 
 
 def home_path(caller: Caller) -> str:
@@ -79,17 +95,26 @@ def login(request: Request, token: Annotated[str, Form()] = "") -> Response:
     if caller is None:
         throttle.failed(key)
         return render(request, "login.html", status_code=401, caller=None, failed=True)
+    with transaction(session_factory(request)) as session:
+        # Always a new id (never one the browser brought along): a planted session id logs nobody in.
+        session_id = open_page_session(session, caller.token_id)
     response = redirect_global(request, home_path(caller))
-    # HttpOnly: page scripts never see the token; Lax: other sites cannot post forms with it.
-    response.set_cookie(TOKEN_COOKIE, token.strip(), max_age=COOKIE_SECONDS, httponly=True, samesite="lax", secure=request.url.scheme == "https")
+    # HttpOnly: page scripts never see it; Lax: other sites' posts do not carry it; Secure over https (or behind an https proxy).
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=PAGE_SESSION_SECONDS, httponly=True, samesite="lax", secure=cookie_secure(request), path="/")
+    response.delete_cookie(LEGACY_TOKEN_COOKIE, path="/")
     return response
 
 
 @login_router.post("/logout")
 @page
 def logout(request: Request) -> Response:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        with transaction(session_factory(request)) as session:
+            end_page_session(session, session_id)  # server-side: a copy of the cookie stops working too
     response = redirect(request, "/login")
-    response.delete_cookie(TOKEN_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(request))
+    response.delete_cookie(LEGACY_TOKEN_COOKIE, path="/")
     return response
 
 

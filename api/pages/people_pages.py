@@ -1,7 +1,9 @@
 """Phone-sized pages for the people the roster sends and receives: a township head's and an expert's own page.
 
 Township head: who comes this month and next, a form to request extra sessions, and the requests' states.
-Expert: my sessions, a leave form, and my calendar feed link with a QR code. Both show published rosters only.
+Expert: my sessions, a leave form. Both show published rosters only, and both have their calendar feed:
+a new link with a QR code (shown once: only its hash is kept), the live links, and a button to revoke each
+(a revoked link's feed answers 404).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from api.pages.month_data import roster_document
 from api.pages.reason_words import reason_text
 from api.pages.roster_views import session_list
 from api.deps import Tenant
-from api.pages.web import checked_month, page, page_lang, redirect, render, require_tenant, session_factory, shift_month, this_month
+from api.pages.web import SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory, shift_month, this_month
 from api.pages.words import page_word
 from config.settings import get_settings
 from scheduler import auth, flows, i18n, requests, store
@@ -80,10 +82,72 @@ def _messages(error: ScenarioError, lang: str) -> list[str]:
     ]
 
 
+# --- calendar feed links (both pages) -----------------------------------------------------------
+
+FEED_SCOPE_OF_ROLE = {"township": "township", "expert": "expert"}
+
+
+def _feed_key(tenant: Tenant) -> tuple[str, str]:
+    """The feed scope and key of the caller's own calendar: their township's, or their own as an expert."""
+    caller = tenant.caller
+    scope = FEED_SCOPE_OF_ROLE[caller.role]
+    return scope, (caller.township if scope == "township" else caller.expert) or ""
+
+
+def _feed_url(request: Request, tenant: Tenant, token: str) -> str:
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    return feed_address(settings.base_url.rstrip("/") or str(request.base_url).rstrip("/"), tenant.code, token)
+
+
+def _feed_context(request: Request, tenant: Tenant, feed_url: str = "") -> dict[str, Any]:
+    """What the feed section (_feed.html) shows: a new link and its QR code, the caller's live links."""
+    lang = page_lang(request)
+    scope, key = _feed_key(tenant)
+    with session_factory(request)() as session:
+        live = [row for row in auth.list_feed_tokens(session, tenant.id, scope=scope, key=key) if row.revoked_at is None]
+    return {
+        "feed_path": "/" + tenant.caller.role,
+        "feed_url": feed_url,
+        # webcal:// makes a phone open its calendar app to subscribe; the QR code carries the plain URL.
+        "feed_webcal_url": "webcal://" + feed_url.split("://", 1)[1] if feed_url else "",
+        "feed_qr": segno.make(feed_url, error="m").svg_inline(scale=4, title=page_word("feed_title", lang)) if feed_url else "",
+        "feed_count": len(live),
+        "feed_links": [{"id": row.id, "created": i18n.date_text(row.created_at.astimezone(SERVICE_ZONE).date(), lang)} for row in live],
+    }
+
+
+def _no_store(response: Response, feed_url: str) -> Response:
+    if feed_url:
+        response.headers["Cache-Control"] = "no-store"  # the page holds a secret shown once
+    return response
+
+
+def _create_feed(request: Request, role: str, view) -> Response:
+    tenant = require_tenant(request, role)
+    scope, key = _feed_key(tenant)
+    with transaction(session_factory(request)) as session:
+        _, token = auth.create_feed_token(session, tenant.id, scope, key, created_by=tenant.caller.token_id)
+    return view(request, tenant, feed_url=_feed_url(request, tenant, token))
+
+
+def _revoke_feed(request: Request, role: str, feed_token_id: int) -> Response:
+    """Revoke one of the caller's own feed links; another's (or another community's, or none) is a 404 page."""
+    tenant = require_tenant(request, role)
+    scope, key = _feed_key(tenant)
+    with transaction(session_factory(request)) as session:
+        row = auth.get_feed_token(session, tenant.id, feed_token_id)
+        if row.scope != scope or row.scope_key != key:
+            raise NotFound(f"no feed token with id {feed_token_id}")
+        auth.revoke_feed_token(session, tenant.id, feed_token_id)
+    return redirect(request, "/" + role, revoked=1, month=request.query_params.get("month"))
+
+
 # --- township head ----------------------------------------------------------------------------
 
 
-def _township_view(request: Request, tenant: Tenant, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", status_code: int = 200) -> Response:
+def _township_view(
+    request: Request, tenant: Tenant, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", feed_url: str = "", status_code: int = 200
+) -> Response:
     lang = page_lang(request)
     caller = tenant.caller
     scenario, months = _published_months(request, tenant, township=caller.township)
@@ -103,7 +167,7 @@ def _township_view(request: Request, tenant: Tenant, *, form: dict[str, Any] | N
         for r in rows
     ]
     names = {t.id: t.name for t in scenario.townships}
-    return render(
+    response = render(
         request,
         "township.html",
         status_code=status_code,
@@ -117,14 +181,30 @@ def _township_view(request: Request, tenant: Tenant, *, form: dict[str, Any] | N
         form=form or {},
         errors=errors,
         notice=notice,
+        **_feed_context(request, tenant, feed_url),
     )
+    return _no_store(response, feed_url)
 
 
 @router.get("/township")
 @page
-def township_page(request: Request, filed: int | None = None) -> Response:
+def township_page(request: Request, filed: int | None = None, revoked: int | None = None) -> Response:
     tenant = require_tenant(request, "township")
-    return _township_view(request, tenant, notice=page_word("request_filed", page_lang(request)) if filed else "")
+    lang = page_lang(request)
+    notice = page_word("request_filed", lang) if filed else page_word("feed_revoked", lang) if revoked else ""
+    return _township_view(request, tenant, notice=notice)
+
+
+@router.post("/township/feed")
+@page
+def create_township_feed(request: Request) -> Response:
+    return _create_feed(request, "township", _township_view)
+
+
+@router.post("/township/feeds/{feed_token_id}/revoke")
+@page
+def revoke_township_feed(request: Request, feed_token_id: int) -> Response:
+    return _revoke_feed(request, "township", feed_token_id)
 
 
 @router.post("/township/requests")
@@ -200,11 +280,6 @@ def _leave_lines(document: dict[str, Any], expert_id: str, lang: str) -> list[st
     return []
 
 
-def _feed_url(request: Request, tenant: Tenant, token: str) -> str:
-    settings = getattr(request.app.state, "settings", None) or get_settings()
-    return feed_address(settings.base_url.rstrip("/") or str(request.base_url).rstrip("/"), tenant.code, token)
-
-
 def _expert_view(
     request: Request, tenant: Tenant, *, form: dict[str, Any] | None = None, errors: list[str] | None = None, notice: str = "", feed_url: str = "", status_code: int = 200
 ) -> Response:
@@ -213,7 +288,6 @@ def _expert_view(
     scenario, months = _published_months(request, tenant, expert=caller.expert)
     with session_factory(request)() as session:
         standing = store.export_document(session, tenant.id)
-        feed_count = len([row for row in auth.list_feed_tokens(session, tenant.id, scope="expert", key=caller.expert) if row.revoked_at is None])
     me = next((e for e in scenario.experts if e.id == caller.expert), None)
     departments = {d.code: d.name for d in scenario.departments}
     response = render(
@@ -231,22 +305,18 @@ def _expert_view(
         form=form or {},
         errors=errors,
         notice=notice,
-        feed_url=feed_url,
-        # webcal:// makes a phone open its calendar app to subscribe; the QR code carries the plain URL.
-        feed_webcal_url="webcal://" + feed_url.split("://", 1)[1] if feed_url else "",
-        feed_qr=segno.make(feed_url, error="m").svg_inline(scale=4, title=page_word("feed_title", lang)) if feed_url else "",
-        feed_count=feed_count,
+        **_feed_context(request, tenant, feed_url),
     )
-    if feed_url:
-        response.headers["Cache-Control"] = "no-store"  # the page holds a secret shown once
-    return response
+    return _no_store(response, feed_url)
 
 
 @router.get("/expert")
 @page
-def expert_page(request: Request, filed: int | None = None) -> Response:
+def expert_page(request: Request, filed: int | None = None, revoked: int | None = None) -> Response:
     tenant = require_tenant(request, "expert")
-    return _expert_view(request, tenant, notice=page_word("leave_filed", page_lang(request)) if filed else "")
+    lang = page_lang(request)
+    notice = page_word("leave_filed", lang) if filed else page_word("feed_revoked", lang) if revoked else ""
+    return _expert_view(request, tenant, notice=notice)
 
 
 @router.post("/expert/leave")
@@ -278,8 +348,10 @@ def file_leave(
 @router.post("/expert/feed")
 @page
 def create_feed(request: Request) -> Response:
-    tenant = require_tenant(request, "expert")
-    caller = tenant.caller
-    with transaction(session_factory(request)) as session:
-        _, token = auth.create_feed_token(session, tenant.id, "expert", caller.expert or "", created_by=caller.token_id)
-    return _expert_view(request, tenant, feed_url=_feed_url(request, tenant, token))
+    return _create_feed(request, "expert", _expert_view)
+
+
+@router.post("/expert/feeds/{feed_token_id}/revoke")
+@page
+def revoke_expert_feed(request: Request, feed_token_id: int) -> Response:
+    return _revoke_feed(request, "expert", feed_token_id)

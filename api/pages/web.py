@@ -1,7 +1,10 @@
 """Plumbing shared by the pages: templates, language, the login cookie, the caller, its community and the session factory.
 
-The pages authenticate with the API's own tokens (`scheduler.auth.authenticate`): the login form puts the
-token in an HttpOnly, SameSite=Lax cookie, and every page resolves it again, so a revoked token logs out.
+The pages authenticate with the API's own tokens, but the cookie never holds one: logging in with a token
+opens a page session (`scheduler.auth.open_page_session`: a random id, stored hashed, ending after a
+working day) and the HttpOnly, SameSite=Lax cookie `rota_session` holds its id. Every page resolves it
+again, so logging out (the row revoked) or a revoked API token ends it at once. Every form carries a CSRF
+token (`api.pages.csrf`), which `render` puts into the page and a refusal turns into a 403 page here.
 A community's pages live under `/c/{community}/`; the community and the caller's right to it are resolved
 by the same function as the API's (`api.deps.resolve_tenant`), and their links and redirects stay under
 that address (`local_path`).
@@ -17,22 +20,23 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import Forbidden, Tenant, resolve_tenant
+from api.pages.csrf import SESSION_COOKIE, CsrfRefused, form_token, keep_secret
 from api.pages.words import month_title, page_word
 from config.settings import get_settings
 from scheduler import i18n
-from scheduler.auth import Caller, authenticate
+from scheduler.auth import Caller, page_session_caller
 from scheduler.calendar import parse_month
 from scheduler.errors import NotFound
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-TOKEN_COOKIE = "rota_token"
+LEGACY_TOKEN_COOKIE = "rota_token"  # what the cookie was called when it held the raw token: cleared, never read
 LANG_COOKIE = "rota_lang"
 SERVICE_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -63,13 +67,24 @@ def page_lang(request: Request) -> str:
     return i18n.DEFAULT_LANG
 
 
+_NOBODY = object()
+
+
 def current_caller(request: Request) -> Caller | None:
-    """The caller whose token the cookie holds, or None (no cookie, unknown or revoked token)."""
-    token = request.cookies.get(TOKEN_COOKIE)
-    if not token:
-        return None
-    with session_factory(request)() as session:
-        return authenticate(session, token)
+    """The caller of the page session the cookie names, or None (no cookie; unknown, expired or ended session; revoked token).
+
+    Resolved once per request (kept on request.state): a page asks several times.
+    """
+    known = getattr(request.state, "page_caller", None)
+    if known is not None:
+        return None if known is _NOBODY else known
+    session_id = request.cookies.get(SESSION_COOKIE)
+    caller = None
+    if session_id:
+        with session_factory(request)() as session:
+            caller = page_session_caller(session, session_id)
+    request.state.page_caller = caller if caller is not None else _NOBODY
+    return caller
 
 
 def require_caller(request: Request, *roles: str) -> Caller:
@@ -142,6 +157,7 @@ def render_page(template: str, lang: str = i18n.DEFAULT_LANG, *, link: Callable[
         query = {key: value for key, value in params.items() if value not in (None, "")}
         return path + ("?" + urlencode(query) if query else "")
 
+    context.setdefault("csrf_token", "")  # a page rendered without a request has no browser to bind a token to
     return templates.get_template(template).render(
         t=lambda key, **fields: page_word(key, lang, **fields),
         lang=lang,
@@ -168,8 +184,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     switch_query["lang"] = "en" if lang == "zh-CN" else "zh-CN"
     context.setdefault("caller", None)
     context.setdefault("base", community_base(request))
+    context.setdefault("csrf_token", form_token(request))
     body = render_page(template, lang, link=link, lang_switch_url=request.url.path + "?" + urlencode(switch_query), **context)
     response = HTMLResponse(body, status_code=status_code)
+    keep_secret(request, response)
     if request.query_params.get("lang"):
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
     return response
@@ -206,3 +224,13 @@ def page(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             return render(request, "message.html", status_code=404, heading=page_word("not_found", page_lang(request)), detail=detail, caller=current_caller(request))
 
     return wrapper
+
+
+def install_csrf_refusal(app: FastAPI) -> None:
+    """Answer a refused page post (`api.pages.csrf.CsrfRefused`) with a 403 page in the page's language, saying why and what to do."""
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, error: CsrfRefused) -> HTMLResponse:
+        lang = page_lang(request)
+        key = "csrf_cross_origin" if error.why == "cross_origin" else "csrf_token_bad"
+        return render(request, "message.html", status_code=403, heading=page_word("csrf_refused", lang), message=page_word(key, lang), caller=None)

@@ -161,10 +161,11 @@ def test_the_scenario_upload_has_its_own_larger_limit(limited: LiveService):
 
 
 def test_a_public_route_is_not_asked_for_a_credential(limited: LiveService):
-    # The login form needs no credential: an anonymous post reaches it (it refuses the token with its page)...
+    # The login form needs no credential: an anonymous post reaches the page (not the guard's JSON 401); without the
+    # login page's CSRF token the page's own check refuses it, with its page...
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     reached = send_request(limited, "POST", "/login", 7, headers=form, filler=b"token=x")
-    assert reached.status == 401 and reached.headers["content-type"].startswith("text/html"), reached
+    assert reached.status == 403 and reached.headers["content-type"].startswith("text/html"), reached
     # ...and the size limit still holds there.
     over = send_request(limited, "POST", "/login", 2 * MIB, headers=form)
     assert over.status == 413, over

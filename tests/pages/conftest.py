@@ -81,12 +81,12 @@ def seeded(tmp_path: Path, solved_month: SolvedMonth) -> ServiceDatabase:
 
 @pytest.fixture
 def client(seeded: ServiceDatabase) -> Iterator:
-    """A TestClient on the real app (lifespan run: migrations, workers) over the seeded database."""
-    from fastapi.testclient import TestClient
-
+    """A TestClient on the real app (lifespan run: migrations, workers) over the seeded database, posting forms as a browser does."""
     from api.app import create_app
+    from tests.pages.forms import PageClient
 
     # run_scheduler: this process leads, so the event worker settles requests and re-plans after leave.
     app = create_app(Settings(database_url=seeded.url, solver_time_limit=2, run_scheduler=True))
-    with TestClient(app, base_url=f"http://testserver{BASE}") as test_client:  # relative paths are the community's
+    # PageClient posts forms with the CSRF token of the last page it was shown, as a browser does.
+    with PageClient(app, base_url=f"http://testserver{BASE}") as test_client:  # relative paths are the community's
         yield test_client

@@ -9,7 +9,7 @@ from collections import Counter
 from openpyxl import load_workbook
 
 from tests.pages.conftest import MONTH
-from tests.pages.test_page_routes import log_in
+from tests.pages.forms import log_in
 
 
 def test_the_allowance_page_lists_what_each_expert_served_and_downloads_it(client, seeded, solved_month):

@@ -10,7 +10,7 @@ import time
 from scheduler import closures, events, store
 from scheduler.db import make_engine, session_factory
 from tests.pages.conftest import COMMUNITY, MONTH
-from tests.pages.test_page_routes import log_in
+from tests.pages.forms import log_in
 
 
 def factory_of(seeded):

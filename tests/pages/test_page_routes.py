@@ -12,10 +12,9 @@ from scheduler import store
 from scheduler.db import make_engine, session_factory
 from scheduler.reports import month_report
 from tests.pages.conftest import BASE, COMMUNITY, MONTH
+from tests.pages.forms import log_in
 
 
-def log_in(client, token: str):
-    return client.post("/login", data={"token": token}, follow_redirects=False)
 
 
 def test_login_sets_an_httponly_cookie_and_sends_each_role_home(client, seeded):
@@ -29,7 +28,7 @@ def test_login_sets_an_httponly_cookie_and_sends_each_role_home(client, seeded):
         answer = log_in(client, token)
         assert answer.status_code == 303 and answer.headers["location"] == BASE + home
         cookie = answer.headers["set-cookie"]
-        assert "rota_token=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+        assert "rota_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and token not in cookie
     client.post("/logout")
     assert client.get("/expert", follow_redirects=False).status_code == 303
 

@@ -36,6 +36,7 @@ from scheduler.scenario.schema import Scenario
 from solver.engine import solve
 from solver.solution import Solution
 from tests.pages.conftest import busiest_expert
+from tests.pages.forms import form_token, log_in
 
 MONTH = "2027-01"
 TOWNSHIP = "t01"
@@ -119,10 +120,20 @@ def world(database_url: str, january: Solution) -> Iterator[World]:
 
 
 def browse(client: TestClient, token: str, path: str, method: str = "GET", **options):
-    """A page request as someone logged in with `token` (the login cookie, and nothing else in the jar)."""
+    """A page request as someone logged in with `token`: a page session of it, and for a POST the CSRF token its pages carry.
+
+    The cookies are those of a browser logged in with the token (the session and the CSRF secret, nothing else),
+    and a form carries the token its pages show: so a 403 here is the community check's, never the CSRF check's.
+    """
     client.cookies.clear()
-    client.cookies.set("rota_token", token)
+    with transaction(client.app.state.session_factory) as session:
+        caller = auth.authenticate(session, token)
+        session_id = auth.open_page_session(session, caller.token_id) if caller is not None else "no-such-session"
+    client.cookies.set("rota_session", session_id)
     try:
+        if method != "GET":
+            login_page = client.get("/login")  # any page: each form of it carries the session's token
+            options["data"] = {**options.get("data", {}), "csrf_token": form_token(login_page.text)}
         return client.request(method, path, **options)
     finally:
         client.cookies.clear()
@@ -323,11 +334,11 @@ def test_a_login_of_one_community_opens_no_page_of_another(world):
     # b's own login reaches its pages; a's token is refused at b's login page.
     assert browse(client, b.office, f"/c/b/office/{MONTH}").status_code == 200
     assert B_TOWNSHIP_NAME in browse(client, b.township, "/c/b/township").text
-    refused = client.post("/c/b/login", data={"token": a.office}, follow_redirects=False)
-    assert refused.status_code == 401 and "rota_token" not in refused.headers.get("set-cookie", "")
+    refused = log_in(client, a.office, "/c/b/login")
+    assert refused.status_code == 401 and "rota_session" not in refused.headers.get("set-cookie", "")
     home = client.get("/", follow_redirects=False)
     assert home.status_code == 303 and home.headers["location"] == "/login"  # the root lists nothing
-    welcomed = client.post("/login", data={"token": a.office}, follow_redirects=False)
+    welcomed = log_in(client, a.office)
     assert welcomed.status_code == 303 and welcomed.headers["location"] == "/c/a/office"
     client.cookies.clear()
     assert browse(client, a.office, f"/c/zzz/office/{MONTH}").status_code == 404
@@ -373,7 +384,7 @@ def test_the_bureau_reads_every_community_and_writes_nothing(world):
     english = browse(client, bureau, f"/province/{MONTH}?lang=en")
     assert '<html lang="en">' in english.text and "All communities" in english.text
     assert browse(client, a.office, f"/province/{MONTH}").status_code == 403
-    assert client.post("/login", data={"token": bureau}, follow_redirects=False).headers["location"] == "/province"
+    assert log_in(client, bureau).headers["location"] == "/province"
     report = browse(client, bureau, f"/c/b/office/{MONTH}/report")
     assert report.status_code == 200 and B_NAME in report.text
     assert browse(client, bureau, f"/c/b/office/{MONTH}").status_code == 403
