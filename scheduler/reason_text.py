@@ -8,7 +8,8 @@ the ids (as the `rota.roster/1` example does), so a file reads the same without 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from scheduler import i18n
@@ -25,11 +26,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         ReasonCode.NO_OPEN_HALF_DAY: "{township} has no open working half-day this month for {what} sessions",
         ReasonCode.NO_SPECIALIST: "no expert holds the specialty {specialty}",
         ReasonCode.TITLE_TOO_LOW: "teaching needs the title {title} or above, and none of the {holders} expert{holders_s} holding {specialty} has it",
-        ReasonCode.NOT_ROSTERED: "all {experts_n} eligible expert{experts_s} for {specialty} ({experts}) have max_sessions 0",
-        ReasonCode.ALL_AT_MONTHLY_LIMIT: "{sessions} {what} session{sessions_s} at {township} unfilled: all {experts_n} eligible expert{experts_s} are at their monthly limit ({experts})",
-        ReasonCode.ALL_UNAVAILABLE: "{sessions} {what} session{sessions_s} at {township} unfilled: all {experts_n} eligible expert{experts_s} are unavailable on every open day ({experts}: {why})",
-        ReasonCode.DEPARTMENT_MINIMUM: "{sessions} {what} session{sessions_s} at {township} unfilled: all {experts_n} eligible expert{experts_s} are needed at the hospital by the minimum on site of {departments} ({experts})",
-        ReasonCode.HALF_DAYS_TAKEN: "{sessions} {what} session{sessions_s} at {township} unfilled: the free half-days of all {experts_n} eligible expert{experts_s} are taken by other sessions, full rooms at {township}, or their department's minimum ({experts})",
+        ReasonCode.NOT_ROSTERED: "every eligible expert for {specialty} ({experts}) has max_sessions 0",
+        ReasonCode.ALL_AT_MONTHLY_LIMIT: "{sessions} {what} session{sessions_s} at {township} unfilled: every eligible expert is at their monthly limit ({experts})",
+        ReasonCode.ALL_UNAVAILABLE: "{sessions} {what} session{sessions_s} at {township} unfilled: every eligible expert is unavailable on every open day ({experts}: {why})",
+        ReasonCode.DEPARTMENT_MINIMUM: "{sessions} {what} session{sessions_s} at {township} unfilled: every eligible expert is needed at the hospital by the minimum on site of {departments} ({experts})",
+        ReasonCode.HALF_DAYS_TAKEN: "{sessions} {what} session{sessions_s} at {township} unfilled: every eligible expert's free half-days are taken by other sessions, full rooms at {township}, or their department's minimum ({experts})",
         ReasonCode.MIXED_SHORTFALL: "{sessions} {what} session{sessions_s} at {township} unfilled: of {eligible} eligible expert{eligible_s}, {parts}",
         ReasonCode.NO_FREE_HALF_DAY: "all {eligible} eligible {specialty} expert{eligible_s} are at their monthly limit, away, or needed on site in the half-days left",
         ReasonCode.NOT_AN_EXPERT: "{member} is not an expert of this county",
@@ -144,10 +145,7 @@ class _Words:
         return self.labels.expert(code) if self.zh else code
 
     def specialty(self, code: str) -> str:
-        name = self.labels.specialty(code)
-        if self.zh or name == code:
-            return name
-        return f"{name} ({code})"
+        return self.labels.specialty(code) if self.zh else code
 
     def session_type(self, code: str) -> str:
         return i18n.session_type_name(code, "zh-CN") if self.zh else SHORT_TYPE_WORDS.get(code, code)
@@ -185,6 +183,8 @@ def _fields(reason: Reason, words: _Words) -> dict[str, Any]:
             fields[name] = words.session_type(value)
         elif name == "title":
             fields[name] = i18n.title_name(value, words.lang)
+        elif name in ("first_day", "last_day") and words.zh:
+            fields[name] = i18n.date_text(dt.date.fromisoformat(value), "zh-CN")
         elif name == "days":
             fields[name] = words.days(value)
         elif name == "why":
@@ -222,9 +222,20 @@ def reason_fields(reason: Reason | None, lang: str = i18n.DEFAULT_LANG, labels: 
     return {"reason": reason_text(reason, lang, labels), "reason_code": str(reason.code), "reason_params": reason.params_json()}
 
 
-def reason_from_row(row: dict[str, Any]) -> Reason:
-    """The reason of a stored or exported unmet row (`reason_code`, `reason_params`; else its `reason` sentence)."""
-    return Reason.from_json(row.get("reason_code"), row.get("reason_params"), str(row.get("reason") or ""))
+def reason_from_row(row: Mapping[str, Any], code_key: str = "reason_code", params_key: str = "reason_params", text_key: str = "reason") -> Reason:
+    """The reason of a stored or exported row (its code and parameters; else, or when they do not render, its sentence)."""
+    sentence = str(row.get(text_key) or "")
+    params = row.get(params_key)
+    if not isinstance(params, Mapping):
+        params = {}
+    try:
+        reason = Reason.from_json(row.get(code_key), params, sentence)
+        hash(reason)
+        for lang in i18n.LANGS:
+            reason_text(reason, lang)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return Reason.text(sentence)
+    return reason
 
 
 def english_words() -> set[str]:
@@ -235,3 +246,17 @@ def english_words() -> set[str]:
     for template in TEMPLATES["en"].values():
         found.update(word.lower() for word in re.findall(r"[A-Za-z][A-Za-z'-]+", re.sub(r"\{[^}]*\}", " ", template)))
     return found
+
+
+def with_reason_text(document: dict[str, Any], lang: str, labels: CommunityLabels | None) -> dict[str, Any]:
+    """A `rota.roster/1` document with `reason_text` on each unmet row (and `explanation_text`): the reason in the reader's language.
+
+    `reason` stays the English sentence the format promises; the code and parameters are already on the row.
+    """
+    for row in document.get("unmet") or []:
+        if isinstance(row, dict):
+            row["reason_text"] = reason_text(reason_from_row(row), lang, labels)
+    solver = document.get("solver")
+    if isinstance(solver, dict) and solver.get("explanation_code"):
+        solver["explanation_text"] = reason_text(reason_from_row(solver, "explanation_code", "explanation_params", "explanation"), lang, labels)
+    return document
