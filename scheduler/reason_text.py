@@ -185,6 +185,8 @@ def _fields(reason: Reason, words: _Words) -> dict[str, Any]:
             fields[name] = i18n.title_name(value, words.lang)
         elif name in ("first_day", "last_day") and words.zh:
             fields[name] = i18n.date_text(dt.date.fromisoformat(value), "zh-CN")
+        elif name == "month" and words.zh:
+            fields[name] = f"{value[:4]}年{int(value[5:7])}月"
         elif name == "days":
             fields[name] = words.days(value)
         elif name == "why":
@@ -216,9 +218,9 @@ def reason_text(reason: Reason | None, lang: str = i18n.DEFAULT_LANG, labels: Co
 
 
 def reason_fields(reason: Reason | None, lang: str = i18n.DEFAULT_LANG, labels: CommunityLabels | None = None) -> dict[str, Any]:
-    """The wire form of a reason: `reason` (the sentence in the language), `reason_code` and `reason_params`."""
-    if reason is None:
-        return {"reason": "", "reason_code": None, "reason_params": {}}
+    """The wire form of a reason: `reason` (the sentence in the language), `reason_code` and `reason_params` (null and {} for free text)."""
+    if reason is None or reason.code is ReasonCode.TEXT:
+        return {"reason": reason_text(reason, lang, labels), "reason_code": None, "reason_params": {}}
     return {"reason": reason_text(reason, lang, labels), "reason_code": str(reason.code), "reason_params": reason.params_json()}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from scheduler.errors import FieldError, ScenarioError
 from scheduler.reason_text import reason_fields, reason_from_row, reason_text
-from solver.solution import Assignment, ReasonCode, SolveReport, Solution, Unmet
+from solver.solution import Assignment, SolveReport, Solution, Unmet
 
 FORMAT = "rota.roster/1"
 
@@ -32,7 +32,7 @@ def unmet_json(unmet: Unmet) -> dict[str, Any]:
     row["sessions"] = unmet.sessions
     # `reason` stays the readable English sentence of the spec; the code and its parameters are fields the spec lets us add.
     row.update(reason_fields(unmet.reason, "en"))
-    if unmet.reason.code is ReasonCode.TEXT:
+    if row["reason_code"] is None:  # a free sentence (a file from before codes): the format's `reason` only
         del row["reason_code"], row["reason_params"]
     return row
 

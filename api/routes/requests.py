@@ -30,8 +30,8 @@ class _Views:
             self.labels: CommunityLabels = community_labels(session, tenant.id)
 
     def __call__(self, row: ExtraSessionRequest) -> RequestView:
-        view = RequestView.model_validate(row, from_attributes=True)
-        return view.model_copy(update=reason_fields(row.why, self.lang, self.labels))
+        fields = {name: getattr(row, name) for name in RequestView.model_fields if name not in ("reason", "reason_code", "reason_params")}
+        return RequestView(**fields, **reason_fields(row.why, self.lang, self.labels))
 
 
 def _settle_now(factory, jobs, tenant: Tenant, request_id: int) -> None:
