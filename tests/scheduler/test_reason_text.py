@@ -124,3 +124,21 @@ def test_the_reasons_of_a_solved_month_read_in_chinese():
         assert reason.code is not ReasonCode.TEXT and row["reason"] == reason_text(reason, "en")
         chinese = reason_text(reason, "zh-CN", labels)
         assert not ascii_words(chinese) & ENGLISH, chinese
+
+
+def test_the_roster_file_and_the_stored_report_keep_codes_and_parameters():
+    from scheduler.roster_file import parse_roster, roster_json
+    from scheduler.store import report_document, report_from_document
+    from solver.solution import SolveReport, Solution, Unmet
+
+    unmet = tuple(Unmet("t02", "clinic", "cardio", 1, reason) for code, reason in SAMPLE_REASONS.items())
+    clash = SAMPLE_REASONS[ReasonCode.RULES_CLASH]
+    solution = Solution("2027-01", (), unmet, SolveReport("INFEASIBLE", clash=clash))
+    document = roster_json("测试县总医院", solution)
+    assert document["solver"]["explanation"] == "the hard rules clash: township rooms, monthly session limit; 2 fixed assignments are kept as given"
+    assert document["solver"]["explanation_code"] == "RULES_CLASH"
+    text_row = next(row for row in document["unmet"] if row["reason"] == "本月无儿科专家")
+    assert "reason_code" not in text_row  # a free sentence stays what the format promises, no more
+    parsed, _, _ = parse_roster(document)
+    assert parsed.unmet == unmet and parsed.report.clash == clash
+    assert report_from_document(report_document(solution.report)) == solution.report
