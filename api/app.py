@@ -16,18 +16,26 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from api.deps import Forbidden, Unauthorized
+from api.feed_fastpath import FeedFastPath
 from api.jobs import JobRunner
 from api.limits import install_body_guard
+from api.openapi import install_openapi
 from api.pages.headers import install_security_headers
+from config.logging import configure_logging
 from config.settings import SAMPLE_SCENARIO, Settings, get_settings
 from scheduler import flows, store
 from scheduler.db import session_factory, transaction
 from scheduler.errors import Conflict, NotFound, ScenarioError
+from scheduler.feed_cache import FeedCache, expire_on_commit
 from scheduler.migrate import migrate
 from scheduler.roster_rules import RuleBroken
+from scheduler.tasks import TasksUnavailable
 from scheduler.scenario.load import load_scenario
 
 log = logging.getLogger(__name__)
@@ -48,12 +56,34 @@ def _problem_path(loc: tuple[Any, ...]) -> str:
     return text
 
 
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """The methods of the path the request names (GET brings HEAD), in a fixed order: what a 405's `Allow` lists.
+
+    Starlette names only the first route whose path matched; a path often has several routes (GET and POST of
+    `/experts`). The path is the most literal template that matches: `/closures/reopen` is that path (POST), not
+    `/closures/{closure_id}` (DELETE) with an id that no closure has.
+    """
+    matching: dict[str, set[str]] = {}
+    for route in iter_route_contexts(app.router.routes):
+        if route.methods and route.path_format and route.matches(scope)[0] in (Match.FULL, Match.PARTIAL):
+            matching.setdefault(route.path_format, set()).update(route.methods)
+    if not matching:
+        return []
+    path = min(matching, key=lambda template: (template.count("{"), -len(template)))
+    order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    return sorted(matching[path], key=lambda method: (order.index(method) if method in order else len(order), method))
+
+
 def _error(status: int, detail: Any, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error the service knows, rendered once: JSON bodies that say what was wrong."""
+    """Every error the service knows, rendered once: JSON bodies that say what was wrong.
+
+    Every body is an `api.schemas.ErrorBody` (`detail`, and `rules` / `current_version` on some 409s), which is
+    what the OpenAPI document declares for every error status (`api.openapi`); a new status or field goes there too.
+    """
 
     @app.exception_handler(ScenarioError)
     async def scenario_error(_request: Request, error: ScenarioError) -> JSONResponse:
@@ -81,6 +111,12 @@ def install_error_handlers(app: FastAPI) -> None:
         extra = {} if current is None else {"current_version": current}
         return _error(409, str(error), **extra)
 
+    @app.exception_handler(TasksUnavailable)
+    async def tasks_unavailable(_request: Request, error: TasksUnavailable) -> JSONResponse:
+        response = _error(503, str(error))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.exception_handler(NotFound)
     async def not_found(_request: Request, error: NotFound) -> JSONResponse:
         return _error(404, str(error))
@@ -96,10 +132,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(403, str(error))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         response = _error(error.status_code, error.detail if error.detail else "error")
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
+        if error.status_code == 405:
+            # Starlette names the methods of the first route whose path matched; the path may have more routes.
+            methods = allowed_methods(request.app, request.scope)
+            if methods:
+                response.headers["Allow"] = ", ".join(methods)
         return response
 
     @app.exception_handler(Exception)
@@ -126,9 +167,9 @@ def load_demo(app: FastAPI) -> list[str]:
         with factory() as session:
             if store.list_versions(session, DEMO_COMMUNITY, month):
                 continue
-        app.state.jobs.submit(
-            "generate", month, lambda month=month: {"version": flows.generate(factory, DEMO_COMMUNITY, month, cause="demo")}, community=DEMO_COMMUNITY
-        )
+        with factory() as session:
+            community_id = store.get_community(session, DEMO_COMMUNITY).id
+        app.state.jobs.submit("generate", month, community_id=community_id, community=DEMO_COMMUNITY, args={"cause": "demo"})
         queued.append(month)
     return queued
 
@@ -136,13 +177,17 @@ def load_demo(app: FastAPI) -> list[str]:
 def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
     """The service app: on start it migrates the database, keeps the engine on app.state and starts the workers."""
     settings = settings or get_settings()
+    if not logging.getLogger().handlers:
+        configure_logging()  # a process uvicorn spawned (`rota serve --workers`) starts with no logging set up
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = migrate(settings.database_url)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
-        app.state.jobs = JobRunner(workers=2)
+        expire_on_commit(app.state.session_factory, app.state.feed_cache)
+        app.state.jobs = JobRunner(app.state.session_factory, settings)
+        app.state.jobs.queue.resume_orphans()  # without a broker: jobs a stopped process left unfinished run here
         stop_events = None
         if settings.run_scheduler and flows.has_event_outbox():
             # The replica that wins the store's lock runs the timed jobs and the event worker (scheduler.leader);
@@ -167,6 +212,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.feed_cache = FeedCache(max_bytes=settings.feed_cache_bytes, fresh_seconds=settings.feed_fresh_seconds)
+    # Added first, so it runs innermost: its answers pass through the security headers and the body guard like any other.
+    app.add_middleware(FeedFastPath, cache=app.state.feed_cache)
     install_error_handlers(app)
     install_body_guard(app, settings)
     install_security_headers(app)
@@ -180,9 +228,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    from api.routes import allowance, closures, events, feeds, province, requests, rosters, standing, swaps, tokens
+    from api.routes import allowance, closures, contacts, events, feeds, province, requests, rosters, standing, swaps, tokens, workbook
 
-    for module in (tokens, standing, closures, events, rosters, allowance, requests, swaps, feeds):
+    for module in (tokens, standing, workbook, contacts, closures, events, rosters, allowance, requests, swaps, feeds):
         app.include_router(module.router, prefix=COMMUNITY_PREFIX)
     app.include_router(feeds.global_router)
     app.include_router(province.router)
@@ -194,4 +242,5 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     if community_router is not None and global_router is not None:
         app.include_router(global_router)
         app.include_router(community_router, prefix=COMMUNITY_PREFIX)
+    install_openapi(app)
     return app

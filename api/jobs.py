@@ -1,93 +1,80 @@
-"""Background jobs of the API (a month's generation, a re-plan): run in worker threads, never on the event loop.
+"""Background jobs of the API (a month's generation, a re-plan, a request's settlement) as the API shows them.
 
-Each job belongs to one community (its code): a client polls `GET /c/{community}/jobs/{id}` and a
-job of another community is not found. Jobs live in the memory of the process that started them;
-a restart forgets them (the roster versions they saved stay in the database).
+Each job is a row of `jobs` (scheduler.job_rows) belonging to one community; it runs as a Celery task
+when ROTA_BROKER_URL is set (`rota worker`), else in a thread of this process (scheduler.tasks). A
+client polls `GET /c/{community}/jobs/{id}` on any replica, before or after a restart; a job of another
+community is not found.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-import threading
-import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-log = logging.getLogger(__name__)
-JOB_STATES = ("queued", "running", "done", "failed")
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import Settings
+from scheduler.models import JobRow
+from scheduler.tasks import JobQueue
 
 
-@dataclass
+@dataclass(frozen=True)
 class Job:
-    """One background job and where it stands."""
+    """One background job and where it stands (`result` is {"version": N} once a version was saved)."""
 
     id: str
     kind: str
     month: str | None
-    community: str | None = None  # the community's code
-    state: str = "queued"
-    result: Any = None
-    error: str | None = None
-    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-    finished_at: dt.datetime | None = None
+    community: str | None
+    state: str
+    result_version: int | None
+    error: str | None
+    attempts: int
+    worker: str | None
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        return {"version": self.result_version} if self.result_version is not None else None
+
+    @classmethod
+    def of(cls, row: JobRow, community: str | None) -> Job:
+        def moment(value) -> str | None:
+            return value.isoformat() if value else None
+
+        return cls(
+            id=row.id, kind=row.kind, month=row.month, community=community, state=row.state, result_version=row.result_version,
+            error=row.error, attempts=row.attempts, worker=row.worker, created_at=moment(row.created_at),
+            started_at=moment(row.started_at), finished_at=moment(row.finished_at),
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "kind": self.kind,
-            "community": self.community,
-            "month": self.month,
-            "state": self.state,
-            "result": self.result,
-            "error": self.error,
-            "created_at": self.created_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "id": self.id, "kind": self.kind, "community": self.community, "month": self.month, "state": self.state,
+            "result": self.result, "result_version": self.result_version, "error": self.error, "attempts": self.attempts,
+            "worker": self.worker, "created_at": self.created_at, "started_at": self.started_at, "finished_at": self.finished_at,
         }
 
 
 class JobRunner:
-    """A small pool of worker threads (CP-SAT releases the GIL while it searches) and the jobs it ran."""
+    """The API's door to the job queue: submit a community's job, read one back."""
 
-    def __init__(self, workers: int = 2, keep: int = 500) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rota-job")
-        self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
-        self._keep = keep
+    def __init__(self, factory: sessionmaker[Session], settings: Settings, threads: int = 2) -> None:
+        self.queue = JobQueue(factory, settings, threads)
 
-    def submit(self, kind: str, month: str | None, work: Callable[[], Any], *, community: str | None = None) -> Job:
-        """Run `work` in a worker thread as a job of a community (by code); returns the job at once."""
-        job = Job(id=uuid.uuid4().hex, kind=kind, month=month, community=community)
-        with self._lock:
-            self._jobs[job.id] = job
-            if len(self._jobs) > self._keep:
-                finished = [j for j in self._jobs.values() if j.state in ("done", "failed")]
-                for old in finished[: len(self._jobs) - self._keep]:
-                    self._jobs.pop(old.id, None)
-        self._pool.submit(self._run, job, work)
-        return job
+    def submit(self, kind: str, month: str | None, *, community_id: int, community: str, args: dict[str, Any] | None = None) -> Job:
+        """Queue a job of the community (id and code); returns it at once (TasksUnavailable when the broker is down)."""
+        job_id = self.queue.submit(community_id, kind, month, args)
+        found = self.get(job_id, community_id=community_id, community=community)
+        assert found is not None
+        return found
 
-    def _run(self, job: Job, work: Callable[[], Any]) -> None:
-        job.state = "running"
-        try:
-            job.result = work()
-            job.state = "done"
-        except Exception as error:  # noqa: BLE001 - a job's failure is reported on the job, never lost
-            log.exception("job %s (%s %s %s) failed", job.id, job.kind, job.community, job.month)
-            job.error = str(error) or type(error).__name__
-            job.state = "failed"
-        finally:
-            job.finished_at = dt.datetime.now(dt.timezone.utc)
-
-    def get(self, job_id: str, community: str | None = None) -> Job | None:
-        """A job by id (only if it belongs to `community`, when one is given)."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None or (community is not None and job.community != community):
-            return None
-        return job
+    def get(self, job_id: str, *, community_id: int, community: str) -> Job | None:
+        """A job of this community by id, or None (unknown, or another community's)."""
+        row = self.queue.get(job_id, community_id)
+        return Job.of(row, community) if row is not None else None
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.queue.shutdown()

@@ -39,7 +39,7 @@ from config.settings import Settings
 
 AUTHENTICATING_DEPENDENCIES = (current_caller,)
 # Route names (the endpoint's function name unless the route says otherwise) with a larger body limit.
-SCENARIO_UPLOAD_ROUTE = "import_scenario"
+SCENARIO_UPLOAD_ROUTES = ("import_scenario", "import_workbook", "import_workbook_form")
 
 
 def requires_caller(dependant: Dependant) -> bool:
@@ -138,5 +138,5 @@ def install_body_guard(app: FastAPI, settings: Settings) -> None:
     """Put `BodyGuard` in front of the app's routes, with the settings' limits (the scenario upload has its own)."""
     app.add_middleware(
         BodyGuard, routes_of=app, max_body_bytes=settings.max_body_bytes,
-        route_limits={SCENARIO_UPLOAD_ROUTE: settings.max_scenario_body_bytes},
+        route_limits={name: settings.max_scenario_body_bytes for name in SCENARIO_UPLOAD_ROUTES},
     )

@@ -19,13 +19,32 @@ class Wire(BaseModel):
 
 
 class ProblemDetail(Wire):
-    path: str
+    """One thing wrong with a request: where (`experts[2].id`, `month`, `lang`; "" for the whole body) and what."""
+
+    path: str = Field(description="where: a field path such as `experts[2].id`, `month` or `lang`; empty for the whole body")
+    message: str = Field(description="what is wrong there")
+
+
+class RuleBreakView(Wire):
+    """A hard rule that a roster change would break (a 409)."""
+
+    rule: str
     message: str
 
 
 class ErrorBody(BaseModel):
-    detail: str | list[ProblemDetail]
-    rules: list[dict[str, str]] | None = None
+    """Every 4xx and 5xx answer of the API: `detail` says what was wrong.
+
+    A 422 (a request the service cannot read: a field of the body, the path or the query, or a scenario) lists
+    every problem as `{path, message}`; every other error has one sentence. A 409 from a hard rule adds `rules`,
+    a 409 of a roster write that lost a race adds `current_version` (the month's latest version, to reload).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: str | list[ProblemDetail] = Field(description="one sentence, or (422) every problem with its path")
+    rules: list[RuleBreakView] | None = Field(default=None, description="409: the hard rules the change would break")
+    current_version: int | None = Field(default=None, description="409: the month's latest roster version")
 
 
 class TokenCreate(Wire):
@@ -81,9 +100,13 @@ class JobView(BaseModel):
     community: str | None = None
     month: str | None
     state: str
-    result: Any = None
+    result: Any = None  # {"version": N} once the job saved a version
+    result_version: int | None = None
     error: str | None = None
+    attempts: int = 0  # 2 = its first worker was lost and it was retried
+    worker: str | None = None
     created_at: str
+    started_at: str | None = None
     finished_at: str | None = None
 
 
@@ -263,3 +286,57 @@ class EventOut(BaseModel):
     processed_at: dt.datetime | None
     payload: dict[str, Any]
     outcome: dict[str, Any] | None
+
+
+class CalendarYearBody(Wire):
+    """A year's official arrangement from the State Council notice: the days off (放假) and the make-up working days (调休上班)."""
+
+    days_off: list[IsoDate] = Field(default=[], max_length=366)
+    make_up_workdays: list[IsoDate] = Field(default=[], max_length=366)
+
+
+class DayOffView(BaseModel):
+    date: dt.date
+    name: str  # the statutory holiday's name where the calendar package knows it, else ""
+
+
+class CalendarYearView(BaseModel):
+    """A year's working-day arrangement as the community calendar holds it: weekdays off and weekend days worked."""
+
+    year: int
+    announced: bool  # the calendar package carries this year's notice; False = an estimate until the office enters it
+    days_off: list[DayOffView]
+    make_up_workdays: list[dt.date]
+    events: list[int] = []
+
+
+class ContactBody(Wire):
+    """Where a recipient's notices go: an email address, a robot webhook (企业微信/钉钉), or both; and their language."""
+
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    webhook_url: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    language: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class ContactView(BaseModel):
+    kind: Literal["expert", "township", "office"]
+    id: str
+    name: str
+    email: str | None
+    webhook_url: str | None
+    language: str | None  # None: no contact entered, so no notices reach them
+
+
+class NoticeView(BaseModel):
+    id: int
+    recipient_kind: str
+    recipient_id: str
+    channel: str
+    address: str
+    kind: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None

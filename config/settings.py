@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     webhook_url: str = ""
     event_max_attempts: int = 5
     feed_cancelled_days: int = 30
+    access_log: bool = True  # uvicorn's access log (feed tokens redacted); off for load benchmarks
+    feed_fresh_seconds: float = Field(default=5.0, ge=0.0, le=300.0)  # a feed checked this recently is served from memory (a revoked link may work this long)
+    feed_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)  # rendered feeds kept per process
     run_scheduler: bool = True  # take part in the leader election for timed jobs
     scenario_max_bytes: int = 2_000_000  # a scenario file or body larger than this is refused unread (largest county ~0.2 MB)
     scenario_parse_timeout: float = 5.0  # seconds a bounded scenario parse may take before its process is killed
@@ -54,6 +57,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # largest request body (413 beyond)
     max_scenario_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)  # largest PUT /scenario body
     allowance_rates: str = ""  # a YAML/JSON rate table for 下沉补助 (per session type and title, per day away); empty = placeholder rates
+    broker_url: str = ""  # Celery broker (amqp://guest:guest@127.0.0.1:5672//); empty = solves run in the API process
+    result_backend: str = ""  # Celery result backend (redis://127.0.0.1:6379/0); job state itself lives in the database
+    task_queue: str = "rota"  # the Celery queue the API sends solves to and `rota worker` takes them from
     community_code: str = ""  # the code migration 0006 gives a database's existing community (default: a slug of its name, or c<id>)
 
     @property

@@ -13,7 +13,7 @@ from holidays.countries.china import ChinaStaticHolidays
 from scheduler.scenario.fields import parse_month
 from scheduler.scenario.schema import CalendarSpec
 
-__all__ = ["MonthCalendar", "parse_month", "month_days", "month_calendar_for", "estimate_warning", "last_announced_year"]
+__all__ = ["MonthCalendar", "office_entered", "parse_month", "month_days", "month_calendar_for", "estimate_warning", "last_announced_year"]
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +42,11 @@ def month_days(month: str) -> list[dt.date]:
     return [dt.date(year, number, day) for day in range(1, month_calendar.monthrange(year, number)[1] + 1)]
 
 
+def office_entered(spec: CalendarSpec, year: int) -> bool:
+    """Whether the office has entered the year's arrangement: a year's notice always names make-up working days."""
+    return any(day.year == year for day in spec.extra_workdays)
+
+
 def estimate_warning(year: int) -> str:
     return (
         f"the China holiday calendar for {year} is an estimate: the holidays package carries the State Council "
@@ -60,7 +65,7 @@ def month_calendar_for(spec: CalendarSpec, month: str) -> MonthCalendar:
     warnings: list[str] = []
     if spec.holidays == "CN":
         china = holidays.China(years=year, language="zh_CN") if "zh_CN" in holidays.China.supported_languages else holidays.China(years=year)
-        if year > last_announced_year():
+        if year > last_announced_year() and not office_entered(spec, year):
             warnings.append(estimate_warning(year))
         working = [day for day in days if china.is_working_day(day)]
         names.update({day: name for day, name in china.items() if day in days})

@@ -4,15 +4,15 @@ Every flow works on one community (its id or code, the `community` argument). Ea
 standing data, calls the solver outside any open transaction (a solve takes seconds), and saves
 the result as a new roster version in a short transaction of its own.
 Standing-data changes that are events (leave, requests, closures, demand) store the change and
-record an outbox event in the SAME transaction via `scheduler.events.record_event`, when the
-events module is present; the event worker then calls `replan` / `settle_request`.
+record an outbox event in the SAME transaction via `scheduler.events.outbox.record_event`; the
+event worker then calls `replan` / `settle_request`. flows imports the outbox alone, never the
+events package's worker or kinds, which call flows.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -23,15 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import get_settings
-from scheduler import store
+from scheduler import store, swaps
 from scheduler.calendar import parse_month
 from scheduler.db import transaction
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
+from scheduler.events.outbox import record_event
 from scheduler.models import ExpertUnavailability, TownshipClosure
 from scheduler.store import CommunityRef
 from scheduler.problem_builder import build_problem
 from scheduler.requests import ExtraSessionRequest, create_request, get_request, scheduled_extra_demand
-from scheduler.swaps import get_swap
 from scheduler.roster_rules import RuleBroken, candidate_indices, check_roster, hard_rule_breaks
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import HALF_DAYS, Scenario
@@ -50,25 +50,15 @@ LEAVE_SOURCE = "leave"
 # --- events (the outbox belongs to scheduler.events; flows only records) ----------------------
 
 
-def _events_module():
-    try:
-        return importlib.import_module("scheduler.events")
-    except ModuleNotFoundError:
-        return None
-
-
 def has_event_outbox() -> bool:
-    """Whether the events module (outbox and worker) is part of this installation."""
-    return _events_module() is not None
+    """Whether the events outbox and worker are part of this installation (always, since the outbox is imported)."""
+    return True
 
 
 def _record_event(
     session: Session, community: CommunityRef, kind: str, payload: dict[str, Any], *, month: str | None = None, township: str | None = None
-) -> int | None:
-    events = _events_module()
-    if events is None:
-        return None
-    return events.record_event(session, store.community_id_of(session, community), kind, payload, month=month, township=township)
+) -> int:
+    return record_event(session, store.community_id_of(session, community), kind, payload, month=month, township=township)
 
 
 def months_between(first_day: dt.date, last_day: dt.date) -> list[str]:
@@ -109,8 +99,14 @@ def _latest(session: Session, community: CommunityRef, month: str, status: str |
     return solution, version, status_found
 
 
-def generate(factory: Factory, community: CommunityRef, month: str, *, time_limit: float | None = None, cause: str = "generate") -> int:
-    """Solve a community's month from its stored standing data and save a new draft version (a re-plan if one is published)."""
+def generate(
+    factory: Factory, community: CommunityRef, month: str, *, time_limit: float | None = None, cause: str = "generate",
+    on_saved: Callable[[Session, int], None] | None = None,
+) -> int:
+    """Solve a community's month from its stored standing data and save a new draft version (a re-plan if one is published).
+
+    `on_saved(session, version)` runs in the transaction that saved the version (a background job marks
+    itself done there, or raises to roll the version back when another run of the job got there first)."""
     with factory() as session:
         problem, _ = month_problem(session, community, month)
         published = _latest(session, community, month, status="published")
@@ -118,7 +114,10 @@ def generate(factory: Factory, community: CommunityRef, month: str, *, time_limi
     previous = published[0] if published else None
     solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
     with transaction(factory) as session:
-        return store.save_roster_version(session, community, solution, status="draft", cause=cause)
+        number = store.save_roster_version(session, community, solution, status="draft", cause=cause)
+        if on_saved is not None:
+            on_saved(session, number)
+        return number
 
 
 def _today(factory: Factory, community: CommunityRef) -> dt.date:
@@ -129,11 +128,13 @@ def _today(factory: Factory, community: CommunityRef) -> dt.date:
 
 
 def replan(
-    factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None, status: str | None = None
+    factory: Factory, community: CommunityRef, month: str, *, cause: str, time_limit: float | None = None, status: str | None = None,
+    on_saved: Callable[[Session, int], None] | None = None,
 ) -> tuple[int, RosterDiff] | None:
     """Re-plan a community's latest version of the month against its current standing data with the fewest changes; None when nothing changed.
 
-    The new version has the re-planned version's status, or `status` when given (a draft held for the office)."""
+    The new version has the re-planned version's status, or `status` when given (a draft held for the office).
+    `on_saved(session, version)` runs in the transaction that saved it (as in `generate`)."""
     with factory() as session:
         latest = _latest(session, community, month)
         if latest is None:
@@ -156,6 +157,8 @@ def replan(
             # Someone saved a version while we solved: do not overwrite their work with a stale re-plan.
             raise Conflict(f"the roster for {month} changed while re-planning (now version {current[1]}); try again")
         number = store.save_roster_version(session, community, solution, status=new_status or status, cause=cause)
+        if on_saved is not None:
+            on_saved(session, number)
     return number, diff
 
 
@@ -295,7 +298,7 @@ def _move_session_once(factory: Factory, community: CommunityRef, month: str, as
 def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
     """Exchange the experts of a community's swap in a new version (ids kept), or decline it naming the broken rule."""
     with factory() as session:
-        swap = get_swap(session, community, swap_id)
+        swap = swaps.get_swap(session, community, swap_id)
         if swap.state != "accepted" or swap.needs_approval:
             return swap.state
         month, given, taken = swap.month, swap.assignment_id, swap.give_back_id
@@ -319,7 +322,7 @@ def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
 
     reason, number = _rebasing(exchange)
     with transaction(factory) as session:
-        swap = get_swap(session, community, swap_id, for_update=True)
+        swap = swaps.get_swap(session, community, swap_id, for_update=True)
         if reason:
             swap.state, swap.reason = "declined", reason
         else:

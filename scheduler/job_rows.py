@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from scheduler.errors import FieldError, ScenarioError
@@ -30,16 +31,29 @@ def create_job(session: Session, community: Community, kind: str, month: str | N
     return job
 
 
-def claim_job(session: Session, job_id: str, worker: str) -> JobRow | None:
-    """Mark a job running on `worker` (one more attempt); None if it is unknown or already finished."""
-    job = session.get(JobRow, job_id, with_for_update=True)
-    if job is None or job.state in FINAL_STATES:
+def claim_job(session: Session, job_id: str, worker: str, max_attempts: int | None = None) -> JobRow | None:
+    """Mark a job running on `worker` (one more attempt); None if it is unknown or already finished.
+
+    With `max_attempts`, a job that already started that many times (each lost with its worker) is
+    marked failed instead, and None is returned: a job that kills its worker is not retried forever.
+    """
+    # One UPDATE counts the attempt: atomic on both engines (PostgreSQL locks the row; SQLite's reads take no lock).
+    claimed = session.execute(
+        update(JobRow)
+        .where(JobRow.id == job_id, JobRow.state.not_in(FINAL_STATES))
+        .values(state="running", attempts=JobRow.attempts + 1, worker=worker[:255], started_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount == 0:
         return None
-    job.state = "running"
-    job.attempts += 1
-    job.worker = worker
-    job.started_at = utc_now()
-    session.flush()
+    job = session.get(JobRow, job_id, populate_existing=True)
+    if max_attempts is not None and job.attempts > max_attempts:
+        job.attempts = max_attempts
+        job.state = "failed"
+        job.error = f"the job was started {max_attempts} times and each time its worker was lost"
+        job.finished_at = utc_now()
+        session.flush()
+        return None
     return job
 
 

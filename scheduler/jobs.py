@@ -341,13 +341,21 @@ def run_digest_job(community: str) -> int:
 
 
 def run_draft_job(community: str) -> int | None:
-    """Generate a community's next-month draft, unless the month already has a version; returns the new version."""
+    """Generate a community's next-month draft, unless the month already has a version; returns the new version (None when queued for the workers)."""
     runtime = _require_runtime()
     month = local_month(runtime.clock(), 1)
     with runtime.factory() as session:
         if list_versions(session, community, month):
             log.info("draft job: %s %s already has a roster; not generating another", community, month)
             return None
+        community_id = get_community(session, community).id
+    if runtime.settings.broker_url:
+        # With a broker the draft is solved by a `rota worker` (a job of `jobs`, one per community and month at a time).
+        from scheduler.tasks import queue_generation
+
+        job_id = queue_generation(runtime.factory, runtime.settings, community_id, month, "scheduled draft")
+        log.info("draft job: %s %s queued as job %s", community, month, job_id)
+        return None
     started = time.monotonic()
     version = flows.generate(runtime.factory, community, month, cause="scheduled draft")
     metrics.observe_solve("generate", time.monotonic() - started)

@@ -535,6 +535,17 @@ def start_active_roles(
 ) -> Callable[[], None]:
     """Join the election for this store; while leading, run the jobs and the event worker. Returns the stop callable."""
     settings = settings or get_settings()
+    # With a broker, the event worker's re-plans and request settlements run on `rota worker` processes (scheduler.tasks).
+    from scheduler.events import solves as event_solves
+
+    if settings.broker_url:
+        from functools import partial
+
+        from scheduler.tasks import solves as worker_solves
+
+        event_solves.use(partial(worker_solves.replan_month, settings=settings), partial(worker_solves.settle_request, settings=settings))
+    else:
+        event_solves.use()
     lock = lock_for(factory.kw["bind"], lease_seconds=settings.leader_lease_seconds)
     roles = ActiveRoles(factory, settings, lock=lock, channels=channels, clock=clock, sweep_seconds=sweep_seconds)
     # Renew several times per lease, so one slow round trip does not lose it.

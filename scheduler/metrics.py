@@ -15,6 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.events.outbox import Event
+from scheduler.notify.outbox import notice_stats
+
 log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -46,9 +49,6 @@ def observe_solve(cause: str, seconds: float) -> None:
 
 def refresh_from_store(factory: sessionmaker[Session], now: dt.datetime | None = None) -> None:
     """Set the database-derived gauges (event backlog and lag, notices by status) from the store."""
-    from scheduler.events import Event  # late: events imports this module
-    from scheduler.notify.outbox import notice_stats
-
     now = now or dt.datetime.now(dt.UTC)
     try:
         with factory() as session:

@@ -1,7 +1,8 @@
 """Check a hand-edited roster against every hard rule, with the solver's own rulebook.
 
 Each assignment must be one of the solver's candidates (rules 1, 2, 6, availability, closures,
-demand that exists); a session that is not is named with the rule it breaks. The roster is then
+demand that exists); a session that is not is named with the rule it breaks, in the words
+solver.eligibility gives each of those rules. The roster is then
 pinned as fixed candidates in the CP-SAT model in diagnosis mode, so the model itself names any
 rule that clashes (3, 4, 5, 7, 8's supervision days, 9). Link visits (rule 8) must not drop below
 what the roster before the edit made.
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.errors import Conflict
-from solver.candidates import Candidates, can_host, can_serve, enumerate_candidates
+from solver.candidates import Candidates, enumerate_candidates
+from solver.eligibility import PERSON_RULES, PLACE_RULES, PRESENCE_RULES, first_broken, township_is_open
 from solver.model import build_model
 from solver.problem import DemandKey, Problem
 from solver.reasons import clashing_rules
@@ -56,12 +58,14 @@ def _not_a_candidate(problem: Problem, a: Assignment) -> RuleBreak:
         return RuleBreak("known township", f"{where}: no township '{a.township}'")
     expert, township = experts[a.expert], townships[a.township]
     slot = a.slot
-    if slot not in set(problem.slots):
-        return RuleBreak("working days only", f"{where}: {a.date.isoformat()} {a.half_day} is not a working half-day")
-    if not expert.available(slot):
-        return RuleBreak("expert available", f"{where}: {a.expert} is unavailable ({expert.blocked.get(slot)})")
-    if a.date in township.closed_days:
-        return RuleBreak("township open", f"{where}: {a.township} is closed that day")
+    key = None if a.type == "supervision" or a.specialty is None else DemandKey(a.township, a.type, a.specialty)
+
+    def broken(rules) -> RuleBreak | None:
+        found = first_broken(problem, expert, township, slot, key, rules)
+        return RuleBreak(found[0], f"{where}: {found[1]}") if found else None
+
+    if found := broken(PRESENCE_RULES + (township_is_open,)):
+        return found
     if expert.max_sessions <= 0:
         return RuleBreak("monthly session limit", f"{where}: {a.expert} is not rostered (max_sessions 0)")
     if a.type == "supervision":
@@ -69,19 +73,12 @@ def _not_a_candidate(problem: Problem, a: Assignment) -> RuleBreak:
         if not linked or problem.rules.link_visits_per_month <= 0:
             return RuleBreak("supervision only on a visit day", f"{where}: a supervision session is only a link member's visit to a linked township")
         return RuleBreak("department minimum on site", f"{where}: {expert.department} cannot spare anyone that half-day")
-    if a.specialty is None:
+    if key is None:
         return RuleBreak("specialty", f"{where}: a {a.type} session needs a specialty")
-    key = DemandKey(a.township, a.type, a.specialty)
     if problem.demand.get(key, 0) <= 0:
         return RuleBreak("demand cap", f"{where}: {a.township} asked for no {a.type} sessions of {a.specialty}")
-    if a.specialty not in expert.specialties:
-        return RuleBreak("specialty", f"{where}: {a.expert} does not hold the specialty {a.specialty}")
-    if not can_serve(problem, expert, key):
-        return RuleBreak(
-            "teaching title", f"{where}: teaching needs {problem.rules.teaching_min_title} or above ({a.expert} is {expert.title})"
-        )
-    if not can_host(problem, township, key, slot):
-        return RuleBreak("ward rounds", f"{where}: a ward round needs an inpatient ward and one of {sorted(problem.rules.ward_round_half_days)}")
+    if found := broken(PERSON_RULES + PLACE_RULES):
+        return found
     return RuleBreak("department minimum on site", f"{where}: {expert.department} cannot spare anyone that half-day")
 
 

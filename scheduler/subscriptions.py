@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import feeds, i18n, store
 from scheduler.auth import FeedToken, resolve_feed_token
+from scheduler.feed_cache import CachedFeed, FeedCache, feed_state
 from scheduler.labels import CommunityLabels
 from scheduler.models import Department, Expert, RosterVersion
 
@@ -97,3 +98,34 @@ def render_subscription(
     if first_publication.tzinfo is None:
         first_publication = first_publication.replace(tzinfo=dt.timezone.utc)
     return RenderedFeed(body, feeds.feed_etag(body), feeds.feed_last_modified(entries, first_publication))
+
+
+def cached_subscription(
+    session: Session, community: store.CommunityRef, token: str, cache: FeedCache, address: tuple, *, now: dt.datetime | None = None,
+    lang: str | None = None, cancelled_days: int = feeds.CANCELLED_DAYS,
+) -> CachedFeed | None:
+    """The feed a token opens, from `cache` when the community's feed state is unchanged, else rendered once and kept.
+
+    Always looks the token up (a revoked link answers None) and reads the state (two small queries);
+    renders only when what the feed shows has changed since it was last rendered.
+    """
+    subscription = resolve_feed_token(session, community, token)
+    if subscription is None:
+        cache.forget(address)
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    lang = i18n.parse_lang(lang)
+    state = feed_state(session, subscription.community_id, now.date())
+    render_key = (subscription.community_id, subscription.scope, subscription.scope_key, lang, cancelled_days, state)
+    found = cache.rendered(render_key)
+    if found is None:
+        with cache.render_lock(render_key):
+            found = cache.rendered(render_key)  # rendered by the request this one waited for
+            if found is None:
+                rendered = render_subscription(session, community, token, now=now, lang=lang, cancelled_days=cancelled_days)
+                if rendered is None:
+                    return None
+                found = CachedFeed(rendered.body, rendered.etag, rendered.last_modified, feeds.http_date(rendered.last_modified))
+                cache.keep(render_key, found)
+    cache.checked(address, render_key)
+    return found

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from scheduler import store
 from scheduler.db import Base
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
+from scheduler.events.outbox import record_event
 from scheduler.notify.models import UtcDateTime, utc_now
 
 SWAP_STATES = ("proposed", "accepted", "applied", "declined", "cancelled")
@@ -90,8 +91,6 @@ def get_swap(session: Session, community: store.CommunityRef, swap_id: int, for_
 
 
 def _queue(session: Session, row: SwapRequest) -> None:
-    from scheduler.events import record_event
-
     record_event(session, row.community_id, "swap", {"swap_id": row.id}, month=row.month)
 
 

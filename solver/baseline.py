@@ -18,7 +18,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 from solver.candidates import department_spare
-from solver.problem import TITLE_RANK, DemandKey, Expert, Link, Problem, Slot
+from solver.eligibility import (
+    can_be_there,
+    can_host,
+    can_serve,
+    expert_holds_the_specialty,
+    expert_is_available,
+    ward_rounds_need_an_inpatient_ward,
+)
+from solver.problem import DemandKey, Expert, Link, Problem, Slot
 from solver.solution import Assignment, Reason, ReasonCode, SolveReport, Solution, Unmet, new_assignment_id
 
 SUPERVISION = "supervision"
@@ -45,7 +53,7 @@ class _Ledger:
         """Rules 2, 3, 4 and 7 for one expert in one half-day at one township."""
         return (
             self.sessions[expert.id] < limit
-            and expert.available(slot)
+            and can_be_there(self.problem, expert, slot)
             and (expert.id, slot) not in self.busy
             and self.township_on_day.get((expert.id, slot.day), township) == township
             and self.away[(expert.department, slot)] < self.spare.get((expert.department, slot), 0)
@@ -63,21 +71,6 @@ class _Ledger:
             self.rooms_used[(township, slot)] += 1
 
 
-def _can_serve(problem: Problem, expert: Expert, key: DemandKey) -> bool:
-    if key.specialty not in expert.specialties:
-        return False
-    return key.type != "teaching" or TITLE_RANK[expert.title] >= TITLE_RANK[problem.rules.teaching_min_title]
-
-
-def _can_host(problem: Problem, key: DemandKey, slot: Slot) -> bool:
-    township = problem.township(key.township)
-    if slot.day in township.closed_days:
-        return False
-    if key.type == "ward_round":
-        return township.inpatient_ward and slot.half_day in problem.rules.ward_round_half_days
-    return True
-
-
 def _owed_visits(problem: Problem) -> Counter[str]:
     """Sessions each committee member keeps back for link visits while the demand is rostered."""
     owed: Counter[str] = Counter()
@@ -92,15 +85,16 @@ def _fill_demand(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[
     for key, wanted in problem.demand.items():
         if key.township not in {t.id for t in problem.townships}:
             continue
-        eligible = [expert for expert in problem.experts if _can_serve(problem, expert, key)]
-        rooms = problem.township(key.township).rooms
+        eligible = [expert for expert in problem.experts if can_serve(problem, expert, key)]
+        township = problem.township(key.township)
+        rooms = township.rooms
         placed = 0
         first_slot = 0  # the ledger only fills up, so a half-day that failed once stays failed
         while placed < wanted:
             found = False
             for index in range(first_slot, len(problem.slots)):
                 slot = problem.slots[index]
-                if ledger.rooms_used[(key.township, slot)] >= rooms or not _can_host(problem, key, slot):
+                if ledger.rooms_used[(key.township, slot)] >= rooms or not can_host(problem, township, key, slot):
                     continue
                 for expert in eligible:
                     if ledger.can_go(expert, slot, key.township, expert.max_sessions - owed[expert.id]):
@@ -120,9 +114,9 @@ def _fill_demand(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[
 
 def _demand_reason(problem: Problem, key: DemandKey, eligible: list[Expert]) -> Reason:
     township = problem.township(key.township)
-    if key.type == "ward_round" and not township.inpatient_ward:
+    if not ward_rounds_need_an_inpatient_ward(problem, township, key, None):  # the ward rule looks at no half-day
         return Reason.of(ReasonCode.NO_INPATIENT_WARD, township=key.township)
-    holders = [expert for expert in problem.experts if key.specialty in expert.specialties]
+    holders = [expert for expert in problem.experts if expert_holds_the_specialty(problem, expert, key)]
     if not holders:
         return Reason.of(ReasonCode.NO_SPECIALIST, specialty=key.specialty)
     if not eligible:
@@ -170,7 +164,7 @@ def _visit_by_supervision(problem: Problem, ledger: _Ledger, link: Link, taken: 
     member = problem.expert(link.member)
     township = problem.township(link.township)
     for slot in problem.slots:
-        if slot.day in taken or slot.day in township.closed_days:
+        if slot.day in taken or not can_host(problem, township, None, slot):
             continue
         if _team_size(ledger, link.township, slot.day, link.member) < problem.rules.link_team_min:
             continue
@@ -182,7 +176,7 @@ def _visit_by_supervision(problem: Problem, ledger: _Ledger, link: Link, taken: 
 
 def _visit_reason(problem: Problem, ledger: _Ledger, link: Link) -> Reason:
     member = problem.expert(link.member)
-    if not any(member.available(slot) for slot in problem.slots):
+    if not any(expert_is_available(problem, member, slot) for slot in problem.slots):
         return Reason.of(ReasonCode.MEMBER_UNAVAILABLE, member=member.id, township=link.township)
     if ledger.sessions[member.id] >= member.max_sessions:
         return Reason.of(ReasonCode.MEMBER_AT_MONTHLY_LIMIT, member=member.id, limit=member.max_sessions)

@@ -1,8 +1,9 @@
 """Every (expert, half-day, township, session) that some roster could hold, and nothing else.
 
 The model creates a variable only for these, which is what keeps a 400-expert county small:
-specialty, title, ward, working day, availability, closures and a department that can spare
-nobody are all settled here, before CP-SAT sees anything.
+specialty, title, ward, working day, availability, closures (rules 1, 2 and 6, written once in
+solver.eligibility) and a department that can spare nobody are all settled here, before CP-SAT
+sees anything.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from solver.problem import TITLE_RANK, DemandKey, Expert, Problem, Slot, Township
+from solver.eligibility import can_be_there, can_host, can_serve
+from solver.problem import DemandKey, Problem, Slot
+
+__all__ = ["Candidate", "Candidates", "can_host", "can_serve", "department_spare", "enumerate_candidates", "group_candidates", "is_candidate", "restrict"]
 
 SUPERVISION = "supervision"
 
@@ -38,24 +42,6 @@ class Candidate:
     @property
     def specialty(self) -> str | None:
         return self.key.specialty if self.key else None
-
-
-def can_serve(problem: Problem, expert: Expert, key: DemandKey) -> bool:
-    """Rules 1 and 6 for the person: the specialty, and the title a teaching session needs."""
-    if key.specialty not in expert.specialties:
-        return False
-    if key.type == "teaching":
-        return TITLE_RANK[expert.title] >= TITLE_RANK[problem.rules.teaching_min_title]
-    return True
-
-
-def can_host(problem: Problem, township: Township, key: DemandKey, slot: Slot) -> bool:
-    """Rules 2 and 6 for the place: open that day, and a ward round needs a ward and its half-day."""
-    if slot.day in township.closed_days:
-        return False
-    if key.type == "ward_round":
-        return township.inpatient_ward and slot.half_day in problem.rules.ward_round_half_days
-    return True
 
 
 def department_spare(problem: Problem) -> dict[tuple[str, Slot], int]:
@@ -148,6 +134,14 @@ def enumerate_candidates(
             if supervision_townships is None or link.township in supervision_townships:
                 linked_townships[link.member].append(link.township)
 
+    # the place rules look at no expert: asked once per (township, half-day), not once per expert
+    hosted = {
+        (township.id, slot): {key for key in keys_by_township.get(township.id, []) if can_host(problem, township, key, slot)}
+        for township in problem.townships
+        for slot in problem.slots
+    }
+    open_to_visits = {(township.id, slot): can_host(problem, township, None, slot) for township in problem.townships for slot in problem.slots}
+
     items: list[Candidate] = []
     seen: set[tuple] = set()
     for expert in problem.experts:
@@ -161,13 +155,14 @@ def enumerate_candidates(
         if not linked and not any(servable.values()):
             continue
         for slot in problem.slots:
-            if not expert.available(slot) or spare.get((expert.department, slot), 0) <= 0:
+            if not can_be_there(problem, expert, slot) or spare.get((expert.department, slot), 0) <= 0:
                 continue
             for township in problem.townships:
+                here = hosted[(township.id, slot)]
                 for key in servable[township.id]:
-                    if can_host(problem, township, key, slot):
+                    if key in here:
                         items.append(Candidate(len(items), expert.id, slot, township.id, key))
-                if township.id in linked and slot.day not in township.closed_days:
+                if township.id in linked and open_to_visits[(township.id, slot)]:
                     items.append(Candidate(len(items), expert.id, slot, township.id, None))
     also = list(also)
     if also:
@@ -185,13 +180,13 @@ def is_candidate(problem: Problem, spare: dict, expert_id: str, slot: Slot, town
         expert, township = problem.expert(expert_id), problem.township(township_id)
     except KeyError:
         return False
-    if expert.max_sessions <= 0 or slot not in problem.slot_set or not expert.available(slot):
+    if expert.max_sessions <= 0 or not can_be_there(problem, expert, slot):
         return False
     if spare.get((expert.department, slot), 0) <= 0:
         return False
     if key is None:
         linked = any(l.member == expert_id and l.township == township_id for l in problem.links)
-        return linked and problem.rules.link_visits_per_month > 0 and slot.day not in township.closed_days
+        return linked and problem.rules.link_visits_per_month > 0 and can_host(problem, township, None, slot)
     return problem.demand.get(key, 0) > 0 and key.township == township_id and can_serve(problem, expert, key) and can_host(problem, township, key, slot)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 from rich.console import Console
 
@@ -19,6 +21,7 @@ def serve(
     host: str = typer.Option(None, "--host", help="Address to listen on (default ROTA_HOST, 127.0.0.1)."),
     port: int = typer.Option(None, "--port", min=0, max=65535, help="Port (default ROTA_PORT, 8000)."),
     demo: bool = typer.Option(False, "--demo", help="Import the sample county as community 'quannan' and generate this month and the next (in the background)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (uvicorn's process model; use PostgreSQL for more than one). The scheduler leader is elected among them."),
 ) -> None:
     """Start the service on the configured database (an SQLite file by default: created and migrated on start)."""
     from scheduler import auth, store
@@ -52,8 +55,19 @@ def serve(
     from config.logging import configure_logging
 
     configure_logging()
+    if workers > 1:
+        if settings.database_url.startswith("sqlite"):
+            out.print("note: several processes on one SQLite file serialise their writes; use PostgreSQL (ROTA_DATABASE_URL) for a province", markup=False)
+        if demo:
+            out.print("note: with --workers the demo months are not generated in the background; generate them on the office page", markup=False)
+        # Each process builds its app from the environment (the app factory), so the options go there.
+        os.environ["ROTA_HOST"], os.environ["ROTA_PORT"] = settings.host, str(settings.port)
+        # A process imports the solver and migrates before it answers: give it longer than uvicorn's 5 s to report alive.
+        uvicorn.run("api.app:create_app", factory=True, workers=workers, host=settings.host, port=settings.port, log_level="info", log_config=None, access_log=settings.access_log,
+                    timeout_worker_healthcheck=60)
+        return
     # log_config=None: uvicorn's own loggers go through the same JSON handler
-    uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port, log_level="info", log_config=None)
+    uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port, log_level="info", log_config=None, access_log=settings.access_log)
 
 
 @token_app.command("create")

@@ -7,7 +7,7 @@ the pages call the same store, flows and auth functions as the API.
 
 from fastapi import APIRouter
 
-from api.pages import allowance_pages, closure_pages, login_pages, office_pages, people_pages, province_pages, report_pages
+from api.pages import allowance_pages, calendar_pages, closure_pages, contact_pages, data_pages, login_pages, office_pages, people_pages, province_pages, report_pages
 
 global_router = APIRouter(include_in_schema=False)
 global_router.include_router(login_pages.router)
@@ -17,10 +17,13 @@ global_router.include_router(province_pages.router)
 community_router = APIRouter(include_in_schema=False)
 community_router.include_router(login_pages.login_router)
 community_router.include_router(login_pages.community_router)
-# The report and closure routes are more specific than the office month page (/office/{month}), so they come first.
+# The report, closure and calendar routes are more specific than the office month page (/office/{month}), so they come first.
 community_router.include_router(report_pages.router)
 community_router.include_router(allowance_pages.router)
 community_router.include_router(closure_pages.router)
+community_router.include_router(calendar_pages.router)
+community_router.include_router(data_pages.router)
+community_router.include_router(contact_pages.router)
 community_router.include_router(office_pages.router)
 community_router.include_router(people_pages.router)
 

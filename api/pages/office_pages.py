@@ -38,14 +38,14 @@ def _moment(moment: dt.datetime | None) -> str:
 def _job_notice(request: Request, tenant: Tenant, job_id: str | None, lang: str) -> tuple[str, list[str], bool]:
     """(notice, errors, still running) for a generation job of the community the page was sent back with."""
     jobs = getattr(request.app.state, "jobs", None)
-    job = jobs.get(job_id, community=tenant.code) if jobs is not None and job_id else None
+    job = jobs.get(job_id, community_id=tenant.id, community=tenant.code) if jobs is not None and job_id else None
     if job is None:
         return "", [], False
     if job.state in ("queued", "running"):
         return ("正在生成排班，页面会自动刷新…" if lang == "zh-CN" else "Generating the roster; this page refreshes by itself…"), [], True
     if job.state == "failed":
         return "", [job.error or "failed"], False
-    return (f"已生成第{job.result}版（草稿）。" if lang == "zh-CN" else f"Generated version {job.result} (draft)."), [], False
+    return (f"已生成第{job.result_version}版（草稿）。" if lang == "zh-CN" else f"Generated version {job.result_version} (draft)."), [], False
 
 
 def _calendar_warning(warning: str, month: str, lang: str) -> str:
@@ -230,7 +230,7 @@ def generate(request: Request, month: str) -> Response:
     factory = session_factory(request)
     jobs = getattr(request.app.state, "jobs", None)
     if jobs is not None:
-        job = jobs.submit("generate", month, lambda: flows.generate(factory, tenant.id, month, cause="generate (office page)"), community=tenant.code)
+        job = jobs.submit("generate", month, community_id=tenant.id, community=tenant.code, args={"cause": "generate (office page)"})
         return redirect(request, f"/office/{month}", job=job.id)
     try:
         number = flows.generate(factory, tenant.id, month, cause="generate (office page)")

@@ -50,7 +50,7 @@ def reopen_township(body: ReopenBody, factory: Factory, tenant: Office) -> Closu
         return _filed(closures.reopen_township(session, tenant.id, body.township, body.from_, body.to))
 
 
-@router.delete("/closures/{closure_id}", status_code=202, response_model=ClosureFiledView)
+@router.delete("/closures/{closure_id:int}", status_code=202, response_model=ClosureFiledView)
 def reopen_day(closure_id: Annotated[int, Path(ge=0, le=2_147_483_647)], factory: Factory, tenant: Office) -> ClosureFiledView:
     """Reopen one closed day by its id (as listed)."""
     with transaction(factory) as session:

@@ -1,4 +1,8 @@
-"""GET /c/{community}/feeds/{token}.ics: a subscriber's calendar (published rosters only), with ETag / Last-Modified and 304."""
+"""GET /c/{community}/feeds/{token}.ics: a subscriber's calendar (published rosters only), with ETag / Last-Modified and 304.
+
+The bytes come from the process's feed cache (rendered once per change; `scheduler.subscriptions.cached_subscription`);
+an address checked moments ago is answered before routing by `api.feed_fastpath`.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from api.deps import AppSettings, CommunityCode, Factory
 from scheduler import feeds, i18n
 from scheduler.auth import feed_token_community
 from scheduler.errors import FieldError, NotFound, ScenarioError
-from scheduler.subscriptions import render_subscription
+from api.feed_fastpath import feed_address
+from scheduler.subscriptions import cached_subscription
 
 router = APIRouter(tags=["feeds"])
 global_router = APIRouter(tags=["feeds"])
@@ -19,6 +24,7 @@ global_router = APIRouter(tags=["feeds"])
 
 @router.get("/feeds/{token}.ics", response_class=Response, responses={200: {"content": {"text/calendar": {}}}, 304: {"description": "unchanged"}})
 def calendar_feed(
+    request: Request,
     community: CommunityCode,
     token: str,
     factory: Factory,
@@ -32,15 +38,13 @@ def calendar_feed(
         language = i18n.parse_lang(lang or settings.language)
     except ValueError as error:
         raise ScenarioError([FieldError("lang", str(error))]) from None
+    address = feed_address(community, token, request.scope.get("query_string", b""))
     with factory() as session:
-        rendered = render_subscription(session, community, token, lang=language, cancelled_days=settings.feed_cancelled_days)
+        rendered = cached_subscription(session, community, token, request.app.state.feed_cache, address, lang=language,
+                                       cancelled_days=settings.feed_cancelled_days)
     if rendered is None:
         raise NotFound("no such calendar feed (the link is wrong or was revoked)")
-    headers = {
-        "ETag": rendered.etag,
-        "Last-Modified": feeds.http_date(rendered.last_modified),
-        "Cache-Control": "private, max-age=300",
-    }
+    headers = {"ETag": rendered.etag, "Last-Modified": rendered.last_modified_header, "Cache-Control": "private, max-age=300"}
     if feeds.not_modified(rendered.etag, rendered.last_modified, if_none_match, if_modified_since):
         return Response(status_code=304, headers=headers)
     return Response(rendered.body, media_type="text/calendar; charset=utf-8", headers=headers)

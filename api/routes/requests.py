@@ -37,7 +37,7 @@ class _Views:
 def _settle_now(factory, jobs, tenant: Tenant, request_id: int) -> None:
     if not flows.has_event_outbox():
         # Without the event worker, the insertion is tried here, in a worker thread.
-        jobs.submit("request", None, lambda: flows.settle_request(factory, tenant.id, request_id), community=tenant.code)
+        jobs.submit("settle", None, community_id=tenant.id, community=tenant.code, args={"request_id": request_id})
 
 
 @router.post("/requests", status_code=201, response_model=RequestView)

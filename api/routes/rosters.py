@@ -56,19 +56,22 @@ def _roster_document(factory, tenant: Tenant, month: str, version: int | None, s
     return roster_json(tenant.name, solution, number, found_status)
 
 
-@router.post("/rosters/{month}/generate", status_code=202, response_model=JobAccepted)
-def generate(month: Month, factory: Factory, jobs: Jobs, tenant: Office) -> JobAccepted:
+@router.post(
+    "/rosters/{month}/generate", status_code=202, response_model=JobAccepted,
+    responses={503: {"description": "the task queue (ROTA_BROKER_URL) cannot be reached; the job is marked failed"}},
+)
+def generate(month: Month, jobs: Jobs, tenant: Office) -> JobAccepted:
     """Solve the community's month in the background (a new draft version); poll the job."""
-    job = jobs.submit("generate", month, lambda: {"version": flows.generate(factory, tenant.id, month)}, community=tenant.code)
+    job = jobs.submit("generate", month, community_id=tenant.id, community=tenant.code, args={"cause": "generate"})
     return JobAccepted(job=job.id, month=month, status_url=f"/c/{tenant.code}/jobs/{job.id}")
 
 
 @router.get("/jobs/{job_id}", response_model=JobView)
 def get_job(job_id: Annotated[str, Path(max_length=64)], jobs: Jobs, tenant: Office) -> JobView:
     """A background job of this community (another community's job is not found)."""
-    job = jobs.get(job_id, community=tenant.code)
+    job = jobs.get(job_id, community_id=tenant.id, community=tenant.code)
     if job is None:
-        raise NotFound(f"no job '{job_id}' (jobs are forgotten when the service restarts)")
+        raise NotFound(f"no job '{job_id}'")
     return JobView(**job.as_json())
 
 

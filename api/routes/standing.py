@@ -12,8 +12,8 @@ import yaml
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from api.deps import Factory, Forbidden, Jobs, Member, Office, require_expert, require_township
-from api.schemas import DemandBody, LeaveBody, LeaveFiled, LinkBody, UnavailabilityView
-from scheduler import flows, standing, store
+from api.schemas import CalendarYearBody, CalendarYearView, DemandBody, LeaveBody, LeaveFiled, LinkBody, UnavailabilityView
+from scheduler import calendar_year, flows, standing, store
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
 from scheduler.scenario import schema
@@ -74,7 +74,9 @@ def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, re
     router.add_api_route(f"/{list_name}", list_all, methods=["GET"], summary=f"List {list_name}", operation_id=f"list_{list_name}")
     router.add_api_route(f"/{list_name}", create, methods=["POST"], status_code=201, summary=f"Create a {singular}", operation_id=f"create_{singular}")
     router.add_api_route(f"/{list_name}/{{key}}", get_one, methods=["GET"], summary=f"One {singular}", operation_id=f"get_{singular}")
-    router.add_api_route(f"/{list_name}/{{key}}", replace, methods=["PUT"], summary=f"Create or replace a {singular}", operation_id=f"put_{singular}")
+    router.add_api_route(f"/{list_name}/{{key}}", replace, methods=["PUT"], summary=f"Create or replace a {singular}", operation_id=f"put_{singular}",
+                            responses={201: {"description": "Created: nothing had this key (the body as stored, as a 200's)",
+                                            "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}}})
     router.add_api_route(f"/{list_name}/{{key}}", delete, methods=["DELETE"], status_code=204, summary=f"Delete a {singular}", operation_id=f"delete_{singular}")
 
 
@@ -93,7 +95,8 @@ def list_links(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
         return standing.list_links(session, tenant.id)
 
 
-@router.put("/links/{member}")
+@router.put("/links/{member}", responses={201: {"description": "Created: the member had no links yet",
+                                               "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}}})
 def set_links(member: ItemId, body: LinkBody, factory: Factory, tenant: Office, response: Response) -> dict[str, Any]:
     """Set the townships a committee member is linked to (挂点)."""
     with transaction(factory) as session:
@@ -158,6 +161,28 @@ def set_calendar(body: schema.CalendarSpec, factory: Factory, tenant: Office) ->
     return {**calendar, "events": recorded}
 
 
+_FIRST_YEAR, _LAST_YEAR = calendar_year.year_bounds()
+Year = Annotated[int, Path(ge=_FIRST_YEAR, le=_LAST_YEAR, description="a calendar year")]
+
+
+@router.get("/calendar/{year}", response_model=CalendarYearView)
+def get_calendar_year(year: Year, factory: Factory, tenant: Office) -> dict[str, Any]:
+    """A year's days off on weekdays and weekend working days, pre-filled from the holidays package (`announced`: it carries the year's notice)."""
+    with factory() as session:
+        spec = schema.CalendarSpec.model_validate(standing.get_calendar(session, tenant.id))
+    return calendar_year.year_arrangement(spec, year).as_json()
+
+
+@router.put("/calendar/{year}", response_model=CalendarYearView)
+def set_calendar_year(year: Year, body: CalendarYearBody, factory: Factory, tenant: Office) -> dict[str, Any]:
+    """Enter a year's official arrangement; it applies to every month of the year, each re-checked (and re-planned) by the event worker."""
+    with transaction(factory) as session:
+        spec = schema.CalendarSpec.model_validate(standing.get_calendar(session, tenant.id))
+        changed = calendar_year.with_year(spec, year, body.days_off, body.make_up_workdays)
+        recorded = standing.set_calendar(session, tenant.id, _document(changed))
+    return {**calendar_year.year_arrangement(changed, year).as_json(), "events": recorded}
+
+
 # --- unavailability and leave ------------------------------------------------------------------
 
 
@@ -184,7 +209,7 @@ def file_leave(expert: ItemId, body: LeaveBody, factory: Factory, tenant: Member
     job_id = None
     if event_id is None:
         # No event outbox in this installation: re-plan here, in a worker thread.
-        job_id = jobs.submit("leave", months[0], lambda: flows.apply_leave(factory, tenant.id, expert, months), community=tenant.code).id
+        job_id = jobs.submit("replan", months[0], community_id=tenant.id, community=tenant.code, args={"expert": expert, "months": months, "cause": f"leave {expert}"}).id
     return LeaveFiled(expert=expert, unavailability_id=unavailability_id, event=event_id, job=job_id, months=months)
 
 

@@ -44,7 +44,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, get_settings
-from scheduler import flows, metrics
+from scheduler import metrics
 from scheduler.db import transaction
 from scheduler.events.notices import cause_of, community_labels, enqueue_change_notices, latest_version, roster_change
 from scheduler.events.outbox import Event
@@ -56,6 +56,7 @@ from scheduler.notify.channels import Channel, channels_from_settings
 from scheduler.notify.models import utc_now
 from scheduler.notify.outbox import deliver_due
 from scheduler.store import get_community
+from scheduler.events import solves
 
 log = logging.getLogger(__name__)
 
@@ -229,11 +230,11 @@ def _settle_month(factory: sessionmaker[Session], community: int, month: str, ma
     if check.broken or may_rise:
         began = time.monotonic()
         try:
-            result = flows.replan(factory, community, month, cause=cause, status=status)
+            version = solves.replan_month(factory, community, month, cause=cause, status=status, settings=settings)  # on a `rota worker` with a broker
         finally:
             metrics.observe_solve("replan", time.monotonic() - began)
-        entry["action"] = "replanned" if result else "unchanged"
-        entry["version"] = result[0] if result else None
+        entry["action"] = "replanned" if version else "unchanged"
+        entry["version"] = version
         if check.broken:
             again = check_month(factory, community, month)
             if again.broken:

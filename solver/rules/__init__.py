@@ -1,9 +1,11 @@
 """The rulebook of a monthly roster, in DOMAIN.md's order; `build_model` applies RULES top to bottom.
 
-Rules 1, 2 and 6 (specialty, working days and availability, teaching title, ward rounds)
-are settled before the model exists: solver.candidates creates no variable that breaks them
-(`can_serve`, `can_host`, the availability and closure checks in `enumerate_candidates`).
+Rules 1, 2 and 6 (specialty, working days and availability, township open, teaching title,
+ward rounds) are ELIGIBILITY_RULES, settled before the model exists: solver.candidates
+creates no variable that breaks them, asking the checks of solver.eligibility.
 """
+
+from solver.eligibility import ELIGIBILITY_RULES
 
 from solver.rules.availability import experts_within_monthly_limit
 from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
@@ -41,3 +43,5 @@ SOFT_RULES = (
 )
 
 RULES = HARD_RULES + SOFT_RULES
+
+__all__ = ["ELIGIBILITY_RULES", "HARD_RULES", "RULES", "SOFT_RULES"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from solver.model import RosterModel
+from solver.roster_model import RosterModel
 
 
 def no_more_sessions_than_asked(roster: RosterModel) -> None:

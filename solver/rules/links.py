@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from solver.model import RosterModel, supervision_indices
+from solver.roster_model import RosterModel, supervision_indices
 
 
 def link_visits_with_their_team(roster: RosterModel) -> None:

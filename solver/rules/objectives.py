@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from solver.model import RosterModel, supervision_indices
+from solver.roster_model import RosterModel, supervision_indices
 
 
 def unmet_demand(roster: RosterModel) -> None:

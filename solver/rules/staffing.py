@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from solver.model import RosterModel
+from solver.roster_model import RosterModel
 
 
 def department_keeps_min_on_site(roster: RosterModel) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from solver.model import RosterModel, supervision_indices
+from solver.roster_model import RosterModel, supervision_indices
 
 
 def one_place_per_half_day(roster: RosterModel) -> None:

@@ -1,16 +1,26 @@
-"""Each rule of DOMAIN.md on the smallest problem where it binds, and proof that each test would catch its loss.
+"""Each rule of the rulebook tested alone, the ConstraintVerifier way, and the engine keeping it on its smallest case.
 
-Hard rules in the model (3, 4, 5, 7, 8, 9): the full solve keeps the rule, and the same model
-built WITHOUT that rule (solved by CP-SAT directly) breaks it, as the independent checker sees.
-Rules settled in solver.candidates (1, 2, 6): the candidate is absent, and a monkeypatched
-permissive `can_serve` / `can_host` / `Expert.available` lets a violating roster through.
-Soft rules: one tiny case each where the preference decides the roster.
+Part one (one test per entry of ELIGIBILITY_RULES and RULES, registered with `@rule_test`): a
+model with ONLY that rule (for rules 1, 2 and 6, the candidate checks with only that rule on),
+a hand-made roster fixed in it where the rule binds and one where it does not
+(tests/solver/conftest.py: `verify(rule, problem).given(...).breaks() / .keeps() / .penalizes()`;
+the independent checker must agree on each hard rule it reads alone). Every roster in these
+tests keeps every OTHER hard rule, so the removal check can drop the rule from the whole
+rulebook too: for each rule, its own test fails (`RuleDidNotBind`) when the model is built
+without it, from the rule alone and from all the rules.
+
+Part two: the engine on the smallest problem where a rule binds. Hard rules in the model (3, 4,
+5, 7, 8, 9): the full solve keeps the rule, and the same model built WITHOUT that rule (solved
+by CP-SAT directly) breaks it, as the independent checker sees. Rules settled in
+solver.candidates (1, 2, 6): the candidate is absent, and a monkeypatched permissive
+`can_serve` / `can_host` / `Expert.available` lets a violating roster through. Soft rules: one
+tiny case each where the preference decides the roster.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from ortools.sat.python import cp_model
@@ -19,58 +29,363 @@ import solver.candidates as candidates_module
 from solver.candidates import enumerate_candidates
 from solver.engine import solve, to_assignments
 from solver.model import build_model
-from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
+from solver.problem import Department, Expert, Link, Problem, Rules, Slot
 from solver.reasons import explain_unmet
-from solver.rules import HARD_RULES, RULES, SOFT_RULES
+from solver.eligibility import (
+    expert_holds_the_specialty,
+    expert_is_available,
+    only_working_half_days,
+    teaching_needs_the_minimum_title,
+    township_is_open,
+    ward_rounds_need_an_inpatient_ward,
+    ward_rounds_only_in_the_morning,
+)
+from solver.rules import ELIGIBILITY_RULES, HARD_RULES, RULES, SOFT_RULES
 from solver.rules.availability import experts_within_monthly_limit
 from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
 from solver.rules.links import link_visits_with_their_team
 from solver.rules.objectives import (
+    keep_published_assignments,
     load_fair_to_capacity,
     prefer_market_days_and_avoid_weekdays,
     same_expert_returns,
     sessions_spread_across_weeks,
     shared_cars,
+    unmet_demand,
 )
 from solver.rules.staffing import department_keeps_min_on_site
 from solver.rules.travel import one_place_per_half_day, one_township_per_day
 from solver.solution import ReasonCode, Solution, SolveReport
 from tests.solver.checker import violations
+from tests.solver.conftest import (
+    MON,
+    NEXT_MON,
+    NEXT_TUE,
+    SAT,
+    TUE,
+    WED,
+    RuleDidNotBind,
+    cardiologist,
+    clinic,
+    expert,
+    make_problem,
+    member,
+    rule_dropped,
+    session,
+    slots_of,
+    supervision,
+    township,
+    verify,
+)
 
-MON, TUE, WED, THU = dt.date(2027, 3, 1), dt.date(2027, 3, 2), dt.date(2027, 3, 3), dt.date(2027, 3, 4)
-SAT = dt.date(2027, 3, 6)
-NEXT_MON, NEXT_TUE = dt.date(2027, 3, 8), dt.date(2027, 3, 9)
 TIME_LIMIT = 5
 
-
-def cardiologist(expert_id: str, max_sessions: int = 4, department: str = "d", title: str = "chief", **changes) -> Expert:
-    return Expert(expert_id, department, title, frozenset({"cardio"}), max_sessions, **changes)
-
-
-def township(township_id: str = "t1", rooms: int = 1, ward: bool = False, **changes) -> Township:
-    return Township(township_id, rooms=rooms, inpatient_ward=ward, **changes)
+# rule -> its own test (the meta-test and the removal check read this)
+RULE_TESTS: dict[Callable, Callable[[], None]] = {}
 
 
-def slots_of(*days: dt.date, halves: tuple[str, ...] = ("am",)) -> tuple[Slot, ...]:
-    return tuple(Slot(day, half) for day in days for half in halves)
+def rule_test(rule: Callable) -> Callable:
+    """Register a test as the one that tests `rule` alone."""
+
+    def register(test: Callable[[], None]) -> Callable[[], None]:
+        assert rule not in RULE_TESTS, f"{rule.__name__} has two tests"
+        RULE_TESTS[rule] = test
+        return test
+
+    return register
 
 
-def make_problem(
-    experts,
-    townships,
-    demand: dict[DemandKey, int],
-    slots: tuple[Slot, ...] = slots_of(MON),
-    departments=None,
-    links=(),
-    rules: Rules = Rules(),
-) -> Problem:
-    if departments is None:
-        departments = tuple(Department(code, 0) for code in sorted({e.department for e in experts}))
-    return Problem("2027-03", slots, tuple(experts), tuple(townships), tuple(departments), dict(demand), tuple(links), rules)
+# === part one: each rule alone ================================================================
+
+# --- rules 1, 2 and 6: settled by the candidate list (solver.eligibility) ----------------------
 
 
-def clinic(township_id: str = "t1", specialty: str = "cardio", kind: str = "clinic") -> DemandKey:
-    return DemandKey(township_id, kind, specialty)
+@rule_test(expert_holds_the_specialty)
+def test_expert_holds_the_specialty_alone():
+    problem = make_problem([cardiologist("E1"), expert("R1", ("resp",))], [township()], {clinic(): 1})
+    rule = verify(expert_holds_the_specialty, problem)
+    rule.given(session("R1", MON)).breaks()
+    rule.given(session("E1", MON)).keeps()
+
+
+@rule_test(teaching_needs_the_minimum_title)
+def test_teaching_needs_the_minimum_title_alone():
+    problem = make_problem(
+        [cardiologist("A1", title="attending"), cardiologist("C1", title="associate_chief")], [township(rooms=2)],
+        {clinic(): 1, clinic(kind="teaching"): 1},
+    )
+    rule = verify(teaching_needs_the_minimum_title, problem)
+    rule.given(session("A1", MON, kind="teaching")).breaks()
+    rule.given(session("C1", MON, kind="teaching")).keeps()
+    rule.given(session("A1", MON)).keeps()  # an attending may hold a clinic
+
+
+@rule_test(only_working_half_days)
+def test_only_working_half_days_alone():
+    problem = make_problem([cardiologist("E1")], [township()], {clinic(): 1}, slots=slots_of(MON))
+    rule = verify(only_working_half_days, problem)
+    rule.given(session("E1", SAT)).breaks()
+    rule.given(session("E1", MON)).keeps()
+
+
+@rule_test(expert_is_available)
+def test_expert_is_available_alone():
+    # a colleague at home keeps rule 7 from refusing the morning on its own (E1 alone would leave the department empty)
+    problem = make_problem(
+        [cardiologist("E1", blocked={Slot(MON, "am"): "leave"}), cardiologist("E2")], [township()], {clinic(): 1},
+        slots=slots_of(MON, halves=("am", "pm")),
+    )
+    rule = verify(expert_is_available, problem)
+    rule.given(session("E1", MON)).breaks()
+    rule.given(session("E1", MON, half="pm")).keeps()
+
+
+@rule_test(township_is_open)
+def test_township_is_open_alone():
+    problem = make_problem(
+        [cardiologist("E1"), member("M")], [township(closed_days=frozenset({MON}))], {clinic(): 1},
+        slots=slots_of(MON, TUE), links=[Link("M", "t1")],
+    )
+    rule = verify(township_is_open, problem)
+    rule.given(session("E1", MON)).breaks()
+    rule.given(supervision("M", MON)).breaks()  # no visit to a closed township either
+    rule.given(session("E1", TUE), supervision("M", TUE)).keeps()
+
+
+@rule_test(ward_rounds_need_an_inpatient_ward)
+def test_ward_rounds_need_an_inpatient_ward_alone():
+    problem = make_problem(
+        [cardiologist("E1")], [township("t1", ward=False), township("t2", ward=True)],
+        {clinic("t1", kind="ward_round"): 1, clinic("t2", kind="ward_round"): 1, clinic("t1"): 1},
+    )
+    rule = verify(ward_rounds_need_an_inpatient_ward, problem)
+    rule.given(session("E1", MON, "t1", kind="ward_round")).breaks()
+    rule.given(session("E1", MON, "t2", kind="ward_round")).keeps()
+    rule.given(session("E1", MON, "t1")).keeps()  # a clinic needs no ward
+
+
+@rule_test(ward_rounds_only_in_the_morning)
+def test_ward_rounds_only_in_the_morning_alone():
+    problem = make_problem(
+        [cardiologist("E1")], [township(ward=True)], {clinic(kind="ward_round"): 1, clinic(): 1}, slots=slots_of(MON, halves=("am", "pm"))
+    )
+    rule = verify(ward_rounds_only_in_the_morning, problem)
+    rule.given(session("E1", MON, kind="ward_round", half="pm")).breaks()
+    rule.given(session("E1", MON, kind="ward_round")).keeps()
+    rule.given(session("E1", MON, half="pm")).keeps()  # a clinic may be held in the afternoon
+
+
+# --- rule 3: where an expert can be ------------------------------------------------------------
+
+
+@rule_test(one_place_per_half_day)
+def test_one_place_per_half_day_alone():
+    # a colleague at home lets the department send two sessions away in one half-day (rule 7 stays kept)
+    problem = make_problem(
+        [cardiologist("E1"), expert("R1", ("resp",))], [township(rooms=2)], {clinic(): 1, clinic(kind="teaching"): 1},
+        slots=slots_of(MON, halves=("am", "pm")),
+    )
+    rule = verify(one_place_per_half_day, problem)
+    rule.given(session("E1", MON), session("E1", MON, kind="teaching")).breaks()
+    rule.given(session("E1", MON), session("E1", MON, kind="teaching", half="pm")).keeps()
+
+
+@rule_test(one_township_per_day)
+def test_one_township_per_day_alone():
+    problem = make_problem(
+        [cardiologist("E1")], [township("t1"), township("t2")], {clinic("t1"): 1, clinic("t2"): 1},
+        slots=slots_of(MON, TUE, halves=("am", "pm")),
+    )
+    rule = verify(one_township_per_day, problem)
+    rule.given(session("E1", MON, "t1"), session("E1", MON, "t2", half="pm")).breaks()
+    rule.given(session("E1", MON, "t1"), session("E1", TUE, "t2", half="pm")).keeps()
+
+
+# --- rule 4: the monthly limit ----------------------------------------------------------------
+
+
+@rule_test(experts_within_monthly_limit)
+def test_experts_within_monthly_limit_alone():
+    problem = make_problem([cardiologist("E1", max_sessions=1)], [township()], {clinic(): 2}, slots=slots_of(MON, TUE))
+    rule = verify(experts_within_monthly_limit, problem)
+    rule.given(session("E1", MON), session("E1", TUE)).breaks()
+    rule.given(session("E1", MON)).keeps()
+
+
+# --- rule 5: rooms -----------------------------------------------------------------------------
+
+
+@rule_test(township_rooms_per_half_day)
+def test_township_rooms_per_half_day_alone():
+    problem = make_problem(
+        [cardiologist("E1"), cardiologist("E2")], [township(rooms=1)], {clinic(): 2}, slots=slots_of(MON, halves=("am", "pm"))
+    )
+    rule = verify(township_rooms_per_half_day, problem)
+    rule.given(session("E1", MON), session("E2", MON)).breaks()
+    rule.given(session("E1", MON), session("E2", MON, half="pm")).keeps()
+    # a supervision takes no room: the linked member sits beside the only clinic
+    linked = make_problem(
+        [cardiologist("E1"), member("M")], [township(rooms=1)], {clinic(): 1}, links=[Link("M", "t1")], rules=Rules(link_team_min=1)
+    )
+    verify(township_rooms_per_half_day, linked).given(session("E1", MON), supervision("M", MON)).keeps()
+
+
+# --- rule 7: the department keeps its minimum on site -------------------------------------------
+
+
+@rule_test(department_keeps_min_on_site)
+def test_department_keeps_min_on_site_alone():
+    # two cardiologists of one department with min_on_site 1: one may be away per half-day
+    problem = make_problem(
+        [cardiologist("E1"), cardiologist("E2")], [township(rooms=2)], {clinic(): 2},
+        slots=slots_of(MON, halves=("am", "pm")), departments=[Department("d", 1)],
+    )
+    rule = verify(department_keeps_min_on_site, problem)
+    rule.given(session("E1", MON), session("E2", MON)).breaks()
+    rule.given(session("E1", MON), session("E2", MON, half="pm")).keeps()
+
+
+# --- rule 8: link visits with their team --------------------------------------------------------
+
+
+@rule_test(link_visits_with_their_team)
+def test_link_visits_with_their_team_alone():
+    problem = make_problem(
+        [cardiologist("E1"), cardiologist("E2"), member("M")], [township(rooms=2)], {clinic(): 2},
+        links=[Link("M", "t1")], rules=Rules(link_team_min=2),
+    )
+    rule = verify(link_visits_with_their_team, problem)
+    rule.given(session("E1", MON), session("E2", MON)).penalizes("link", 1)  # the visit a roster could hold, missed
+    rule.given(session("E1", MON), session("E2", MON), supervision("M", MON)).keeps()
+    rule.given(session("E1", MON), supervision("M", MON)).breaks()  # a supervision with a team of one is no visit
+
+
+# --- rule 9: no more sessions than asked --------------------------------------------------------
+
+
+@rule_test(no_more_sessions_than_asked)
+def test_no_more_sessions_than_asked_alone():
+    problem = make_problem([cardiologist("E1"), cardiologist("E2")], [township(rooms=2)], {clinic(): 1})
+    rule = verify(no_more_sessions_than_asked, problem)
+    rule.given(session("E1", MON), session("E2", MON)).breaks()
+    rule.given(session("E1", MON)).keeps()
+
+
+# --- soft rules: what each roster costs under the rule alone ------------------------------------
+
+
+@rule_test(unmet_demand)
+def test_unmet_demand_alone():
+    problem = make_problem([cardiologist("E1")], [township()], {clinic(): 2}, slots=slots_of(MON, TUE))
+    rule = verify(unmet_demand, problem)
+    rule.given().penalizes("unmet", 2)
+    rule.given(session("E1", MON)).penalizes("unmet", 1)
+    rule.given(session("E1", MON), session("E1", TUE)).keeps()
+
+
+@rule_test(load_fair_to_capacity)
+def test_load_fair_to_capacity_alone():
+    # four sessions for two experts of four each: the fair load is two each
+    problem = make_problem(
+        [cardiologist("E1"), cardiologist("E2")], [township(rooms=2)], {clinic(): 4}, slots=slots_of(MON, TUE, halves=("am", "pm"))
+    )
+    rule = verify(load_fair_to_capacity, problem)
+    all_on_e1 = [session("E1", day, half=half) for day in (MON, TUE) for half in ("am", "pm")]
+    rule.given(*all_on_e1).penalizes("fairness", 4)  # E1 two above, E2 two below
+    rule.given(session("E1", MON), session("E1", MON, half="pm"), session("E2", TUE), session("E2", TUE, half="pm")).keeps()
+
+
+@rule_test(sessions_spread_across_weeks)
+def test_sessions_spread_across_weeks_alone():
+    # two clinics over two weeks of two mornings: a week's even share is one
+    problem = make_problem([cardiologist("E1")], [township()], {clinic(): 2}, slots=slots_of(MON, TUE, NEXT_MON, NEXT_TUE))
+    rule = verify(sessions_spread_across_weeks, problem)
+    rule.given(session("E1", MON), session("E1", TUE)).penalizes("spread", 1)
+    rule.given(session("E1", MON), session("E1", NEXT_MON)).keeps()
+
+
+@rule_test(shared_cars)
+def test_shared_cars_alone():
+    problem = make_problem(
+        [cardiologist("E1"), cardiologist("E2")], [township(rooms=1)], {clinic(): 2}, slots=slots_of(MON, TUE, halves=("am", "pm"))
+    )
+    rule = verify(shared_cars, problem)
+    rule.given(session("E1", MON), session("E2", TUE)).penalizes("trips", 2)
+    rule.given(session("E1", MON), session("E2", MON, half="pm")).penalizes("trips", 1)  # one car-day, two experts
+    rule.given().keeps()
+
+
+@rule_test(same_expert_returns)
+def test_same_expert_returns_alone():
+    problem = make_problem(
+        [
+            cardiologist("E1", previous_townships=frozenset({"t2"})),
+            cardiologist("E2", previous_townships=frozenset({"t1"})),
+            cardiologist("E3"),
+        ],
+        [township("t1"), township("t2")],
+        {clinic("t1"): 1},
+    )
+    rule = verify(same_expert_returns, problem)
+    rule.given(session("E1", MON)).penalizes("continuity", 1)  # E1 has a history, elsewhere
+    rule.given(session("E2", MON)).keeps()  # E2 returns
+    rule.given(session("E3", MON)).keeps()  # E3 has no history anywhere
+
+
+@rule_test(prefer_market_days_and_avoid_weekdays)
+def test_prefer_market_days_and_avoid_weekdays_alone():
+    problem = make_problem(
+        [cardiologist("E1", avoid_weekdays=frozenset({MON.weekday()}))],
+        [township(preferred_weekdays=frozenset({WED.weekday()}))],
+        {clinic(): 1},
+        slots=slots_of(MON, TUE, WED),
+    )
+    rule = verify(prefer_market_days_and_avoid_weekdays, problem)
+    rule.given(session("E1", MON)).penalizes("preference", 2)  # off the market day, on a day E1 avoids
+    rule.given(session("E1", TUE)).penalizes("preference", 1)  # off the market day
+    rule.given(session("E1", WED)).keeps()
+
+
+@rule_test(keep_published_assignments)
+def test_keep_published_assignments_alone():
+    problem = make_problem([cardiologist("E1"), cardiologist("E2")], [township()], {clinic(): 1}, slots=slots_of(MON, TUE))
+    rule = verify(keep_published_assignments, problem, previous=[session("E1", MON)], stability_weight=1)
+    rule.given(session("E1", TUE)).penalizes("stability", 1)  # moved
+    rule.given(session("E2", MON)).penalizes("stability", 1)  # reassigned
+    rule.given().penalizes("stability", 1)  # dropped
+    rule.given(session("E1", MON)).keeps()
+
+
+# --- the rulebook's own checks ------------------------------------------------------------------
+
+
+EVERY_RULE = ELIGIBILITY_RULES + RULES
+
+
+def test_rule_lists_are_complete_and_disjoint():
+    assert set(HARD_RULES).isdisjoint(SOFT_RULES)
+    assert set(ELIGIBILITY_RULES).isdisjoint(RULES)
+    assert RULES == HARD_RULES + SOFT_RULES
+    assert len(set(EVERY_RULE)) == len(EVERY_RULE)
+
+
+def test_every_rule_has_its_own_test():
+    missing = [rule.__name__ for rule in EVERY_RULE if rule not in RULE_TESTS]
+    assert not missing, f"rules without a test of their own: {missing}"
+    strays = [rule.__name__ for rule in RULE_TESTS if rule not in EVERY_RULE]
+    assert not strays, f"tests of rules the rulebook does not list: {strays}"
+
+
+@pytest.mark.parametrize("base", ["alone", "all"])
+@pytest.mark.parametrize("rule", EVERY_RULE, ids=[rule.__name__ for rule in EVERY_RULE])
+def test_each_rule_test_fails_without_its_rule(rule, base):
+    """The rule-removal check: a model built without the rule makes its own test fail where the rule binds."""
+    test = RULE_TESTS[rule]
+    with rule_dropped(rule, base), pytest.raises(RuleDidNotBind):
+        test()
+
+
+# === part two: the engine on the smallest case of each rule =====================================
 
 
 def solve_without(problem: Problem, rule) -> Solution:
@@ -100,21 +415,6 @@ def solved(problem: Problem) -> Solution:
 
 def rule_lines(found: list[str], rule_number: int) -> list[str]:
     return [line for line in found if line.startswith(f"rule {rule_number} ")]
-
-
-def test_rule_lists_are_complete_and_disjoint():
-    assert set(HARD_RULES).isdisjoint(SOFT_RULES)
-    assert RULES == HARD_RULES + SOFT_RULES
-    for rule in (
-        one_place_per_half_day,
-        one_township_per_day,
-        experts_within_monthly_limit,
-        township_rooms_per_half_day,
-        department_keeps_min_on_site,
-        link_visits_with_their_team,
-        no_more_sessions_than_asked,
-    ):
-        assert rule in HARD_RULES
 
 
 # --- rule 3: one place per half-day, one township per day ------------------------------------

@@ -145,7 +145,7 @@ def _values(world: World, community: Community) -> dict[str, str]:
         "month": MONTH, "key": TOWNSHIP, "member": "E040", "index": "0", "expert": world.expert, "unavailability_id": "1",
         "assignment_id": "x", "request_id": str(community.request_id), "swap_id": str(community.swap_id or 1), "token_id": str(community.token_id),
         "feed_token_id": str(community.feed_id), "job_id": "0" * 32, "token": world.a.feed,  # a's feed link at b's address
-        "closure_id": "1", "event_id": "1",
+        "closure_id": "1", "event_id": "1", "year": "2027", "kind": "expert", "recipient": world.expert, "notice_id": "1",
     }
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from scheduler import flows
 from scheduler.events.registry import EventKind, Payload, register, zh
 from scheduler.i18n import session_type_name
 from scheduler.labels import CommunityLabels
@@ -16,6 +15,7 @@ from scheduler.notify.messages import request_update_text
 from scheduler.notify.outbox import notify_recipient
 from scheduler.reason_text import reason_text
 from scheduler.requests import get_request
+from scheduler.events import solves
 
 # The request's state as the township head's notice words it.
 REQUEST_OUTCOMES = {"scheduled": "approved", "pending": "queued", "declined": "rejected"}
@@ -34,7 +34,7 @@ class Request(EventKind):
     replans = False  # placed by insertion on its own, never batched into a month's re-plan
 
     def settle(self, factory: sessionmaker[Session], community_id: int, payload: RequestPayload) -> dict[str, Any]:  # type: ignore[override]
-        return {"request_state": flows.settle_request(factory, community_id, payload.request_id)}
+        return {"request_state": solves.settle_request(factory, community_id, payload.request_id)}  # on a `rota worker` with a broker
 
     def extra_notices(
         self, session: Session, community_id: int, payload: RequestPayload, outcome: dict[str, Any], settings: Settings, now: dt.datetime, labels: CommunityLabels

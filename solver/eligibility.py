@@ -1,0 +1,129 @@
+"""Who may serve a demand row, and where and when it may be held (rules 1, 2 and 6): settled before the model.
+
+solver.candidates creates no candidate that breaks one of these rules, so the CP-SAT model
+never holds a variable that could; every other place that asks whether one assignment is
+allowed (`is_candidate` for a re-plan's kept sessions, the greedy baseline, the service's
+edit check) calls the same checks. Each rule is a function named as the domain says it,
+True when the assignment keeps it, listed with the others that look at the same things;
+`EXPLANATIONS` says, next to the rules, how each names a break and in which words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from solver.problem import TITLE_RANK, DemandKey, Expert, Problem, Slot, Township
+
+# --- the person and the demand row (problem, expert, key) ----------------------------------------
+
+
+def expert_holds_the_specialty(problem: Problem, expert: Expert, key: DemandKey) -> bool:
+    """Rule 1: an expert serves only sessions of a specialty they hold."""
+    return key.specialty in expert.specialties
+
+
+def teaching_needs_the_minimum_title(problem: Problem, expert: Expert, key: DemandKey) -> bool:
+    """Rule 6: a teaching session needs the scenario's minimum title (associate chief unless it says otherwise)."""
+    return key.type != "teaching" or TITLE_RANK[expert.title] >= TITLE_RANK[problem.rules.teaching_min_title]
+
+
+# --- the person and the half-day (problem, expert, slot) -----------------------------------------
+
+
+def only_working_half_days(problem: Problem, expert: Expert, slot: Slot) -> bool:
+    """Rule 2: sessions fall only on the month's working half-days (holidays off, make-up days on)."""
+    return slot in problem.slot_set
+
+
+def expert_is_available(problem: Problem, expert: Expert, slot: Slot) -> bool:
+    """Rule 2: never on a half-day the expert is unavailable (leave, absence)."""
+    return expert.available(slot)
+
+
+# --- the place, the demand row and the half-day (problem, township, key, slot; key None: supervision) -
+
+
+def township_is_open(problem: Problem, township: Township, key: DemandKey | None, slot: Slot) -> bool:
+    """Rule 2: never on a day the township is closed (flood, outbreak); a supervision visit neither."""
+    return slot.day not in township.closed_days
+
+
+def ward_rounds_need_an_inpatient_ward(problem: Problem, township: Township, key: DemandKey | None, slot: Slot | None) -> bool:
+    """Rule 6: a ward round is held only where the township has an inpatient ward."""
+    return key is None or key.type != "ward_round" or township.inpatient_ward
+
+
+def ward_rounds_only_in_the_morning(problem: Problem, township: Township, key: DemandKey | None, slot: Slot) -> bool:
+    """Rule 6: a ward round is held only in the scenario's ward-round half-days (mornings unless it says otherwise)."""
+    return key is None or key.type != "ward_round" or slot.half_day in problem.rules.ward_round_half_days
+
+
+PERSON_RULES = (expert_holds_the_specialty, teaching_needs_the_minimum_title)
+PRESENCE_RULES = (only_working_half_days, expert_is_available)
+PLACE_RULES = (township_is_open, ward_rounds_need_an_inpatient_ward, ward_rounds_only_in_the_morning)
+ELIGIBILITY_RULES = PRESENCE_RULES + PLACE_RULES + PERSON_RULES
+
+
+def can_serve(problem: Problem, expert: Expert, key: DemandKey) -> bool:
+    """Rules 1 and 6 for the person: the specialty, and the title a teaching session needs."""
+    for rule in PERSON_RULES:
+        if not rule(problem, expert, key):
+            return False
+    return True
+
+
+def can_be_there(problem: Problem, expert: Expert, slot: Slot) -> bool:
+    """Rule 2 for the person: a working half-day of the month on which the expert is available."""
+    for rule in PRESENCE_RULES:
+        if not rule(problem, expert, slot):
+            return False
+    return True
+
+
+def can_host(problem: Problem, township: Township, key: DemandKey | None, slot: Slot) -> bool:
+    """Rules 2 and 6 for the place: open that day, and a ward round needs a ward and its half-day."""
+    for rule in PLACE_RULES:
+        if not rule(problem, township, key, slot):
+            return False
+    return True
+
+
+# --- how a break is named and worded (the service's edit check; English, as its other messages) ---
+
+Explain = Callable[[Problem, Expert, Township, Slot, DemandKey | None], str]
+
+EXPLANATIONS: dict[Callable, tuple[str, Explain]] = {
+    expert_holds_the_specialty: ("specialty", lambda problem, expert, township, slot, key: f"{expert.id} does not hold the specialty {key.specialty}"),
+    teaching_needs_the_minimum_title: (
+        "teaching title",
+        lambda problem, expert, township, slot, key: f"teaching needs {problem.rules.teaching_min_title} or above ({expert.id} is {expert.title})",
+    ),
+    only_working_half_days: ("working days only", lambda problem, expert, township, slot, key: f"{slot.day.isoformat()} {slot.half_day} is not a working half-day"),
+    expert_is_available: ("expert available", lambda problem, expert, township, slot, key: f"{expert.id} is unavailable ({expert.blocked.get(slot)})"),
+    township_is_open: ("township open", lambda problem, expert, township, slot, key: f"{township.id} is closed that day"),
+    ward_rounds_need_an_inpatient_ward: (
+        "ward rounds",
+        lambda problem, expert, township, slot, key: f"a ward round needs an inpatient ward and one of {sorted(problem.rules.ward_round_half_days)}",
+    ),
+    ward_rounds_only_in_the_morning: (
+        "ward rounds",
+        lambda problem, expert, township, slot, key: f"a ward round needs an inpatient ward and one of {sorted(problem.rules.ward_round_half_days)}",
+    ),
+}
+
+
+def first_broken(
+    problem: Problem, expert: Expert, township: Township, slot: Slot, key: DemandKey | None, rules=ELIGIBILITY_RULES
+) -> tuple[str, str] | None:
+    """The name and the words of the first of `rules` the assignment breaks, or None when it keeps them all."""
+    for rule in rules:
+        if rule in PERSON_RULES:
+            kept = key is None or rule(problem, expert, key)
+        elif rule in PRESENCE_RULES:
+            kept = rule(problem, expert, slot)
+        else:
+            kept = rule(problem, township, key, slot)
+        if not kept:
+            name, explain = EXPLANATIONS[rule]
+            return name, explain(problem, expert, township, slot, key)
+    return None
