@@ -12,14 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.jobs import JobRunner
 from config.settings import Settings
-from scheduler import store
+from scheduler import i18n, store
 from scheduler.actors import note_request_actor
 from scheduler.auth import Caller, actor_of, authenticate
+from scheduler.errors import FieldError, ScenarioError
 from scheduler.store import COMMUNITY_CODE_PATTERN
 
 READ_METHODS = ("GET", "HEAD")
@@ -45,8 +46,29 @@ def get_settings_of_app(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def request_lang(request: Request, lang: Annotated[str | None, Query(max_length=20, description="zh-CN (default) or en")] = None) -> str:
+    """The reader's language for text in a response: `?lang=`, else the first supported Accept-Language tag, else the service's."""
+    if lang:
+        try:
+            return i18n.parse_lang(lang)
+        except ValueError as error:
+            raise ScenarioError([FieldError("lang", str(error))]) from None
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip()
+        if tag and tag != "*":
+            try:
+                return i18n.parse_lang(tag)
+            except ValueError:
+                continue
+    try:
+        return i18n.parse_lang(request.app.state.settings.language)
+    except (AttributeError, ValueError):
+        return i18n.DEFAULT_LANG
+
+
 Factory = Annotated[sessionmaker[Session], Depends(get_factory)]
 Jobs = Annotated[JobRunner, Depends(get_jobs)]
+Lang = Annotated[str, Depends(request_lang)]
 AppSettings = Annotated[Settings, Depends(get_settings_of_app)]
 CommunityCode = Annotated[str, Path(pattern=COMMUNITY_CODE_PATTERN, max_length=64, description="the community's code")]
 

@@ -171,7 +171,9 @@ class RequestView(BaseModel):
     month: str
     note: str
     state: str
-    reason: str
+    reason: str  # why pending or declined, in the reader's language (?lang= / Accept-Language, zh-CN by default)
+    reason_code: str | None = None  # solver.solution.ReasonCode; null for the office's own words (a declined request)
+    reason_params: dict[str, Any] = Field(default_factory=dict)
     assignment_ids: list[str]
     roster_version: int | None
     created_at: dt.datetime

@@ -41,7 +41,8 @@ from solver.candidates import enumerate_candidates
 from solver.engine import solve
 from solver.problem import Problem
 from solver.reasons import explain_unmet
-from solver.solution import Assignment, RosterDiff, Solution, diff_rosters, new_assignment_id
+from scheduler.reason_text import reason_text
+from solver.solution import Assignment, Reason, ReasonCode, RosterDiff, Solution, diff_rosters, new_assignment_id
 
 log = logging.getLogger(__name__)
 Factory = sessionmaker[Session]
@@ -164,7 +165,8 @@ def replan(
     settings = get_settings()
     solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
     if solution.report.status in ("INFEASIBLE", "MODEL_INVALID"):
-        raise Conflict(f"the re-plan of {month} failed: {solution.report.explanation or solution.report.status}")
+        why = reason_text(solution.report.clash, "en") if solution.report.clash else solution.report.explanation
+        raise Conflict(f"the re-plan of {month} failed: {why or solution.report.status}")
     _keeps_pins(problem, solution)
     diff = diff_rosters(previous.assignments, solution.assignments)
     if diff.changes == 0 and Counter(u.sessions for u in solution.unmet) == Counter(u.sessions for u in previous.unmet):
@@ -518,17 +520,17 @@ def _quick_fits(problem: Problem, roster: list[Assignment], candidate, spare) ->
     return away < spare.get((expert.department, candidate.slot), 0)
 
 
-def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) -> tuple[list[Assignment], list[Assignment]] | str:
+def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) -> tuple[list[Assignment], list[Assignment]] | Reason:
     """Place the request's sessions without moving anyone; (roster, added) or the reason it cannot be done."""
     candidates = enumerate_candidates(problem, keys={request.demand_key}, supervision_townships=())
     roster = list(before.assignments)
     key = request.demand_key
     placed_for_key = sum(1 for a in roster if a.type == key.type and a.specialty == key.specialty and a.township == key.township)
     if placed_for_key + request.sessions > problem.demand.get(key, 0):
-        return "the township's demand of this kind is already over-filled"
+        return Reason.of(ReasonCode.DEMAND_OVERFILLED)
     added: list[Assignment] = []
     if not candidates.by_key.get(key):
-        return f"no expert can serve {request.type} {request.specialty} at {request.township} this month (specialty, title, ward or availability)"
+        return Reason.of(ReasonCode.NO_ELIGIBLE_EXPERT, township=request.township, type=request.type, specialty=request.specialty)
     for _ in range(request.sessions):
         placed = False
         for candidate in _placement_order(problem, roster, request, candidates):
@@ -547,10 +549,9 @@ def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) ->
             added.append(trial[-1])
             break
         if not placed:
-            window = f"{request.first_day.isoformat()}..{request.last_day.isoformat()}"
-            return (
-                f"no {request.specialty} expert is free for a {request.type} session at {request.township} within {window} "
-                f"without moving other sessions ({len(added)} of {request.sessions} could be placed)"
+            return Reason.of(
+                ReasonCode.NO_FREE_EXPERT, township=request.township, type=request.type, specialty=request.specialty,
+                first_day=request.first_day, last_day=request.last_day, placed=len(added), sessions=request.sessions,
             )
     return roster, added
 
@@ -570,15 +571,15 @@ def _settle_request_once(factory: Factory, community: CommunityRef, request_id: 
         latest = _latest(session, community, month)
         problem, _ = month_problem(session, community, month)
     if latest is None:
-        return _keep_pending(factory, community, request_id, f"the roster for {month} has not been generated yet; the office will place the request")
+        return _keep_pending(factory, community, request_id, Reason.of(ReasonCode.ROSTER_NOT_GENERATED, month=month))
     before, version, status = latest
     key = request.demand_key
     problem = dataclasses.replace(problem, demand={**problem.demand, key: problem.demand.get(key, 0) + request.sessions})
     outcome = _insert(problem, before, request)
-    if isinstance(outcome, str):
+    if isinstance(outcome, Reason):
         return _keep_pending(factory, community, request_id, outcome)
     if not (auto or approve):
-        return _keep_pending(factory, community, request_id, "the request can be placed; it waits for the office's approval (auto-approve is off)")
+        return _keep_pending(factory, community, request_id, Reason.of(ReasonCode.REQUEST_AWAITS_APPROVAL))
     roster, added = outcome
     solution = Solution(month, tuple(roster), before.unmet, before.report)
     with transaction(factory) as session:
@@ -591,17 +592,17 @@ def _settle_request_once(factory: Factory, community: CommunityRef, request_id: 
             raise BaseMoved(month, current[1] if current else 0)
         number = store.save_roster_version(session, community, solution, status=status, cause=f"request {request_id} ({request.township})")
         request.state = "scheduled"
-        request.reason = ""
+        request.say_why(None)
         request.assignment_ids = [a.id for a in added]
         request.roster_version = number
     return "scheduled"
 
 
-def _keep_pending(factory: Factory, community: CommunityRef, request_id: int, reason: str) -> str:
+def _keep_pending(factory: Factory, community: CommunityRef, request_id: int, reason: Reason) -> str:
     with transaction(factory) as session:
         request = get_request(session, community, request_id, for_update=True)
         if request.state == "pending":
-            request.reason = reason
+            request.say_why(reason)
         return request.state
 
 

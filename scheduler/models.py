@@ -303,7 +303,9 @@ class RosterUnmet(Base):
     specialty: Mapped[str | None] = mapped_column(String)
     member: Mapped[str | None] = mapped_column(String)
     sessions: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # the English sentence (as in the roster file)
+    reason_code: Mapped[str | None] = mapped_column(String(40))  # solver.solution.ReasonCode; NULL for rows from before codes
+    reason_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(Integer)
 
     roster_version: Mapped[RosterVersion] = relationship(back_populates="unmet")

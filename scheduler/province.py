@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from scheduler import store
+from scheduler import i18n, store
 from scheduler.labels import CommunityLabels
+from scheduler.reason_text import reason_fields, with_reason_text
 from scheduler.reports import MonthReport, month_report
 from scheduler.requests import scheduled_extra_demand
 from scheduler.roster_file import roster_json
@@ -80,7 +81,7 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _figures(view: CommunityMonth) -> dict[str, Any]:
+def _figures(view: CommunityMonth, lang: str) -> dict[str, Any]:
     report = view.report
     labels = view.labels
     assert report is not None and view.document is not None
@@ -98,7 +99,7 @@ def _figures(view: CommunityMonth) -> dict[str, Any]:
                 for t in report.coverage
             ],
         },
-        "unmet": [dict(row) for row in view.document.get("unmet") or []],
+        "unmet": with_reason_text({"unmet": [dict(row) for row in view.document.get("unmet") or []]}, lang, labels)["unmet"],
         "link_visits": {
             "links": report.links_total,
             "complied": report.links_complied,
@@ -116,7 +117,7 @@ def _figures(view: CommunityMonth) -> dict[str, Any]:
                             "visit_days": [day.isoformat() for day in link.visit_days],
                             "team_sizes": list(link.team_sizes),
                             "complied": link.complied,
-                            "reason": link.unmet_reason,
+                            **reason_fields(link.unmet_reason, lang, labels),
                         }
                         for link in member.links
                     ],
@@ -140,9 +141,9 @@ def _figures(view: CommunityMonth) -> dict[str, Any]:
     }
 
 
-def community_month_json(view: CommunityMonth) -> dict[str, Any]:
+def community_month_json(view: CommunityMonth, lang: str = i18n.DEFAULT_LANG) -> dict[str, Any]:
     """One community's month as JSON: publication, and the figures (null when nothing is published)."""
-    figures = _figures(view) if view.report is not None else {"coverage": None, "unmet": None, "link_visits": None, "load": None}
+    figures = _figures(view, lang) if view.report is not None else {"coverage": None, "unmet": None, "link_visits": None, "load": None}
     return {
         "community": view.code,
         "name": view.name,
@@ -156,12 +157,12 @@ def community_month_json(view: CommunityMonth) -> dict[str, Any]:
     }
 
 
-def province_json(month: str, views: list[CommunityMonth]) -> dict[str, Any]:
+def province_json(month: str, views: list[CommunityMonth], lang: str = i18n.DEFAULT_LANG) -> dict[str, Any]:
     """The month across every community, with province totals over the published ones."""
     reports = [view.report for view in views if view.report is not None]
     return {
         "month": month,
-        "communities": [community_month_json(view) for view in views],
+        "communities": [community_month_json(view, lang) for view in views],
         "totals": {
             "communities": len(views),
             "published": sum(1 for view in views if view.status == "published"),

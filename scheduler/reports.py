@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from scheduler.reason_text import reason_from_row
 from scheduler.roster_file import parse_roster
 from scheduler.scenario.schema import Scenario
 from solver.problem import DEMAND_TYPES, DemandKey
-from solver.solution import Assignment
+from solver.solution import Assignment, Reason
 
 DemandTriple = tuple[str, str, str]  # (township, type, specialty)
 
@@ -72,7 +73,7 @@ class LinkVisitRecord:
     visit_days: tuple[dt.date, ...]
     team_sizes: tuple[int, ...]  # other experts serving the township on each visit day
     team_min: int
-    unmet_reason: str = ""
+    unmet_reason: Reason | None = None
 
     @property
     def visits(self) -> int:
@@ -243,10 +244,10 @@ def link_compliance(assignments: tuple[Assignment, ...], unmet_rows: list[dict[s
     for a in assignments:
         if a.link_visit:
             visit_days[(a.expert, a.township)].append(a.date)
-    reasons: dict[tuple[str, str], str] = {}
+    reasons: dict[tuple[str, str], Reason] = {}
     for row in unmet_rows:
         if row.get("member"):
-            reasons.setdefault((row["member"], row["township"]), row.get("reason", ""))
+            reasons.setdefault((row["member"], row["township"]), reason_from_row(row))
     required = scenario.rules.link_visits_per_month
     team_min = scenario.rules.link_team_min
     members: dict[str, list[LinkVisitRecord]] = {}
@@ -262,7 +263,7 @@ def link_compliance(assignments: tuple[Assignment, ...], unmet_rows: list[dict[s
                     visit_days=days,
                     team_sizes=tuple(len(experts_on_day[(township, day)] - {link.member}) for day in days),
                     team_min=team_min,
-                    unmet_reason=reasons.get((link.member, township), ""),
+                    unmet_reason=reasons.get((link.member, township)),
                 )
             )
     return tuple(MemberCompliance(member, tuple(records)) for member, records in members.items())

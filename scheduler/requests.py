@@ -22,7 +22,9 @@ from scheduler.notify.models import UtcDateTime, utc_now
 from scheduler.scenario.fields import date_problems
 from scheduler.scenario.schema import SESSION_TYPES
 from scheduler.store import CommunityRef, community_id_of
+from scheduler.reason_text import reason_from_row, reason_text
 from solver.problem import DemandKey
+from solver.solution import Reason, ReasonCode
 
 REQUEST_STATES = ("pending", "scheduled", "declined", "cancelled")
 MAX_REQUEST_SESSIONS = 31
@@ -45,6 +47,8 @@ class ExtraSessionRequest(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str] = mapped_column(Text, default="")  # why pending / declined
+    reason_code: Mapped[str | None] = mapped_column(String(40))  # why pending, as a code (NULL: `reason` is the office's own words)
+    reason_params: Mapped[dict | None] = mapped_column(JSON)
     assignment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # what scheduling added
     roster_version: Mapped[int | None] = mapped_column(Integer)  # the version that holds them
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
@@ -56,6 +60,21 @@ class ExtraSessionRequest(Base):
 
     def covers(self, day: dt.date) -> bool:
         return self.first_day <= day <= self.last_day
+
+    @property
+    def why(self) -> Reason:
+        """Why it is pending (a reason code with parameters) or declined (the office's own words, TEXT)."""
+        if not self.reason_code:
+            return Reason.text(self.reason or "")
+        return reason_from_row({"reason": self.reason, "reason_code": self.reason_code, "reason_params": self.reason_params})
+
+    def say_why(self, reason: Reason | None) -> None:
+        """Keep the reason: its English sentence in `reason`, and its code and parameters (none for free text)."""
+        if reason is None or reason.code is ReasonCode.TEXT:
+            self.reason = "" if reason is None else reason_text(reason, "en")
+            self.reason_code = self.reason_params = None
+        else:
+            self.reason, self.reason_code, self.reason_params = reason_text(reason, "en"), str(reason.code), reason.params_json()
 
 
 def _validated(session: Session, owner: int, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date) -> list[FieldError]:
@@ -150,7 +169,7 @@ def decline_request(session: Session, community: CommunityRef, request_id: int, 
     if row.state != "pending":
         raise Conflict(f"request {request_id} is {row.state}; only a pending request can be declined")
     row.state = "declined"
-    row.reason = reason
+    row.say_why(Reason.text(reason))
     session.flush()
     return row
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from scheduler.errors import FieldError, ScenarioError
+from scheduler.reason_text import reason_fields, reason_from_row, reason_text
 from scheduler.scenario.fields import checked_date, parse_month
 from solver.solution import Assignment, SolveReport, Solution, Unmet
 
@@ -29,7 +30,11 @@ def unmet_json(unmet: Unmet) -> dict[str, Any]:
     row: dict[str, Any] = {"township": unmet.township, "type": unmet.type, "specialty": unmet.specialty}
     if unmet.member is not None:
         row["member"] = unmet.member
-    row.update({"sessions": unmet.sessions, "reason": unmet.reason})
+    row["sessions"] = unmet.sessions
+    # `reason` stays the readable English sentence of the spec; the code and its parameters are fields the spec lets us add.
+    row.update(reason_fields(unmet.reason, "en"))
+    if row["reason_code"] is None:  # a free sentence (a file from before codes): the format's `reason` only
+        del row["reason_code"], row["reason_params"]
     return row
 
 
@@ -41,7 +46,11 @@ def report_json(report: SolveReport) -> dict[str, Any]:
         "wall_seconds": round(report.wall_seconds, 3),
         "workers": report.workers,
     }
-    if report.explanation:
+    if report.clash is not None:
+        body["explanation"] = reason_text(report.clash, "en")
+        body["explanation_code"] = str(report.clash.code)
+        body["explanation_params"] = report.clash.params_json()
+    elif report.explanation:
         body["explanation"] = report.explanation
     if report.gap is not None:
         body["gap"] = round(report.gap, 6)
@@ -102,7 +111,7 @@ def parse_roster(document: Any) -> tuple[Solution, int, str]:
             )
         )
     unmet = tuple(
-        Unmet(u["township"], u["type"], u.get("specialty"), int(u["sessions"]), u.get("reason", ""), u.get("member"))
+        Unmet(u["township"], u["type"], u.get("specialty"), int(u["sessions"]), reason_from_row(u), u.get("member"))
         for u in document.get("unmet") or []
         if isinstance(u, dict)
     )
@@ -113,6 +122,7 @@ def parse_roster(document: Any) -> tuple[Solution, int, str]:
         best_bound=solver.get("best_bound"),
         wall_seconds=float(solver.get("wall_seconds") or 0.0),
         workers=int(solver.get("workers") or 0),
+        clash=reason_from_row(solver, "explanation_code", "explanation_params", "explanation") if solver.get("explanation_code") else None,
     )
     month = document.get("month")
     try:

@@ -31,6 +31,7 @@ from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import Scenario
 
 LISTS = {"experts": "id", "townships": "id", "specialties": "code", "departments": "code"}
+SINGULAR = {"experts": "expert", "townships": "township", "specialties": "specialty", "departments": "department"}
 
 
 def scenario_document(session: Session, community: store.CommunityRef) -> dict[str, Any]:
@@ -134,7 +135,7 @@ def get_item(session: Session, community: store.CommunityRef, list_name: str, ke
     items = list_items(session, community, list_name)
     position = _position(items, LISTS[list_name], key)
     if position is None:
-        raise NotFound(f"no {list_name[:-1]} '{key}'")
+        raise NotFound(f"no {SINGULAR[list_name]} '{key}'")
     return items[position]
 
 
@@ -145,7 +146,7 @@ def put_item(session: Session, community: store.CommunityRef, list_name: str, it
     items = document[list_name]
     position = _position(items, key_field, item.get(key_field))
     if position is not None and create_only:
-        raise Conflict(f"{list_name[:-1]} '{item.get(key_field)}' already exists (use PUT to change it)")
+        raise Conflict(f"{SINGULAR[list_name]} '{item.get(key_field)}' already exists (use PUT to change it)")
     if position is None:
         items.append(item)
         position = len(items) - 1
@@ -163,7 +164,7 @@ def delete_item(session: Session, community: store.CommunityRef, list_name: str,
     items = document[list_name]
     position = _position(items, LISTS[list_name], key)
     if position is None:
-        raise NotFound(f"no {list_name[:-1]} '{key}'")
+        raise NotFound(f"no {SINGULAR[list_name]} '{key}'")
     del items[position]
     _store(session, community, before, document, removing=True)
 

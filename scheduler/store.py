@@ -40,7 +40,8 @@ from scheduler.models import (
 )
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import FORMAT, Scenario
-from solver.solution import Assignment, Solution, SolveReport, Unmet, new_assignment_id
+from scheduler.reason_text import reason_text
+from solver.solution import Assignment, Reason, ReasonCode, Solution, SolveReport, Unmet, new_assignment_id
 
 CommunityRef = int | str  # a community's id, or its code
 ROSTER_STATUSES = ("draft", "published")
@@ -443,15 +444,28 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment
 
 
+def _reason_columns(reason: Reason) -> dict[str, Any]:
+    """How a reason is stored: its English sentence (as the roster file says it), its code and parameters."""
+    if reason.code is ReasonCode.TEXT:
+        return {"reason": reason_text(reason, "en"), "reason_code": None, "reason_params": None}
+    return {"reason": reason_text(reason, "en"), "reason_code": str(reason.code), "reason_params": reason.params_json()}
+
+
 def report_document(report: SolveReport) -> dict[str, Any]:
     """A SolveReport as JSON-ready dict (every field, so it reads back equal)."""
-    return dataclasses.asdict(report)
+    document = dataclasses.asdict(dataclasses.replace(report, clash=None))
+    document["clash"] = None if report.clash is None else {"code": str(report.clash.code), "params": report.clash.params_json()}
+    return document
 
 
 def report_from_document(document: dict[str, Any]) -> SolveReport:
     """The SolveReport a `report_document` dict came from (unknown keys ignored)."""
     names = {f.name for f in dataclasses.fields(SolveReport)}
-    return SolveReport(**{key: value for key, value in (document or {}).items() if key in names})
+    fields = {key: value for key, value in (document or {}).items() if key in names}
+    clash = fields.pop("clash", None)
+    if isinstance(clash, dict):
+        fields["clash"] = Reason.from_json(clash.get("code"), clash.get("params"))
+    return SolveReport(**fields)
 
 
 def _with_ids(month: str, assignments: Iterable[Assignment]) -> list[Assignment]:
@@ -513,7 +527,10 @@ def save_roster_version(session: Session, community: CommunityRef, solution: Sol
         for position, a in enumerate(_with_ids(solution.month, solution.assignments))
     ]
     version.unmet = [
-        RosterUnmet(township=u.township, type=u.type, specialty=u.specialty, member=u.member, sessions=u.sessions, reason=u.reason, position=position)
+        RosterUnmet(
+            township=u.township, type=u.type, specialty=u.specialty, member=u.member, sessions=u.sessions, position=position,
+            **_reason_columns(u.reason),
+        )
         for position, u in enumerate(solution.unmet)
     ]
     session.add(version)
@@ -533,8 +550,8 @@ def _version_row(session: Session, community: CommunityRef, month: str, version:
         query = query.where(RosterVersion.version == version)
     row = session.scalar(query)
     if row is None:
-        which = f"version {version}" if version is not None else ("a published version" if status == "published" else "any version")
-        raise NotFound(f"the roster for {month} has no {which}")
+        which = f"has no version {version}" if version is not None else ("has no published version" if status == "published" else "has not been generated yet")
+        raise NotFound(f"the roster for {month} {which}")
     return row
 
 
@@ -549,7 +566,7 @@ def load_roster_version(
         )
         for a in row.assignments
     )
-    unmet = tuple(Unmet(u.township, u.type, u.specialty, u.sessions, u.reason, u.member) for u in row.unmet)
+    unmet = tuple(Unmet(u.township, u.type, u.specialty, u.sessions, Reason.from_json(u.reason_code, u.reason_params, u.reason), u.member) for u in row.unmet)
     solution = Solution(row.month, assignments, unmet, report_from_document(row.solver_report))
     return solution, row.version, row.status, _aware(row.created_at)  # type: ignore[return-value]
 

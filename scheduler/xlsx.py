@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from scheduler import i18n
 from scheduler.calendar import MonthCalendar, month_days, parse_month
 from scheduler.labels import CommunityLabels
+from scheduler.reason_text import reason_from_row, reason_text
 from scheduler.roster_file import parse_roster
 from solver.solution import Assignment
 
@@ -170,7 +171,7 @@ def _unmet_sheet(sheet: Worksheet, document: dict[str, Any], labels: CommunityLa
             labels.specialty(specialty) if specialty else None,  # None leaves the cell empty
             labels.expert(member) if member else None,
             unmet.get("sessions"),
-            unmet.get("reason", ""),
+            reason_text(reason_from_row(unmet), lang, labels),
         )
         for column, value in enumerate(values, start=1):
             cell = sheet.cell(row=index, column=column, value=value)

@@ -27,7 +27,7 @@ from solver.eligibility import (
     ward_rounds_need_an_inpatient_ward,
 )
 from solver.problem import DemandKey, Expert, Link, Problem, Slot
-from solver.solution import Assignment, SolveReport, Solution, Unmet, new_assignment_id
+from solver.solution import Assignment, Reason, ReasonCode, SolveReport, Solution, Unmet, new_assignment_id
 
 SUPERVISION = "supervision"
 
@@ -112,16 +112,16 @@ def _fill_demand(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[
     return unmet
 
 
-def _demand_reason(problem: Problem, key: DemandKey, eligible: list[Expert]) -> str:
-    name = problem.specialty_names.get(key.specialty, key.specialty)
+def _demand_reason(problem: Problem, key: DemandKey, eligible: list[Expert]) -> Reason:
     township = problem.township(key.township)
     if not ward_rounds_need_an_inpatient_ward(problem, township, key, None):  # the ward rule looks at no half-day
-        return f"{key.township} has no inpatient ward for ward rounds"
-    if not any(expert_holds_the_specialty(problem, expert, key) for expert in problem.experts):
-        return f"no expert holds {name}"
+        return Reason.of(ReasonCode.NO_INPATIENT_WARD, township=key.township)
+    holders = [expert for expert in problem.experts if expert_holds_the_specialty(problem, expert, key)]
+    if not holders:
+        return Reason.of(ReasonCode.NO_SPECIALIST, specialty=key.specialty)
     if not eligible:
-        return f"no {name} expert has the title to teach ({problem.rules.teaching_min_title} or above)"
-    return f"all {len(eligible)} eligible {name} experts are at their monthly limit, away, or needed on site in the half-days left"
+        return Reason.of(ReasonCode.TITLE_TOO_LOW, specialty=key.specialty, title=problem.rules.teaching_min_title, holders=len(holders))
+    return Reason.of(ReasonCode.NO_FREE_HALF_DAY, specialty=key.specialty, eligible=len(eligible))
 
 
 def _make_visits(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[Unmet]:
@@ -174,13 +174,13 @@ def _visit_by_supervision(problem: Problem, ledger: _Ledger, link: Link, taken: 
     return None
 
 
-def _visit_reason(problem: Problem, ledger: _Ledger, link: Link) -> str:
+def _visit_reason(problem: Problem, ledger: _Ledger, link: Link) -> Reason:
     member = problem.expert(link.member)
     if not any(expert_is_available(problem, member, slot) for slot in problem.slots):
-        return f"{member.id} is unavailable every working day of the month"
+        return Reason.of(ReasonCode.MEMBER_UNAVAILABLE, member=member.id, township=link.township)
     if ledger.sessions[member.id] >= member.max_sessions:
-        return f"{member.id} has used all {member.max_sessions} sessions of the month"
-    return f"no day when {member.id} is free and {problem.rules.link_team_min} other experts serve {link.township}"
+        return Reason.of(ReasonCode.MEMBER_AT_MONTHLY_LIMIT, member=member.id, limit=member.max_sessions)
+    return Reason.of(ReasonCode.TEAM_NOT_FITTED, member=member.id, township=link.township, team_min=problem.rules.link_team_min)
 
 
 def greedy_baseline(problem: Problem) -> Solution:

@@ -215,7 +215,7 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
 def _failure(problem, candidates, roster, status, started, workers) -> Solution:
     """An empty roster that says why: which hard rules clash, or what is wrong with the model."""
     if status == cp_model.INFEASIBLE:
-        report = SolveReport("INFEASIBLE", None, None, time.monotonic() - started, workers, explain_infeasible(problem, candidates, roster.fixed))
+        report = SolveReport("INFEASIBLE", None, None, time.monotonic() - started, workers, clash=explain_infeasible(problem, candidates, roster.fixed))
     else:
         report = SolveReport("MODEL_INVALID", None, None, time.monotonic() - started, workers, roster.model.validate() or "the model is invalid")
     return Solution(problem.month, (), (), report)

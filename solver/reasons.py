@@ -1,8 +1,7 @@
-"""Why demand went unmet, and which hard rules clash, in words the medical affairs office can act on."""
+"""Why demand went unmet, and which hard rules clash, as reason codes with parameters (rendered by scheduler/reason_text.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Collection
 
@@ -10,97 +9,72 @@ from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates, can_serve
 from solver.problem import DemandKey, Expert, Problem
-from solver.solution import Unmet
+from solver.solution import Reason, ReasonCode, Unmet
 
-TYPE_WORDS = {"clinic": "clinic", "teaching": "teaching", "ward_round": "ward-round"}
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
+def _ids(experts: list[Expert]) -> tuple[str, ...]:
+    return tuple(e.id for e in experts)
 
 
-def _days(days: list[dt.date]) -> str:
-    """'10th-14th' style ranges of days of the month."""
-    if not days:
-        return ""
-    days = sorted(set(days))
-    runs, start, last = [], days[0], days[0]
-    for day in days[1:]:
-        if (day - last).days == 1:
-            last = day
-            continue
-        runs.append((start, last))
-        start = last = day
-    runs.append((start, last))
-    return ", ".join(f"{a.day}" if a == b else f"{a.day}-{b.day}" for a, b in runs)
-
-
-def _names(experts: list[Expert], limit: int = 4) -> str:
-    shown = ", ".join(e.id for e in experts[:limit])
-    return shown + (f" and {len(experts) - limit} more" if len(experts) > limit else "")
-
-
-def _demand_reason(problem: Problem, candidates: Candidates, key: DemandKey, missing: int, chosen: set[int], load: Counter) -> str:
+def _demand_reason(problem: Problem, candidates: Candidates, key: DemandKey, missing: int, chosen: set[int], load: Counter) -> Reason:
     township = problem.township(key.township)
-    specialty = problem.specialty_names.get(key.specialty, key.specialty)
-    what = f"{specialty} ({key.specialty}) {TYPE_WORDS.get(key.type, key.type)}"
+    where = {"township": township.id, "type": key.type, "specialty": key.specialty}
     if key.type == "ward_round" and not township.inpatient_ward:
-        return f"{township.id} has no inpatient ward, so no ward round can be held there"
+        return Reason.of(ReasonCode.NO_INPATIENT_WARD, township=township.id)
     open_slots = [s for s in problem.slots if s.day not in township.closed_days]
     if key.type == "ward_round":
         open_slots = [s for s in open_slots if s.half_day in problem.rules.ward_round_half_days]
     if not open_slots:
-        return f"{township.id} has no open working half-day this month for {what} sessions"
+        return Reason.of(ReasonCode.NO_OPEN_HALF_DAY, **where)
     holders = [e for e in problem.experts if key.specialty in e.specialties]
     if not holders:
-        return f"no expert holds the specialty {specialty} ({key.specialty})"
+        return Reason.of(ReasonCode.NO_SPECIALIST, specialty=key.specialty)
     eligible = [e for e in holders if can_serve(problem, e, key)]
     if not eligible:
-        return f"teaching needs the title {problem.rules.teaching_min_title} or above, and none of the {_plural(len(holders), 'expert')} holding {key.specialty} has it"
+        return Reason.of(ReasonCode.TITLE_TOO_LOW, specialty=key.specialty, title=problem.rules.teaching_min_title, holders=len(holders))
     rostered = [e for e in eligible if e.max_sessions > 0]
     if not rostered:
-        return f"all {_plural(len(eligible), 'eligible expert')} ({_names(eligible)}) have max_sessions 0"
+        return Reason.of(ReasonCode.NOT_ROSTERED, specialty=key.specialty, experts=_ids(eligible))
     on_leave, at_limit, kept_home, busy = [], [], [], []
-    leave_days: list[dt.date] = []
     for expert in rostered:
         free = [s for s in open_slots if expert.available(s)]
         if not free:
             on_leave.append(expert)
-            leave_days.extend(s.day for s in open_slots)
         elif load[expert.id] >= expert.max_sessions:
             at_limit.append(expert)
         elif all(candidates.spare.get((expert.department, s), 0) <= 0 for s in free):
             kept_home.append(expert)
         else:
             busy.append(expert)
-    parts = []
-    if at_limit:
-        parts.append(f"{len(at_limit)} at their monthly limit ({_names(at_limit)})")
-    if on_leave:
-        reasons = sorted({r for e in on_leave for r in e.blocked.values()})
-        parts.append(f"{len(on_leave)} unavailable on every open day ({_names(on_leave)}: {', '.join(reasons) or 'leave'})")
-    if kept_home:
-        parts.append(f"{len(kept_home)} needed at the hospital by their department's minimum on site ({_names(kept_home)})")
-    if busy:
-        parts.append(
-            f"{len(busy)} with free half-days taken by other sessions, full rooms at {township.id}, or their department's minimum ({_names(busy)})"
-        )
-    return f"{_plural(missing, what + ' session')} at {township.id} unfilled: of {_plural(len(rostered), 'eligible expert')}, " + "; ".join(parts)
+    why = sorted({r for e in on_leave for r in e.blocked.values()})
+    departments = sorted({e.department for e in kept_home})
+    groups = [g for g in (at_limit, on_leave, kept_home, busy) if g]
+    if len(groups) == 1:
+        if at_limit:
+            return Reason.of(ReasonCode.ALL_AT_MONTHLY_LIMIT, **where, sessions=missing, experts=_ids(at_limit))
+        if on_leave:
+            return Reason.of(ReasonCode.ALL_UNAVAILABLE, **where, sessions=missing, experts=_ids(on_leave), why=why)
+        if kept_home:
+            return Reason.of(ReasonCode.DEPARTMENT_MINIMUM, **where, sessions=missing, experts=_ids(kept_home), departments=departments)
+        return Reason.of(ReasonCode.HALF_DAYS_TAKEN, **where, sessions=missing, experts=_ids(busy))
+    return Reason.of(
+        ReasonCode.MIXED_SHORTFALL, **where, sessions=missing, eligible=len(rostered),
+        at_limit=_ids(at_limit), unavailable=_ids(on_leave), why=why, kept_home=_ids(kept_home), departments=departments, busy=_ids(busy),
+    )
 
 
-def _link_reason(problem: Problem, candidates: Candidates, member: str, township_id: str) -> str:
+def _link_reason(problem: Problem, candidates: Candidates, member: str, township_id: str) -> Reason:
     expert = next((e for e in problem.experts if e.id == member), None)
     township = problem.township(township_id)
     if expert is None:
-        return f"{member} is not an expert of this county"
+        return Reason.of(ReasonCode.NOT_AN_EXPERT, member=member)
     if expert.max_sessions <= 0:
-        return f"{member} has max_sessions 0 and is not rostered this month"
+        return Reason.of(ReasonCode.MEMBER_NOT_ROSTERED, member=member)
     open_days = [d for d in problem.days if d not in township.closed_days]
     if not open_days:
-        return f"{township_id} is closed on every working day of the month"
+        return Reason.of(ReasonCode.TOWNSHIP_CLOSED_ALL_MONTH, township=township_id)
     member_days = sorted({c.day for c in candidates.items if c.expert == member and c.township == township_id})
     if not member_days:
-        return f"{member} is unavailable (or their department cannot spare them) on every working day {township_id} is open"
+        return Reason.of(ReasonCode.MEMBER_UNAVAILABLE, member=member, township=township_id)
     team_min = problem.rules.link_team_min
     team_days = []
     for day in member_days:
@@ -108,11 +82,8 @@ def _link_reason(problem: Problem, candidates: Candidates, member: str, township
         if len(others) >= team_min:
             team_days.append(day)
     if not team_days:
-        return (
-            f"on the {_plural(len(member_days), 'day')} {member} could go ({_days(member_days)}), fewer than {team_min} other experts "
-            f"could serve {township_id}'s demand"
-        )
-    return f"a team of {team_min} for {member} at {township_id} could not be fitted around the rest of the roster (rooms, limits and other visits)"
+        return Reason.of(ReasonCode.TEAM_TOO_SMALL, member=member, township=township_id, days=member_days, team_min=team_min)
+    return Reason.of(ReasonCode.TEAM_NOT_FITTED, member=member, township=township_id, team_min=team_min)
 
 
 def explain_unmet(problem: Problem, candidates: Candidates, chosen: Collection[int], visits: Collection[tuple]) -> list[Unmet]:
@@ -155,11 +126,10 @@ def clashing_rules(problem: Problem, candidates: Candidates, fixed: Collection[i
     return sorted({names[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in names})
 
 
-def explain_infeasible(problem: Problem, candidates: Candidates, fixed: Collection[int]) -> str:
-    """Name the hard rules that clash, from CP-SAT's sufficient assumptions for infeasibility."""
+def explain_infeasible(problem: Problem, candidates: Candidates, fixed: Collection[int]) -> Reason:
+    """The hard rules that clash, from CP-SAT's sufficient assumptions for infeasibility (RULES_CLASH or CLASH_NOT_SHOWN)."""
     fixed = set(fixed)
     clashing = clashing_rules(problem, candidates, fixed, free=[i for i in range(len(candidates.items)) if i not in fixed])
     if clashing is None:
-        return "the hard rules could not be shown to clash within the time limit"
-    detail = f"; {len(fixed)} fixed assignments are kept as given" if fixed else ""
-    return "the hard rules clash: " + (", ".join(clashing) if clashing else "(no single rule named)") + detail
+        return Reason.of(ReasonCode.CLASH_NOT_SHOWN)
+    return Reason.of(ReasonCode.RULES_CLASH, rules=clashing, fixed=len(fixed))

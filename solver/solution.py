@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
 
 from solver.problem import Slot
 
@@ -41,15 +44,96 @@ def new_assignment_id(month: str, assignment: Assignment, salt: str = "") -> str
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 
 
+class ReasonCode(StrEnum):
+    """Why demand went unmet, a link visit was not made, a request waits, or the hard rules clash: one code per sentence."""
+
+    # unmet demand (solver/reasons.py)
+    NO_INPATIENT_WARD = "NO_INPATIENT_WARD"  # {township}
+    NO_OPEN_HALF_DAY = "NO_OPEN_HALF_DAY"  # {township, type, specialty}
+    NO_SPECIALIST = "NO_SPECIALIST"  # {specialty}
+    TITLE_TOO_LOW = "TITLE_TOO_LOW"  # {specialty, title, holders}
+    NOT_ROSTERED = "NOT_ROSTERED"  # {specialty, experts}: every eligible expert has max_sessions 0
+    ALL_AT_MONTHLY_LIMIT = "ALL_AT_MONTHLY_LIMIT"  # {township, type, specialty, sessions, experts}
+    ALL_UNAVAILABLE = "ALL_UNAVAILABLE"  # {township, type, specialty, sessions, experts, why}
+    DEPARTMENT_MINIMUM = "DEPARTMENT_MINIMUM"  # {township, type, specialty, sessions, experts, departments}
+    HALF_DAYS_TAKEN = "HALF_DAYS_TAKEN"  # {township, type, specialty, sessions, experts}: other sessions, full rooms
+    MIXED_SHORTFALL = "MIXED_SHORTFALL"  # {township, type, specialty, sessions, eligible, at_limit, unavailable, why, kept_home, departments, busy}
+    NO_FREE_HALF_DAY = "NO_FREE_HALF_DAY"  # {specialty, eligible}: the greedy baseline's summary
+    # link visits not made
+    NOT_AN_EXPERT = "NOT_AN_EXPERT"  # {member}
+    MEMBER_NOT_ROSTERED = "MEMBER_NOT_ROSTERED"  # {member}
+    TOWNSHIP_CLOSED_ALL_MONTH = "TOWNSHIP_CLOSED_ALL_MONTH"  # {township}
+    MEMBER_UNAVAILABLE = "MEMBER_UNAVAILABLE"  # {member, township}
+    MEMBER_AT_MONTHLY_LIMIT = "MEMBER_AT_MONTHLY_LIMIT"  # {member, limit}
+    TEAM_TOO_SMALL = "TEAM_TOO_SMALL"  # {member, township, days, team_min}
+    TEAM_NOT_FITTED = "TEAM_NOT_FITTED"  # {member, township, team_min}
+    # the hard rules clash (no roster at all)
+    RULES_CLASH = "RULES_CLASH"  # {rules, fixed}
+    CLASH_NOT_SHOWN = "CLASH_NOT_SHOWN"  # {}
+    # extra-session requests (scheduler/flows.py)
+    DEMAND_OVERFILLED = "DEMAND_OVERFILLED"  # {}
+    NO_ELIGIBLE_EXPERT = "NO_ELIGIBLE_EXPERT"  # {township, type, specialty}
+    NO_FREE_EXPERT = "NO_FREE_EXPERT"  # {township, type, specialty, first_day, last_day, placed, sessions}
+    ROSTER_NOT_GENERATED = "ROSTER_NOT_GENERATED"  # {month}
+    REQUEST_AWAITS_APPROVAL = "REQUEST_AWAITS_APPROVAL"  # {}
+    # a sentence from before reasons were codes (an imported roster file, an old stored row): shown as written
+    TEXT = "TEXT"  # {text}
+
+
+def _frozen_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return tuple(_frozen_value(item) for item in items)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason as data: a code and its parameters (ids, counts, ISO days), rendered at the edge in the reader's language."""
+
+    code: ReasonCode
+    args: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, code: ReasonCode | str, **params: Any) -> "Reason":
+        """A reason with parameters; lists become tuples and dates ISO strings, so the reason is hashable and JSON-ready."""
+        return cls(ReasonCode(code), tuple((name, _frozen_value(value)) for name, value in params.items()))
+
+    @classmethod
+    def text(cls, sentence: str) -> "Reason":
+        """A free sentence with no code (from a file or row written before codes)."""
+        return cls.of(ReasonCode.TEXT, text=sentence)
+
+    @classmethod
+    def from_json(cls, code: str | None, params: Mapping[str, Any] | None, sentence: str = "") -> "Reason":
+        """The reason stored as code and parameters, or the sentence as TEXT when the code is missing or unknown."""
+        if code and code in ReasonCode.__members__:
+            return cls.of(code, **dict(params or {}))
+        return cls.text(sentence)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.args)
+
+    def params_json(self) -> dict[str, Any]:
+        """The parameters as JSON values (tuples as lists)."""
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in self.args}
+
+    def __bool__(self) -> bool:
+        return not (self.code is ReasonCode.TEXT and not self.params.get("text"))
+
+
 @dataclass(frozen=True)
 class Unmet:
-    """Demanded sessions (or a link visit) with no expert, and why, in words a person can act on."""
+    """Demanded sessions (or a link visit) with no expert, and why, as a reason code with parameters."""
 
     township: str
     type: str
     specialty: str | None
     sessions: int
-    reason: str
+    reason: Reason
     member: str | None = None
 
 
@@ -65,6 +149,7 @@ class SolveReport:
     unmet_bound: int | None = None  # proven lower bound on unmet demanded sessions
     first_feasible_seconds: float | None = None
     objective_terms: dict[str, int] = field(default_factory=dict)
+    clash: Reason | None = None  # why there is no roster at all: the hard rules that clash (INFEASIBLE)
 
     @property
     def gap(self) -> float | None:

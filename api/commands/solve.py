@@ -16,7 +16,9 @@ from rich.table import Table
 
 from api.commands.base import EXIT_INFEASIBLE, InputError, app
 from scheduler.calendar import month_calendar_for, parse_month
+from scheduler.labels import CommunityLabels
 from scheduler.problem_builder import build_problem
+from scheduler.reason_text import reason_text
 from scheduler.roster_file import parse_roster, roster_json
 from scheduler.scenario import Scenario, load_scenario
 from solver.problem import Problem
@@ -77,8 +79,8 @@ def _prepare(scenario_path: Path, month: str) -> tuple[Scenario, Problem]:
     return scenario, build_problem(scenario, month, calendar=calendar)
 
 
-def print_summary(problem: Problem, solution: Solution) -> None:
-    """The readable end of a solve: sessions by type, unmet with reasons, coverage, load, trips, status."""
+def print_summary(problem: Problem, solution: Solution, labels: CommunityLabels | None = None) -> None:
+    """The readable end of a solve (in English, as the rest of the command): sessions by type, unmet with reasons, coverage, load, trips, status."""
     report = solution.report
     by_type = Counter(a.type for a in solution.assignments)
     out.print(f"[bold]{problem.month}[/]: {len(solution.assignments)} sessions  " + "  ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
@@ -105,15 +107,16 @@ def print_summary(problem: Problem, solution: Solution) -> None:
         out.print(f"[bold yellow]unmet[/] ({sum(u.sessions for u in solution.unmet)} sessions):")
         for row in solution.unmet:
             who = f" {row.member}" if row.member else ""
-            out.print(f"  {row.township} {row.type} {row.specialty or ''}{who} x{row.sessions}: {row.reason}", markup=False)
+            out.print(f"  {row.township} {row.type} {row.specialty or ''}{who} x{row.sessions}: {reason_text(row.reason, 'en', labels)}", markup=False)
     gap = f"{report.gap:.2%}" if report.gap is not None else "n/a"
     out.print(
         f"solver: {report.status}  objective {report.objective}  bound {report.best_bound}  gap {gap}  "
         f"unmet {report.unmet_sessions} (proven minimum: {report.unmet_bound if report.unmet_bound is not None else 'not proven'})  "
         f"{report.wall_seconds:.1f}s on {report.workers} workers"
     )
-    if report.explanation:
-        out.print(f"[bold red]{report.explanation}[/]")
+    explanation = reason_text(report.clash, "en", labels) if report.clash is not None else report.explanation
+    if explanation:
+        out.print(explanation, style="bold red", markup=False)
 
 
 def print_diff(diff: RosterDiff) -> None:
@@ -130,7 +133,7 @@ def _finish(scenario: Scenario, problem: Problem, solution: Solution, out_path: 
     document = roster_json(scenario.community.name, solution, version=version, status=status)
     if out_path is not None and solution.report.status not in ("INFEASIBLE", "MODEL_INVALID"):
         write_atomically(out_path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    print_summary(problem, solution)
+    print_summary(problem, solution, CommunityLabels.from_scenario(scenario))
     if out_path is not None and solution.report.status not in ("INFEASIBLE", "MODEL_INVALID"):
         out.print(f"wrote {out_path}")
     if solution.report.status in ("INFEASIBLE", "MODEL_INVALID"):

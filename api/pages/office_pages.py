@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from api.pages import lever_pages
 from api.pages.event_views import event_rows
 from api.pages.month_data import load_month
-from api.pages.reason_words import reason_text
 from api.pages.roster_views import diff_view, month_grid, unmet_views
 from api.deps import Tenant
 from api.pages.web import PageNotFound, SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory, shift_month, this_month
@@ -23,6 +22,7 @@ from scheduler.db import transaction
 from scheduler.labels import CommunityLabels
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.xlsx import roster_workbook
+from scheduler.reason_text import reason_text
 from solver.solution import diff_rosters
 
 router = APIRouter(include_in_schema=False)
@@ -79,7 +79,7 @@ def inbox(request: Request, settled: int | None = None) -> Response:
             lang = page_lang(request)
             with session_factory(request)() as session:
                 labels = CommunityLabels.from_scenario(store.export_scenario(session, tenant.id))
-            reason = reason_text(row.reason, labels, lang)
+            reason = reason_text(row.why, lang, labels)
             notice = f"#{row.id} " + page_word("state_" + row.state, lang) + (f"：{reason}" if row.state != "scheduled" and reason else "")
     return _inbox_view(request, notice)
 
@@ -102,7 +102,7 @@ def _inbox_view(request: Request, notice: str = "", status_code: int = 200) -> R
             "sessions": r.sessions,
             "window": page_word("request_window", lang, first=i18n.date_text(r.first_day, lang), last=i18n.date_text(r.last_day, lang)),
             "note": r.note,
-            "reason": reason_text(r.reason, labels, lang),
+            "reason": reason_text(r.why, lang, labels),
         }
         for r in reversed(pending)
     ]

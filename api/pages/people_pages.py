@@ -16,7 +16,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.pages.month_data import roster_document
-from api.pages.reason_words import reason_text
 from api.pages.roster_views import session_list
 from api.deps import Tenant
 from api.pages.web import SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory, shift_month, this_month
@@ -30,6 +29,7 @@ from scheduler.scenario.fields import checked_date, parse_month
 from scheduler.scenario.messages import CodedFieldError, coded
 from scheduler.scenario.schema import HALF_DAYS, SESSION_TYPES
 from scheduler.subscriptions import feed_url as feed_address
+from scheduler.reason_text import reason_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -162,7 +162,7 @@ def _township_view(
             "what": f"{specialties.get(r.specialty, r.specialty)} {i18n.session_type_name(r.type, lang)}",
             "sessions": r.sessions,
             "window": page_word("request_window", lang, first=i18n.date_text(r.first_day, lang), last=i18n.date_text(r.last_day, lang)),
-            "reason": reason_text(r.reason, labels, lang),
+            "reason": reason_text(r.why, lang, labels),
         }
         for r in rows
     ]

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.pages.month_data import load_month
-from api.pages.reason_words import reason_text
 from api.pages.roster_views import unmet_views
 from api.deps import Tenant
 from api.pages.web import SERVICE_ZONE, PageNotFound, checked_month, page, page_lang, render, require_tenant, session_factory
@@ -26,6 +25,8 @@ from scheduler.report_charts import all_charts
 from scheduler.reports import MonthReport, month_report
 from scheduler.scenario.schema import Scenario
 from scheduler.requests import scheduled_extra_demand
+from scheduler.reason_text import reason_text
+from solver.solution import Reason
 
 router = APIRouter(include_in_schema=False)
 # A roster version never changes once saved, so its charts are drawn once per (version, language, demand, names).
@@ -56,8 +57,8 @@ class ReportNames:
     def type(self, session_type: str) -> str:
         return i18n.session_type_name(session_type, self.lang)
 
-    def reason(self, text: str) -> str:
-        return reason_text(text, self.labels, self.lang)
+    def reason(self, reason: Reason | None) -> str:
+        return reason_text(reason, self.lang, self.labels)
 
     def day(self, day: dt.date) -> str:
         return f"{day.month}月{day.day}日" if self.lang == "zh-CN" else day.strftime("%d %b")

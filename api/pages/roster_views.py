@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.pages.reason_words import reason_text
 from api.pages.words import page_word
 from scheduler import i18n
 from scheduler.calendar import MonthCalendar, month_days
 from scheduler.labels import CommunityLabels
 from scheduler.roster_file import parse_roster
 from scheduler.scenario.schema import Scenario
+from scheduler.reason_text import reason_from_row, reason_text
 from solver.solution import Assignment, RosterDiff
 
 HALF_DAY_ORDER = {"am": 0, "pm": 1}
@@ -213,7 +213,7 @@ def unmet_views(roster_document: dict[str, Any] | None, scenario: Scenario, lang
         type_text = i18n.session_type_name(str(row.get("type", "")), lang)
         what = f"{labels.specialty(row.get('specialty'))} {type_text}".strip()
         member = row.get("member")
-        reason = reason_text(str(row.get("reason", "")), labels, lang)
+        reason = reason_text(reason_from_row(row), lang, labels)
         views.append(UnmetView(labels.township(str(row.get("township", ""))), what, int(row.get("sessions", 0)), reason, labels.expert(member) if member else ""))
     return tuple(sorted(views, key=lambda view: -view.sessions))
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import Bureau, Factory
+from api.deps import Bureau, Factory, Lang
 from api.schemas import MonthPath
 from scheduler.province import province_json, province_month
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["province"])
 
 
 @router.get("/province/months/{month}")
-def province_month_report(month: MonthPath, factory: Factory, _bureau: Bureau) -> dict[str, Any]:
+def province_month_report(month: MonthPath, factory: Factory, _bureau: Bureau, lang: Lang) -> dict[str, Any]:
     """Each community's coverage, unmet sessions, link visits per committee member, load and publication status for the month."""
     with factory() as session:
-        return province_json(month, province_month(session, month))
+        return province_json(month, province_month(session, month), lang)

@@ -6,19 +6,32 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Factory, Forbidden, Jobs, Member, Office, Tenant, require_township
+from api.deps import Factory, Forbidden, Jobs, Lang, Member, Office, Tenant, require_township
 from api.schemas import DeclineBody, MonthQuery, RequestBody, RequestView
 from scheduler import flows, forced, requests
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
+from scheduler.events.notices import community_labels
+from scheduler.labels import CommunityLabels
+from scheduler.reason_text import reason_fields
 from scheduler.requests import ExtraSessionRequest
 
 router = APIRouter(tags=["requests"])
 RequestId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-def _view(row: ExtraSessionRequest) -> RequestView:
-    return RequestView.model_validate(row, from_attributes=True)
+class _Views:
+    """Request rows as the wire shows them: the reason in the reader's language, with its code and parameters."""
+
+    def __init__(self, factory, tenant: Tenant, lang: str) -> None:
+        # The names are read first, in a session of their own: never inside the route's write transaction.
+        self.lang = lang
+        with factory() as session:
+            self.labels: CommunityLabels = community_labels(session, tenant.id)
+
+    def __call__(self, row: ExtraSessionRequest) -> RequestView:
+        fields = {name: getattr(row, name) for name in RequestView.model_fields if name not in ("reason", "reason_code", "reason_params")}
+        return RequestView(**fields, **reason_fields(row.why, self.lang, self.labels))
 
 
 def _settle_now(factory, jobs, tenant: Tenant, request_id: int) -> None:
@@ -28,7 +41,7 @@ def _settle_now(factory, jobs, tenant: Tenant, request_id: int) -> None:
 
 
 @router.post("/requests", status_code=201, response_model=RequestView)
-def create(body: RequestBody, factory: Factory, tenant: Member, jobs: Jobs) -> RequestView:
+def create(body: RequestBody, factory: Factory, tenant: Member, jobs: Jobs, lang: Lang) -> RequestView:
     """A township head asks for extra sessions; the service tries to place them with no other change at once."""
     township = body.township or tenant.caller.township
     if township is None:
@@ -41,14 +54,16 @@ def create(body: RequestBody, factory: Factory, tenant: Member, jobs: Jobs) -> R
             session, tenant.id, township, body.type, body.specialty, body.sessions, body.first_day, body.last_day, body.note
         )
     _settle_now(factory, jobs, tenant, request_id)
+    views = _Views(factory, tenant, lang)
     with factory() as session:
-        return _view(requests.get_request(session, tenant.id, request_id))
+        return views(requests.get_request(session, tenant.id, request_id))
 
 
 @router.get("/requests", response_model=list[RequestView])
 def list_all(
     factory: Factory,
     tenant: Member,
+    lang: Lang,
     state: Annotated[Literal["pending", "scheduled", "declined", "cancelled"] | None, Query()] = None,
     month: MonthQuery = None,
 ) -> list[RequestView]:
@@ -56,8 +71,9 @@ def list_all(
     if tenant.role not in ("office", "township"):
         raise Forbidden(f"a {tenant.role} token cannot read extra-session requests")
     township = None if tenant.is_office else tenant.caller.township
+    views = _Views(factory, tenant, lang)
     with factory() as session:
-        return [_view(row) for row in requests.list_requests(session, tenant.id, township=township, state=state, month=month)]
+        return [views(row) for row in requests.list_requests(session, tenant.id, township=township, state=state, month=month)]
 
 
 def _own(factory, tenant: Tenant, request_id: int) -> ExtraSessionRequest:
@@ -70,27 +86,31 @@ def _own(factory, tenant: Tenant, request_id: int) -> ExtraSessionRequest:
 
 
 @router.get("/requests/{request_id}", response_model=RequestView)
-def get_one(request_id: RequestId, factory: Factory, tenant: Member) -> RequestView:
-    return _view(_own(factory, tenant, request_id))
+def get_one(request_id: RequestId, factory: Factory, tenant: Member, lang: Lang) -> RequestView:
+    row = _own(factory, tenant, request_id)
+    return _Views(factory, tenant, lang)(row)
 
 
 @router.post("/requests/{request_id}/cancel", response_model=RequestView)
-def cancel(request_id: RequestId, factory: Factory, tenant: Member) -> RequestView:
+def cancel(request_id: RequestId, factory: Factory, tenant: Member, lang: Lang) -> RequestView:
     """The township withdraws a pending request."""
     _own(factory, tenant, request_id)
+    views = _Views(factory, tenant, lang)
     with transaction(factory) as session:
-        return _view(requests.cancel_request(session, tenant.id, request_id))
+        return views(requests.cancel_request(session, tenant.id, request_id))
 
 
 @router.post("/requests/{request_id}/approve", response_model=RequestView)
-def approve(request_id: RequestId, factory: Factory, tenant: Office) -> RequestView:
+def approve(request_id: RequestId, factory: Factory, tenant: Office, lang: Lang) -> RequestView:
     """The office places a pending request now: by insertion, else by a re-plan that moves others (every rule and pin kept); pending with the reason if neither can."""
     forced.approve_request(factory, tenant.id, request_id)
+    views = _Views(factory, tenant, lang)
     with factory() as session:
-        return _view(requests.get_request(session, tenant.id, request_id))
+        return views(requests.get_request(session, tenant.id, request_id))
 
 
 @router.post("/requests/{request_id}/decline", response_model=RequestView)
-def decline(request_id: RequestId, body: DeclineBody, factory: Factory, tenant: Office) -> RequestView:
+def decline(request_id: RequestId, body: DeclineBody, factory: Factory, tenant: Office, lang: Lang) -> RequestView:
+    views = _Views(factory, tenant, lang)
     with transaction(factory) as session:
-        return _view(requests.decline_request(session, tenant.id, request_id, body.reason))
+        return views(requests.decline_request(session, tenant.id, request_id, body.reason))

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import Factory, Jobs, Office, Reader, Tenant
+from api.deps import Factory, Jobs, Lang, Office, Reader, Tenant
 from api.schemas import EditResult, JobAccepted, JobView, MonthPath, MoveBody, SessionBody
 from scheduler import flows, i18n, store
 from scheduler.calendar import month_calendar_for
 from scheduler.errors import FieldError, NotFound, ScenarioError
 from scheduler.labels import CommunityLabels
+from scheduler.reason_text import with_reason_text
 from scheduler.roster_file import assignment_json, roster_json
 from scheduler.xlsx import roster_workbook
 from solver.solution import diff_rosters
@@ -82,10 +83,19 @@ def roster_xlsx(month: Month, factory: Factory, tenant: Office, version: Version
 
 
 @router.get("/rosters/{month}")
-def get_roster(month: Month, factory: Factory, tenant: Reader, version: Version = None) -> dict[str, Any]:
-    """The latest version (or ?version=N) as `rota.roster/1` JSON; a township or expert sees only its own sessions, the bureau only published versions."""
+def get_roster(month: Month, factory: Factory, tenant: Reader, lang: Lang, version: Version = None) -> dict[str, Any]:
+    """The latest version (or ?version=N) as `rota.roster/1` JSON; a township or expert sees only its own sessions, the bureau only published versions.
+
+    Each unmet row keeps the format's English `reason` and adds `reason_code`, `reason_params` and `reason_text`
+    (the reason in `?lang=` or the Accept-Language, zh-CN by default).
+    """
     status = "published" if tenant.is_bureau else None
-    return _visible(_roster_document(factory, tenant, month, version, status), tenant)
+    document = _visible(_roster_document(factory, tenant, month, version, status), tenant)
+    labels = None
+    if document["unmet"] or document["solver"].get("explanation_code"):
+        with factory() as session:
+            labels = CommunityLabels.from_scenario(store.export_scenario(session, tenant.id))
+    return with_reason_text(document, lang, labels)
 
 
 @router.get("/rosters/{month}/versions")

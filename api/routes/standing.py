@@ -36,7 +36,7 @@ def _same_key(path_key: str, body_key: str, field: str) -> None:
 
 
 def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, reader_role: str | None) -> None:
-    singular = list_name[:-1]
+    singular = standing.SINGULAR[list_name]
 
     def list_all(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
         with factory() as session:

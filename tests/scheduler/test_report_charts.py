@@ -12,6 +12,7 @@ from scheduler.reports import month_report
 from scheduler.roster_file import roster_json
 from scheduler.scenario.load import load_scenario
 from solver.solution import Assignment, SolveReport, Solution, Unmet
+from solver.solution import Reason, ReasonCode
 
 MINIMAL = Path(__file__).parent / "minimal.yaml"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -24,7 +25,7 @@ def small_report():
         Assignment(dt.date(2026, 10, 15), "am", "nanjing", "supervision", None, "E03", True, "a2"),
         Assignment(dt.date(2026, 10, 16), "am", "pitou", "teaching", "internal_med", "E01", False, "a3"),
     )
-    document = roster_json("测试县总医院", Solution("2026-10", assignments, (Unmet("nanjing", "clinic", "cardio", 2, "x"),), SolveReport("OPTIMAL")))
+    document = roster_json("测试县总医院", Solution("2026-10", assignments, (Unmet("nanjing", "clinic", "cardio", 2, Reason.of(ReasonCode.NO_SPECIALIST, specialty="cardio")),), SolveReport("OPTIMAL")))
     return scenario, month_report(document, scenario)
 
 

@@ -15,6 +15,7 @@ from scheduler.scenario.load import load_scenario
 from solver.engine import solve
 from solver.problem import DemandKey
 from solver.solution import Assignment, SolveReport, Solution, Unmet
+from solver.solution import Reason, ReasonCode
 
 MINIMAL = Path(__file__).parent / "minimal.yaml"
 D = dt.date
@@ -36,7 +37,7 @@ def hand_made_roster() -> dict:
         Assignment(D(2026, 10, 16), "am", "pitou", "teaching", "internal_med", "E01", False, "a5"),
         Assignment(D(2026, 10, 19), "am", "pitou", "supervision", None, "E03", True, "a6"),
     )
-    unmet = (Unmet("nanjing", "clinic", "cardio", 1, "no cardiologist free on the 3 working days left"),)
+    unmet = (Unmet("nanjing", "clinic", "cardio", 1, Reason.of(ReasonCode.ALL_AT_MONTHLY_LIMIT, township="nanjing", type="clinic", specialty="cardio", sessions=1, experts=["E01"])),)
     return roster_json("测试县总医院", Solution("2026-10", assignments, unmet, SolveReport("OPTIMAL", 0, 0, 0.1, 2)), version=2, status="published")
 
 
@@ -79,7 +80,10 @@ def test_a_missing_visit_carries_the_unmet_reason(minimal):
     document["unmet"].append({"township": "pitou", "type": "supervision", "specialty": None, "member": "E03", "sessions": 1, "reason": "陈书记 is away all month"})
     report = month_report(document, minimal)
     pitou = report.members[0].links[1]
-    assert (pitou.visits, pitou.complied, pitou.unmet_reason) == (0, False, "陈书记 is away all month")
+    assert (pitou.visits, pitou.complied, pitou.unmet_reason) == (0, False, Reason.text("陈书记 is away all month"))
+    document["unmet"][-1].update({"reason_code": "MEMBER_UNAVAILABLE", "reason_params": {"member": "E03", "township": "pitou"}})
+    (pitou,) = [link for link in month_report(document, minimal).members[0].links if link.township == "pitou"]
+    assert pitou.unmet_reason == Reason.of(ReasonCode.MEMBER_UNAVAILABLE, member="E03", township="pitou")
     # The supervision row is a missing visit, not unmet demand.
     assert report.unmet == 1
 

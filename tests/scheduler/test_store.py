@@ -21,6 +21,7 @@ from scheduler.migrate import current_revision, head_revision, migrate
 from scheduler.scenario import dump_scenario, load_scenario, parse_scenario
 from scheduler.scenario.schema import Scenario
 from solver.solution import Assignment, Solution, SolveReport, Unmet
+from solver.solution import Reason, ReasonCode
 
 MINIMAL = Path(__file__).parent / "minimal.yaml"
 COMMUNITY = "minimal"
@@ -45,7 +46,10 @@ def _solution(month: str = "2026-10", experts: tuple[str, ...] = ("E01", "E02"),
         Assignment(dt.date(2026, 10, 12 + index), "am", "nanjing", "clinic", "cardio", expert, False, f"a-{expert}" if ids else "")
         for index, expert in enumerate(experts)
     ) + (Assignment(dt.date(2026, 10, 15), "pm", "pitou", "supervision", None, "E03", True, "visit-E03" if ids else ""),)
-    unmet = (Unmet("pitou", "teaching", "internal_med", 1, "no senior internist free"), Unmet("nanjing", "supervision", None, 1, "member away", "E03"))
+    unmet = (
+        Unmet("pitou", "teaching", "internal_med", 1, Reason.of(ReasonCode.TITLE_TOO_LOW, specialty="internal_med", title="associate_chief", holders=2)),
+        Unmet("nanjing", "supervision", None, 1, Reason.of(ReasonCode.TEAM_TOO_SMALL, member="E03", township="nanjing", days=["2026-10-05"], team_min=2), "E03"),
+    )
     report = SolveReport("OPTIMAL", objective=1234, best_bound=1200, wall_seconds=1.5, workers=2, unmet_sessions=1, objective_terms={"unmet": 1000, "spread": 234})
     return Solution(month, assignments, unmet, report)
 

@@ -15,6 +15,7 @@ from scheduler.roster_file import roster_json
 from scheduler.scenario.schema import CalendarSpec
 from scheduler.xlsx import LINK_MARK, day_column, roster_workbook
 from solver.solution import Assignment, SolveReport, Solution, Unmet
+from solver.solution import Reason, ReasonCode
 
 LABELS = CommunityLabels(
     community="全南县总医院",
@@ -36,8 +37,8 @@ def roster_document(status: str = "published") -> dict:
         Assignment(dt.date(2027, 1, 12), "am", "pitou", "clinic", "paeds", "E08", False, "a4"),
     )
     unmet = (
-        Unmet("pitou", "clinic", "paeds", 2, "all 3 paediatricians are unavailable or at their monthly limit"),
-        Unmet("longxiang", "supervision", None, 1, "李海林 is on leave every working day", member="E01"),
+        Unmet("pitou", "clinic", "paeds", 2, Reason.of(ReasonCode.ALL_AT_MONTHLY_LIMIT, township="pitou", type="clinic", specialty="paeds", sessions=2, experts=["E02", "E04"])),
+        Unmet("longxiang", "supervision", None, 1, Reason.of(ReasonCode.MEMBER_UNAVAILABLE, member="E01", township="longxiang"), member="E01"),
     )
     solution = Solution("2027-01", assignments, unmet, SolveReport("OPTIMAL", 10, 10, 1.0, 2))
     return roster_json("全南县总医院", solution, version=3, status=status)
@@ -97,8 +98,9 @@ def test_unmet_sheet_lists_demand_and_reasons():
     sheet = open_workbook(roster_document())["未满足需求"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=1, max_row=3)]
     assert rows[0] == ["乡镇卫生院", "类型", "专科", "挂点党委成员", "缺口（次）", "原因"]
-    assert rows[1] == ["陂头镇卫生院", "坐诊", "儿科", None, 2, "all 3 paediatricians are unavailable or at their monthly limit"]
-    assert rows[2] == ["龙下乡卫生院", "挂点督导", None, "李海林", 1, "李海林 is on leave every working day"]
+    assert rows[1][:5] == ["陂头镇卫生院", "坐诊", "儿科", None, 2]
+    assert rows[1][5].startswith("陂头镇卫生院儿科坐诊缺2次：") and "均已达每月上限" in rows[1][5]
+    assert rows[2] == ["龙下乡卫生院", "挂点督导", None, "李海林", 1, "龙下乡卫生院开诊的每个工作日，李海林都不可用（或科室无法抽调）"]
 
 
 def test_a_roster_with_nothing_unmet_says_so():

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from solver.problem import Department, Expert, Link, Problem, Rules, Slot, Township
-from solver.solution import Assignment, SolveReport, Solution, Unmet, new_assignment_id
+from solver.solution import Assignment, Reason, SolveReport, Solution, Unmet, new_assignment_id
 from tests.solver.checker import violations
 from tests.solver.conftest import MON, SAT, TUE, WED, clinic, expert, member, slots_of, township
 
@@ -222,7 +222,7 @@ def test_rule_8_catches_a_visit_without_its_team():
 def test_rule_8_catches_two_flags_for_one_visit_and_a_flag_without_a_link():
     twice = swap(VALID[0], replace(VALID[0], link_visit=True))
     problem = county(links=(Link("M", "t1"), Link("E1", "t2")))
-    found = violations(problem, roster(twice, unmet=[Unmet("t2", "supervision", None, 1, "E1 on leave", member="E1")]))
+    found = violations(problem, roster(twice, unmet=[Unmet("t2", "supervision", None, 1, Reason.text("E1 on leave"), member="E1")]))
     assert any("flag without a link" in line for line in found)
     twice_by_m = VALID + (session(MON, "pm", "t1", "supervision", None, "M", link_visit=True),)
     found = violations(county(), roster(twice_by_m))
@@ -231,7 +231,7 @@ def test_rule_8_catches_two_flags_for_one_visit_and_a_flag_without_a_link():
 
 def test_rule_8_catches_a_supervision_that_is_not_a_flagged_link_visit():
     unflagged = swap(VALID[2], replace(VALID[2], link_visit=False))
-    found = violations(county(), roster(unflagged, unmet=[Unmet("t1", "supervision", None, 1, "x", member="M")]))
+    found = violations(county(), roster(unflagged, unmet=[Unmet("t1", "supervision", None, 1, Reason.text("x"), member="M")]))
     assert any("supervision that is not a link visit" in line for line in found)
     stranger = VALID + (session(TUE, "am", "t1", "supervision", None, "M", link_visit=True),)
     found = violations(county(links=(Link("M", "t2"),)), roster(stranger))
@@ -242,7 +242,7 @@ def test_rule_8_requires_an_unmet_row_for_each_missed_visit():
     without_visit = tuple(a for a in VALID if a.expert != "M")
     found = violations(county(), roster(without_visit))
     assert any(line.startswith("rule 8") and "1 visit(s) missing, 0 reported" in line for line in found)
-    reported = [Unmet("t1", "supervision", None, 1, "M is on leave all month", member="M")]
+    reported = [Unmet("t1", "supervision", None, 1, Reason.text("M is on leave all month"), member="M")]
     assert violations(county(), roster(without_visit, unmet=reported)) == []
     assert any("1 reported unmet" in line for line in violations(county(), roster(VALID, unmet=reported)))
 
@@ -271,17 +271,17 @@ def test_unmet_rows_must_equal_demand_minus_assigned():
     short = tuple(a for a in VALID if a != VALID[5])
     found = violations(county(), roster(short))
     assert any(line.startswith("unmet (t2 clinic/resp: demand 1, assigned 0, reported unmet 0)") for line in found)
-    right = [Unmet("t2", "clinic", "resp", 1, "E3 is on leave")]
+    right = [Unmet("t2", "clinic", "resp", 1, Reason.text("E3 is on leave"))]
     assert violations(county(), roster(short, unmet=right)) == []
-    too_many = [Unmet("t2", "clinic", "resp", 2, "E3 is on leave")]
+    too_many = [Unmet("t2", "clinic", "resp", 2, Reason.text("E3 is on leave"))]
     assert any("reported unmet 2" in line for line in violations(county(), roster(short, unmet=too_many)))
-    phantom = [Unmet("t1", "clinic", "cardio", 1, "?")]
+    phantom = [Unmet("t1", "clinic", "cardio", 1, Reason.text("?"))]
     assert any("reported unmet 1" in line for line in violations(county(), roster(VALID, unmet=phantom)))
 
 
 def test_unmet_rows_need_a_reason():
     short = tuple(a for a in VALID if a != VALID[5])
-    assert any("without a reason" in line for line in violations(county(), roster(short, unmet=[Unmet("t2", "clinic", "resp", 1, "")])))
+    assert any("without a reason" in line for line in violations(county(), roster(short, unmet=[Unmet("t2", "clinic", "resp", 1, Reason.text(""))])))
 
 
 def test_duplicate_assignment_ids_are_caught():

@@ -57,7 +57,7 @@ from solver.rules.objectives import (
 )
 from solver.rules.staffing import department_keeps_min_on_site
 from solver.rules.travel import one_place_per_half_day, one_township_per_day
-from solver.solution import Solution, SolveReport
+from solver.solution import ReasonCode, Solution, SolveReport
 from tests.solver.checker import violations
 from tests.solver.conftest import (
     MON,
@@ -531,7 +531,8 @@ def test_department_that_can_spare_nobody_has_no_candidates():
     assert enumerate_candidates(problem).items == []
     solution = solved(problem)
     assert solution.assignments == ()
-    assert "minimum on site" in solution.unmet[0].reason
+    assert solution.unmet[0].reason.code in (ReasonCode.DEPARTMENT_MINIMUM, ReasonCode.MIXED_SHORTFALL)
+    assert solution.unmet[0].reason.params["departments"]
 
 
 # --- rule 8: link visits with the team ---------------------------------------------------------
@@ -566,7 +567,7 @@ def test_link_visit_without_a_team_is_not_made_and_is_reported():
     solution = solved(problem)
     assert not any(a.type == "supervision" or a.link_visit for a in solution.assignments)
     assert [(row.type, row.member, row.sessions) for row in solution.unmet] == [("supervision", "M", 1)]
-    assert "fewer than 2 other experts" in solution.unmet[0].reason
+    assert solution.unmet[0].reason.code is ReasonCode.TEAM_TOO_SMALL and solution.unmet[0].reason.params["team_min"] == 2
 
 
 # --- rule 9: demand cap ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from scheduler.i18n import session_type_name
 from scheduler.labels import CommunityLabels
 from scheduler.notify.messages import request_update_text
 from scheduler.notify.outbox import notify_recipient
+from scheduler.reason_text import reason_text
 from scheduler.requests import get_request
 import scheduler.events.solves as solves
 
@@ -46,7 +47,7 @@ class Request(EventKind):
 
         def text_for(language: str):
             what = f"{labels.specialty(request.specialty)}{session_type_name(request.type, language)} ×{request.sessions}"
-            reason = (request.reason or None) if outcome_word != "approved" else None
+            reason = (reason_text(request.why, language, labels) or None) if outcome_word != "approved" else None
             return request_update_text(request.township, what, outcome_word, labels, language, reason=reason)
 
         return len(
