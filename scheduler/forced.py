@@ -22,6 +22,7 @@ from scheduler import flows, pins, store
 from scheduler.audit import record_audit
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.requests import get_request
+from solver.solution import Reason
 from scheduler.revert import record_lever_event
 from scheduler.store import CommunityRef
 from solver.candidates import enumerate_candidates
@@ -56,7 +57,7 @@ def force_request(
     try:
         return flows.rebasing(community, lambda: _force_once(factory, community, request_id, day, half_day, time_limit))
     except Conflict as refused:
-        flows._keep_pending(factory, community, request_id, str(refused))
+        flows._keep_pending(factory, community, request_id, Reason.text(str(refused)))
         raise
 
 

@@ -26,6 +26,7 @@ from scheduler.events.kinds.request import RequestPayload
 from scheduler.events.notices import community_labels
 from scheduler.events.registry import kind_of
 from scheduler.notify.models import Notice
+from tests.pages.forms import PageClient, log_in
 from scheduler.problem_builder import build_problem
 from scheduler.reason_text import english_words
 from scheduler.requests import create_request, decline_request
@@ -113,17 +114,15 @@ def shown(tmp_path_factory) -> Shown:
 
 @pytest.fixture
 def client(shown: Shown) -> Iterator:
-    from fastapi.testclient import TestClient
-
     from api.app import create_app
 
     app = create_app(Settings(database_url=shown.url, solver_time_limit=2, run_scheduler=False))  # no worker: the requests keep their reasons
-    with TestClient(app, base_url=f"http://testserver/c/{COMMUNITY}") as test_client:
+    with PageClient(app, base_url=f"http://testserver/c/{COMMUNITY}") as test_client:
         yield test_client
 
 
 def _log_in(client, token: str) -> None:
-    assert client.post("/login", data={"token": token}, follow_redirects=False).status_code == 303
+    assert log_in(client, token).status_code == 303
 
 
 OFFICE_PAGES = (f"/office/{MONTH}", f"/office/{MONTH}/report", f"/office/{MONTH}/report/print", "/office/inbox")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.pages import lever_pages
+from api.pages.lever_pages import actor_text, reverted_notice
 from api.pages.event_views import event_rows
 from api.pages.month_data import load_month
 from api.pages.roster_views import diff_view, month_grid, unmet_views
@@ -296,9 +296,9 @@ def versions_page(request: Request, month: str, before: int | None = None, after
             "cause": v.cause,
             "assignments": v.assignments,
             "unmet_sessions": v.unmet_sessions,
-            "actor_text": lever_pages.actor_text(v.actor, v.actor_role, lang),
+            "actor_text": actor_text(v.actor, v.actor_role, lang),
         }
         for v in reversed(data.versions)
     ]
-    notice = lever_pages.reverted_notice(request.query_params.get("reverted", ""), lang)
+    notice = reverted_notice(request.query_params.get("reverted", ""), lang)
     return render(request, "office_versions.html", caller=tenant.caller, month=month, versions=rows, diff=diff, before=before, after=after, notice=notice)
