@@ -198,6 +198,7 @@ def cli(tmp_path_factory) -> dict:
     (("close", "pitou", "--from", "0001-01-01", "--to", "2027-01-02"), "error: --from: must be a date from 2000-01-01 to 2100-12-31 (got 0001-01-01)"),
     (("reopen", "pitou", "--from", "2027-01-01", "--to", "9999-12-31"), "error: --to: must be a date from 2000-01-01 to 2100-12-31 (got 9999-12-31)"),
 ])
+@pytest.mark.slow
 def test_the_command_line_refuses_far_dates_with_exit_2_and_one_line(cli, arguments, line):
     done = subprocess.run([ROTA, *arguments], env=cli["env"], cwd=cli["folder"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)

@@ -127,6 +127,7 @@ def test_twenty_concurrent_edits_of_one_month_are_all_kept_in_one_chain(service:
     assert statuses == {200: EDITS}, statuses  # one process: the edits queue up, none is refused
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_edits_split_between_two_replicas_are_all_kept_in_one_chain(service: LiveService, race_office: str, replica: str):
     statuses = _race(service, race_office, [service.root_url, replica], "2027-11")
     assert statuses.get(200, 0) >= EDITS // 2, statuses

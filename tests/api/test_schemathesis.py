@@ -89,7 +89,8 @@ def run_schemathesis(
     return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("role", list(CALLERS))
+# The office's coverage run is the CI step; the other callers' fuzzing runs with the slow tests (scripts/test --slow).
+@pytest.mark.parametrize("role", [role if role == "office" else pytest.param(role, marks=pytest.mark.slow) for role in CALLERS])
 def test_the_service_answers_what_its_openapi_document_says(fuzzed_service: LiveService, role: str, tmp_path: Path):
     phases, fixed, extra = CALLERS[role]
     run = run_schemathesis(fuzzed_service, role, phases, fixed, extra, tmp_path)

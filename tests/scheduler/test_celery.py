@@ -294,6 +294,7 @@ def job_rows_now(factory, ids: list[str]) -> list[JobRow]:
         return rows
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_task_loses_no_community_and_duplicates_none(postgres_url: str, queue_name: str, tmp_path: Path) -> None:
     engine = migrate(postgres_url)
     factory = session_factory(engine)
@@ -355,6 +356,7 @@ def test_a_worker_killed_mid_task_loses_no_community_and_duplicates_none(postgre
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url: str, queue_name: str, tmp_path: Path) -> None:
     """With a broker the event worker keeps its order and notices, and its solves are jobs a `rota worker` runs."""
     import datetime as dt
@@ -419,6 +421,7 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_the_timed_draft_is_queued_for_the_workers_once(postgres_url: str, queue_name: str) -> None:
     """With a broker the leader's draft job queues a generation (one per community and month at a time) instead of solving."""
     import datetime as dt

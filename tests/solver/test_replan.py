@@ -441,6 +441,7 @@ def test_a_demand_row_cut_in_half_replans_as_well_as_a_fresh_solve(small_county)
     check_never_worse_than_fresh(published, changed, township, forced)
 
 
+@pytest.mark.slow
 def test_a_large_month_widens_from_the_touched_rows_when_they_cover_less(small_county, monkeypatch):
     # A large month (the 400-expert county) re-plans the touched rows on their own candidates first
     # and moves to the whole month's only when that covers less than before: here as if it were large.
