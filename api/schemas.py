@@ -332,17 +332,3 @@ class ContactView(BaseModel):
     webhook_url: str | None
     language: str | None  # None: no contact entered, so no notices reach them
 
-
-class NoticeView(BaseModel):
-    id: int
-    recipient_kind: str
-    recipient_id: str
-    channel: str
-    address: str
-    kind: str
-    subject: str
-    status: str
-    attempts: int
-    last_error: str | None
-    created_at: dt.datetime
-    sent_at: dt.datetime | None

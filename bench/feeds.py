@@ -24,11 +24,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
 
+from bench.databases import drop_postgres, fresh_postgres
 from config.settings import SAMPLE_SCENARIO
 from scheduler import auth, flows, store
 from scheduler.db import make_engine, session_factory, transaction
@@ -90,22 +89,6 @@ def wrk(url: str, connections: int, seconds: int) -> tuple[float, float, int]:
     return rate, p99, int(errors.group(1)) if errors else 0
 
 
-def fresh_postgres(admin_url: str) -> tuple[str, str]:
-    name = f"rota_bench_feeds_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_postgres(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def seed(url: str) -> tuple[str, str]:
     """Import, solve and publish the sample month; return (expert feed token, community feed token)."""
     engine = make_engine(url)
@@ -140,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     dropped = None
     url = args.database_url
     if not url:
-        url, dropped = fresh_postgres(admin_url)
+        url, dropped = fresh_postgres(admin_url, "rota_bench_feeds")
     folder = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
     folder.chmod(0o755)  # nginx's worker processes drop root and must read the files
     server = nginx = None

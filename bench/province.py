@@ -24,8 +24,9 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, make_url, select, text
+from sqlalchemy import delete, select
 
+from bench.databases import drop_postgres, fresh_postgres
 from bench.generate import generate_scenario
 from scheduler import store
 from scheduler.db import make_engine, session_factory, transaction
@@ -34,22 +35,6 @@ from scheduler.models import JobRow, RosterVersion
 
 REPO = Path(__file__).resolve().parent.parent
 MONTH = "2027-03"
-
-
-def _fresh_postgres(admin_url: str) -> tuple[str, str]:
-    name = f"rota_bench_province_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _counties(count: int, seed: int) -> list[tuple[str, object]]:
@@ -85,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     admin_url = os.environ.get("ROTA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    url, dropped = (args.database_url, None) if args.database_url else _fresh_postgres(admin_url)
+    url, dropped = (args.database_url, None) if args.database_url else fresh_postgres(admin_url, "rota_bench_province")
     queue = f"rota-bench-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "ROTA_DATABASE_URL": url, "PYTHONPATH": str(REPO), "ROTA_SOLVER_TIME_LIMIT": str(args.time_limit),
            "ROTA_SOLVER_WORKERS": "1", "ROTA_BROKER_URL": os.environ.get("ROTA_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"),
@@ -131,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
     finally:
         if dropped:
-            _drop_postgres(admin_url, dropped)
+            drop_postgres(admin_url, dropped)
 
     print(f"\nprovince month {MONTH}: {args.counties} counties, {args.time_limit:g} s solver limit, 1 CP-SAT worker per solve")
     print(f"{'workers':>7} {'wall s':>8} {'drafts':>7} {'at floor':>9} {'worst excess':>13} {'exit':>5}")

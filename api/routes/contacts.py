@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import Factory, Office
-from api.schemas import ContactBody, ContactView, NoticeView
+from api.schemas import ContactBody, ContactView
 from scheduler import contact_book, notify
+from scheduler.notify.outbox import NoticeView
 from scheduler.db import transaction
 
 router = APIRouter(tags=["notifications"])
@@ -68,11 +69,11 @@ def list_notices(
     """The community's notices, newest first (filtered by status and recipient when given)."""
     with factory() as session:
         found = notify.list_notices(session, status, recipient_kind, recipient_id, limit, community_id=tenant.id)
-    return [NoticeView.model_validate(notice, from_attributes=True) for notice in found]
+    return found
 
 
 @router.post("/notices/{notice_id}/retry", response_model=NoticeView)
 def retry_notice(notice_id: Annotated[int, Path(ge=1, le=2**62)], factory: Factory, tenant: Office) -> NoticeView:
     """Re-queue a failed notice with a fresh attempt budget (409 for a notice that did not fail)."""
     with transaction(factory) as session:
-        return NoticeView.model_validate(notify.retry_notice(session, notice_id, community_id=tenant.id), from_attributes=True)
+        return notify.retry_notice(session, notice_id, community_id=tenant.id)

@@ -138,6 +138,8 @@ def test_corpus_is_large_and_every_file_has_an_expectation():
     assert names == set(EXPECTED)
 
 
+# ~90 `rota validate` processes (140 s on 2 cores): with the slow tests; test_scenario_bounds loads the same corpus in process.
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_broken_file_is_rejected_with_the_path(broken_results, name):
     result = broken_results[name]

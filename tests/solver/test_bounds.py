@@ -287,7 +287,8 @@ def test_objective_bound_with_forced_supervisions_never_exceeds_the_optimum(seed
 ROOM_SUPERVISION_SEEDS = (3, 6, 25, 40, 47, 49, 50, 61, 78, 98)
 
 
-@pytest.mark.parametrize("seed", ROOM_SUPERVISION_SEEDS)
+# Seed 50 takes CP-SAT ~100 s to prove its optimum on 2 cores: it runs with the slow tests.
+@pytest.mark.parametrize("seed", [pytest.param(seed, marks=pytest.mark.slow) if seed == 50 else seed for seed in ROOM_SUPERVISION_SEEDS])
 def test_objective_bound_with_supervisions_the_rooms_force_never_exceeds_the_optimum(seed):
     problem = random_problem(seed)
     candidates = enumerate_candidates(problem)
