@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, NamedTuple
@@ -112,6 +113,14 @@ class Requirement:
     half_day: str | None = None  # only that half-day when given
 
 
+class PriorLoad(NamedTuple):
+    """An expert's published load over the months before this one (the carry-over window):
+    the sessions they served and the sessions they could fairly have been asked for (their capacity)."""
+
+    sessions: int
+    capacity: int
+
+
 @dataclass(frozen=True)
 class Problem:
     """A month to roster: working slots, people, places, demand, links and rules."""
@@ -127,6 +136,8 @@ class Problem:
     specialty_names: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     pins: tuple[Pin, ...] = ()  # the office's pinned assignments (hard: kept by every solve)
     requirements: tuple[Requirement, ...] = ()  # the office's forced requests (hard)
+    # Cross-month equity: per expert id, the load of the previous months that fairness carries over (soft only).
+    prior_loads: Mapping[str, PriorLoad] = field(default_factory=dict, hash=False, compare=False)
 
     def expert(self, expert_id: str) -> Expert:
         return self._experts_by_id[expert_id]

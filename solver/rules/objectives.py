@@ -19,12 +19,43 @@ def unmet_demand(roster: RosterModel) -> None:
 
 
 def fair_targets(problem, candidates) -> dict[str, int]:
-    """Each expert's fair load: the same share of max_sessions for everyone who can serve at all."""
+    """Each expert's fair load: the same share of max_sessions for everyone who can serve at all.
+
+    With prior loads (`Problem.prior_loads`, cross-month equity) the share is of the capacity over
+    the whole window, this month included: see `carried_over_targets`. Every user of the fairness
+    term (the model, the greedy starts, the flows, the bounds) takes its targets from here, so the
+    bounds price the same objective the model does."""
     able = [e for e in problem.experts if candidates.by_expert.get(e.id)]
     capacity = sum(e.max_sessions for e in able)
     demand = sum(problem.demand.values())
+    prior = {e.id: problem.prior_loads[e.id] for e in able if e.id in problem.prior_loads}
+    if any(load.capacity > 0 or load.sessions > 0 for load in prior.values()):
+        return carried_over_targets(able, prior, min(demand, capacity))
     share = min(1.0, demand / capacity) if capacity else 0.0
     return {e.id: round(e.max_sessions * share) for e in able}
+
+
+def carried_over_targets(able, prior: dict, sessions: int) -> dict[str, int]:
+    """Fair loads that even out the window: one share s of everyone's window capacity, less what each already served.
+
+    An expert's target is s x (prior capacity + max_sessions) - prior sessions, held within
+    0..max_sessions (the cap is never lent or borrowed), with s the share at which the targets
+    add up to this month's `sessions`. An expert under-used before is aimed higher now; with no
+    prior load everyone gets s x max_sessions, the month-only rule."""
+
+    def wanted(expert, share: float) -> float:
+        served, capacity = prior.get(expert.id, (0, 0))
+        return min(float(expert.max_sessions), max(0.0, share * (capacity + expert.max_sessions) - served))
+
+    shares = [(p[0] + e.max_sessions) / (p[1] + e.max_sessions) for e in able if (p := prior.get(e.id, (0, 0)))[1] + e.max_sessions > 0]
+    low, high = 0.0, max(shares, default=0.0)  # at `high` every expert is at max_sessions
+    for _ in range(60):  # the total is continuous and non-decreasing in the share: bisect it
+        middle = (low + high) / 2
+        if sum(wanted(e, middle) for e in able) < sessions:
+            low = middle
+        else:
+            high = middle
+    return {e.id: round(wanted(e, high)) for e in able}
 
 
 def load_fair_to_capacity(roster: RosterModel) -> None:
