@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     solver_workers: int = 2
     auto_approve_requests: bool = True
     swap_requires_approval: bool = False  # an accepted swap also waits for the office
+    history_months: int = Field(default=3, ge=0, le=24)  # published months before a month that count toward its fairness and continuity (0 = each month alone)
     replan_publish: Literal["publish", "draft"] = "publish"  # a re-plan after a change of a published month: publish at once, or hold a draft
     reminder_offsets: str = "P1D,PT2H"  # ISO 8601 durations before each session
     draft_day: int = 20  # day of month on which next month's draft is generated

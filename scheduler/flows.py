@@ -24,14 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import get_settings
-from scheduler import pins, store, swaps
+from scheduler import history, pins, store, swaps
 from scheduler.calendar import parse_month
 from scheduler.db import transaction
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.events.outbox import record_event
 from scheduler.models import ExpertUnavailability, TownshipClosure
 from scheduler.store import CommunityRef
-from scheduler.problem_builder import build_problem
+from scheduler.problem_builder import build_problem, with_published_history
 from scheduler.requests import ExtraSessionRequest, create_request, get_request, scheduled_extra_demand
 from scheduler.roster_rules import RuleBroken, candidate_indices, check_roster, hard_rule_breaks
 from scheduler.scenario.fields import date_problems
@@ -80,10 +80,14 @@ def _time_limit(time_limit: float | None) -> float:
 
 
 def month_problem(session: Session, community: CommunityRef, month: str) -> tuple[Problem, Scenario]:
-    """A community's solver problem for the month from its stored standing data, closures and scheduled extra-session requests."""
+    """A community's solver problem for the month from its stored standing data, closures, scheduled extra-session requests
+    and the published months before it (`ROTA_HISTORY_MONTHS`: their load carries over into fairness, their townships into continuity)."""
     parse_month(month)
     scenario = store.export_scenario(session, community)
     problem = build_problem(scenario, month, store.closures_for_month(session, community, month))
+    window = get_settings().history_months
+    if window:
+        problem = with_published_history(problem, scenario, history.published_history(session, community, month, window))
     extra = scheduled_extra_demand(session, community, month)
     if extra:
         demand = dict(problem.demand)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from scheduler.calendar import MonthCalendar, month_calendar_for
 from scheduler.scenario.schema import WEEKDAYS, Scenario
-from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township, Weights
+from solver.problem import DemandKey, Department, Expert, Link, PriorLoad, Problem, Rules, Slot, Township, Weights
 
 
 def _weekday_numbers(names: list[str]) -> frozenset[int]:
@@ -80,3 +82,49 @@ def build_problem(
         ),
         specialty_names={s.code: s.name for s in scenario.specialties},
     )
+
+
+@dataclass(frozen=True)
+class PublishedMonth:
+    """What the latest published version of an earlier month says each expert did (scheduler.history reads it)."""
+
+    month: str
+    sessions: Mapping[str, int] = field(default_factory=dict)  # expert id -> sessions of every type
+    townships: Mapping[str, frozenset[str]] = field(default_factory=dict)  # expert id -> townships of their demand sessions
+
+
+def month_capacity(scenario: Scenario, month: str) -> dict[str, int]:
+    """Each expert's fair capacity in a month: max_sessions pro-rated by the working half-days they were not away.
+
+    An expert on leave for half of a month owes nothing for that half (the month-only fairness
+    rule has no such need: this month's leave already limits what the solver can give them)."""
+    calendar = month_calendar_for(scenario.calendar, month)
+    slots = tuple(Slot(day, half) for day in calendar.working_days for half in ("am", "pm"))
+    if not slots:
+        return {expert.id: 0 for expert in scenario.experts}
+    return {expert.id: round(expert.max_sessions * (len(slots) - len(_blocked_slots(expert, slots))) / len(slots)) for expert in scenario.experts}
+
+
+def with_published_history(problem: Problem, scenario: Scenario, history: Iterable[PublishedMonth]) -> Problem:
+    """The problem with what the published months before it carry over: prior loads for fairness, townships for continuity.
+
+    Capacity uses today's standing data (max_sessions, leave) for each earlier month that has a
+    published roster; a month without one counts for nothing. The scenario's `previous_townships`
+    stay as a seed that the history adds to."""
+    sessions: dict[str, int] = defaultdict(int)
+    capacity: dict[str, int] = defaultdict(int)
+    served: dict[str, set[str]] = defaultdict(set)
+    for published in history:
+        for expert_id, expert_capacity in month_capacity(scenario, published.month).items():
+            capacity[expert_id] += expert_capacity
+            sessions[expert_id] += published.sessions.get(expert_id, 0)
+        for expert_id, townships in published.townships.items():
+            served[expert_id] |= townships
+    if not capacity and not served:
+        return problem
+    experts = tuple(
+        dataclasses.replace(expert, previous_townships=expert.previous_townships | served[expert.id]) if served.get(expert.id) else expert
+        for expert in problem.experts
+    )
+    prior = {expert.id: PriorLoad(sessions[expert.id], capacity[expert.id]) for expert in problem.experts if expert.id in capacity}
+    return dataclasses.replace(problem, experts=experts, prior_loads=prior)
