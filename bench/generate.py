@@ -360,6 +360,14 @@ def generate_scenario(townships: int, experts: int, load: float, seed: int = 1, 
     return standing.model_copy(update={"demand": _demand(rng, problem, load)})
 
 
+def with_leave_in(scenario: Scenario, month: str, seed: int = 1) -> Scenario:
+    """The scenario with a month's leave and half-day absences added, drawn for each expert as the generator draws them."""
+    rng = random.Random(f"{seed}:leave:{month}")
+    days = month_days(month)
+    experts = [expert.model_copy(update={"unavailable": [*expert.unavailable, *_unavailability(rng, days)]}) for expert in scenario.experts]
+    return scenario.model_copy(update={"experts": experts})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--townships", type=int, default=9)

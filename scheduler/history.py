@@ -16,7 +16,6 @@ from scheduler.calendar import parse_month
 from scheduler.models import RosterAssignment, RosterVersion
 from scheduler.problem_builder import PublishedMonth
 from scheduler.store import CommunityRef, community_id_of
-from solver.problem import DEMAND_TYPES
 
 
 def window_months(month: str, count: int) -> list[str]:
@@ -49,17 +48,7 @@ def published_history(session: Session, community: CommunityRef, month: str, cou
         .where(RosterVersion.community_id == owner)
         .group_by(RosterVersion.month, RosterAssignment.expert, RosterAssignment.township, RosterAssignment.type)
     )
-    sessions: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    townships: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for row_month, expert, township, kind, count_served in rows:
-        sessions[row_month][expert] += count_served
-        if kind in DEMAND_TYPES:
-            townships[row_month][expert].add(township)
-    return tuple(
-        PublishedMonth(
-            month=published_month,
-            sessions=dict(sessions[published_month]),
-            townships={expert: frozenset(places) for expert, places in townships[published_month].items()},
-        )
-        for published_month in published
-    )
+    counts: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
+    for row_month, expert, township, session_type, sessions in rows:
+        counts[row_month].append((expert, township, session_type, sessions))
+    return tuple(PublishedMonth.from_counts(published_month, counts[published_month]) for published_month in published)

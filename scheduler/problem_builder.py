@@ -92,6 +92,26 @@ class PublishedMonth:
     sessions: Mapping[str, int] = field(default_factory=dict)  # expert id -> sessions of every type
     townships: Mapping[str, frozenset[str]] = field(default_factory=dict)  # expert id -> townships of their demand sessions
 
+    @classmethod
+    def from_counts(cls, month: str, counts: Iterable[tuple[str, str, str, int]]) -> PublishedMonth:
+        """From (expert, township, session type, sessions) rows: every session counts as load, a
+        supervision (a committee member's link visit) teaches continuity nothing."""
+        sessions: dict[str, int] = defaultdict(int)
+        townships: dict[str, set[str]] = defaultdict(set)
+        for expert_id, township_id, session_type, count in counts:
+            sessions[expert_id] += count
+            if session_type != "supervision":
+                townships[expert_id].add(township_id)
+        return cls(month, dict(sessions), {expert_id: frozenset(places) for expert_id, places in townships.items()})
+
+    @classmethod
+    def of(cls, roster) -> PublishedMonth:
+        """From a roster (`solver.solution.Solution`), as the store would read it once published."""
+        counts: dict[tuple[str, str, str], int] = defaultdict(int)
+        for assignment in roster.assignments:
+            counts[(assignment.expert, assignment.township, assignment.type)] += 1
+        return cls.from_counts(roster.month, ((*key, count) for key, count in counts.items()))
+
 
 def month_capacity(scenario: Scenario, month: str) -> dict[str, int]:
     """Each expert's fair capacity in a month: max_sessions pro-rated by the working half-days they were not away.
