@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections import defaultdict
 
 from bench.generate import generate_scenario, with_leave_in
+from scheduler.calendar import parse_month
+from scheduler.history import window_months
 from scheduler.problem_builder import PublishedMonth, build_problem, month_capacity, with_published_history
 from scheduler.scenario.schema import Scenario
 from solver.candidates import enumerate_candidates
@@ -102,7 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     months = [month.strip() for month in args.months.split(",") if month.strip()]
-    scenario = generate_scenario(args.townships, args.experts, args.load, seed=args.seed, month=months[0])
+    try:
+        for month in months:
+            parse_month(month)
+        if not months or any(window_months(later, 1) != [earlier] for earlier, later in zip(months, months[1:])):
+            raise ValueError(f"--months must be consecutive YYYY-MM months (got {args.months})")
+        scenario = generate_scenario(args.townships, args.experts, args.load, seed=args.seed, month=months[0])
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     for month in months[1:]:
         scenario = with_leave_in(scenario, month, seed=args.seed)
     print(
