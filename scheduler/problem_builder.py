@@ -116,8 +116,7 @@ class PublishedMonth:
 def month_capacity(scenario: Scenario, month: str) -> dict[str, int]:
     """Each expert's fair capacity in a month: max_sessions pro-rated by the working half-days they were not away.
 
-    An expert on leave for half of a month owes nothing for that half (the month-only fairness
-    rule has no such need: this month's leave already limits what the solver can give them)."""
+    An expert on leave for half of a month is neither owed nor owes anything for that half."""
     calendar = month_calendar_for(scenario.calendar, month)
     slots = tuple(Slot(day, half) for day in calendar.working_days for half in ("am", "pm"))
     if not slots:

@@ -59,7 +59,8 @@ def carried_over_targets(able, prior: dict, sessions: int) -> dict[str, int]:
 
 
 def load_fair_to_capacity(roster: RosterModel) -> None:
-    """Fairness: each expert's load stays near the same share of their max_sessions (L1 deviation)."""
+    """Fairness: each expert's load stays near their fair target (L1 deviation; `fair_targets`: the same share of
+    max_sessions for everyone, counted over the carry-over window when the problem has prior loads)."""
     weight = roster.problem.rules.weights.fairness
     if not weight:
         return
