@@ -12,9 +12,10 @@ from api.commands.base import InputError, app, fail_on_bad_input
 from scheduler.errors import ScenarioError
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run `rota` with `argv` (default: the process's own arguments); exits with the command's code."""
     try:
-        app()
+        app(args=argv)
     except (ScenarioError, InputError) as exc:
         try:
             fail_on_bad_input(exc)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 from decimal import Decimal
 
 from openpyxl import load_workbook
 
 from scheduler.allowance import DEFAULT_RATES, ExpertInfo
-from tests.api.conftest import REPO_ROOT, LiveService
+from tests.api.conftest import LiveService
+from tests.console import run_rota
 from tests.api.test_end_to_end import run_job
 from tests.scheduler.test_allowance import independent_count
 
@@ -106,5 +105,4 @@ def test_allowance_counts_published_sessions_only_on_every_surface(service: Live
 
 
 def rota(service: LiveService, *arguments: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ROTA_DATABASE_URL": service.database_url, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run([sys.executable, "-m", "api.cli", *arguments], capture_output=True, text=True, env=env, timeout=120)
+    return run_rota(*arguments, env={"ROTA_DATABASE_URL": service.database_url})

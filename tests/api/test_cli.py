@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx2
@@ -16,13 +15,14 @@ from scheduler.db import make_engine, session_factory, transaction
 from scheduler.migrate import migrate
 from scheduler.scenario.load import load_scenario
 from tests.api.conftest import COMMUNITY, COUNTY, free_port, wait_for
+from tests.console import run_rota
 
 
 ROTA = str(Path(sys.executable).with_name("rota"))  # the console script pip installed with the project
 
 
-def rota(*arguments: str, env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([ROTA, *arguments], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def rota(*arguments: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return run_rota(*arguments, env=env, cwd=cwd)
 
 
 def test_token_create_prints_the_token_once_and_stores_its_hash(tmp_path: Path):

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +19,7 @@ import pytest
 
 from scheduler.scenario.fields import FIRST_DATE, LAST_DATE
 from tests.api.conftest import LiveService
+from tests.console import run_rota
 
 RANGE = f"must be a date from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}"
 MONTH_RANGE = f"month must be YYYY-MM from {FIRST_DATE:%Y-%m} to {LAST_DATE:%Y-%m}"
@@ -163,7 +161,6 @@ def test_a_month_page_out_of_range_is_not_found_not_a_500(service: LiveService, 
 
 # ---- the command line ----
 
-ROTA = str(Path(sys.executable).with_name("rota"))  # the console script pip installed with the project
 MINIMAL = Path(__file__).parents[1] / "scheduler" / "minimal.yaml"
 
 
@@ -171,9 +168,9 @@ MINIMAL = Path(__file__).parents[1] / "scheduler" / "minimal.yaml"
 def cli(tmp_path_factory) -> dict:
     """A folder with an SQLite database holding the minimal county, and a solved October 2026 as a previous roster."""
     folder = tmp_path_factory.mktemp("cli-dates")
-    env = {**os.environ, "ROTA_DATABASE_URL": f"sqlite:///{folder / 'rota.sqlite3'}", "ROTA_SOLVER_TIME_LIMIT": "2"}
+    env = {"ROTA_DATABASE_URL": f"sqlite:///{folder / 'rota.sqlite3'}", "ROTA_SOLVER_TIME_LIMIT": "2"}
     for arguments in (("import", str(MINIMAL)), ("solve", str(MINIMAL), "--month", "2026-10", "--out", "previous.json", "--time-limit", "2")):
-        done = subprocess.run([ROTA, *arguments], env=env, cwd=folder, capture_output=True, text=True, timeout=120)
+        done = run_rota(*arguments, env=env, cwd=folder)
         assert done.returncode == 0, done.stderr
     previous = json.loads((folder / "previous.json").read_text(encoding="utf-8"))
     for name, change in (("far_date", ("date", "0001-01-01")), ("other_month", ("date", "2026-11-02"))):
@@ -198,9 +195,8 @@ def cli(tmp_path_factory) -> dict:
     (("close", "pitou", "--from", "0001-01-01", "--to", "2027-01-02"), "error: --from: must be a date from 2000-01-01 to 2100-12-31 (got 0001-01-01)"),
     (("reopen", "pitou", "--from", "2027-01-01", "--to", "9999-12-31"), "error: --to: must be a date from 2000-01-01 to 2100-12-31 (got 9999-12-31)"),
 ])
-@pytest.mark.slow
 def test_the_command_line_refuses_far_dates_with_exit_2_and_one_line(cli, arguments, line):
-    done = subprocess.run([ROTA, *arguments], env=cli["env"], cwd=cli["folder"], capture_output=True, text=True, timeout=120)
+    done = run_rota(*arguments, env=cli["env"], cwd=cli["folder"])
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
     problems = [text for text in done.stderr.strip().splitlines() if text.startswith("error")]

@@ -9,11 +9,8 @@ exactly what a cut to 1 room breaks.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -21,13 +18,13 @@ from scheduler import flows, store
 from scheduler.db import transaction
 from scheduler.scenario.load import parse_scenario
 from tests.api.conftest import LiveService, wait_for
+from tests.console import run_rota
 from tests.api.test_end_to_end import run_job
 from tests.solver.checker import violations
 
 CODE = "roomcut"
 MONTH = "2027-06"  # 1 June 2027 is a Tuesday and no holiday
 FIRST = "2027-06-01"
-ROTA = str(Path(sys.executable).with_name("rota"))
 
 SCENARIO = """
 format: rota.scenario/1
@@ -151,8 +148,7 @@ def test_bad_closures_are_422_naming_the_field(office):
 
 
 def rota(service: LiveService, *arguments: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ROTA_DATABASE_URL": service.database_url}
-    return subprocess.run([ROTA, *arguments], env=env, capture_output=True, text=True, timeout=120)
+    return run_rota(*arguments, env={"ROTA_DATABASE_URL": service.database_url})
 
 
 def test_rota_close_and_reopen(service: LiveService, office):

@@ -23,6 +23,7 @@ from scheduler.notify.models import Notice
 from scheduler.roster_rules import RuleBroken
 from scheduler.scenario.load import parse_scenario
 from solver.solution import Assignment, Solution, SolveReport, diff_rosters
+from tests.console import run_rota
 from tests.solver.checker import violations
 
 CODE = "levers"
@@ -345,16 +346,8 @@ def checked_in(service, number: int) -> list[str]:
 
 
 def test_rota_revert(service, api_office, tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    rota = str(Path(sys.executable).with_name("rota"))
-    env = {**os.environ, "ROTA_DATABASE_URL": service.database_url}
-
-    def run(*arguments: str) -> subprocess.CompletedProcess:
-        return subprocess.run([rota, *arguments], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    def run(*arguments: str):
+        return run_rota(*arguments, env={"ROTA_DATABASE_URL": service.database_url}, cwd=tmp_path)
 
     bad = run("revert", "--month", "2027-13", "--version", "1", "--community", API_CODE)
     assert bad.returncode == 2 and "--month" in bad.stderr and "Traceback" not in bad.stderr

@@ -10,7 +10,7 @@ from scheduler.db import make_engine, session_factory, transaction
 from scheduler.migrate import migrate
 from scheduler.problem_builder import build_problem
 from scheduler.scenario.load import load_scenario
-from tests.scheduler.test_scenario_cli import run_rota
+from tests.console import run_rota
 from tests.solver.checker import violations
 
 MONTH = "2027-01"

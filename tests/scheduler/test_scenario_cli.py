@@ -1,4 +1,4 @@
-"""`rota validate`, `rota import` and `rota export` through the real console script, as a user runs them."""
+"""`rota validate`, `rota import` and `rota export` through the console entry (tests/console.py), as a user runs them."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from scheduler.scenario import Scenario, dump_scenario, load_scenario, parse_scenario
+from tests.console import rota_script, run_rota, run_rota_script
 
 HERE = Path(__file__).parent
 BROKEN = HERE / "broken"
@@ -112,24 +112,11 @@ EXPECTED = {
 LONGEST_ERROR_LINE = 300
 
 
-def rota_executable() -> str:
-    """The installed console script (next to this interpreter), not `python -m`: what a user runs."""
-    beside = Path(sys.executable).parent / "rota"
-    found = str(beside) if beside.exists() else shutil.which("rota")
-    assert found, "the `rota` console script is not installed (pip install -e .)"
-    return found
-
-
-def run_rota(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([rota_executable(), *args], capture_output=True, text=True, timeout=120, check=False, cwd=cwd, env={**os.environ, **(env or {})})
-
-
 @pytest.fixture(scope="module")
 def broken_results() -> dict[str, subprocess.CompletedProcess[str]]:
-    """`rota validate` on every broken file, run in parallel once for the module."""
+    """`rota validate` on every broken file, once for the module."""
     files = sorted(p for p in BROKEN.iterdir() if p.is_file())
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip((p.name for p in files), pool.map(lambda p: run_rota("validate", str(p)), files)))
+    return {path.name: run_rota("validate", str(path)) for path in files}
 
 
 def test_corpus_is_large_and_every_file_has_an_expectation():
@@ -138,8 +125,6 @@ def test_corpus_is_large_and_every_file_has_an_expectation():
     assert names == set(EXPECTED)
 
 
-# ~90 `rota validate` processes (140 s on 2 cores): with the slow tests; test_scenario_bounds loads the same corpus in process.
-@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_broken_file_is_rejected_with_the_path(broken_results, name):
     result = broken_results[name]
@@ -153,7 +138,7 @@ def test_broken_file_is_rejected_with_the_path(broken_results, name):
 
 
 def test_sample_validates_with_a_summary():
-    result = run_rota("validate", str(SAMPLE))
+    result = run_rota_script("validate", str(SAMPLE))  # the installed console script, as a user runs it
     assert result.returncode == 0, result.stderr
     summary = result.stdout
     for expected in ("全南县总医院", "2027-01", "townships: 9", "experts: 61", "chief", "links: 7 member(s)", "demand vs capacity", "cardio"):
@@ -280,7 +265,7 @@ def test_import_of_a_folder_adds_each_community_all_or_nothing_per_file(database
 
 def test_default_database_is_an_sqlite_file_under_var(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "ROTA_DATABASE_URL"}
-    result = subprocess.run([rota_executable(), "import", str(MINIMAL)], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path, env=env)
+    result = subprocess.run([rota_script(), "import", str(MINIMAL)], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "rota.sqlite3").is_file()
 

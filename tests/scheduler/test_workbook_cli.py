@@ -1,4 +1,4 @@
-"""`rota template`, `rota import county.xlsx` and `rota export --out county.xlsx`, run as the user runs them (the console script)."""
+"""`rota template`, `rota import county.xlsx` and `rota export --out county.xlsx`, through the console entry (tests/console.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from scheduler.workbook import workbook_to_scenario
-from tests.scheduler.test_scenario_cli import run_rota
+from tests.console import run_rota
 
 WORKBOOKS = Path(__file__).parent / "workbooks"
 

@@ -1,21 +1,19 @@
-"""The real `rota solve` / `rota replan` console scripts on the sample county, in a subprocess."""
+"""`rota solve` / `rota replan` on the sample county, through the console entry (tests/console.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from scheduler.scenario import load_scenario
+from tests.console import run_rota
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "examples" / "quannan.yaml"
-ROTA = Path(sys.executable).with_name("rota")
 MONTH = "2027-01"
 ASSIGNMENT_FIELDS = {"id", "date", "half_day", "township", "type", "specialty", "expert", "link_visit"}
 UNMET_FIELDS = {"township", "type", "specialty", "sessions", "reason"}
@@ -23,8 +21,7 @@ SOLVER_FIELDS = {"status", "objective", "best_bound", "wall_seconds", "workers"}
 
 
 def rota(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run([str(ROTA), *arguments], cwd=cwd, capture_output=True, text=True, timeout=120, env=environment)
+    return run_rota(*arguments, cwd=cwd)
 
 
 def error_lines(result: subprocess.CompletedProcess) -> list[str]:
