@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, get_settings
 from scheduler import metrics
+from scheduler.actors import as_system
 from scheduler.db import transaction
 from scheduler.events.notices import cause_of, community_labels, enqueue_change_notices, latest_version, roster_change
 from scheduler.events.outbox import Event
@@ -345,6 +346,7 @@ def _unfinished(factory: sessionmaker[Session]) -> list[Event]:
         return list(session.scalars(select(Event).where(Event.status.in_(("pending", "processing"))).order_by(Event.id)))
 
 
+@as_system
 def process_pending(
     factory: sessionmaker[Session],
     *,
