@@ -22,7 +22,7 @@ from event_harness import COMMUNITY, EXPERTS, MINIMAL, TOWNSHIPS, expert_address
 from sqlalchemy import select
 
 from config.settings import Settings
-from scheduler import audit, closures, events, flows, forced, revert, standing, store, swaps
+from scheduler import audit, closures, events, flows, forced, pins, revert, standing, store, swaps
 from scheduler.actors import SYSTEM, Actor, acting_as
 from scheduler.db import transaction
 from scheduler.errors import NotFound, ScenarioError
@@ -611,3 +611,24 @@ def test_bad_closures_name_the_field(session_factory, published):
         with transaction(session_factory) as session:
             closures.reopen_township(session, COMMUNITY, "pitou", day)
     assert event_rows(session_factory) == []
+
+
+def test_a_change_two_pins_cannot_survive_together_fails_its_event_naming_both(session_factory, published):
+    """Each pin alone fits one room; together they need two: the rooms cut fails at once, both pins named, nothing saved."""
+    day = working_days(session_factory)[6]
+    before = publish_by_hand(session_factory, (
+        Assignment(day, "am", "nanjing", "clinic", "cardio", "E01", id="room-1"),
+        Assignment(day, "am", "nanjing", "ward_round", "internal_med", "E02", id="room-2"),
+    ))
+    _, base, _ = latest(session_factory)
+    with transaction(session_factory) as session:
+        for assignment in before.assignments:
+            pins.pin_assignment(session, COMMUNITY, MONTH, assignment.id)
+        nanjing = standing.get_item(session, COMMUNITY, "townships", "nanjing")
+        standing.put_item(session, COMMUNITY, "townships", {**nanjing, "rooms": 1})
+    process_pending(session_factory, now=T0, settings=settings_for(event_max_attempts=5))
+    (event,) = [e for e in event_rows(session_factory) if e.kind == "township"]
+    assert (event.status, event.attempts) == ("failed", 1), event.last_error  # no retry can help
+    assert sorted((c["assignment_id"], c["rule"]) for c in event.outcome["pin_clash"]) == [("room-1", "township rooms"), ("room-2", "township rooms")]
+    assert "E01 at nanjing" in event.last_error and "E02 at nanjing" in event.last_error
+    assert latest(session_factory)[1] == base and notices(session_factory) == []
