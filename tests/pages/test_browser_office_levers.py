@@ -1,7 +1,7 @@
 """The office's levers and trails on a 375 px phone, in a real browser (headless Chromium, Playwright, a real uvicorn).
 
 One server and one browser for the file (the fixtures of tests/pages/test_browser.py), the sample county's
-January published once. The tests run in this order and build on each other, as an office's morning would:
+January (the page tests' solved month) published once. The tests run in this order and build on each other, as an office's morning would:
 the office gives a township a group robot (the robot refuses: a real HTTP receiver answering 400) and an
 expert an email; pins a session and unpins it; restores an earlier version, whose notices then reach the
 notices page (the robot's refusal shown with its error, and sent again on request); reads the audit trail
@@ -20,14 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from scheduler import flows
-from scheduler.db import make_engine, session_factory
+from scheduler import flows, store
+from scheduler.db import make_engine, session_factory, transaction
 from tests.pages.conftest import BASE, COMMUNITY, MONTH
-from tests.pages.test_browser import (
-    OVERFLOW_SCRIPT, browser, log_in, new_page, published, published_assignments, reload_until, service, shot,
-)
+from tests.pages.test_browser import OVERFLOW_SCRIPT, browser, log_in, new_page, published_assignments, reload_until, service, shot
 
-__all__ = ["browser", "published", "service"]  # the fixtures, shared with the main browser test
+__all__ = ["browser", "service"]  # the fixtures, shared with the main browser test
 
 PHONE = (375, 812)
 TOWNSHIP = "t01"  # the township head of the seeded tokens; the robot the office sets for it refuses
@@ -67,6 +65,20 @@ def robot() -> Iterator[RefusingRobot]:
     receiver = RefusingRobot()
     yield receiver
     receiver.close()
+
+
+@pytest.fixture(scope="module")
+def published(service, solved_month):
+    """The service's county with January published as version 1: the page tests' solved month (solved once per run),
+    stored directly (generating through the page is test_browser.py's test, and costs this file a solve)."""
+    base, seeded = service
+    engine = make_engine(seeded.url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            store.publish(session, COMMUNITY, MONTH, store.save_roster_version(session, COMMUNITY, solved_month.solution, status="draft", cause="test"))
+    finally:
+        engine.dispose()
+    return base, seeded
 
 
 @pytest.fixture(scope="module")
