@@ -3,15 +3,20 @@
 A request's actor is noted once, where the caller is resolved (`api.deps.resolve_tenant`), into a
 per-request box that the service's middleware opens (`request_actor_box`); everything the request
 writes reads it back with `current_actor()`. Background work (the event worker, timed jobs) has no
-box and acts as "system"; the command line acts as `cli` (`acting_as`).
+box and acts as "system"; the command line acts as `cli` (`acting_as`). The work of the service itself
+(a solve job in a Celery worker or the API's threads, the event worker, the timed jobs) is marked
+`@as_system`: it acts as "system" whatever context its thread was started from, so a job a request
+queued never borrows the requester's name.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,21 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         yield actor
     finally:
         _fixed.reset(token)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def as_system(work: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: the function's writes are the service's own (SYSTEM), whoever's context it runs in."""
+
+    @functools.wraps(work)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with acting_as(SYSTEM):
+            return work(*args, **kwargs)
+
+    return run
 
 
 def note_request_actor(actor: Actor) -> None:

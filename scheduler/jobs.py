@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, get_settings
 from scheduler import flows, metrics
+from scheduler.actors import as_system
 from scheduler.db import make_engine, transaction
 from scheduler.errors import FieldError, NotFound, ScenarioError
 from scheduler.i18n import date_text
@@ -340,6 +341,7 @@ def run_digest_job(community: str) -> int:
     return enqueue_visitor_digests(runtime.factory, community, runtime.clock(), runtime.settings)
 
 
+@as_system
 def run_draft_job(community: str) -> int | None:
     """Generate a community's next-month draft, unless the month already has a version; returns the new version (None when queued for the workers)."""
     runtime = _require_runtime()
@@ -363,6 +365,7 @@ def run_draft_job(community: str) -> int | None:
     return version
 
 
+@as_system
 def run_publish_job(community: str) -> int | None:
     """Publish a community's next-month latest draft when nothing of that month is published yet (auto-publish)."""
     runtime = _require_runtime()

@@ -4,13 +4,19 @@ A pin names one assignment of the month by id and keeps what it is (date, half-d
 specialty, expert). The solver gets the pins as hard constraints (`Problem.pins`); every roster the
 service is about to save is checked against them (`missing_pins`), so an edit, a re-plan or a
 revert that would lose a pin is refused with the clash named, never saved.
+
+When the data changes under a pin (the pinned expert on leave, the township closed that day), no
+re-plan can keep it: `clashing_pins` names each pin the new data forbids, and the event worker fails
+the change's event at once with that reason (`PinClash`), for the office to unpin or undo, then retry.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -21,9 +27,9 @@ from scheduler.audit import record_audit
 from scheduler.db import Base
 from scheduler.errors import NotFound
 from scheduler.notify.models import UtcDateTime, utc_now
-from scheduler.roster_rules import RuleBreak
+from scheduler.roster_rules import RuleBreak, hard_rule_breaks
 from scheduler.store import CommunityRef, community_id_of
-from solver.problem import DemandKey, Pin, Slot
+from solver.problem import DemandKey, Pin, Problem, Slot
 from solver.solution import Assignment
 
 PIN_RULE = "pinned assignment"
@@ -53,6 +59,11 @@ class RosterPin(Base):
     def solver_pin(self) -> Pin:
         key = None if self.type == "supervision" else DemandKey(self.township, self.type, self.specialty or "")
         return Pin(self.expert, Slot(self.date, self.half_day), self.township, key)
+
+    @property
+    def assignment(self) -> Assignment:
+        """The pinned session as an assignment of the roster."""
+        return Assignment(self.date, self.half_day, self.township, self.type, self.specialty, self.expert, self.type == "supervision", self.assignment_id)
 
     def holds(self, assignment: Assignment) -> bool:
         """Whether the assignment is this pin's session, as pinned."""
@@ -172,3 +183,50 @@ def missing_pins(pins: Sequence[Pin], assignments: Iterable[Assignment]) -> list
             what = "supervision" if pin.key is None else f"{pin.key.type} {pin.key.specialty}"
             breaks.append(RuleBreak(PIN_RULE, f"the pinned session of {pin.expert} at {pin.township} on {pin.slot} ({what}) would be lost: unpin it first"))
     return breaks
+
+
+class PinClash(Exception):
+    """The month's current data forbids pinned sessions: no re-plan can keep them, so the change's event fails with this reason.
+
+    `clashes` names each pinned session and the hard rule it now breaks (JSON-ready: the event's outcome keeps
+    it and the office's pages word it); `str()` is the one-line reason the event's error shows.
+    """
+
+    def __init__(self, month: str, clashes: list[dict[str, Any]], detail: str = "") -> None:
+        self.month, self.clashes, self.detail = month, clashes, detail
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        named = "; ".join(
+            f"{c['expert']} at {c['township']} on {c['date']} {c['half_day']} ({c['type']}{' ' + c['specialty'] if c['specialty'] else ''}): {c['rule']}"
+            for c in self.clashes
+        ) or self.detail
+        return f"the change clashes with pinned sessions of {self.month}, which no re-plan may move: {named}; unpin them (or undo the change), then retry the event"
+
+
+def clashing_pins(session: Session, community: CommunityRef, month: str, problem: Problem) -> list[dict[str, Any]]:
+    """The month's pins that the problem's data now forbids, each with the hard rule it breaks (empty: every pin can be kept).
+
+    Each pin is checked alone, so the one that clashes is named; pins that are fine alone but clash together
+    (two pinned sessions and one room left) are all named with the rules of the set.
+    """
+    rows = _rows(session, community, month)
+    if not rows:
+        return []
+    free = dataclasses.replace(problem, pins=())
+
+    def clash(row: RosterPin, rule: str) -> dict[str, Any]:
+        return {
+            "assignment_id": row.assignment_id, "date": row.date.isoformat(), "half_day": row.half_day, "township": row.township,
+            "type": row.type, "specialty": row.specialty, "expert": row.expert, "rule": rule,
+        }
+
+    found = []
+    for row in rows:
+        breaks = hard_rule_breaks(free, [row.assignment])
+        if breaks:
+            found.append(clash(row, breaks[0].rule))
+    if found or len(rows) == 1:
+        return found
+    together = hard_rule_breaks(free, [row.assignment for row in rows])
+    return [clash(row, together[0].rule) for row in rows] if together else []

@@ -31,11 +31,12 @@ def _day(text: str, option: str) -> dt.date | None:
 
 
 def _run(change, community: str) -> None:
+    from scheduler.actors import CLI, acting_as
     from scheduler.db import transaction
 
     factory = open_store(get_settings().database_url)
     try:
-        with transaction(factory) as session:
+        with transaction(factory) as session, acting_as(CLI):  # the event names the command line as its actor
             owner = choose_community(session, community)
             filed = change(session, owner.id)
             code = owner.code

@@ -224,12 +224,13 @@ def _import_one(factory, url: str, path: Path, code: str) -> str:
     """Import one file as community `code` in a transaction of its own; the line to print (ScenarioError / InputError on failure)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from scheduler.actors import CLI, acting_as
     from scheduler.db import transaction
     from scheduler.standing import import_community
 
     scenario = _read_workbook(path) if path.suffix.lower() == ".xlsx" else load_scenario(path)
     try:
-        with transaction(factory) as session:
+        with transaction(factory) as session, acting_as(CLI):  # its events and audit entries name the command line
             # Over an existing community every change is an event: the service's worker re-checks its published months.
             import_community(session, code, scenario)
     except (SQLAlchemyError, OverflowError) as exc:

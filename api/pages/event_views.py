@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.pages.lever_words import rule_name
 from api.pages.web import SERVICE_ZONE
 from api.pages.words import page_word
 from scheduler.events import EventView
+from scheduler.i18n import half_day_name
 
 
 def _did(entry: dict[str, Any], lang: str) -> list[str]:
@@ -31,6 +33,21 @@ def _did(entry: dict[str, Any], lang: str) -> list[str]:
     return lines
 
 
+def _error(view: EventView, lang: str) -> str:
+    """A failed event's reason: a clash with pinned sessions in the page's words, else the error's first line."""
+    if view.status != "failed":
+        return ""
+    clashes = (view.outcome or {}).get("pin_clash")
+    if clashes is not None:
+        sessions = page_word("pin_clash_separator", lang).join(
+            page_word("event_pin_clash_session", lang, expert=c["expert"], township=c["township"], date=c["date"],
+                      half_day=half_day_name(c["half_day"], lang), rule=rule_name(c["rule"], lang))
+            for c in clashes
+        )
+        return page_word("event_pin_clash", lang, sessions=sessions or "—")
+    return (view.last_error or "").splitlines()[0] if view.last_error else ""
+
+
 def event_rows(views: list[EventView], month: str, lang: str) -> list[dict[str, Any]]:
     """One row per event: id, kind label, summary, status word, when, and what it did to the month."""
     rows = []
@@ -48,6 +65,6 @@ def event_rows(views: list[EventView], month: str, lang: str) -> list[dict[str, 
             "status_text": page_word("event_status_" + view.status, lang),
             "created_text": view.created_at.astimezone(SERVICE_ZONE).strftime("%Y-%m-%d %H:%M") if view.created_at else "",
             "did": _did(entry, lang) if view.status == "done" else [],
-            "error": (view.last_error or "").splitlines()[0] if view.status == "failed" and view.last_error else "",
+            "error": _error(view, lang),
         })
     return rows

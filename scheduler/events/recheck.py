@@ -2,7 +2,9 @@
 
 The worker calls this before re-planning: a change that leaves the roster keeping every rule (and cannot
 let coverage rise) needs no solve; one that breaks a rule gets a re-plan, and the re-plan is checked
-again, so a published roster never silently breaks a rule of the data it is published under.
+again, so a published roster never silently breaks a rule of the data it is published under. A pinned
+session the new data forbids is found here too (`pin_clashes`): no re-plan may move it, so the worker
+fails the event with that reason instead of solving.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler import flows, store
+from scheduler import flows, pins, store
 from scheduler.errors import NotFound
 from scheduler.roster_rules import hard_rule_breaks
 
@@ -42,3 +44,10 @@ def check_month(factory: sessionmaker[Session], community_id: int, month: str, *
         problem, _ = flows.month_problem(session, community_id, month)
     breaks = hard_rule_breaks(problem, solution.assignments)
     return MonthCheck(month, version, found_status, tuple(f"{b.rule}: {b.message}" for b in breaks))
+
+
+def pin_clashes(factory: sessionmaker[Session], community_id: int, month: str) -> list[dict]:
+    """The month's pinned sessions its current standing data forbids, each with the rule it breaks (scheduler.pins.clashing_pins)."""
+    with factory() as session:
+        problem, _ = flows.month_problem(session, community_id, month)
+        return pins.clashing_pins(session, community_id, month, problem)

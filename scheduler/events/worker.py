@@ -12,7 +12,9 @@ sessions changed are told, and nobody else.
 Order and isolation. Every event belongs to one community (tenant); one worker serves them all. Events
 run in id order within a lane, a lane being (community, month, township). An event that fails is
 retried with backoff and, after `event_max_attempts`, marked failed with its error; while it waits,
-events in other lanes (another community, another township, another month) go ahead.
+events in other lanes (another community, another township, another month) go ahead. An event whose
+change the month's pins cannot survive (the pinned expert now on leave) fails at once, no retry: its
+error and outcome name each pinned session and the rule it breaks, for the office to unpin, then retry.
 
 Several re-plan events of one community's month that are due together are handled by ONE re-plan: every event has
 already stored its change, so one minimal-change re-plan reflects them all (200 queued leaves do not
@@ -45,16 +47,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, get_settings
 from scheduler import metrics
+from scheduler.actors import as_system
 from scheduler.db import transaction
 from scheduler.events.notices import cause_of, community_labels, enqueue_change_notices, latest_version, roster_change
 from scheduler.events.outbox import Event
-from scheduler.events.recheck import SHOWN_BREAKS, check_month
+from scheduler.events.recheck import SHOWN_BREAKS, check_month, pin_clashes
 from scheduler.events.registry import KINDS, EventKind, Payload
 from scheduler.labels import CommunityLabels
 from scheduler.models import RosterVersion
 from scheduler.notify.channels import Channel, channels_from_settings
 from scheduler.notify.models import utc_now
 from scheduler.notify.outbox import deliver_due
+from scheduler.pins import PIN_RULE, PinClash
+from scheduler.roster_rules import RuleBroken
 from scheduler.store import get_community
 import scheduler.events.solves as solves
 
@@ -227,10 +232,18 @@ def _settle_month(factory: sessionmaker[Session], community: int, month: str, ma
         entry["action"] = "no roster"  # the change waits for the month's first generation
         return entry
     status = "draft" if check.status == "published" and settings.replan_publish == "draft" else None
+    if check.broken:
+        clashes = pin_clashes(factory, community, month)
+        if clashes:
+            raise PinClash(month, clashes)  # no re-plan may move a pin: the office unpins or undoes the change, then retries
     if check.broken or may_rise:
         began = time.monotonic()
         try:
             version = solves.replan_month(factory, community, month, cause=cause, status=status, settings=settings)  # on a `rota worker` with a broker
+        except RuleBroken as clash:
+            if clash.breaks and all(b.rule == PIN_RULE for b in clash.breaks):
+                raise PinClash(month, [], "; ".join(b.message for b in clash.breaks)) from None
+            raise
         finally:
             metrics.observe_solve("replan", time.monotonic() - began)
         entry["action"] = "replanned" if version else "unchanged"
@@ -304,8 +317,9 @@ def _finish(
 
 
 def _fail(factory: sessionmaker[Session], batch: list[Event], token: str, error: BaseException, settings: Settings, now: dt.datetime) -> None:
-    permanent = isinstance(error, _PermanentError)
-    message = "".join(traceback.format_exception_only(type(error), error)).strip()
+    permanent = isinstance(error, (_PermanentError, PinClash))  # no retry helps: the office must act first
+    message = str(error) if isinstance(error, PinClash) else "".join(traceback.format_exception_only(type(error), error)).strip()
+    outcome = {"pin_clash": error.clashes, "months": {error.month: {"action": "pin clash"}}} if isinstance(error, PinClash) else None
     detail = traceback.format_exc(limit=6)
     with transaction(factory) as session:
         for seen in batch:
@@ -316,6 +330,8 @@ def _fail(factory: sessionmaker[Session], batch: list[Event], token: str, error:
             event.status = "failed" if give_up else "pending"
             event.last_error = f"attempt {event.attempts}: {message}\n{detail}"[:4000]
             event.claim_token = None
+            if outcome is not None:
+                event.outcome = outcome  # what the office's pages word: which pinned sessions clash, and with which rule
             if not give_up:
                 event.next_attempt_at = now + backoff_delay(event.attempts)
             metrics.EVENTS_FAILED.labels(kind=event.kind, outcome="failed" if give_up else "retry").inc()
@@ -330,6 +346,7 @@ def _unfinished(factory: sessionmaker[Session]) -> list[Event]:
         return list(session.scalars(select(Event).where(Event.status.in_(("pending", "processing"))).order_by(Event.id)))
 
 
+@as_system
 def process_pending(
     factory: sessionmaker[Session],
     *,

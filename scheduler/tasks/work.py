@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import flows
+from scheduler.actors import as_system
 from scheduler.db import transaction
 from scheduler.job_rows import claim_job, fail_job, finish_job
 from scheduler.models import JobRow
@@ -73,6 +74,7 @@ def _settle(factory: Factory, job_id: str, community_id: int, args: dict[str, An
     return version
 
 
+@as_system
 def run_job(factory: Factory, job_id: str, worker: str) -> int | None:
     """Run a queued job once: claim it, do its work, record done (with the version saved) or failed (with the reason).
 

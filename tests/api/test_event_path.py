@@ -164,6 +164,8 @@ def test_rota_close_and_reopen(service: LiveService, office):
     with service.factory() as session:
         days = sorted(d for d in store.closures_for_month(session, CODE, MONTH).get("big", ()))
     assert [d.isoformat() for d in days] == ["2027-06-17", "2027-06-18"]
+    by_the_cli = [e for e in office.get("/events").json() if e["kind"] in ("closure", "reopen") and "2027-06-14" in e["payload"]["dates"]]
+    assert sorted((e["kind"], e["actor"], e["actor_role"]) for e in by_the_cli) == [("closure", "cli", "cli"), ("reopen", "cli", "cli")], by_the_cli
 
     for arguments, words in (
         (("close", "big", "--from", "2027-06-31", "--community", CODE), "--from"),
@@ -194,6 +196,7 @@ def test_rota_import_over_the_community_records_its_changes_as_events(service: L
 
     event = wait_for(rooms_event, what="the import's township event")
     assert event["status"] == "done" and event["summary"] == "big：诊室 1→2", event
+    assert (event["actor"], event["actor_role"]) == ("cli", "cli")  # `rota import` acts as the command line
     assert [e["kind"] for e in office.get("/events").json()].count("township") == 2  # the API's cut and the import: nothing else changed
     after = roster(office)
     assert after["version"] == before["version"] + 1 and max(per_half_day(after).values()) == 2

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import Settings
-from scheduler import audit, flows, forced, pins, revert, store
+from api.pages.event_views import event_rows
+from scheduler import audit, events, flows, forced, pins, revert, store
 from scheduler.actors import Actor, acting_as
 from scheduler.db import transaction
 from scheduler.errors import Conflict
@@ -209,18 +210,32 @@ def test_pins_hold_through_edits_generation_and_replans(county):
     assert [b.rule for b in clash.value.breaks] == [pins.PIN_RULE]
     assert latest(county)[1] == before
 
-    # Through the event path the same clash is the event's error, shown to the office; nobody is told of a change.
+    # Through the event path the same clash fails the event at once (no retry can help), its reason naming the pin
+    # and the rule; the office's month page words it; nobody is told of a change.
     assert process_pending(county, settings=settings()) == 1
     with county() as session:
-        from scheduler.events import list_events
-
-        (leave,) = [e for e in list_events(session, CODE) if e.kind == "leave"]
-    assert leave.status in ("pending", "failed") and pins.PIN_RULE in (leave.last_error or ""), leave
+        (leave,) = [e for e in events.list_events(session, CODE) if e.kind == "leave"]
+    assert (leave.status, leave.attempts) == ("failed", 1), leave
+    reason = leave.last_error.splitlines()[0]
+    assert f"C2 at big on {D1.isoformat()} am (clinic cardio): expert available" in reason and "unpin" in reason, reason
+    assert "Traceback" not in reason and "Error:" not in reason
+    assert leave.outcome["pin_clash"] == [{
+        "assignment_id": pinned.id, "date": D1.isoformat(), "half_day": "am", "township": "big", "type": "clinic", "specialty": "cardio",
+        "expert": "C2", "rule": "expert available",
+    }]
+    (row,) = [r for r in event_rows([leave], MONTH, "zh-CN") if r["kind"] == "leave"]
+    assert row["error"].startswith("此变更与锁定的排班冲突") and f"C2 {D1.isoformat()} 上午 在 big（专家当天不可出诊）" in row["error"], row
+    assert "C2 at big" in event_rows([leave], MONTH, "en")[0]["error"]
     assert latest(county)[1] == before and told(county) == set()
 
+    # The office unpins and retries the event: the re-plan moves C2's session, every rule kept.
     with transaction(county) as session:
         pins.unpin_assignment(session, CODE, MONTH, pinned.id)
-    assert flows.replan(county, CODE, MONTH, cause="leave C2", time_limit=3) is not None
+        events.retry_event(session, CODE, leave.id)
+    assert process_pending(county, settings=settings()) == 1
+    with county() as session:
+        (leave,) = [e for e in events.list_events(session, CODE) if e.kind == "leave"]
+    assert leave.status == "done" and latest(county)[1] > before
     assert checked(county, latest(county)[1]) == []
 
 

@@ -3,7 +3,8 @@
 - Without a broker (both engines): a generation through the API is a job row any app instance reads; a
   second delivery of a finished job, and two deliveries at once, save exactly one version; a job lost
   with its worker twice is failed, not run a third time.
-- With the broker (PostgreSQL, RabbitMQ at ROTA_TEST_BROKER_URL, default the local one): 6 communities
+- With the broker (PostgreSQL, RabbitMQ at ROTA_TEST_BROKER_URL, default the local one): the event worker's
+  re-plan and settlement run as `rota worker` jobs, their versions the system's; 6 communities
   generated through the API, one `rota worker` process SIGKILLed (its whole process group) while it
   solves, a second `rota worker` finishes: every community ends with exactly one new draft, valid by the
   independent checker, and the killed job says it took two attempts. Each run uses a queue of its own,
@@ -365,6 +366,8 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
     from event_harness import COMMUNITY as SMALL, MINIMAL
     from sqlalchemy import select
 
+    from scheduler.actors import Actor, acting_as
+    from scheduler.audit import event_actors
     from scheduler.events import Event, process_pending
     from scheduler.events import solves as event_solves
     from scheduler.requests import get_request
@@ -382,6 +385,7 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
     with factory() as session:
         published, _, _, _ = store.load_roster_version(session, SMALL, month)
     target = next(a for a in published.assignments if a.expert == "E01")
+    office = Actor("医务科", "office", 1)
     settings = Settings(database_url=postgres_url, broker_url=BROKER_URL, task_queue=queue_name, event_max_attempts=2, webhook_url="")
     backend = "redis://127.0.0.1:6379/0"  # this worker also records each task's result in Redis (the job row stays the truth)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ROTA_DATABASE_URL": postgres_url, "ROTA_BROKER_URL": BROKER_URL, "ROTA_TASK_QUEUE": queue_name,
@@ -389,10 +393,11 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
     worker = start_worker(env, tmp_path / "worker.log", "--concurrency", "1")
     event_solves.use(partial(worker_solves.replan_month, settings=settings), partial(worker_solves.settle_request, settings=settings))
     try:
-        with transaction(factory) as session:
+        with transaction(factory) as session, acting_as(office):
             flows.file_leave(session, SMALL, "E01", target.date, reason="病假")
             request_id = flows.request_extra_session(session, SMALL, "pitou", "clinic", "internal_med", 1, first, last)
-        process_pending(factory, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=6), settings=settings)
+        with acting_as(office):  # whoever runs the event worker, the worker's versions are the system's
+            process_pending(factory, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=6), settings=settings)
     finally:
         event_solves.use()
         stop_worker(worker)
@@ -402,6 +407,10 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
         request = get_request(session, SMALL, request_id)
         after, version, status, _ = store.load_roster_version(session, SMALL, month)
         problem, _ = flows.month_problem(session, SMALL, month)
+        made = [(v.actor, v.actor_role) for v in store.list_versions(session, SMALL, month) if v.version > base]
+        traced = event_actors(session, SMALL, [e.id for e in events])
+    assert made and set(made) == {("system", "system")}, made  # saved by the Celery worker's jobs
+    assert set(traced.values()) == {(office.name, "office")}, traced
     assert [(e.kind, e.status) for e in events] == [("leave", "done"), ("request", "done")], [(e.kind, e.status, e.last_error) for e in events]
     assert [(j.kind, j.state) for j in jobs] == [("replan", "done"), ("settle", "done")], [(j.kind, j.state, j.error) for j in jobs]
     assert all(j.worker.startswith(f"rota-{worker.pid}@") for j in jobs), [j.worker for j in jobs]
