@@ -134,7 +134,7 @@ def _link_context(request: Request, row: Any, code: str) -> dict[str, Any]:
     lang = page_lang(request)
     with session_factory(request)() as session:
         community_name = store.get_community(session, code).name
-    return {"intro": page_word("link_login_intro", lang, name=row.name, role=page_word("role_" + row.role, lang), community=community_name)}
+    return {"intro": page_word("link_login_intro_" + row.role, lang, name=row.name, community=community_name)}
 
 
 @router.get("/login/link/{token}")
@@ -147,7 +147,9 @@ def link_page(request: Request, community: str, token: str) -> Response:
         return _spent(request)
     response = render(request, "login_link.html", token=token, **_link_context(request, row, community))
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the link's token is in this page's address
+    # The token is in this page's address: no other site is told it. (Not "no-referrer": Chromium then posts the
+    # button's form with `Origin: null`, which the CSRF check refuses as it must.)
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
