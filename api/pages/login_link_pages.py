@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.deps import Tenant
-from api.pages import login_words  # noqa: F401 - the words of these pages
+import api.pages.login_words  # noqa: F401 - adds the login pages' words to the word table
 from api.pages.login_pages import start_session
 from api.pages.login_throttle import throttle_for
 from api.pages.web import SERVICE_ZONE, page, page_lang, redirect, render, require_tenant, session_factory, this_month

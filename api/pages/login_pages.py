@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
-from api.pages import login_words  # noqa: F401 - the login forms' words
+import api.pages.login_words  # noqa: F401 - adds the login pages' words to the word table
 from api.pages.csrf import cookie_secure
 from api.pages.login_throttle import throttle_for
 from api.pages.web import (
