@@ -98,12 +98,14 @@ def log_in_user(session: Session, community: CommunityRef, name: str, password: 
         name = checked_name(name)
     except (NotFound, ScenarioError):
         owner, name = None, ""
+    password = password or ""
     row = session.scalar(select(OfficeUser).where(OfficeUser.community_id == owner, OfficeUser.name == name)) if owner is not None and name else None
+    too_long = len(password) > PASSWORD_MAX  # no stored password is this long: refused, after the same work as any other
     try:
-        _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, (password or "")[:PASSWORD_MAX])
+        _hasher.verify(row.password_hash if row is not None and not too_long else _DUMMY_HASH, password[:PASSWORD_MAX])
     except (VerificationError, InvalidHashError):
         return None
-    if row is None or row.disabled_at is not None:
+    if row is None or too_long or row.disabled_at is not None:
         return None
     if _hasher.check_needs_rehash(row.password_hash):
         row.password_hash = _hasher.hash(password)

@@ -65,7 +65,7 @@ def _logins_view(request: Request, tenant: Tenant, *, link_url: str = "", notice
         request, "office_logins.html", status_code=status_code, caller=tenant.caller, month=this_month(),
         hours=f"{_settings(request).login_link_hours:g}",
         townships=[(t.id, t.name) for t in scenario.townships], experts=[(e.id, e.name) for e in scenario.experts],
-        live=[{"id": row.id, "text": page_word("logins_item", lang, name=row.name, role=page_word("role_" + row.role, lang), expires=_until(row.expires_at, lang))} for row in live],
+        live=[{"id": row.id, "text": page_word("logins_item", lang, name=row.name, role=page_word("logins_role_" + row.role, lang), expires=_until(row.expires_at, lang))} for row in live],
         link_url=link_url,
         link_qr=segno.make(link_url, error="m").svg_inline(scale=4, title=page_word("logins_title", lang)) if link_url else "",
         notice=notice, errors=errors,

@@ -127,9 +127,9 @@ def _token_caller(request: Request, community: str | None, token: str) -> Caller
 def login(
     request: Request,
     token: Annotated[str, Form()] = "",
-    name: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=2000)] = "",
-    community_field: Annotated[str, Form(alias="community", max_length=64)] = "",  # on the global /login only
+    name: Annotated[str, Form()] = "",  # no length limits here: a wrong one is a failed login, answered as a page
+    password: Annotated[str, Form()] = "",
+    community_field: Annotated[str, Form(alias="community")] = "",  # on the global /login only
 ) -> Response:
     addressed = _addressed_community(request)
     by_name = bool(name.strip())

@@ -130,6 +130,10 @@ def test_user_names_and_passwords_are_checked(factory):
         with pytest.raises(office_users.ScenarioError) as refused, transaction(factory) as session:
             office_users.create_user(session, COMMUNITY, name, password)
         assert refused.value.problems[0].path == field
+    with factory() as session:
+        assert office_users.log_in_user(session, COMMUNITY, "王医务", PASSWORD) is not None
+        assert office_users.log_in_user(session, COMMUNITY, "王医务", PASSWORD + "x" * 2000) is None  # too long: never a prefix match
+        assert office_users.log_in_user(session, "nowhere", "王医务", PASSWORD) is None
 
 
 # --- login links ---------------------------------------------------------------------------------
