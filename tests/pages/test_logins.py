@@ -303,3 +303,20 @@ def test_migration_0011_goes_down_and_up(engine):
 def _sessions(factory) -> list[auth.PageSession]:
     with factory() as session:
         return list(session.scalars(select(auth.PageSession)))
+
+
+def test_a_link_session_cookie_is_httponly_lax_and_secure_over_https(seeded_db, factory):
+    from http.cookies import SimpleCookie
+
+    with transaction(factory) as session:
+        _, raw = login_links.create_login_link(session, COMMUNITY, "expert", EXPERT)
+    app = create_app(Settings(database_url=seeded_db.url, solver_time_limit=2, run_scheduler=False, link_session_hours=48))
+    with PageClient(app, base_url=f"https://testserver{BASE}") as client:
+        _, answer = use_link(client, f"https://testserver{BASE}/login/link/{raw}")
+    assert answer.status_code == 303
+    cookies = SimpleCookie()
+    for header in answer.headers.get_list("set-cookie"):
+        cookies.load(header)
+    morsel = cookies["rota_session"]
+    assert morsel["httponly"] and morsel["secure"] and morsel["samesite"].lower() == "lax" and int(morsel["max-age"]) == 48 * 3600
+    assert raw not in morsel.value
