@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scheduler.auth import Caller, LoginLink, token_digest
+from scheduler.auth import Caller, LoginLink, PageSession, token_digest
 from scheduler.errors import FieldError, NotFound, ScenarioError
 from scheduler.i18n import date_text
 from scheduler.labels import CommunityLabels
@@ -112,12 +112,29 @@ def redeem_login_link(session: Session, community: CommunityRef, raw: str) -> Ca
     return Caller(None, row.role, row.township, row.expert, row.community_id, code, login_link_id=row.id, name=row.name)
 
 
-def live_links(session: Session, community: CommunityRef) -> list[LoginLink]:
-    """A community's links that can still be used, newest first (for the office's list)."""
+@dataclass(frozen=True)
+class OpenLink:
+    """A link the office may still want to revoke: unused and unexpired, or used with the session it opened still live."""
+
+    row: LoginLink
+    in_use: bool
+
+
+def open_links(session: Session, community: CommunityRef) -> list[OpenLink]:
+    """A community's links that can still be used or whose session is still live, newest first (the office's list, each revocable)."""
     owner = community_id_of(session, community)
     now = utc_now()
-    rows = session.scalars(select(LoginLink).where(LoginLink.community_id == owner).order_by(LoginLink.id.desc()))
-    return [row for row in rows if _live(row, owner, now)]
+    live_sessions = set(session.scalars(
+        select(PageSession.login_link_id).where(PageSession.login_link_id.is_not(None), PageSession.revoked_at.is_(None), PageSession.expires_at > now)
+    ))
+    rows = session.scalars(select(LoginLink).where(LoginLink.community_id == owner, LoginLink.revoked_at.is_(None)).order_by(LoginLink.id.desc()))
+    found = []
+    for row in rows:
+        if _live(row, owner, now):
+            found.append(OpenLink(row, in_use=False))
+        elif row.used_at is not None and row.id in live_sessions:
+            found.append(OpenLink(row, in_use=True))
+    return found
 
 
 def revoke_login_link(session: Session, community: CommunityRef, link_id: int) -> None:

@@ -60,12 +60,16 @@ def _logins_view(request: Request, tenant: Tenant, *, link_url: str = "", notice
     lang = page_lang(request)
     with session_factory(request)() as session:
         scenario = store.export_scenario(session, tenant.id)
-        live = login_links.live_links(session, tenant.id)
+        listed = login_links.open_links(session, tenant.id)
     response = render(
         request, "office_logins.html", status_code=status_code, caller=tenant.caller, month=this_month(),
         hours=f"{_settings(request).login_link_hours:g}",
         townships=[(t.id, t.name) for t in scenario.townships], experts=[(e.id, e.name) for e in scenario.experts],
-        live=[{"id": row.id, "text": page_word("logins_item", lang, name=row.name, role=page_word("logins_role_" + row.role, lang), expires=_until(row.expires_at, lang))} for row in live],
+        links=[
+            {"id": link.row.id, "in_use": link.in_use, "text": page_word("logins_item_in_use" if link.in_use else "logins_item", lang, name=link.row.name,
+                                                                       role=page_word("logins_role_" + link.row.role, lang), expires=_until(link.row.expires_at, lang))}
+            for link in listed
+        ],
         link_url=link_url,
         link_qr=segno.make(link_url, error="m").svg_inline(scale=4, title=page_word("logins_title", lang)) if link_url else "",
         notice=notice, errors=errors,

@@ -320,3 +320,20 @@ def test_a_link_session_cookie_is_httponly_lax_and_secure_over_https(seeded_db, 
     morsel = cookies["rota_session"]
     assert morsel["httponly"] and morsel["secure"] and morsel["samesite"].lower() == "lax" and int(morsel["max-age"]) == 48 * 3600
     assert raw not in morsel.value
+
+
+def test_the_office_revokes_a_used_link_on_its_page_and_the_session_ends(seeded_db, factory):
+    office = office_client(seeded_db)
+    try:
+        url = shown_link(make_link(office, f"expert:{EXPERT}"))
+        listed = office.get("/office/logins").text
+        [link_id] = re.findall(r'data-link="(\d+)" data-in-use="false"', listed)
+        with new_client(seeded_db) as expert:
+            assert use_link(expert, url)[1].status_code == 303 and logged_in_at(expert, "/expert")
+            listed = office.get("/office/logins").text
+            assert f'data-link="{link_id}" data-in-use="true"' in listed  # used, its session open: still revocable
+            revoked = office.post(f"/office/logins/{link_id}/revoke")
+            assert revoked.status_code == 200 and "已撤销" in revoked.text and f'data-link="{link_id}"' not in revoked.text
+            assert not logged_in_at(expert, "/expert")
+    finally:
+        office.__exit__(None, None, None)
