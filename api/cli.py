@@ -7,7 +7,7 @@ import sys
 import typer
 
 # Each command module adds its commands to `app` when imported.
-from api.commands import allowance, closures, levers, province, scenario, serve, solve, workbook, worker  # noqa: F401
+from api.commands import allowance, closures, levers, province, scenario, serve, solve, users, workbook, worker  # noqa: F401
 from api.commands.base import InputError, app, fail_on_bad_input
 from scheduler.errors import ScenarioError
 

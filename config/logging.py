@@ -1,11 +1,12 @@
-"""Structured logs: one JSON object per line, with any `extra={...}` fields of the record kept, and no feed token.
+"""Structured logs: one JSON object per line, with any `extra={...}` fields of the record kept, and no feed token or login link.
 
 A calendar feed's URL is its only secret (`/feeds/<token>.ics`, wherever the feed routes are mounted:
 `/feeds/...`, `/c/<community>/feeds/...`), and uvicorn's access log writes every request path. Every
 record that reaches the service's handler, and every record of the `uvicorn.access` logger whatever
 handler it goes to, has the token in its message, arguments and extra fields replaced by
 `[redacted:<first 8 hex of its sha256>]`: the same digest the `feed_tokens` table stores, so an
-operator can still tell which feed a line is about without the line opening it.
+operator can still tell which feed a line is about without the line opening it. A one-time login link
+(`/c/<community>/login/link/<token>`) is a secret in a path too and is redacted the same way.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from typing import Any
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
-# "/feeds/" and the path segment after it, up to the next delimiter of a URL or a log line.
-_FEED_SEGMENT = re.compile(r"(/feeds/)([^/?#\s\"'<>]+)", re.IGNORECASE)
+# "/feeds/" (or "/login/link/") and the path segment after it, up to the next delimiter of a URL or a log line.
+_FEED_SEGMENT = re.compile(r"(/feeds/|/login/link/)([^/?#\s\"'<>]+)", re.IGNORECASE)
+_SECRET_PATHS = ("/feeds/", "/login/link/")
 REDACTED_PREFIX = "[redacted:"
 ACCESS_LOGGER = "uvicorn.access"
 
@@ -38,8 +40,9 @@ def _redacted_segment(match: re.Match[str]) -> str:
 
 
 def redact_feed_tokens(text: str) -> str:
-    """The text with the token of every feed path in it (`.../feeds/<token>.ics`) replaced by a fingerprint."""
-    return _FEED_SEGMENT.sub(_redacted_segment, text) if "/feeds/" in text.lower() else text
+    """The text with the token of every feed path (`.../feeds/<token>.ics`) and login link (`.../login/link/<token>`) in it replaced by a fingerprint."""
+    lowered = text.lower()
+    return _FEED_SEGMENT.sub(_redacted_segment, text) if any(path in lowered for path in _SECRET_PATHS) else text
 
 
 def _redacted(value: Any) -> Any:

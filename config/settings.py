@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     broker_url: str = ""  # Celery broker (amqp://guest:guest@127.0.0.1:5672//); empty = solves run in the API process
     result_backend: str = ""  # Celery result backend (redis://127.0.0.1:6379/0); job state itself lives in the database
     task_queue: str = "rota"  # the Celery queue the API sends solves to and `rota worker` takes them from
+    login_link_hours: float = Field(default=72.0, gt=0.0, le=720.0)  # a township head's or expert's one-time login link works this long
+    link_session_hours: float = Field(default=12.0, gt=0.0, le=24.0 * 90)  # the page session a login link opens lasts this long
     community_code: str = ""  # the code migration 0006 gives a database's existing community (default: a slug of its name, or c<id>)
 
     @property

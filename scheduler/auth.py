@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.actors import Actor
@@ -74,14 +74,21 @@ class FeedToken(Base):
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated caller of one request: the community its token belongs to (None for the bureau) and its role."""
+    """The authenticated caller of one request: the community it belongs to (None for the bureau), its role and scope.
 
-    token_id: int
+    A caller comes from an API token (`token_id`), or from a page session opened by an office user's
+    password (`user_id`) or by a one-time login link (`login_link_id`); `name` is who it is, for the records.
+    """
+
+    token_id: int | None
     role: str
     township: str | None = None
     expert: str | None = None
     community_id: int | None = None
     community: str | None = None  # the community's code
+    user_id: int | None = None
+    login_link_id: int | None = None
+    name: str = ""
 
     @property
     def is_office(self) -> bool:
@@ -93,7 +100,9 @@ class Caller:
 
 
 def actor_of(session: Session, caller: Caller) -> Actor:
-    """The actor a caller's writes are recorded under: its token's label (or `token #id`) and its role."""
+    """The actor a caller's writes are recorded under: the user's or person's name, else its token's label (or `token #id`), and its role."""
+    if caller.name or caller.token_id is None:
+        return Actor(caller.name or caller.role, caller.role, caller.token_id)
     label = session.scalar(select(ApiToken.label).where(ApiToken.id == caller.token_id))
     return Actor(label or f"token #{caller.token_id}", caller.role, caller.token_id)
 
@@ -245,56 +254,122 @@ def revoke_feed_token(session: Session, community: CommunityRef, feed_token_id: 
         session.flush()
 
 
+# --- office users and login links ---------------------------------------------------------------
+# The tables are here, beside the tokens and sessions they stand with; what is done with them lives in
+# scheduler.office_users (names and argon2 passwords) and scheduler.login_links (one-time links).
+
+
+class OfficeUser(Base):
+    """A person of a community's medical affairs office who logs in to the pages with a name and a password (argon2 hash)."""
+
+    __tablename__ = "office_users"
+    __table_args__ = (UniqueConstraint("community_id", "name", name="uq_office_users_community_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginLink(Base):
+    """A one-time login link for a township head or an expert: its hash, who it opens a session for, when it ends, when it was used."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # township | expert
+    township: Mapped[str | None] = mapped_column(String)
+    expert: Mapped[str | None] = mapped_column(String)
+    name: Mapped[str] = mapped_column(Text, default="")  # the person's name, for the records
+    created_by: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # also ends the session it opened
+
+
 # --- page sessions -------------------------------------------------------------------------------
-# The pages' login cookie holds a session id, never the API token: 32 random bytes, stored as their
-# SHA-256 like every token here, with an expiry and a revoked mark. Logging out revokes the row, so a
-# copied cookie stops working at once; revoking the API token a session was opened with ends it too.
+# The pages' login cookie holds a session id, never a token or a password: 32 random bytes, stored as
+# their SHA-256 like every token here, with an expiry and a revoked mark. A session was opened by exactly
+# one of: an API token (the office's fallback), an office user's password, or a login link. Logging out
+# revokes the row, so a copied cookie stops working at once; revoking the token, disabling the user or
+# revoking the link ends it too.
 
 PAGE_SESSION_SECONDS = 12 * 3600  # a working day: the office logs in each morning
 PAGE_SESSION_BYTES = 32
 
 
 class PageSession(Base):
-    """A logged-in page session: the API token it was opened with, when it ends, and whether it was ended early (logout)."""
+    """A logged-in page session: the token, office user or login link it was opened with, when it ends, and whether it was ended early (logout)."""
 
     __tablename__ = "page_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    api_token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("office_users.id", ondelete="CASCADE"), index=True)
+    login_link_id: Mapped[int | None] = mapped_column(ForeignKey("login_links.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
-def open_page_session(session: Session, api_token_id: int, *, seconds: int = PAGE_SESSION_SECONDS) -> str:
-    """Start a page session for a caller's API token; return the session id (shown once: it goes into the cookie)."""
+def open_page_session(
+    session: Session, api_token_id: int | None = None, *, user_id: int | None = None, login_link_id: int | None = None, seconds: int = PAGE_SESSION_SECONDS
+) -> str:
+    """Start a page session for one API token, office user or login link; return the session id (shown once: it goes into the cookie)."""
+    if sum(value is not None for value in (api_token_id, user_id, login_link_id)) != 1:
+        raise ValueError("a page session is opened by exactly one of a token, a user or a login link")
     now = utc_now()
-    # Sessions that ended long ago are of no use to anyone: drop this token's, so the table stays small.
-    for stale in session.scalars(select(PageSession).where(PageSession.api_token_id == api_token_id, PageSession.expires_at < now - dt.timedelta(days=1))).all():
+    # Sessions that ended long ago are of no use to anyone: drop this opener's, so the table stays small.
+    opener = (
+        PageSession.api_token_id == api_token_id if api_token_id is not None
+        else PageSession.user_id == user_id if user_id is not None
+        else PageSession.login_link_id == login_link_id
+    )
+    for stale in session.scalars(select(PageSession).where(opener, PageSession.expires_at < now - dt.timedelta(days=1))).all():
         session.delete(stale)
     raw = secrets.token_urlsafe(PAGE_SESSION_BYTES)
-    session.add(PageSession(session_sha256=token_digest(raw), api_token_id=api_token_id, created_at=now, expires_at=now + dt.timedelta(seconds=seconds)))
+    session.add(PageSession(
+        session_sha256=token_digest(raw), api_token_id=api_token_id, user_id=user_id, login_link_id=login_link_id,
+        created_at=now, expires_at=now + dt.timedelta(seconds=seconds),
+    ))
     session.flush()
     return raw
 
 
+def _community_code(session: Session, community_id: int | None) -> str | None:
+    return session.scalar(select(Community.code).where(Community.id == community_id)) if community_id is not None else None
+
+
+def _opener_caller(session: Session, row: PageSession) -> Caller | None:
+    """The caller a live session's opener stands for, or None when the token is revoked, the user disabled or the link revoked."""
+    if row.api_token_id is not None:
+        token = session.get(ApiToken, row.api_token_id)
+        if token is None or token.revoked_at is not None or (token.role != BUREAU_ROLE and token.community_id is None):
+            return None
+        return Caller(token.id, token.role, token.township, token.expert, token.community_id, _community_code(session, token.community_id))
+    if row.user_id is not None:
+        user = session.get(OfficeUser, row.user_id)
+        if user is None or user.disabled_at is not None:
+            return None
+        return Caller(None, "office", community_id=user.community_id, community=_community_code(session, user.community_id), user_id=user.id, name=user.name)
+    link = session.get(LoginLink, row.login_link_id) if row.login_link_id is not None else None
+    if link is None or link.revoked_at is not None:
+        return None
+    return Caller(None, link.role, link.township, link.expert, link.community_id, _community_code(session, link.community_id), login_link_id=link.id, name=link.name)
+
+
 def page_session_caller(session: Session, raw: str) -> Caller | None:
-    """The caller a page session id stands for, or None (unknown, expired, logged out, or its API token revoked)."""
-    found = session.execute(
-        select(PageSession, ApiToken, Community.code)
-        .join(ApiToken, ApiToken.id == PageSession.api_token_id)
-        .outerjoin(Community, Community.id == ApiToken.community_id)
-        .where(PageSession.session_sha256 == token_digest(raw))
-    ).first()
-    if found is None:
+    """The caller a page session id stands for, or None (unknown, expired, logged out, or its opener revoked or disabled)."""
+    row = session.scalar(select(PageSession).where(PageSession.session_sha256 == token_digest(raw)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utc_now():
         return None
-    row, token, code = found
-    if row.revoked_at is not None or row.expires_at <= utc_now():
-        return None
-    if token.revoked_at is not None or (token.role != BUREAU_ROLE and token.community_id is None):
-        return None
-    return Caller(token.id, token.role, token.township, token.expert, token.community_id, code)
+    return _opener_caller(session, row)
 
 
 def end_page_session(session: Session, raw: str) -> bool:

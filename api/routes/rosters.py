@@ -84,12 +84,12 @@ def roster_xlsx(month: Month, factory: Factory, tenant: Office, version: Version
 
 @router.get("/rosters/{month}")
 def get_roster(month: Month, factory: Factory, tenant: Reader, lang: Lang, version: Version = None) -> dict[str, Any]:
-    """The latest version (or ?version=N) as `rota.roster/1` JSON; a township or expert sees only its own sessions, the bureau only published versions.
+    """The latest version (or ?version=N) as `rota.roster/1` JSON; drafts are the office's: a township, an expert and the bureau see published versions only, a township or expert only its own sessions.
 
     Each unmet row keeps the format's English `reason` and adds `reason_code`, `reason_params` and `reason_text`
     (the reason in `?lang=` or the Accept-Language, zh-CN by default).
     """
-    status = "published" if tenant.is_bureau else None
+    status = None if tenant.is_office else "published"
     document = _visible(_roster_document(factory, tenant, month, version, status), tenant)
     labels = None
     if document["unmet"] or document["solver"].get("explanation_code"):

@@ -46,6 +46,8 @@ NOTICE_SENTENCES: dict[str, dict[str, str]] = {
         "request_rejected": "未能安排",
         "request_body": "贵院的加诊申请（{what}）{status}。",
         "footer": "—— {community}专家下沉排班系统",
+        "login_link_subject": "【登录链接】{community}专家下沉排班",
+        "login_link_body": "请用下面的链接登录（只能使用一次，{expires}前有效）：\n{url}\n如非本人申请，请忽略本消息。",
     },
     "en": {
         "greeting_expert": "Dear Dr {name},",
@@ -70,6 +72,8 @@ NOTICE_SENTENCES: dict[str, dict[str, str]] = {
         "request_rejected": "could not be scheduled",
         "request_body": "Your request for an extra session ({what}) {status}.",
         "footer": "-- {community} township rota",
+        "login_link_subject": "[Login link] {community} township rota",
+        "login_link_body": "Log in with this link (it works once, until {expires}):\n{url}\nIf you did not ask for it, ignore this message.",
     },
 }
 
@@ -204,4 +208,12 @@ def request_update_text(
     return NoticeText(
         _say("request_subject", lang, township=township, status=status),
         _letter(_greeting("township", township, lang), paragraphs, labels, lang),
+    )
+
+
+def login_link_text(audience: str, name: str, url: str, expires: str, labels: CommunityLabels, lang: str = "zh-CN") -> NoticeText:
+    """The notice carrying a one-time login link to a township head or an expert (`expires`: when it stops working, as text)."""
+    return NoticeText(
+        _say("login_link_subject", lang, community=labels.community),
+        _letter(_greeting(audience, name, lang), [_say("login_link_body", lang, url=url, expires=expires)], labels, lang),
     )

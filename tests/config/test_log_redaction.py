@@ -111,3 +111,10 @@ def test_redaction_is_idempotent_and_leaves_other_paths_alone():
     assert "secret" not in once
     for untouched in ("POST /feed-tokens HTTP/1.1", "GET /rosters/2027-01 HTTP/1.1", "GET /feeds/ HTTP/1.1"):
         assert redact_feed_tokens(untouched) == untouched
+
+
+def test_a_login_link_in_a_path_is_redacted_too():
+    line = redact_feed_tokens('127.0.0.1:5 - "POST /c/quannan/login/link/Secret_Link-123?lang=en HTTP/1.1" 303')
+    assert "Secret_Link-123" not in line
+    assert f"/login/link/[redacted:{fingerprint('Secret_Link-123')}]?lang=en" in line
+    assert redact_feed_tokens("GET /c/quannan/login HTTP/1.1") == "GET /c/quannan/login HTTP/1.1"

@@ -117,7 +117,7 @@ def new_page(browser, base: str, width: int = 1280, height: int = 900):
 def log_in(page, token: str) -> None:
     page.goto(BASE + "/login")
     page.fill("#token", token)
-    page.click("button[type=submit]")
+    page.click("#token-login-button")  # the token form, below the office's name-and-password form
     page.wait_for_load_state()
 
 

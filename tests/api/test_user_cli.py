@@ -1,0 +1,60 @@
+"""`rota user create / list / disable` through the real console entry: argon2 hashes, one readable line and exit 2 on bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from scheduler import auth, office_users, store
+from scheduler.db import make_engine, session_factory, transaction
+from scheduler.migrate import migrate
+from scheduler.scenario.load import load_scenario
+from tests.api.conftest import COMMUNITY, COUNTY
+from tests.api.test_cli import ROTA
+
+
+def rota(*arguments: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([ROTA, *arguments], env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120,
+                          stdin=None if stdin is not None else subprocess.DEVNULL)
+
+
+def test_user_create_list_and_disable(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'rota.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        store.import_scenario(session, COMMUNITY, load_scenario(COUNTY))
+    env = {**os.environ, "ROTA_DATABASE_URL": url}
+
+    made = rota("user", "create", "--name", "王医务", "--password-stdin", env=env, cwd=tmp_path, stdin="a long passphrase\n")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == f"user 1 '王医务' of {COMMUNITY} created" and "passphrase" not in made.stdout + made.stderr
+    with transaction(factory) as session:
+        [row] = session.query(auth.OfficeUser).all()
+        assert row.password_hash.startswith("$argon2id$")
+        assert office_users.log_in_user(session, COMMUNITY, "王医务", "a long passphrase") is not None
+        assert office_users.log_in_user(session, COMMUNITY, "王医务", "a long passphrase\n") is None  # the line's end is not part of it
+
+    for arguments, stdin, line in (
+        (("--name", "王医务", "--password-stdin"), "another passphrase\n", "error: the community already has a user named '王医务'"),
+        (("--name", "李", "--password-stdin"), "short\n", "error: password: at least 8 characters"),
+        (("--name", " ", "--password-stdin"), "a long passphrase\n", "error: name: a user needs a name"),
+        (("--name", "李", "--community", "nowhere", "--password-stdin"), "a long passphrase\n", "error: no community 'nowhere'"),
+        (("--name", "李"), None, "error: no terminal to ask for the password on: send it with --password-stdin"),
+    ):
+        refused = rota("user", "create", *arguments, env=env, cwd=tmp_path, stdin=stdin)
+        assert refused.returncode == 2 and refused.stderr.strip() == line, (arguments, refused.stderr)
+        assert "Traceback" not in refused.stderr
+
+    listed = rota("user", "list", env=env, cwd=tmp_path)
+    assert listed.returncode == 0 and listed.stdout.splitlines()[0].split("\t")[1:2] == ["王医务"] and listed.stdout.rstrip().endswith("active")
+    disabled = rota("user", "disable", "--name", "王医务", env=env, cwd=tmp_path)
+    assert disabled.returncode == 0, disabled.stderr
+    assert rota("user", "list", env=env, cwd=tmp_path).stdout.rstrip().endswith("disabled")
+    unknown = rota("user", "disable", "--name", "无人", env=env, cwd=tmp_path)
+    assert unknown.returncode == 2 and unknown.stderr.strip() == "error: no user named '无人'"
+    with factory() as session:
+        assert office_users.log_in_user(session, COMMUNITY, "王医务", "a long passphrase") is None
+    engine.dispose()
