@@ -1,4 +1,4 @@
-"""`rota user create / list / disable` through the real console entry: argon2 hashes, one readable line and exit 2 on bad input."""
+"""`rota user create / list / disable` through the console entry (tests/console.py): argon2 hashes, one readable line and exit 2 on bad input."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from scheduler.db import make_engine, session_factory, transaction
 from scheduler.migrate import migrate
 from scheduler.scenario.load import load_scenario
 from tests.api.conftest import COMMUNITY, COUNTY
-from tests.api.test_cli import ROTA
+from tests.console import run_rota
 
 
 def rota(*arguments: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([ROTA, *arguments], env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120,
-                          stdin=None if stdin is not None else subprocess.DEVNULL)
+    return run_rota(*arguments, env=env, cwd=cwd, input=stdin)
 
 
 def test_user_create_list_and_disable(tmp_path: Path):
