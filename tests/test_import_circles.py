@@ -2,7 +2,8 @@
 
 Every import counts, at the top of a file or inside a function (an import inside a function
 hides a circle, it does not break it), and so does `importlib.import_module("...")` with a
-literal name. The circles still open are listed by name in KNOWN_CIRCLES with the work that
+literal name; a package that imports its folder's modules by discovery (`pkgutil.iter_modules`, as
+scheduler.events.kinds does) imports each of them. The circles still open are listed by name in KNOWN_CIRCLES with the work that
 removes them; a circle not listed fails (a listed one that is gone may be struck from the list).
 Then each module of a former circle is imported FIRST in a fresh interpreter: a circle that
 only works in one import order fails there.
@@ -49,6 +50,8 @@ def _imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
             and isinstance(node.args[0], ast.Constant)
         ):
             found.add(str(node.args[0].value))
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "iter_modules" and path.name == "__init__.py":
+            found.update(module for module in modules if module.rpartition(".")[0] == name)
     return {module for module in found if module in modules and module != name}
 
 
