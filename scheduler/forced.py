@@ -24,6 +24,7 @@ from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.requests import get_request
 from solver.solution import Reason
 from scheduler.revert import record_lever_event
+from scheduler.roster_rules import lost_pins
 from scheduler.store import CommunityRef
 from solver.candidates import enumerate_candidates
 from solver.engine import solve
@@ -104,7 +105,7 @@ def _force_once(factory, community, request_id: int, day: dt.date | None, half_d
     limit = float(time_limit if time_limit is not None else settings.solver_time_limit)
     solution = solve(problem, time_limit=limit, workers=settings.solver_workers, previous=before, frozen_until=today)
     placed_count = on_days(solution.assignments)
-    if placed_count < wanted or pins.missing_pins(problem.pins, solution.assignments):
+    if placed_count < wanted or lost_pins(problem.pins, solution.assignments):
         raise Conflict(
             f"request {request_id} cannot be placed at {where} within every rule, even by moving others "
             f"({placed_count - (wanted - sessions)} of {sessions} placed: rooms, experts' limits, one township a day, department staffing or pins)"

@@ -20,7 +20,7 @@ from scheduler.errors import Conflict
 from scheduler.events import process_pending
 from scheduler.notify.contacts import set_contact
 from scheduler.notify.models import Notice
-from scheduler.roster_rules import RuleBroken
+from scheduler.roster_rules import PIN_RULE, RuleBroken
 from scheduler.scenario.load import parse_scenario
 from solver.solution import Assignment, Solution, SolveReport, diff_rosters
 from tests.solver.checker import violations
@@ -189,7 +189,7 @@ def test_pins_hold_through_edits_generation_and_replans(county):
 
     with pytest.raises(RuleBroken) as moved:
         flows.move_session(county, CODE, MONTH, pinned.id, date=D2)
-    assert [b.rule for b in moved.value.breaks] == [pins.PIN_RULE]
+    assert [b.rule for b in moved.value.breaks] == [PIN_RULE]
     with pytest.raises(RuleBroken):
         flows.remove_session(county, CODE, MONTH, pinned.id)
 
@@ -205,7 +205,7 @@ def test_pins_hold_through_edits_generation_and_replans(county):
         flows.file_leave(session, CODE, "C2", D1)
     with pytest.raises(RuleBroken) as clash:
         flows.replan(county, CODE, MONTH, cause="leave C2", time_limit=3)
-    assert [b.rule for b in clash.value.breaks] == [pins.PIN_RULE]
+    assert [b.rule for b in clash.value.breaks] == [PIN_RULE]
     assert latest(county)[1] == before
 
     # Through the event path the same clash is the event's error, shown to the office; nobody is told of a change.
@@ -214,7 +214,7 @@ def test_pins_hold_through_edits_generation_and_replans(county):
         from scheduler.events import list_events
 
         (leave,) = [e for e in list_events(session, CODE) if e.kind == "leave"]
-    assert leave.status in ("pending", "failed") and pins.PIN_RULE in (leave.last_error or ""), leave
+    assert leave.status in ("pending", "failed") and PIN_RULE in (leave.last_error or ""), leave
     assert latest(county)[1] == before and told(county) == set()
 
     with transaction(county) as session:
@@ -311,7 +311,7 @@ def test_lever_routes_through_the_service(service, api_office):
     assert pinned.json()["pinned_by"] == "张主任"
     assert [p["assignment_id"] for p in office.get(f"/rosters/{MONTH}/pins").json()] == [c2["id"]]
     refused = office.patch(f"/rosters/{MONTH}/assignments/{c2['id']}", json={"date": D2.isoformat()})
-    assert refused.status_code == 409 and [r["rule"] for r in refused.json()["rules"]] == [pins.PIN_RULE], refused.text
+    assert refused.status_code == 409 and [r["rule"] for r in refused.json()["rules"]] == [PIN_RULE], refused.text
     assert office.delete(f"/rosters/{MONTH}/pins/{c2['id']}").status_code == 204
 
     # Revert: v2 moves C1's pm session, v3 is v1 again, published, made by 张主任.
@@ -361,8 +361,10 @@ def test_rota_revert(service, api_office, tmp_path):
     missing = run("revert", "--month", MONTH, "--version", "99", "--community", API_CODE)
     assert missing.returncode == 2 and "no version 99" in missing.stderr
     # The forced request's session is pinned (test_lever_routes_through_the_service): going back to v1 would lose it.
-    clash = run("revert", "--month", MONTH, "--version", "1", "--community", API_CODE)
+    clash = run("revert", "--month", MONTH, "--version", "1", "--community", API_CODE, "--lang", "en")
     assert clash.returncode == 3 and "pinned assignment" in clash.stderr and "Traceback" not in clash.stderr
+    chinese = run("revert", "--month", MONTH, "--version", "1", "--community", API_CODE, "--lang", "zh-CN")
+    assert chinese.returncode == 3 and "锁定的排班会被挪走" in chinese.stderr and "pinned" not in chinese.stderr
     with transaction(service.factory) as session:
         for held in pins.list_pins(session, API_CODE, MONTH):
             pins.unpin_assignment(session, API_CODE, MONTH, held.assignment_id)
