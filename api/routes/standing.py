@@ -35,8 +35,14 @@ def _same_key(path_key: str, body_key: str, field: str) -> None:
 # --- keyed lists: experts, townships, specialties, departments ---------------------------------
 
 
+def _with_article(noun: str) -> str:
+    """The noun with its English indefinite article: `an expert`, `a township`."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, reader_role: str | None) -> None:
     singular = standing.SINGULAR[list_name]
+    one = _with_article(singular)
 
     def list_all(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
         with factory() as session:
@@ -72,12 +78,12 @@ def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, re
             standing.delete_item(session, tenant.id, list_name, key)
 
     router.add_api_route(f"/{list_name}", list_all, methods=["GET"], summary=f"List {list_name}", operation_id=f"list_{list_name}")
-    router.add_api_route(f"/{list_name}", create, methods=["POST"], status_code=201, summary=f"Create a {singular}", operation_id=f"create_{singular}")
+    router.add_api_route(f"/{list_name}", create, methods=["POST"], status_code=201, summary=f"Create {one}", operation_id=f"create_{singular}")
     router.add_api_route(f"/{list_name}/{{key}}", get_one, methods=["GET"], summary=f"One {singular}", operation_id=f"get_{singular}")
-    router.add_api_route(f"/{list_name}/{{key}}", replace, methods=["PUT"], summary=f"Create or replace a {singular}", operation_id=f"put_{singular}",
+    router.add_api_route(f"/{list_name}/{{key}}", replace, methods=["PUT"], summary=f"Create or replace {one}", operation_id=f"put_{singular}",
                             responses={201: {"description": "Created: nothing had this key (the body as stored, as a 200's)",
                                             "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}}})
-    router.add_api_route(f"/{list_name}/{{key}}", delete, methods=["DELETE"], status_code=204, summary=f"Delete a {singular}", operation_id=f"delete_{singular}")
+    router.add_api_route(f"/{list_name}/{{key}}", delete, methods=["DELETE"], status_code=204, summary=f"Delete {one}", operation_id=f"delete_{singular}")
 
 
 _keyed_routes("experts", schema.Expert, "id", "expert")
