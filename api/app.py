@@ -37,7 +37,7 @@ from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.feed_cache import FeedCache, expire_on_commit
 from scheduler.migrate import migrate
 from scheduler.labels import CommunityLabels
-from scheduler.reason_text import rule_break_fields, rule_breaks_text
+from scheduler.reason_text import Refused, reason_text, rule_break_fields, rule_breaks_text
 from scheduler.roster_rules import RuleBroken
 from scheduler.tasks import TasksUnavailable
 from scheduler.scenario.load import load_scenario
@@ -132,6 +132,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(
             409, rule_breaks_text(error.breaks, lang, labels), rules=[rule_break_fields(b.rule, b.reason, lang, labels) for b in error.breaks]
         )
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, error: Refused) -> JSONResponse:
+        labels = await run_in_threadpool(_community_labels, request)
+        return _error(409, reason_text(error.reason, _reader_lang(request), labels))
 
     @app.exception_handler(Conflict)
     async def conflict(_request: Request, error: Conflict) -> JSONResponse:

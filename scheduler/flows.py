@@ -368,7 +368,7 @@ def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
         try:
             return None, _save_edit(factory, community, month, version, edited, before, status, f"swap {swap_id} ({giver} <-> {taker})")
         except RuleBroken as broken:
-            return _swap_declined(broken), None
+            return broken.reason, None
 
     reason, number = _rebasing(community, exchange)
     with transaction(factory) as session:
@@ -379,13 +379,6 @@ def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
         else:
             swap.state, swap.roster_version = "applied", number
         return swap.state
-
-
-def _swap_declined(broken: RuleBroken) -> Reason:
-    """Why a swap is declined: its one break as it is (where and why), or the rules its several breaks name."""
-    if len(broken.breaks) == 1:
-        return broken.breaks[0].reason
-    return Reason.of(ReasonCode.SWAP_BREAKS_RULES, rules=sorted({b.rule for b in broken.breaks}))
 
 
 def remove_session(factory: Factory, community: CommunityRef, month: str, assignment_id: str) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from scheduler import i18n
+from scheduler.errors import Conflict
 from scheduler.labels import CommunityLabels
 from solver.solution import Reason, ReasonCode
 
@@ -68,7 +69,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         ReasonCode.SWAP_SESSIONS_CHANGED: "the sessions changed since the swap was proposed (a re-plan or an edit moved them)",
         ReasonCode.SWAP_DECLINED_BY_COLLEAGUE: "declined by {expert}",
         ReasonCode.SWAP_REJECTED_BY_OFFICE: "rejected by the office",
-        ReasonCode.SWAP_BREAKS_RULES: "the swap would break a hard rule: {rules}",
+        ReasonCode.BREAKS_RULES: "the change would break hard rules: {rules}",
+        ReasonCode.FORCE_NO_ROSTER: "the roster for {month} has not been generated yet: generate it, then force the request",
+        ReasonCode.FORCE_DAY_PAST: "{first_day} is not after today ({today}): a past day cannot be changed",
+        ReasonCode.FORCE_NO_CANDIDATE: "no roster can hold the request at {township} on {days} of {month}: no {specialty} expert can serve a {type} session there then (specialty, title, ward, working day, closure or leave)",
+        ReasonCode.FORCE_CANNOT_PLACE: "the request cannot be placed at {township} on {days} of {month} within every rule, even by moving others ({placed} of {sessions} placed: rooms, experts' limits, one township a day, department staffing or pins)",
         # the session a rule break is about ({at}), and a refused edit with its breaks
         "at": "{expert} at {township} on {date} {half_day} ({what})",
         "rule_break": "{rule}: {reason}",
@@ -132,7 +137,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         ReasonCode.SWAP_SESSIONS_CHANGED: "提出换班后，相关排班已有变动（重新排班或人工调整）",
         ReasonCode.SWAP_DECLINED_BY_COLLEAGUE: "{expert}已拒绝",
         ReasonCode.SWAP_REJECTED_BY_OFFICE: "医务科未批准",
-        ReasonCode.SWAP_BREAKS_RULES: "换班会违反硬性规则：{rules}",
+        ReasonCode.BREAKS_RULES: "该改动会违反硬性规则：{rules}",
+        ReasonCode.FORCE_NO_ROSTER: "{month}的排班尚未生成：请先生成排班，再强制安排",
+        ReasonCode.FORCE_DAY_PAST: "{first_day}不晚于今天（{today}）：已过去的日期不能再改",
+        ReasonCode.FORCE_NO_CANDIDATE: "{month}{days}日没有任何排班能容纳该申请：当时没有{specialty}专家能在{township}承担{type}（专科、职称、病房、工作日、停诊或请假）",
+        ReasonCode.FORCE_CANNOT_PLACE: "即使调动其他安排，也无法在遵守所有规则的前提下于{month}{days}日在{township}安排该申请（{sessions}次中可安排{placed}次：诊室、专家上限、每天一个乡镇、科室在岗人数或锁定）",
         "at": "{date}{half_day}{expert}在{township}的{what}",
         "rule_break": "{rule}：{reason}",
         "rule_breaks": "改动违反硬性规则：{breaks}",
@@ -255,7 +264,7 @@ def _fields(reason: Reason, words: _Words) -> dict[str, Any]:
             fields[name] = words.session_type(value)
         elif name in ("title", "expert_title"):
             fields[name] = i18n.title_name(value, words.lang)
-        elif name in ("first_day", "last_day") and words.zh:
+        elif name in ("first_day", "last_day", "today") and words.zh:
             fields[name] = i18n.date_text(dt.date.fromisoformat(value), "zh-CN")
         elif name == "month" and words.zh:
             fields[name] = f"{value[:4]}年{int(value[5:7])}月"
@@ -355,3 +364,13 @@ def with_reason_text(document: dict[str, Any], lang: str, labels: CommunityLabel
     if isinstance(solver, dict) and solver.get("explanation_code"):
         solver["explanation_text"] = reason_text(reason_from_row(solver, "explanation_code", "explanation_params", "explanation"), lang, labels)
     return document
+
+
+class Refused(Conflict):
+    """A change the current state does not allow, whose why is a reason (a code and parameters) each surface renders.
+
+    `str()` is the English sentence (logs); the API, the pages and the rows that keep it use `reason`."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason_text(reason, "en"))
+        self.reason = reason

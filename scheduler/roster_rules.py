@@ -58,6 +58,13 @@ class RuleBroken(Conflict):
     def __str__(self) -> str:
         return rule_breaks_text(self.breaks, "en")
 
+    @property
+    def reason(self) -> Reason:
+        """The refusal as one reason a row keeps (a declined swap, a forced request left pending): its one break, or the rules."""
+        if len(self.breaks) == 1:
+            return self.breaks[0].reason
+        return Reason.of(ReasonCode.BREAKS_RULES, rules=sorted({b.rule for b in self.breaks}))
+
 
 def session_at(a: Assignment) -> dict[str, Any]:
     """The parameters that say which session a break is about (the `{at}` of the rule-break reasons)."""

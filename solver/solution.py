@@ -96,11 +96,17 @@ class ReasonCode(StrEnum):
     PIN_LOST = "PIN_LOST"  # {AT}
     EDIT_BREAKS_RULE = "EDIT_BREAKS_RULE"  # {rule}: the model names the rule the edited roster breaks
     LINK_VISITS_LOST = "LINK_VISITS_LOST"  # {visits}
-    # why a swap (scheduler/swaps.py) was declined
+    # why a swap (scheduler/swaps.py) was declined (its one broken rule is that break's code)
     SWAP_SESSIONS_CHANGED = "SWAP_SESSIONS_CHANGED"  # {}
     SWAP_DECLINED_BY_COLLEAGUE = "SWAP_DECLINED_BY_COLLEAGUE"  # {expert}
     SWAP_REJECTED_BY_OFFICE = "SWAP_REJECTED_BY_OFFICE"  # {} (the office's own words are a TEXT reason)
-    SWAP_BREAKS_RULES = "SWAP_BREAKS_RULES"  # {rules}
+    # a change refused by several hard rules at once (a swap, a forced request): the rules it would break
+    BREAKS_RULES = "BREAKS_RULES"  # {rules}
+    # why a forced request (scheduler/forced.py) cannot be placed
+    FORCE_NO_ROSTER = "FORCE_NO_ROSTER"  # {month}
+    FORCE_DAY_PAST = "FORCE_DAY_PAST"  # {first_day, today}
+    FORCE_NO_CANDIDATE = "FORCE_NO_CANDIDATE"  # {township, type, specialty, month, days}
+    FORCE_CANNOT_PLACE = "FORCE_CANNOT_PLACE"  # {township, type, specialty, month, days, placed, sessions}
     # a sentence from before reasons were codes (an imported roster file, an old stored row): shown as written
     TEXT = "TEXT"  # {text}
 

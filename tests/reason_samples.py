@@ -70,6 +70,14 @@ SAMPLE_REASONS: dict[ReasonCode, Reason] = {
     ReasonCode.SWAP_SESSIONS_CHANGED: Reason.of(ReasonCode.SWAP_SESSIONS_CHANGED),
     ReasonCode.SWAP_DECLINED_BY_COLLEAGUE: Reason.of(ReasonCode.SWAP_DECLINED_BY_COLLEAGUE, expert="E002"),
     ReasonCode.SWAP_REJECTED_BY_OFFICE: Reason.of(ReasonCode.SWAP_REJECTED_BY_OFFICE),
-    ReasonCode.SWAP_BREAKS_RULES: Reason.of(ReasonCode.SWAP_BREAKS_RULES, rules=["monthly session limit", "one township per day"]),
+    ReasonCode.BREAKS_RULES: Reason.of(ReasonCode.BREAKS_RULES, rules=["monthly session limit", "one township per day"]),
+    ReasonCode.FORCE_NO_ROSTER: Reason.of(ReasonCode.FORCE_NO_ROSTER, month="2027-02"),
+    ReasonCode.FORCE_DAY_PAST: Reason.of(ReasonCode.FORCE_DAY_PAST, first_day="2026-12-01", today="2026-12-07"),
+    ReasonCode.FORCE_NO_CANDIDATE: Reason.of(
+        ReasonCode.FORCE_NO_CANDIDATE, township="t02", type="teaching", specialty="paeds", month="2027-01", days=["2027-01-11", "2027-01-12"]
+    ),
+    ReasonCode.FORCE_CANNOT_PLACE: Reason.of(
+        ReasonCode.FORCE_CANNOT_PLACE, township="t02", type="clinic", specialty="cardio", month="2027-01", days=["2027-01-11"], placed=0, sessions=1
+    ),
     ReasonCode.TEXT: Reason.text("本月无儿科专家"),
 }

@@ -22,11 +22,17 @@ from scheduler.db import transaction
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.events import event_summary, kind_label
 from scheduler.labels import CommunityLabels
-from scheduler.reason_text import reason_text
+from scheduler.reason_text import Refused, reason_text
 from scheduler.roster_rules import RuleBroken
 
 router = APIRouter(include_in_schema=False)
 AUDIT_KINDS = ("version", "event", "pin", "unpin", "revert", "force")
+
+
+def _labels(request: Request, community_id: int) -> CommunityLabels:
+    """The community's names, for a clash told in Chinese (townships, experts, specialties)."""
+    with session_factory(request)() as session:
+        return CommunityLabels.from_scenario(store.export_scenario(session, community_id))
 
 
 def _moment(moment: dt.datetime) -> str:
@@ -108,8 +114,7 @@ def revert_page(request: Request, month: str, version: Annotated[int, Form(ge=1,
     try:
         number, changes = revert.revert_to(session_factory(request), tenant.id, month, version)
     except RuleBroken as clash:
-        with session_factory(request)() as session:
-            labels = CommunityLabels.from_scenario(store.export_scenario(session, tenant.id))
+        labels = _labels(request, tenant.id)
         lines = [reason_text(b.reason, lang, labels) for b in clash.breaks]
         return render(request, "message.html", status_code=409, heading=page_word("revert_clash", lang, version=version), clash=lines, caller=tenant.caller, month=month)
     except Conflict:
@@ -183,6 +188,9 @@ def force_request_page(request: Request, request_id: int, date: Annotated[str, F
         return render(request, "message.html", status_code=422, heading=page_word("force_bad_date", lang), caller=tenant.caller)
     try:
         forced.force_request(session_factory(request), tenant.id, request_id, day)
+    except (Refused, RuleBroken) as refused:
+        return render(request, "message.html", status_code=409, heading=page_word("force_failed", lang), message=reason_text(refused.reason, lang, _labels(request, tenant.id)),
+                      caller=tenant.caller)
     except (Conflict, ScenarioError) as refused:
         detail = str(refused) if lang == "en" else ""
         return render(request, "message.html", status_code=409 if isinstance(refused, Conflict) else 422, heading=page_word("force_failed", lang), detail=detail, caller=tenant.caller)

@@ -260,7 +260,7 @@ def test_a_request_no_roster_can_hold_is_answered_with_the_reason(county):
         from scheduler.requests import get_request
 
         row = get_request(session, CODE, request_id)
-        assert row.state == "pending" and "no cardio expert" in row.reason
+        assert row.state == "pending" and "no cardio expert" in row.reason and row.reason_code == "FORCE_NO_CANDIDATE"
     assert latest(county)[1] == 1
 
 
