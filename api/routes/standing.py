@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from api.deps import Factory, Forbidden, Jobs, Member, Office, require_expert, require_township
 from api.schemas import CalendarYearBody, CalendarYearView, DemandBody, LeaveBody, LeaveFiled, LinkBody, UnavailabilityView
-from scheduler import calendar_year, flows, standing, store
+from scheduler import calendar_year, flows, i18n, standing, store
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
 from scheduler.scenario import schema
@@ -35,14 +35,9 @@ def _same_key(path_key: str, body_key: str, field: str) -> None:
 # --- keyed lists: experts, townships, specialties, departments ---------------------------------
 
 
-def _with_article(noun: str) -> str:
-    """The noun with its English indefinite article: `an expert`, `a township`."""
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
-
-
 def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, reader_role: str | None) -> None:
     singular = standing.SINGULAR[list_name]
-    one = _with_article(singular)
+    one = i18n.with_article(singular)
 
     def list_all(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
         with factory() as session:
