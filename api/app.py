@@ -17,11 +17,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
-from api.deps import Forbidden, Unauthorized
+from api.deps import Forbidden, Unauthorized, request_lang
 from api.feed_fastpath import FeedFastPath
 from api.jobs import JobRunner
 from api.limits import install_body_guard
@@ -35,6 +36,8 @@ from scheduler.actors import request_actor_box
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.feed_cache import FeedCache, expire_on_commit
 from scheduler.migrate import migrate
+from scheduler.labels import CommunityLabels
+from scheduler.reason_text import Refused, reason_text, rule_break_fields, rule_breaks_text
 from scheduler.roster_rules import RuleBroken
 from scheduler.tasks import TasksUnavailable
 from scheduler.scenario.load import load_scenario
@@ -79,6 +82,26 @@ def _error(status: int, detail: Any, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
+def _reader_lang(request: Request) -> str:
+    """The reader's language of an error body (`?lang=`, Accept-Language, the service's); a bad `?lang=` falls back, the error stays the error."""
+    try:
+        return request_lang(request, request.query_params.get("lang"))
+    except ScenarioError:
+        return request_lang(request, None)
+
+
+def _community_labels(request: Request) -> CommunityLabels | None:
+    """The names of the community the request addresses (a Chinese error names townships and experts), or None outside one."""
+    code = request.path_params.get("community")
+    if not code:
+        return None
+    try:
+        with request.app.state.session_factory() as session:
+            return CommunityLabels.from_scenario(store.export_scenario(session, code))
+    except NotFound:
+        return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error the service knows, rendered once: JSON bodies that say what was wrong.
 
@@ -103,8 +126,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(422, problems)
 
     @app.exception_handler(RuleBroken)
-    async def rule_broken(_request: Request, error: RuleBroken) -> JSONResponse:
-        return _error(409, str(error), rules=[{"rule": b.rule, "message": b.message} for b in error.breaks])
+    async def rule_broken(request: Request, error: RuleBroken) -> JSONResponse:
+        lang = _reader_lang(request)
+        labels = await run_in_threadpool(_community_labels, request)
+        return _error(
+            409, rule_breaks_text(error.breaks, lang, labels), rules=[rule_break_fields(b.rule, b.reason, lang, labels) for b in error.breaks]
+        )
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, error: Refused) -> JSONResponse:
+        labels = await run_in_threadpool(_community_labels, request)
+        return _error(409, reason_text(error.reason, _reader_lang(request), labels))
 
     @app.exception_handler(Conflict)
     async def conflict(_request: Request, error: Conflict) -> JSONResponse:

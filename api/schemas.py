@@ -30,10 +30,13 @@ class ProblemDetail(Wire):
 
 
 class RuleBreakView(Wire):
-    """A hard rule that a roster change would break (a 409)."""
+    """A hard rule that a roster change would break (a 409): the rule and why, in the reader's language and as data."""
 
-    rule: str
-    message: str
+    rule: str = Field(description="the rule's id, as the model names it (`monthly session limit`)")
+    rule_text: str = Field(description="the rule's name in the reader's language")
+    message: str = Field(description="where and why, in the reader's language")
+    reason_code: str = Field(description="solver.solution.ReasonCode of the break")
+    reason_params: dict[str, Any] = Field(default_factory=dict, description="the reason's parameters (ids, ISO dates)")
 
 
 class ErrorBody(BaseModel):
@@ -233,7 +236,9 @@ class SwapView(BaseModel):
     give_back_id: str | None
     state: str
     needs_approval: bool
-    reason: str
+    reason: str = Field(description="why it was declined, in the reader's language (\"\" while it is not)")
+    reason_code: str | None = Field(default=None, description="solver.solution.ReasonCode; null for the office's own words")
+    reason_params: dict[str, Any] = Field(default_factory=dict)
     roster_version: int | None
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -33,7 +33,7 @@ from scheduler.models import ExpertUnavailability, TownshipClosure
 from scheduler.store import CommunityRef
 from scheduler.problem_builder import build_problem, with_published_history
 from scheduler.requests import ExtraSessionRequest, create_request, get_request, scheduled_extra_demand
-from scheduler.roster_rules import RuleBroken, candidate_indices, check_roster, hard_rule_breaks
+from scheduler.roster_rules import RuleBroken, candidate_indices, check_pins, check_roster, hard_rule_breaks, lost_pins
 from scheduler.scenario.fields import date_problems
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import HALF_DAYS, Scenario
@@ -122,7 +122,7 @@ def generate(
     settings = get_settings()
     previous = published[0] if published else None
     solution = solve(problem, time_limit=_time_limit(time_limit), workers=settings.solver_workers, previous=previous, frozen_until=_today(factory, community))
-    if problem.pins and pins.missing_pins(problem.pins, solution.assignments):
+    if problem.pins and lost_pins(problem.pins, solution.assignments):
         # A fresh solve of a large month may miss a pin the search could not free; the re-plan of the
         # latest version (which holds the pins) keeps them.
         with factory() as session:
@@ -139,9 +139,7 @@ def generate(
 
 def _keeps_pins(problem: Problem, solution: Solution) -> None:
     """RuleBroken naming every pin a solved roster lost (a pin clashes with the changed data): reported, never saved."""
-    lost = pins.missing_pins(problem.pins, solution.assignments)
-    if lost:
-        raise RuleBroken(lost)
+    check_pins(problem.pins, solution.assignments)
 
 
 def _today(factory: Factory, community: CommunityRef) -> dt.date:
@@ -221,10 +219,7 @@ def _save_edit(
     if problem is None:
         with factory() as session:
             problem, _ = month_problem(session, community, month)
-    check_roster(problem, edited, before.assignments)
-    lost_pins = pins.missing_pins(problem.pins, edited)
-    if lost_pins:
-        raise RuleBroken(lost_pins)
+    check_roster(problem, edited, before.assignments)  # every hard rule and pin, in one place
     # The unmet list of the edited roster: recount from the solver's explanation of what is left.
     candidates = enumerate_candidates(problem)
     chosen, _ = candidate_indices(problem, candidates, edited)
@@ -363,27 +358,28 @@ def apply_swap(factory: Factory, community: CommunityRef, swap_id: int) -> str:
         month, given, taken = swap.month, swap.assignment_id, swap.give_back_id
         giver, taker = swap.from_expert, swap.to_expert
 
-    def exchange() -> tuple[str, int | None]:
+    def exchange() -> tuple[Reason | None, int | None]:
         before, version, status = _edit_base(factory, community, month)
         by_id = {a.id: a for a in before.assignments}
         missing = [i for i in (given, taken) if i is not None and i not in by_id]
         owners_changed = (given in by_id and by_id[given].expert != giver) or (taken in by_id and by_id[taken].expert != taker)
         if missing or owners_changed:
-            return "the sessions changed since the swap was proposed (a re-plan or an edit moved them)", None
+            return Reason.of(ReasonCode.SWAP_SESSIONS_CHANGED), None
         exchanged = {given: taker, **({taken: giver} if taken else {})}
         edited = [
             dataclasses.replace(a, expert=exchanged[a.id], link_visit=False) if a.id in exchanged else a for a in before.assignments
         ]
         try:
-            return "", _save_edit(factory, community, month, version, edited, before, status, f"swap {swap_id} ({giver} <-> {taker})")
+            return None, _save_edit(factory, community, month, version, edited, before, status, f"swap {swap_id} ({giver} <-> {taker})")
         except RuleBroken as broken:
-            return str(broken), None
+            return broken.reason, None
 
     reason, number = _rebasing(community, exchange)
     with transaction(factory) as session:
         swap = swaps.get_swap(session, community, swap_id, for_update=True)
-        if reason:
-            swap.state, swap.reason = "declined", reason
+        if reason is not None:
+            swap.state = "declined"
+            swap.say_why(reason)
         else:
             swap.state, swap.roster_version = "applied", number
         return swap.state

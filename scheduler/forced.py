@@ -22,8 +22,10 @@ from scheduler import flows, pins, store
 from scheduler.audit import record_audit
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.requests import get_request
-from solver.solution import Reason
+from solver.solution import Reason, ReasonCode
 from scheduler.revert import record_lever_event
+from scheduler.reason_text import Refused
+from scheduler.roster_rules import RuleBroken, lost_pins
 from scheduler.store import CommunityRef
 from solver.candidates import enumerate_candidates
 from solver.engine import solve
@@ -56,7 +58,10 @@ def force_request(
     """Place a pending request on `day` (its whole window when None) by a minimal-change re-plan; Conflict with the reason when it cannot."""
     try:
         return flows.rebasing(community, lambda: _force_once(factory, community, request_id, day, half_day, time_limit))
-    except Conflict as refused:
+    except (Refused, RuleBroken) as refused:
+        flows._keep_pending(factory, community, request_id, refused.reason)
+        raise
+    except Conflict as refused:  # the request changed state, or other writes kept winning: said as it is
         flows._keep_pending(factory, community, request_id, Reason.text(str(refused)))
         raise
 
@@ -73,12 +78,12 @@ def _force_once(factory, community, request_id: int, day: dt.date | None, half_d
         try:
             before, version, status, _ = store.load_roster_version(session, community, month)
         except NotFound:
-            raise Conflict(f"the roster for {month} has not been generated yet: generate it, then force the request") from None
+            raise Refused(Reason.of(ReasonCode.FORCE_NO_ROSTER, month=month)) from None
         key, sessions = request.demand_key, request.sessions
     today = flows._today(factory, community)
     days = _day_range(request, day)
     if all(d <= today for d in days):
-        raise Conflict(f"{min(days).isoformat()} is not after today ({today.isoformat()}): a past day cannot be changed")
+        raise Refused(Reason.of(ReasonCode.FORCE_DAY_PAST, first_day=min(days), today=today))
     days = frozenset(d for d in days if d > today)
 
     def on_days(assignments) -> int:
@@ -93,22 +98,17 @@ def _force_once(factory, community, request_id: int, day: dt.date | None, half_d
         problem, demand={**problem.demand, key: problem.demand.get(key, 0) + sessions}, requirements=(*problem.requirements, requirement)
     )
     where = f"{request.township} on {', '.join(d.isoformat() for d in sorted(days)[:3])}{' ...' if len(days) > 3 else ''}"
+    place = {"township": request.township, "type": request.type, "specialty": request.specialty, "month": month, "days": sorted(days)}
     candidates = enumerate_candidates(problem, keys={key}, supervision_townships=())
     possible = [i for i in candidates.by_key.get(key, []) if candidates.items[i].day in days and (half_day is None or candidates.items[i].slot.half_day == half_day)]
     if len({(candidates.items[i].slot, candidates.items[i].expert) for i in possible}) < sessions:
-        raise Conflict(
-            f"no roster can hold request {request_id} at {where}: no {request.specialty} expert can serve a {request.type} session "
-            f"there then (specialty, title, ward, working day, closure or leave)"
-        )
+        raise Refused(Reason.of(ReasonCode.FORCE_NO_CANDIDATE, **place))
     settings = get_settings()
     limit = float(time_limit if time_limit is not None else settings.solver_time_limit)
     solution = solve(problem, time_limit=limit, workers=settings.solver_workers, previous=before, frozen_until=today)
     placed_count = on_days(solution.assignments)
-    if placed_count < wanted or pins.missing_pins(problem.pins, solution.assignments):
-        raise Conflict(
-            f"request {request_id} cannot be placed at {where} within every rule, even by moving others "
-            f"({placed_count - (wanted - sessions)} of {sessions} placed: rooms, experts' limits, one township a day, department staffing or pins)"
-        )
+    if placed_count < wanted or lost_pins(problem.pins, solution.assignments):
+        raise Refused(Reason.of(ReasonCode.FORCE_CANNOT_PLACE, **place, placed=placed_count - (wanted - sessions), sessions=sessions))
     diff = diff_rosters(before.assignments, solution.assignments)
     placed = [
         a for a in diff.added

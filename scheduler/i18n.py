@@ -180,6 +180,11 @@ def date_text(day: dt.date, lang: str = DEFAULT_LANG) -> str:
     return text("date", lang, year=day.year, month=day.month, day=day.day)
 
 
+def with_article(noun: str) -> str:
+    """An English noun with its indefinite article (`an expert event`, `a township`), for the service's English messages."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def text(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:
     """The message `key` in the language with its {fields} filled in; KeyError for a key nobody defined."""
     return _table(MESSAGES, lang)[key].format(**fields)

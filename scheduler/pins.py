@@ -2,8 +2,9 @@
 
 A pin names one assignment of the month by id and keeps what it is (date, half-day, township, type,
 specialty, expert). The solver gets the pins as hard constraints (`Problem.pins`); every roster the
-service is about to save is checked against them (`missing_pins`), so an edit, a re-plan or a
-revert that would lose a pin is refused with the clash named, never saved.
+service is about to save is checked against them with the other hard rules (`scheduler.roster_rules`,
+`lost_pins`), so an edit, a re-plan or a revert that would lose a pin is refused with the clash named,
+never saved.
 
 When the data changes under a pin (the pinned expert on leave, the township closed that day), no
 re-plan can keep it: `clashing_pins` names each pin the new data forbids, and the event worker fails
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +28,10 @@ from scheduler.audit import record_audit
 from scheduler.db import Base
 from scheduler.errors import NotFound
 from scheduler.notify.models import UtcDateTime, utc_now
-from scheduler.roster_rules import RuleBreak, hard_rule_breaks
+from scheduler.roster_rules import hard_rule_breaks
 from scheduler.store import CommunityRef, community_id_of
 from solver.problem import DemandKey, Pin, Problem, Slot
 from solver.solution import Assignment
-
-PIN_RULE = "pinned assignment"
-
 
 class RosterPin(Base):
     """One pinned assignment of a community's month."""
@@ -170,19 +168,6 @@ def pin_sessions(session: Session, community: CommunityRef, month: str, assignme
 def _where(a) -> str:
     what = a.type if a.specialty is None else f"{a.type} {a.specialty}"
     return f"{a.expert} at {a.township} on {a.date.isoformat()} {a.half_day}, {what}"
-
-
-def missing_pins(pins: Sequence[Pin], assignments: Iterable[Assignment]) -> list[RuleBreak]:
-    """The pins a roster does not hold, each as the clash it is (empty when the roster keeps every pin)."""
-    held = {
-        (a.expert, a.slot, a.township, None if a.type == "supervision" else DemandKey(a.township, a.type, a.specialty or "")) for a in assignments
-    }
-    breaks = []
-    for pin in pins:
-        if tuple(pin) not in held:
-            what = "supervision" if pin.key is None else f"{pin.key.type} {pin.key.specialty}"
-            breaks.append(RuleBreak(PIN_RULE, f"the pinned session of {pin.expert} at {pin.township} on {pin.slot} ({what}) would be lost: unpin it first"))
-    return breaks
 
 
 class PinClash(Exception):

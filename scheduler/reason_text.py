@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from scheduler import i18n
+from scheduler.errors import Conflict
 from scheduler.labels import CommunityLabels
 from solver.solution import Reason, ReasonCode
 
@@ -47,6 +48,36 @@ TEMPLATES: dict[str, dict[str, str]] = {
         ReasonCode.NO_FREE_EXPERT: "no {specialty} expert is free for a {type} session at {township} within {first_day}..{last_day} without moving other sessions ({placed} of {sessions} could be placed)",
         ReasonCode.ROSTER_NOT_GENERATED: "the roster for {month} has not been generated yet; the office will place the request",
         ReasonCode.REQUEST_AWAITS_APPROVAL: "the request can be placed; it waits for the office's approval (auto-approve is off)",
+        ReasonCode.UNKNOWN_EXPERT: "{at}: there is no expert {expert}",
+        ReasonCode.UNKNOWN_TOWNSHIP: "{at}: there is no township {township}",
+        ReasonCode.NOT_A_WORKING_HALF_DAY: "{at}: {date} {half_day} is not a working half-day",
+        ReasonCode.EXPERT_UNAVAILABLE: "{at}: {expert} is unavailable ({why})",
+        ReasonCode.TOWNSHIP_CLOSED: "{at}: {township} is closed that day",
+        ReasonCode.NO_WARD_FOR_THE_ROUND: "{at}: a ward round needs an inpatient ward, and {township} has none",
+        ReasonCode.WARD_ROUND_HALF_DAY: "{at}: ward rounds are held only in these half-days: {half_days}",
+        ReasonCode.LACKS_THE_SPECIALTY: "{at}: {expert} does not hold the specialty {specialty}",
+        ReasonCode.TITLE_BELOW_TEACHING: "{at}: teaching needs the title {title} or above ({expert} is {expert_title})",
+        ReasonCode.EXPERT_NOT_ROSTERED: "{at}: {expert} is not rostered (max_sessions 0)",
+        ReasonCode.SUPERVISION_NOT_A_VISIT: "{at}: a supervision session is only a link member's visit to a linked township",
+        ReasonCode.DEPARTMENT_CANNOT_SPARE: "{at}: {department} cannot spare anyone that half-day",
+        ReasonCode.SESSION_NEEDS_SPECIALTY: "{at}: a {type} session needs a specialty",
+        ReasonCode.NOT_DEMANDED: "{at}: {township} asked for no {what} sessions",
+        ReasonCode.BOOKED_TWICE: "{at} appears twice",
+        ReasonCode.PIN_LOST: "a pinned session would move ({at}): unpin it first",
+        ReasonCode.EDIT_BREAKS_RULE: "the edited roster breaks the rule '{rule}'",
+        ReasonCode.LINK_VISITS_LOST: "the edit leaves {visits} more link visit{visits_s} unmade (a member or the team minimum is missing)",
+        ReasonCode.SWAP_SESSIONS_CHANGED: "the sessions changed since the swap was proposed (a re-plan or an edit moved them)",
+        ReasonCode.SWAP_DECLINED_BY_COLLEAGUE: "declined by {expert}",
+        ReasonCode.SWAP_REJECTED_BY_OFFICE: "rejected by the office",
+        ReasonCode.BREAKS_RULES: "the change would break hard rules: {rules}",
+        ReasonCode.FORCE_NO_ROSTER: "the roster for {month} has not been generated yet: generate it, then force the request",
+        ReasonCode.FORCE_DAY_PAST: "{first_day} is not after today ({today}): a past day cannot be changed",
+        ReasonCode.FORCE_NO_CANDIDATE: "no roster can hold the request at {township} on {days} of {month}: no {specialty} expert can serve a {type} session there then (specialty, title, ward, working day, closure or leave)",
+        ReasonCode.FORCE_CANNOT_PLACE: "the request cannot be placed at {township} on {days} of {month} within every rule, even by moving others ({placed} of {sessions} placed: rooms, experts' limits, one township a day, department staffing or pins)",
+        # the session a rule break is about ({at}), and a refused edit with its breaks
+        "at": "{expert} at {township} on {date} {half_day} ({what})",
+        "rule_break": "{rule}: {reason}",
+        "rule_breaks": "the edit breaks a hard rule: {breaks}",
         # clauses of MIXED_SHORTFALL, joined by `part_separator`
         "part_at_limit": "{at_limit_n} at their monthly limit ({at_limit})",
         "part_unavailable": "{unavailable_n} unavailable on every open day ({unavailable}: {why})",
@@ -85,6 +116,35 @@ TEMPLATES: dict[str, dict[str, str]] = {
         ReasonCode.NO_FREE_EXPERT: "{first_day}至{last_day}期间，没有空闲的{specialty}专家能在{township}承担{type}而不调动其他安排（{sessions}次中可安排{placed}次）",
         ReasonCode.ROSTER_NOT_GENERATED: "{month}的排班尚未生成，医务科将统一安排",
         ReasonCode.REQUEST_AWAITS_APPROVAL: "可以安排，等待医务科审批",
+        ReasonCode.UNKNOWN_EXPERT: "{at}：没有专家{expert}",
+        ReasonCode.UNKNOWN_TOWNSHIP: "{at}：没有卫生院{township}",
+        ReasonCode.NOT_A_WORKING_HALF_DAY: "{at}：{date}{half_day}不是工作时间",
+        ReasonCode.EXPERT_UNAVAILABLE: "{at}：{expert}当时不可出诊（{why}）",
+        ReasonCode.TOWNSHIP_CLOSED: "{at}：{township}当天停诊",
+        ReasonCode.NO_WARD_FOR_THE_ROUND: "{at}：{township}没有住院病房，无法安排业务查房",
+        ReasonCode.WARD_ROUND_HALF_DAY: "{at}：业务查房只能安排在{half_days}",
+        ReasonCode.LACKS_THE_SPECIALTY: "{at}：{expert}不具备{specialty}专科",
+        ReasonCode.TITLE_BELOW_TEACHING: "{at}：带教需要{title}及以上职称（{expert}为{expert_title}）",
+        ReasonCode.EXPERT_NOT_ROSTERED: "{at}：{expert}本月不排班（每月上限为0）",
+        ReasonCode.SUPERVISION_NOT_A_VISIT: "{at}：挂点督导只能是挂点领导到所挂乡镇的调研",
+        ReasonCode.DEPARTMENT_CANNOT_SPARE: "{at}：{department}该半天已无人可抽调（科室最低在岗人数）",
+        ReasonCode.SESSION_NEEDS_SPECIALTY: "{at}：{type}需要指定专科",
+        ReasonCode.NOT_DEMANDED: "{at}：{township}没有申请{what}",
+        ReasonCode.BOOKED_TWICE: "{at}重复安排",
+        ReasonCode.PIN_LOST: "锁定的排班会被挪走（{at}）：请先解除锁定",
+        ReasonCode.EDIT_BREAKS_RULE: "改动后的排班违反“{rule}”",
+        ReasonCode.LINK_VISITS_LOST: "改动后少了{visits}次挂点调研（挂点领导或随行团队人数不足）",
+        ReasonCode.SWAP_SESSIONS_CHANGED: "提出换班后，相关排班已有变动（重新排班或人工调整）",
+        ReasonCode.SWAP_DECLINED_BY_COLLEAGUE: "{expert}已拒绝",
+        ReasonCode.SWAP_REJECTED_BY_OFFICE: "医务科未批准",
+        ReasonCode.BREAKS_RULES: "该改动会违反硬性规则：{rules}",
+        ReasonCode.FORCE_NO_ROSTER: "{month}的排班尚未生成：请先生成排班，再强制安排",
+        ReasonCode.FORCE_DAY_PAST: "{first_day}不晚于今天（{today}）：已过去的日期不能再改",
+        ReasonCode.FORCE_NO_CANDIDATE: "{month}{days}日没有任何排班能容纳该申请：当时没有{specialty}专家能在{township}承担{type}（专科、职称、病房、工作日、停诊或请假）",
+        ReasonCode.FORCE_CANNOT_PLACE: "即使调动其他安排，也无法在遵守所有规则的前提下于{month}{days}日在{township}安排该申请（{sessions}次中可安排{placed}次：诊室、专家上限、每天一个乡镇、科室在岗人数或锁定）",
+        "at": "{date}{half_day}{expert}在{township}的{what}",
+        "rule_break": "{rule}：{reason}",
+        "rule_breaks": "改动违反硬性规则：{breaks}",
         "part_at_limit": "{at_limit_n}位已达每月上限（{at_limit}）",
         "part_unavailable": "{unavailable_n}位在所有可排日期均不可用（{unavailable}：{why}）",
         "part_kept_home": "{kept_home_n}位须留院保证科室最低在岗人数（{kept_home}）",
@@ -98,7 +158,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
 }
 
-# The model's rule names (solver/rules/*, `RosterModel.add(rule, ...)`) in Chinese; English shows them as named.
+# The hard rules' names in Chinese: the model's (solver/rules/*, `RosterModel.add(rule, ...)`), the eligibility
+# rules' (solver.eligibility EXPLANATIONS) and the edit check's own (scheduler.roster_rules); English shows them as named.
 RULE_NAMES_ZH = {
     "demand cap": "需求上限",
     "department minimum on site": "科室最低在岗人数",
@@ -110,6 +171,16 @@ RULE_NAMES_ZH = {
     "link member present on the visit": "挂点领导须到场",
     "link team minimum": "挂点团队最少人数",
     "link visits per month": "每月挂点次数",
+    "pinned assignment": "锁定的排班",
+    "forced request": "强制加诊",
+    "specialty": "专科相符",
+    "teaching title": "带教职称",
+    "working days only": "只排工作日",
+    "expert available": "专家可出诊",
+    "township open": "卫生院开诊",
+    "ward rounds": "业务查房须有病房且在规定半天",
+    "known expert": "专家须存在",
+    "known township": "卫生院须存在",
     "hard rules": "硬性规则",
 }
 
@@ -173,17 +244,27 @@ def _fields(reason: Reason, words: _Words) -> dict[str, Any]:
             fields[f"{name}_s"] = "" if value == 1 else "s"
         if name in ("township",):
             fields[name] = words.township(value)
-        elif name == "member":
+        elif name in ("member", "expert"):
             fields[name] = words.expert(value)
+        elif name == "department":
+            fields[name] = words.labels.department(value) if words.zh else value
+        elif name == "date" and words.zh:
+            fields[name] = i18n.date_text(dt.date.fromisoformat(value), "zh-CN")
+        elif name == "half_day" and words.zh:
+            fields[name] = i18n.half_day_name(value, "zh-CN")
+        elif name == "half_days":
+            fields[name] = words.table["list_separator"].join(i18n.half_day_name(h, "zh-CN") if words.zh else h for h in value)
+        elif name == "rule":
+            fields[name] = rule_name(value, words.lang)
         elif name in ("experts", *_PARTS):
             fields[name] = words.listed([words.expert(e) for e in value])
         elif name == "specialty":
             fields[name] = words.specialty(value or "")
         elif name == "type":
             fields[name] = words.session_type(value)
-        elif name == "title":
+        elif name in ("title", "expert_title"):
             fields[name] = i18n.title_name(value, words.lang)
-        elif name in ("first_day", "last_day") and words.zh:
+        elif name in ("first_day", "last_day", "today") and words.zh:
             fields[name] = i18n.date_text(dt.date.fromisoformat(value), "zh-CN")
         elif name == "month" and words.zh:
             fields[name] = f"{value[:4]}年{int(value[5:7])}月"
@@ -200,6 +281,8 @@ def _fields(reason: Reason, words: _Words) -> dict[str, Any]:
     if "type" in params:
         specialty = fields.get("specialty", "")
         fields["what"] = f"{specialty}{fields['type']}" if words.zh else " ".join(part for part in (specialty, fields["type"]) if part)
+    if "date" in params and "half_day" in params:
+        fields["at"] = words.table["at"].format(**fields)
     if reason.code is ReasonCode.MIXED_SHORTFALL:
         fields["parts"] = words.table["part_separator"].join(words.table[f"part_{part}"].format(**fields) for part in _PARTS if params.get(part))
     if reason.code is ReasonCode.RULES_CLASH:
@@ -215,6 +298,25 @@ def reason_text(reason: Reason | None, lang: str = i18n.DEFAULT_LANG, labels: Co
         return str(reason.params.get("text", ""))
     words = _Words(i18n.parse_lang(lang), labels)
     return words.table[reason.code].format(**_fields(reason, words))
+
+
+def rule_break_text(rule: str, reason: Reason, lang: str = i18n.DEFAULT_LANG, labels: CommunityLabels | None = None) -> str:
+    """One broken hard rule as a line: the rule's name and why (`每月排班上限：……` / `monthly session limit: ...`)."""
+    table = TEMPLATES[i18n.parse_lang(lang)]
+    return table["rule_break"].format(rule=rule_name(rule, lang), reason=reason_text(reason, lang, labels))
+
+
+def rule_breaks_text(breaks: Sequence[Any], lang: str = i18n.DEFAULT_LANG, labels: CommunityLabels | None = None) -> str:
+    """A refused edit in one sentence: every break (anything with `rule` and `reason`) after the headline."""
+    table = TEMPLATES[i18n.parse_lang(lang)]
+    lines = table["part_separator"].join(rule_break_text(b.rule, b.reason, lang, labels) for b in breaks)
+    return table["rule_breaks"].format(breaks=lines)
+
+
+def rule_break_fields(rule: str, reason: Reason, lang: str = i18n.DEFAULT_LANG, labels: CommunityLabels | None = None) -> dict[str, Any]:
+    """The wire form of one break: the rule (its id and its name in the language) and the reason with its code and parameters."""
+    return {"rule": rule, "rule_text": rule_name(rule, lang), "message": reason_text(reason, lang, labels),
+            "reason_code": str(reason.code), "reason_params": reason.params_json()}
 
 
 def reason_fields(reason: Reason | None, lang: str = i18n.DEFAULT_LANG, labels: CommunityLabels | None = None) -> dict[str, Any]:
@@ -262,3 +364,13 @@ def with_reason_text(document: dict[str, Any], lang: str, labels: CommunityLabel
     if isinstance(solver, dict) and solver.get("explanation_code"):
         solver["explanation_text"] = reason_text(reason_from_row(solver, "explanation_code", "explanation_params", "explanation"), lang, labels)
     return document
+
+
+class Refused(Conflict):
+    """A change the current state does not allow, whose why is a reason (a code and parameters) each surface renders.
+
+    `str()` is the English sentence (logs); the API, the pages and the rows that keep it use `reason`."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason_text(reason, "en"))
+        self.reason = reason

@@ -22,16 +22,16 @@ from scheduler.notify.models import UtcDateTime, utc_now
 from scheduler.scenario.fields import date_problems
 from scheduler.scenario.schema import SESSION_TYPES
 from scheduler.store import CommunityRef, community_id_of
-from scheduler.reason_text import reason_from_row, reason_text
+from scheduler.reason_columns import ReasonColumns
 from solver.problem import DemandKey
-from solver.solution import Reason, ReasonCode
+from solver.solution import Reason
 
 REQUEST_STATES = ("pending", "scheduled", "declined", "cancelled")
 MAX_REQUEST_SESSIONS = 31
 
 
-class ExtraSessionRequest(Base):
-    """One township's request for extra sessions, and where it stands."""
+class ExtraSessionRequest(ReasonColumns, Base):
+    """One township's request for extra sessions, and where it stands (why pending or declined: `why`)."""
 
     __tablename__ = "extra_session_requests"
 
@@ -46,9 +46,6 @@ class ExtraSessionRequest(Base):
     month: Mapped[str] = mapped_column(String(7), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default="pending")
-    reason: Mapped[str] = mapped_column(Text, default="")  # why pending / declined
-    reason_code: Mapped[str | None] = mapped_column(String(40))  # why pending, as a code (NULL: `reason` is the office's own words)
-    reason_params: Mapped[dict | None] = mapped_column(JSON)
     assignment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # what scheduling added
     roster_version: Mapped[int | None] = mapped_column(Integer)  # the version that holds them
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
@@ -60,21 +57,6 @@ class ExtraSessionRequest(Base):
 
     def covers(self, day: dt.date) -> bool:
         return self.first_day <= day <= self.last_day
-
-    @property
-    def why(self) -> Reason:
-        """Why it is pending (a reason code with parameters) or declined (the office's own words, TEXT)."""
-        if not self.reason_code:
-            return Reason.text(self.reason or "")
-        return reason_from_row({"reason": self.reason, "reason_code": self.reason_code, "reason_params": self.reason_params})
-
-    def say_why(self, reason: Reason | None) -> None:
-        """Keep the reason: its English sentence in `reason`, and its code and parameters (none for free text)."""
-        if reason is None or reason.code is ReasonCode.TEXT:
-            self.reason = "" if reason is None else reason_text(reason, "en")
-            self.reason_code = self.reason_params = None
-        else:
-            self.reason, self.reason_code, self.reason_params = reason_text(reason, "en"), str(reason.code), reason.params_json()
 
 
 def _validated(session: Session, owner: int, township: str, type: str, specialty: str, sessions: int, first_day: dt.date, last_day: dt.date) -> list[FieldError]:

@@ -4,14 +4,15 @@ The proposer offers one of their sessions to a colleague, optionally taking one 
 colleague's sessions in return. The colleague must accept; when the office requires approval
 (ROTA_SWAP_REQUIRES_APPROVAL), the office approves too. Only then is a "swap" event recorded,
 in the same transaction, and the event worker applies it (`scheduler.flows.apply_swap`): a new
-roster version if every hard rule holds, else the swap is declined with the rule named.
+roster version if every hard rule holds, else the swap is declined with the rule named. Why a swap was
+declined is a reason code with parameters (`why`), rendered in the reader's language where it is shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler import store
@@ -19,12 +20,14 @@ from scheduler.db import Base
 from scheduler.errors import Conflict, FieldError, NotFound, ScenarioError
 from scheduler.events.outbox import record_event
 from scheduler.notify.models import UtcDateTime, utc_now
+from scheduler.reason_columns import ReasonColumns
+from solver.solution import Reason, ReasonCode
 
 SWAP_STATES = ("proposed", "accepted", "applied", "declined", "cancelled")
 
 
-class SwapRequest(Base):
-    """One proposed exchange of sessions between two experts, and where it stands."""
+class SwapRequest(ReasonColumns, Base):
+    """One proposed exchange of sessions between two experts, and where it stands (why declined: `why`, a reason code)."""
 
     __tablename__ = "swap_requests"
 
@@ -37,7 +40,6 @@ class SwapRequest(Base):
     give_back_id: Mapped[str | None] = mapped_column(String)  # the colleague's session, going to the proposer
     state: Mapped[str] = mapped_column(String(16), default="proposed")
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
-    reason: Mapped[str] = mapped_column(Text, default="")
     roster_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
@@ -102,7 +104,8 @@ def answer_swap(session: Session, community: store.CommunityRef, swap_id: int, e
     if row.state != "proposed":
         raise Conflict(f"swap {swap_id} is {row.state}, not proposed")
     if not accept:
-        row.state, row.reason = "declined", f"declined by {expert}"
+        row.state = "declined"
+        row.say_why(Reason.of(ReasonCode.SWAP_DECLINED_BY_COLLEAGUE, expert=expert))
         return row
     row.state = "accepted"
     if not row.needs_approval:
@@ -119,7 +122,8 @@ def approve_swap(session: Session, community: store.CommunityRef, swap_id: int, 
         row.needs_approval = False
         _queue(session, row)
     else:
-        row.state, row.reason = "declined", reason or "rejected by the office"
+        row.state = "declined"
+        row.say_why(Reason.text(reason) if reason.strip() else Reason.of(ReasonCode.SWAP_REJECTED_BY_OFFICE))
     return row
 
 

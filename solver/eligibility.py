@@ -5,7 +5,7 @@ never holds a variable that could; every other place that asks whether one assig
 allowed (`is_candidate` for a re-plan's kept sessions, the greedy baseline, the service's
 edit check) calls the same checks. Each rule is a function named as the domain says it,
 True when the assignment keeps it, listed with the others that look at the same things;
-`EXPLANATIONS` says, next to the rules, how each names a break and in which words.
+`EXPLANATIONS` says, next to the rules, how each names a break and why, as a reason code the service renders.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from solver.problem import TITLE_RANK, DemandKey, Expert, Problem, Slot, Township
+from solver.solution import Reason, ReasonCode
 
 # --- the person and the demand row (problem, expert, key) ----------------------------------------
 
@@ -88,34 +89,37 @@ def can_host(problem: Problem, township: Township, key: DemandKey | None, slot: 
     return True
 
 
-# --- how a break is named and worded (the service's edit check; English, as its other messages) ---
+# --- how a break is named and told (the service's edit check): the rule's name and a reason as data ---
 
-Explain = Callable[[Problem, Expert, Township, Slot, DemandKey | None], str]
+Explain = Callable[[Problem, Expert, Township, Slot, DemandKey | None], Reason]
 
 EXPLANATIONS: dict[Callable, tuple[str, Explain]] = {
-    expert_holds_the_specialty: ("specialty", lambda problem, expert, township, slot, key: f"{expert.id} does not hold the specialty {key.specialty}"),
+    expert_holds_the_specialty: ("specialty", lambda problem, expert, township, slot, key: Reason.of(ReasonCode.LACKS_THE_SPECIALTY)),
     teaching_needs_the_minimum_title: (
         "teaching title",
-        lambda problem, expert, township, slot, key: f"teaching needs {problem.rules.teaching_min_title} or above ({expert.id} is {expert.title})",
+        lambda problem, expert, township, slot, key: Reason.of(
+            ReasonCode.TITLE_BELOW_TEACHING, title=problem.rules.teaching_min_title, expert_title=expert.title
+        ),
     ),
-    only_working_half_days: ("working days only", lambda problem, expert, township, slot, key: f"{slot.day.isoformat()} {slot.half_day} is not a working half-day"),
-    expert_is_available: ("expert available", lambda problem, expert, township, slot, key: f"{expert.id} is unavailable ({expert.blocked.get(slot)})"),
-    township_is_open: ("township open", lambda problem, expert, township, slot, key: f"{township.id} is closed that day"),
-    ward_rounds_need_an_inpatient_ward: (
-        "ward rounds",
-        lambda problem, expert, township, slot, key: f"a ward round needs an inpatient ward and one of {sorted(problem.rules.ward_round_half_days)}",
+    only_working_half_days: ("working days only", lambda problem, expert, township, slot, key: Reason.of(ReasonCode.NOT_A_WORKING_HALF_DAY)),
+    expert_is_available: (
+        "expert available", lambda problem, expert, township, slot, key: Reason.of(
+            ReasonCode.EXPERT_UNAVAILABLE, why=[expert.blocked[slot]] if expert.blocked.get(slot) else []
+        )
     ),
+    township_is_open: ("township open", lambda problem, expert, township, slot, key: Reason.of(ReasonCode.TOWNSHIP_CLOSED)),
+    ward_rounds_need_an_inpatient_ward: ("ward rounds", lambda problem, expert, township, slot, key: Reason.of(ReasonCode.NO_WARD_FOR_THE_ROUND)),
     ward_rounds_only_in_the_morning: (
         "ward rounds",
-        lambda problem, expert, township, slot, key: f"a ward round needs an inpatient ward and one of {sorted(problem.rules.ward_round_half_days)}",
+        lambda problem, expert, township, slot, key: Reason.of(ReasonCode.WARD_ROUND_HALF_DAY, half_days=sorted(problem.rules.ward_round_half_days)),
     ),
 }
 
 
 def first_broken(
     problem: Problem, expert: Expert, township: Township, slot: Slot, key: DemandKey | None, rules=ELIGIBILITY_RULES
-) -> tuple[str, str] | None:
-    """The name and the words of the first of `rules` the assignment breaks, or None when it keeps them all."""
+) -> tuple[str, Reason] | None:
+    """The name of the first of `rules` the assignment breaks and why (a reason code), or None when it keeps them all."""
     for rule in rules:
         if rule in PERSON_RULES:
             kept = key is None or rule(problem, expert, key)

@@ -76,6 +76,37 @@ class ReasonCode(StrEnum):
     NO_FREE_EXPERT = "NO_FREE_EXPERT"  # {township, type, specialty, first_day, last_day, placed, sessions}
     ROSTER_NOT_GENERATED = "ROSTER_NOT_GENERATED"  # {month}
     REQUEST_AWAITS_APPROVAL = "REQUEST_AWAITS_APPROVAL"  # {}
+    # a roster edit that breaks a hard rule (scheduler/roster_rules.py); AT = the session's {expert, township, date,
+    # half_day, type, specialty}, which every one of these but the last three carries
+    UNKNOWN_EXPERT = "UNKNOWN_EXPERT"  # {AT}
+    UNKNOWN_TOWNSHIP = "UNKNOWN_TOWNSHIP"  # {AT}
+    NOT_A_WORKING_HALF_DAY = "NOT_A_WORKING_HALF_DAY"  # {AT}
+    EXPERT_UNAVAILABLE = "EXPERT_UNAVAILABLE"  # {AT, why}
+    TOWNSHIP_CLOSED = "TOWNSHIP_CLOSED"  # {AT}
+    NO_WARD_FOR_THE_ROUND = "NO_WARD_FOR_THE_ROUND"  # {AT}
+    WARD_ROUND_HALF_DAY = "WARD_ROUND_HALF_DAY"  # {AT, half_days}
+    LACKS_THE_SPECIALTY = "LACKS_THE_SPECIALTY"  # {AT}
+    TITLE_BELOW_TEACHING = "TITLE_BELOW_TEACHING"  # {AT, title, expert_title}
+    EXPERT_NOT_ROSTERED = "EXPERT_NOT_ROSTERED"  # {AT}
+    SUPERVISION_NOT_A_VISIT = "SUPERVISION_NOT_A_VISIT"  # {AT}
+    DEPARTMENT_CANNOT_SPARE = "DEPARTMENT_CANNOT_SPARE"  # {AT, department}
+    SESSION_NEEDS_SPECIALTY = "SESSION_NEEDS_SPECIALTY"  # {AT}
+    NOT_DEMANDED = "NOT_DEMANDED"  # {AT}
+    BOOKED_TWICE = "BOOKED_TWICE"  # {AT}
+    PIN_LOST = "PIN_LOST"  # {AT}
+    EDIT_BREAKS_RULE = "EDIT_BREAKS_RULE"  # {rule}: the model names the rule the edited roster breaks
+    LINK_VISITS_LOST = "LINK_VISITS_LOST"  # {visits}
+    # why a swap (scheduler/swaps.py) was declined (its one broken rule is that break's code)
+    SWAP_SESSIONS_CHANGED = "SWAP_SESSIONS_CHANGED"  # {}
+    SWAP_DECLINED_BY_COLLEAGUE = "SWAP_DECLINED_BY_COLLEAGUE"  # {expert}
+    SWAP_REJECTED_BY_OFFICE = "SWAP_REJECTED_BY_OFFICE"  # {} (the office's own words are a TEXT reason)
+    # a change refused by several hard rules at once (a swap, a forced request): the rules it would break
+    BREAKS_RULES = "BREAKS_RULES"  # {rules}
+    # why a forced request (scheduler/forced.py) cannot be placed
+    FORCE_NO_ROSTER = "FORCE_NO_ROSTER"  # {month}
+    FORCE_DAY_PAST = "FORCE_DAY_PAST"  # {first_day, today}
+    FORCE_NO_CANDIDATE = "FORCE_NO_CANDIDATE"  # {township, type, specialty, month, days}
+    FORCE_CANNOT_PLACE = "FORCE_CANNOT_PLACE"  # {township, type, specialty, month, days, placed, sessions}
     # a sentence from before reasons were codes (an imported roster file, an old stored row): shown as written
     TEXT = "TEXT"  # {text}
 

@@ -13,6 +13,7 @@ LABELS = CommunityLabels(
     department_names={"cardio": "心内科"},
 )
 WHERE = {"township": "t02", "type": "clinic", "specialty": "cardio"}
+AT = {"expert": "E001", "township": "t02", "date": "2027-01-12", "half_day": "am", "type": "clinic", "specialty": "cardio"}  # a session a rule break is about
 
 # One reason of every code, with ids of the labels above (and of the sample county, config/examples/quannan.yaml).
 SAMPLE_REASONS: dict[ReasonCode, Reason] = {
@@ -46,5 +47,37 @@ SAMPLE_REASONS: dict[ReasonCode, Reason] = {
     ),
     ReasonCode.ROSTER_NOT_GENERATED: Reason.of(ReasonCode.ROSTER_NOT_GENERATED, month="2027-02"),
     ReasonCode.REQUEST_AWAITS_APPROVAL: Reason.of(ReasonCode.REQUEST_AWAITS_APPROVAL),
+    ReasonCode.UNKNOWN_EXPERT: Reason.of(ReasonCode.UNKNOWN_EXPERT, **AT),
+    ReasonCode.UNKNOWN_TOWNSHIP: Reason.of(ReasonCode.UNKNOWN_TOWNSHIP, **AT),
+    ReasonCode.NOT_A_WORKING_HALF_DAY: Reason.of(ReasonCode.NOT_A_WORKING_HALF_DAY, **AT),
+    ReasonCode.EXPERT_UNAVAILABLE: Reason.of(ReasonCode.EXPERT_UNAVAILABLE, **AT, why=["进修"]),
+    ReasonCode.TOWNSHIP_CLOSED: Reason.of(ReasonCode.TOWNSHIP_CLOSED, **AT),
+    ReasonCode.NO_WARD_FOR_THE_ROUND: Reason.of(ReasonCode.NO_WARD_FOR_THE_ROUND, **{**AT, "type": "ward_round"}),
+    ReasonCode.WARD_ROUND_HALF_DAY: Reason.of(ReasonCode.WARD_ROUND_HALF_DAY, **{**AT, "type": "ward_round", "half_day": "pm"}, half_days=["am"]),
+    ReasonCode.LACKS_THE_SPECIALTY: Reason.of(ReasonCode.LACKS_THE_SPECIALTY, **{**AT, "specialty": "paeds"}),
+    ReasonCode.TITLE_BELOW_TEACHING: Reason.of(
+        ReasonCode.TITLE_BELOW_TEACHING, **{**AT, "type": "teaching"}, title="associate_chief", expert_title="attending"
+    ),
+    ReasonCode.EXPERT_NOT_ROSTERED: Reason.of(ReasonCode.EXPERT_NOT_ROSTERED, **AT),
+    ReasonCode.SUPERVISION_NOT_A_VISIT: Reason.of(ReasonCode.SUPERVISION_NOT_A_VISIT, **{**AT, "type": "supervision", "specialty": None}),
+    ReasonCode.DEPARTMENT_CANNOT_SPARE: Reason.of(ReasonCode.DEPARTMENT_CANNOT_SPARE, **AT, department="cardio"),
+    ReasonCode.SESSION_NEEDS_SPECIALTY: Reason.of(ReasonCode.SESSION_NEEDS_SPECIALTY, **{**AT, "specialty": None}),
+    ReasonCode.NOT_DEMANDED: Reason.of(ReasonCode.NOT_DEMANDED, **AT),
+    ReasonCode.BOOKED_TWICE: Reason.of(ReasonCode.BOOKED_TWICE, **AT),
+    ReasonCode.PIN_LOST: Reason.of(ReasonCode.PIN_LOST, **AT),
+    ReasonCode.EDIT_BREAKS_RULE: Reason.of(ReasonCode.EDIT_BREAKS_RULE, rule="one township per day"),
+    ReasonCode.LINK_VISITS_LOST: Reason.of(ReasonCode.LINK_VISITS_LOST, visits=1),
+    ReasonCode.SWAP_SESSIONS_CHANGED: Reason.of(ReasonCode.SWAP_SESSIONS_CHANGED),
+    ReasonCode.SWAP_DECLINED_BY_COLLEAGUE: Reason.of(ReasonCode.SWAP_DECLINED_BY_COLLEAGUE, expert="E002"),
+    ReasonCode.SWAP_REJECTED_BY_OFFICE: Reason.of(ReasonCode.SWAP_REJECTED_BY_OFFICE),
+    ReasonCode.BREAKS_RULES: Reason.of(ReasonCode.BREAKS_RULES, rules=["monthly session limit", "one township per day"]),
+    ReasonCode.FORCE_NO_ROSTER: Reason.of(ReasonCode.FORCE_NO_ROSTER, month="2027-02"),
+    ReasonCode.FORCE_DAY_PAST: Reason.of(ReasonCode.FORCE_DAY_PAST, first_day="2026-12-01", today="2026-12-07"),
+    ReasonCode.FORCE_NO_CANDIDATE: Reason.of(
+        ReasonCode.FORCE_NO_CANDIDATE, township="t02", type="teaching", specialty="paeds", month="2027-01", days=["2027-01-11", "2027-01-12"]
+    ),
+    ReasonCode.FORCE_CANNOT_PLACE: Reason.of(
+        ReasonCode.FORCE_CANNOT_PLACE, township="t02", type="clinic", specialty="cardio", month="2027-01", days=["2027-01-11"], placed=0, sessions=1
+    ),
     ReasonCode.TEXT: Reason.text("本月无儿科专家"),
 }

@@ -1,9 +1,14 @@
-"""No Chinese surface holds an English reason: pages, the .xlsx, the API and notices, with a reason of every code on show.
+"""No Chinese surface holds an English reason: pages, the .xlsx, the API, notices and the CLI, with a reason of every code on show.
 
 The sample month is solved, a row of every unmet code is added to it, and a request of every request code is
 filed; then each Chinese surface is rendered for real (the app over an SQLite file, the workbook it serves, the
 notice the request kind enqueues) and its words are grepped for any ASCII word of the English templates. The
 same surfaces in English must hold those words, so the grep is seen to find them when they are there.
+
+The rule breaks of a refused edit and the reasons a swap was declined are shown the same way on a month of
+their own: an expert's leave under an earlier version makes its revert clash (the API's 409, the versions
+page, `rota revert`), edits that break rules are refused (the 409), and swaps are declined by the colleague,
+by the office and by a broken rule (the API's swaps).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from config.settings import SAMPLE_SCENARIO, Settings
+from scheduler import flows, swaps
 from scheduler.db import make_engine, session_factory, transaction
 from scheduler.events.kinds.request import RequestPayload
 from scheduler.events.notices import community_labels
@@ -32,16 +38,25 @@ from scheduler.reason_text import english_words
 from scheduler.requests import create_request, decline_request
 from scheduler.roster_file import roster_json
 from scheduler.scenario.load import load_scenario
+from scheduler.roster_rules import RuleBroken
 from scheduler.store import community_id_of
 from solver.engine import solve
-from solver.solution import Reason, ReasonCode, Unmet
+from solver.solution import Assignment, Reason, ReasonCode, Unmet
 from tests.pages.conftest import COMMUNITY, MONTH, SolvedMonth, seed_database
 from tests.reason_samples import SAMPLE_REASONS
 
 REQUEST_CODES = (
     ReasonCode.DEMAND_OVERFILLED, ReasonCode.NO_ELIGIBLE_EXPERT, ReasonCode.NO_FREE_EXPERT, ReasonCode.ROSTER_NOT_GENERATED, ReasonCode.REQUEST_AWAITS_APPROVAL,
+    ReasonCode.FORCE_NO_ROSTER, ReasonCode.FORCE_DAY_PAST, ReasonCode.FORCE_NO_CANDIDATE, ReasonCode.FORCE_CANNOT_PLACE,
 )
 CLASH_CODES = (ReasonCode.RULES_CLASH, ReasonCode.CLASH_NOT_SHOWN)  # a month with no roster: API and CLI only
+# A refused edit's breaks and a declined swap's reasons: shown by the clash tests at the end, never as unmet rows.
+EDIT_AND_SWAP_CODES = tuple(ReasonCode(name) for name in (
+    "UNKNOWN_EXPERT", "UNKNOWN_TOWNSHIP", "NOT_A_WORKING_HALF_DAY", "EXPERT_UNAVAILABLE", "TOWNSHIP_CLOSED", "NO_WARD_FOR_THE_ROUND",
+    "WARD_ROUND_HALF_DAY", "LACKS_THE_SPECIALTY", "TITLE_BELOW_TEACHING", "EXPERT_NOT_ROSTERED", "SUPERVISION_NOT_A_VISIT",
+    "DEPARTMENT_CANNOT_SPARE", "SESSION_NEEDS_SPECIALTY", "NOT_DEMANDED", "BOOKED_TWICE", "PIN_LOST", "EDIT_BREAKS_RULE", "LINK_VISITS_LOST",
+    "SWAP_SESSIONS_CHANGED", "SWAP_DECLINED_BY_COLLEAGUE", "SWAP_REJECTED_BY_OFFICE", "BREAKS_RULES",
+))
 TOWNSHIP = "t02"
 ENGLISH = english_words()
 # The shortest template words ("a", "at", "of", ...) are left to the sentences that hold them: a reason is never
@@ -71,7 +86,7 @@ def _unmet_rows() -> tuple[Unmet, ...]:
     """A row of every unmet-demand and link code (and a free sentence, as an old file would carry)."""
     rows = []
     for code, reason in SAMPLE_REASONS.items():
-        if code in REQUEST_CODES or code in CLASH_CODES:
+        if code in REQUEST_CODES or code in CLASH_CODES or code in EDIT_AND_SWAP_CODES:
             continue
         params = reason.params
         member = params.get("member")
@@ -176,7 +191,7 @@ def test_the_api_gives_the_reason_in_the_readers_language_with_its_code(client, 
     auth = {"Authorization": f"Bearer {shown.office_token}"}
     roster = client.get(f"/rosters/{MONTH}", headers=auth).json()
     codes = {row.get("reason_code") for row in roster["unmet"]}
-    assert {str(code) for code in SAMPLE_REASONS if code not in REQUEST_CODES + CLASH_CODES + (ReasonCode.TEXT,)} <= codes
+    assert {str(code) for code in SAMPLE_REASONS if code not in REQUEST_CODES + CLASH_CODES + EDIT_AND_SWAP_CODES + (ReasonCode.TEXT,)} <= codes
     for row in roster["unmet"]:
         if row.get("reason_code"):
             assert ascii_words(row["reason"]) & ENGLISH  # the format's sentence stays English
@@ -215,3 +230,143 @@ def test_no_chinese_notice_holds_an_english_reason(shown):
     assert any("等待医务科审批" in body for body in bodies)
     for body in bodies:
         assert not english_reason_words(ascii_words(body)), body
+
+
+# --- a refused edit's rule breaks and a declined swap's reasons -------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Clashed:
+    url: str
+    office_token: str
+    on_leave: Assignment  # removed in version 2, its expert on leave since: version 1 now clashes
+    swap_codes: frozenset[str]
+
+
+def _swap_partner(scenario, solution, exclude: str) -> tuple[Assignment, str]:
+    """A session and an expert who does not hold its specialty: the swap would break rule 1."""
+    for a in solution.assignments:
+        if a.type != "clinic" or a.link_visit or a.expert == exclude:
+            continue
+        for expert in scenario.experts:
+            if a.specialty not in expert.specialties and expert.id not in (a.expert, exclude) and expert.max_sessions > 0:
+                return a, expert.id
+    raise AssertionError("the sample month has no clinic session to swap")
+
+
+def _removable(factory, a: Assignment) -> bool:
+    """Remove the session if that breaks no rule (a visit's team may need it); whether it was removed."""
+    try:
+        flows.remove_session(factory, COMMUNITY, MONTH, a.id)
+    except RuleBroken:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def clashed(tmp_path_factory) -> Clashed:
+    scenario = load_scenario(SAMPLE_SCENARIO)
+    solution = solve(build_problem(scenario, MONTH), time_limit=3, workers=1)
+    document = roster_json(scenario.community.name, solution, version=1, status="published")
+    url = f"sqlite:///{tmp_path_factory.mktemp('clashes') / 'clashes.sqlite3'}"
+    seeded = seed_database(url, SolvedMonth(scenario, solution, document), TOWNSHIP, solution.assignments[0].expert)
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    gone = next(a for a in solution.assignments if a.type == "clinic" and not a.link_visit and _removable(factory, a))  # version 2
+    with transaction(factory) as session:
+        flows.file_leave(session, COMMUNITY, gone.expert, gone.date, reason="进修")
+    given, taker = _swap_partner(scenario, solution, gone.expert)
+    with transaction(factory) as session:
+        broken = swaps.propose_swap(session, COMMUNITY, MONTH, given.id, given.expert, taker)
+        swaps.answer_swap(session, COMMUNITY, broken, taker, accept=True)
+        refused = swaps.propose_swap(session, COMMUNITY, MONTH, given.id, given.expert, taker)
+        swaps.answer_swap(session, COMMUNITY, refused, taker, accept=False)
+        rejected = swaps.propose_swap(session, COMMUNITY, MONTH, given.id, given.expert, taker, needs_approval=True)
+        swaps.answer_swap(session, COMMUNITY, rejected, taker, accept=True)
+        swaps.approve_swap(session, COMMUNITY, rejected, approve=False)
+    assert flows.apply_swap(factory, COMMUNITY, broken) == "declined"
+    with factory() as session:
+        codes = frozenset(row.reason_code for row in swaps.list_swaps(session, COMMUNITY))
+    engine.dispose()
+    return Clashed(url, seeded.office_token, gone, codes)
+
+
+@pytest.fixture
+def clash_client(clashed: Clashed) -> Iterator:
+    from api.app import create_app
+
+    app = create_app(Settings(database_url=clashed.url, solver_time_limit=2, run_scheduler=False))  # no worker: the leave waits, v1 clashes
+    with PageClient(app, base_url=f"http://testserver/c/{COMMUNITY}") as test_client:
+        yield test_client
+
+
+def _refused_words(answer) -> set[str]:
+    assert answer.status_code == 409, answer.text
+    body = answer.json()
+    assert body["rules"] and all(rule["reason_code"] for rule in body["rules"]), body
+    return ascii_words(" ".join([body["detail"], *(rule["message"] + " " + rule["rule_text"] for rule in body["rules"])]))
+
+
+def test_no_chinese_refused_edit_holds_an_english_reason(clash_client, clashed):
+    auth = {"Authorization": f"Bearer {clashed.office_token}"}
+    gone = clashed.on_leave
+    place = {"date": gone.date.isoformat(), "half_day": gone.half_day, "township": gone.township, "type": gone.type, "specialty": gone.specialty}
+    saturday = next(dt.date(2027, 1, day) for day in range(2, 31) if dt.date(2027, 1, day).weekday() == 5)
+    refusals = {
+        "revert": lambda headers: clash_client.post(f"/rosters/{MONTH}/revert", json={"version": 1}, headers=headers),
+        "on leave": lambda headers: clash_client.post(f"/rosters/{MONTH}/assignments", json={**place, "expert": gone.expert}, headers=headers),
+        "no such expert": lambda headers: clash_client.post(f"/rosters/{MONTH}/assignments", json={**place, "expert": "E999"}, headers=headers),
+        "a Saturday": lambda headers: clash_client.post(
+            f"/rosters/{MONTH}/assignments", json={**place, "expert": gone.expert, "date": saturday.isoformat()}, headers=headers
+        ),
+    }
+    english_seen: set[str] = set()
+    for what, refuse in refusals.items():
+        chinese = refuse(auth)
+        assert not english_reason_words(_refused_words(chinese)), (what, chinese.json())
+        english_seen |= _refused_words(refuse({**auth, "Accept-Language": "en"}))
+    assert "进修" in clash_client.post(f"/rosters/{MONTH}/revert", json={"version": 1}, headers=auth).json()["detail"]
+    assert {"unavailable", "expert", "working"} <= english_seen  # the grep finds the English words when they are there
+
+
+def test_no_chinese_clash_page_holds_an_english_reason(clash_client, clashed):
+    _log_in(clash_client, clashed.office_token)
+    clash_client.get(f"/office/{MONTH}/versions?lang=zh-CN")  # the form's page (its CSRF token)
+    chinese = clash_client.post(f"/office/{MONTH}/revert?lang=zh-CN", data={"version": "1"})
+    assert chinese.status_code == 409 and "不可出诊" in chinese.text and "进修" in chinese.text, chinese.text[:500]
+    assert not english_reason_words(page_words(chinese.text)), sorted(english_reason_words(page_words(chinese.text)))
+    clash_client.get(f"/office/{MONTH}/versions?lang=en")
+    english = clash_client.post(f"/office/{MONTH}/revert?lang=en", data={"version": "1"})
+    assert english.status_code == 409 and "unavailable" in page_words(english.text)
+
+
+def test_no_chinese_swap_reason_holds_an_english_word(clash_client, clashed):
+    assert {"SWAP_DECLINED_BY_COLLEAGUE", "SWAP_REJECTED_BY_OFFICE", "LACKS_THE_SPECIALTY"} <= clashed.swap_codes
+    auth = {"Authorization": f"Bearer {clashed.office_token}"}
+    chinese = clash_client.get("/swaps", headers=auth).json()
+    declined = [row for row in chinese if row["state"] == "declined"]
+    assert len(declined) == 3 and all(row["reason"] and row["reason_code"] for row in declined), declined
+    for row in declined:
+        assert not english_reason_words(ascii_words(row["reason"])), row
+    english = ascii_words(" ".join(row["reason"] for row in clash_client.get("/swaps?lang=en", headers=auth).json()))
+    assert {"declined", "rejected", "office", "specialty"} <= english, english
+
+
+def test_no_chinese_cli_clash_holds_an_english_reason(clashed, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    rota = str(Path(sys.executable).with_name("rota"))
+    env = {**os.environ, "ROTA_DATABASE_URL": clashed.url, "ROTA_LANGUAGE": "zh-CN"}
+
+    def revert(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([rota, "revert", "--month", MONTH, "--version", "1", "--community", COMMUNITY, *extra],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+    chinese = revert()
+    assert chinese.returncode == 3 and chinese.stderr.startswith("错误：") and "进修" in chinese.stderr, chinese.stderr
+    assert not english_reason_words(ascii_words(chinese.stderr)), chinese.stderr
+    english = revert("--lang", "en")
+    assert english.returncode == 3 and "unavailable" in ascii_words(english.stderr), english.stderr
+    assert revert("--lang", "fr").returncode == 2

@@ -20,14 +20,22 @@ def revert_month(
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
     version: int = typer.Option(..., "--version", min=1, help="The earlier version whose assignments become the new published version."),
     community: str = typer.Option("", "--community", help="The community's code (needed when the database holds several)."),
+    lang: str = typer.Option("", "--lang", help="Language of a clash's rules: zh-CN or en (default ROTA_LANGUAGE)."),
 ) -> None:
     """Save an earlier version's assignments as a new published version (checked against today's data); the event worker tells whom it moves."""
-    from scheduler import revert
+    from scheduler import i18n, revert, store
     from scheduler.actors import CLI, acting_as
+    from scheduler.labels import CommunityLabels
+    from scheduler.reason_text import rule_break_text
     from scheduler.roster_rules import RuleBroken
 
     if not _MONTH.match(month):
         fail_on_bad_input(InputError(f"--month: expected YYYY-MM (got {month!r})"))
+        return
+    try:
+        language = i18n.parse_lang(lang or get_settings().language)
+    except ValueError as exc:
+        fail_on_bad_input(InputError(f"--lang: {exc}"))
         return
     factory = open_store(get_settings().database_url)
     try:
@@ -37,8 +45,11 @@ def revert_month(
         with acting_as(CLI):
             number, changes = revert.revert_to(factory, code, month, version)
     except RuleBroken as clash:
+        with factory() as session:
+            labels = CommunityLabels.from_scenario(store.export_scenario(session, code))
+        prefix = "错误：" if language == "zh-CN" else "error: "
         for broken in clash.breaks:
-            err.print(f"error: {broken.rule}: {broken.message}", markup=False, soft_wrap=True)
+            err.print(prefix + rule_break_text(broken.rule, broken.reason, language, labels), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_CLASH) from None
     except (InputError, NotFound, Conflict, ScenarioError) as error:
         fail_on_bad_input(error)

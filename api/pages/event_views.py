@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.pages.lever_words import rule_name
+from scheduler.reason_text import rule_name
 from api.pages.web import SERVICE_ZONE
 from api.pages.words import page_word
 from scheduler.events import EventView

@@ -2,7 +2,7 @@
 versions list), and who did what (`/office/audit`, filters by person, township, month and kind).
 
 The forms call the same scheduler functions as the API (scheduler.pins, scheduler.revert, scheduler.audit); a clash is
-shown with every rule named in the page's language, and nothing is saved.
+shown with every broken rule told (where and why) in the page's language, and nothing is saved.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.pages.lever_words import rule_name
+from api.pages.lever_words import LEVER_WORDS  # noqa: F401  (adds the lever pages' words to the word table)
 from api.pages.roster_views import session_view
 from api.pages.web import SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory
 from api.pages.words import page_word
@@ -22,10 +22,17 @@ from scheduler.db import transaction
 from scheduler.errors import Conflict, NotFound, ScenarioError
 from scheduler.events import event_summary, kind_label
 from scheduler.labels import CommunityLabels
+from scheduler.reason_text import Refused, reason_text
 from scheduler.roster_rules import RuleBroken
 
 router = APIRouter(include_in_schema=False)
 AUDIT_KINDS = ("version", "event", "pin", "unpin", "revert", "force")
+
+
+def _labels(request: Request, community_id: int) -> CommunityLabels:
+    """The community's names, for a clash told in Chinese (townships, experts, specialties)."""
+    with session_factory(request)() as session:
+        return CommunityLabels.from_scenario(store.export_scenario(session, community_id))
 
 
 def _moment(moment: dt.datetime) -> str:
@@ -107,7 +114,8 @@ def revert_page(request: Request, month: str, version: Annotated[int, Form(ge=1,
     try:
         number, changes = revert.revert_to(session_factory(request), tenant.id, month, version)
     except RuleBroken as clash:
-        lines = sorted({rule_name(b.rule, lang) for b in clash.breaks})
+        labels = _labels(request, tenant.id)
+        lines = [reason_text(b.reason, lang, labels) for b in clash.breaks]
         return render(request, "message.html", status_code=409, heading=page_word("revert_clash", lang, version=version), clash=lines, caller=tenant.caller, month=month)
     except Conflict:
         return render(request, "message.html", status_code=409, heading=page_word("revert_clash", lang, version=version), caller=tenant.caller, month=month)
@@ -180,6 +188,9 @@ def force_request_page(request: Request, request_id: int, date: Annotated[str, F
         return render(request, "message.html", status_code=422, heading=page_word("force_bad_date", lang), caller=tenant.caller)
     try:
         forced.force_request(session_factory(request), tenant.id, request_id, day)
+    except (Refused, RuleBroken) as refused:
+        return render(request, "message.html", status_code=409, heading=page_word("force_failed", lang), message=reason_text(refused.reason, lang, _labels(request, tenant.id)),
+                      caller=tenant.caller)
     except (Conflict, ScenarioError) as refused:
         detail = str(refused) if lang == "en" else ""
         return render(request, "message.html", status_code=409 if isinstance(refused, Conflict) else 422, heading=page_word("force_failed", lang), detail=detail, caller=tenant.caller)

@@ -50,23 +50,6 @@ LEVER_WORDS: dict[str, dict[str, str]] = {
         "event_pin_clash": "此变更与锁定的排班冲突，本月无法自动调整：{sessions}。请先在“锁定”页解除锁定（或撤回此变更），再重试此事件。",
         "event_pin_clash_session": "{expert} {date} {half_day} 在 {township}（{rule}）",
         "pin_clash_separator": "；",
-        "rule_pinned assignment": "锁定的排班会被挪走",
-        "rule_forced request": "强制加诊无法安排",
-        "rule_demand cap": "超过卫生院申请的场次",
-        "rule_department minimum on site": "科室留院人数不足",
-        "rule_expert available": "专家当天不可出诊",
-        "rule_link team minimum": "挂点调研随行人数不足",
-        "rule_monthly session limit": "超过专家每月场次上限",
-        "rule_one place per half-day": "同一半天安排在两处",
-        "rule_one township per day": "同一天去了两个乡镇",
-        "rule_specialty": "专业不符",
-        "rule_township open": "卫生院当天停诊",
-        "rule_township rooms": "诊室不够",
-        "rule_ward rounds": "查房只能在上午且需有病房",
-        "rule_working days only": "非工作日",
-        "rule_supervision only on a visit day": "督导只能在调研日",
-        "rule_known expert": "专家不存在",
-        "rule_known township": "卫生院不存在",
     },
     "en": {
         "nav_pins": "Pins",
@@ -113,23 +96,6 @@ LEVER_WORDS: dict[str, dict[str, str]] = {
         "event_pin_clash": "This change clashes with pinned sessions, so the month cannot be re-planned: {sessions}. Unpin them on the pins page (or undo the change), then retry this event.",
         "event_pin_clash_session": "{expert} at {township} on {date} {half_day} ({rule})",
         "pin_clash_separator": "; ",
-        "rule_pinned assignment": "a pinned session would move",
-        "rule_forced request": "the forced request cannot be placed",
-        "rule_demand cap": "more sessions than the township asked for",
-        "rule_department minimum on site": "too few of the department left on site",
-        "rule_expert available": "the expert is not available",
-        "rule_link team minimum": "the link visit's team is too small",
-        "rule_monthly session limit": "over the expert's monthly limit",
-        "rule_one place per half-day": "two places in one half-day",
-        "rule_one township per day": "two townships in one day",
-        "rule_specialty": "wrong specialty",
-        "rule_township open": "the township is closed that day",
-        "rule_township rooms": "not enough rooms",
-        "rule_ward rounds": "ward rounds need a morning and a ward",
-        "rule_working days only": "not a working day",
-        "rule_supervision only on a visit day": "supervision only on a visit day",
-        "rule_known expert": "no such expert",
-        "rule_known township": "no such township",
     },
 }
 
@@ -139,7 +105,3 @@ for _lang, _words in LEVER_WORDS.items():
         raise RuntimeError(f"lever page words defined twice: {sorted(_clashing)}")
     PAGE_WORDS[_lang].update(_words)
 
-
-def rule_name(rule: str, lang: str) -> str:
-    """A hard rule's name in the page language (the rule's own name when it has no words yet)."""
-    return PAGE_WORDS[lang].get("rule_" + rule, rule)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from api.deps import Factory, Forbidden, Jobs, Member, Office, require_expert, require_township
 from api.schemas import CalendarYearBody, CalendarYearView, DemandBody, LeaveBody, LeaveFiled, LinkBody, UnavailabilityView
-from scheduler import calendar_year, flows, standing, store
+from scheduler import calendar_year, flows, i18n, standing, store
 from scheduler.db import transaction
 from scheduler.errors import FieldError, ScenarioError
 from scheduler.scenario import schema
@@ -37,6 +37,7 @@ def _same_key(path_key: str, body_key: str, field: str) -> None:
 
 def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, reader_role: str | None) -> None:
     singular = standing.SINGULAR[list_name]
+    one = i18n.with_article(singular)
 
     def list_all(factory: Factory, tenant: Office) -> list[dict[str, Any]]:
         with factory() as session:
@@ -72,12 +73,12 @@ def _keyed_routes(list_name: str, model: type[schema.Strict], key_field: str, re
             standing.delete_item(session, tenant.id, list_name, key)
 
     router.add_api_route(f"/{list_name}", list_all, methods=["GET"], summary=f"List {list_name}", operation_id=f"list_{list_name}")
-    router.add_api_route(f"/{list_name}", create, methods=["POST"], status_code=201, summary=f"Create a {singular}", operation_id=f"create_{singular}")
+    router.add_api_route(f"/{list_name}", create, methods=["POST"], status_code=201, summary=f"Create {one}", operation_id=f"create_{singular}")
     router.add_api_route(f"/{list_name}/{{key}}", get_one, methods=["GET"], summary=f"One {singular}", operation_id=f"get_{singular}")
-    router.add_api_route(f"/{list_name}/{{key}}", replace, methods=["PUT"], summary=f"Create or replace a {singular}", operation_id=f"put_{singular}",
+    router.add_api_route(f"/{list_name}/{{key}}", replace, methods=["PUT"], summary=f"Create or replace {one}", operation_id=f"put_{singular}",
                             responses={201: {"description": "Created: nothing had this key (the body as stored, as a 200's)",
                                             "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}}})
-    router.add_api_route(f"/{list_name}/{{key}}", delete, methods=["DELETE"], status_code=204, summary=f"Delete a {singular}", operation_id=f"delete_{singular}")
+    router.add_api_route(f"/{list_name}/{{key}}", delete, methods=["DELETE"], status_code=204, summary=f"Delete {one}", operation_id=f"delete_{singular}")
 
 
 _keyed_routes("experts", schema.Expert, "id", "expert")

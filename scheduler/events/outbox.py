@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from scheduler.db import Base
 from scheduler.errors import Conflict, NotFound
 from scheduler.events.registry import KINDS, Payload, event_summary, kind_label, kind_of
-from scheduler.i18n import DEFAULT_LANG
+from scheduler.i18n import DEFAULT_LANG, with_article
 from scheduler.notify.models import UtcDateTime, utc_now
 from scheduler.store import CommunityRef, community_id_of
 
@@ -97,7 +97,7 @@ def record_event(
     registered = kind_of(kind)
     typed = payload if isinstance(payload, Payload) else registered.read(payload)
     if not isinstance(typed, registered.payload_type):
-        raise ValueError(f"a {kind} event needs a {registered.payload_type.__name__} payload (got {type(typed).__name__})")
+        raise ValueError(f"{with_article(kind)} event needs {with_article(registered.payload_type.__name__)} payload (got {type(typed).__name__})")
     now = utc_now()
     event = Event(
         community_id=community_id, kind=kind, payload=typed.model_dump(mode="json"), month=month, township=township if township is not None else registered.township(typed),

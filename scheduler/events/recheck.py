@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import flows, pins, store
 from scheduler.errors import NotFound
-from scheduler.roster_rules import hard_rule_breaks
+from scheduler.roster_rules import RuleBreak, hard_rule_breaks
 
-SHOWN_BREAKS = 10  # an outcome keeps this many rule messages; the count is kept in full
+SHOWN_BREAKS = 10  # an outcome keeps this many breaks (as data: rule, reason code and parameters); the count is kept in full
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class MonthCheck:
     month: str
     version: int | None
     status: str | None
-    breaks: tuple[str, ...]
+    breaks: tuple[RuleBreak, ...]
 
     @property
     def broken(self) -> bool:
@@ -43,7 +43,7 @@ def check_month(factory: sessionmaker[Session], community_id: int, month: str, *
             return MonthCheck(month, None, None, ())
         problem, _ = flows.month_problem(session, community_id, month)
     breaks = hard_rule_breaks(problem, solution.assignments)
-    return MonthCheck(month, version, found_status, tuple(f"{b.rule}: {b.message}" for b in breaks))
+    return MonthCheck(month, version, found_status, tuple(breaks))
 
 
 def pin_clashes(factory: sessionmaker[Session], community_id: int, month: str) -> list[dict]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from scheduler.i18n import DEFAULT_LANG, parse_lang
+from scheduler.i18n import DEFAULT_LANG, parse_lang, with_article
 from scheduler.labels import CommunityLabels
 from scheduler.scenario.schema import Scenario
 from solver.solution import Assignment
@@ -59,7 +59,7 @@ class EventKind:
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "payload"
-            raise ValueError(f"a {self.name} event's payload: {where}: {first['msg']}") from None
+            raise ValueError(f"{with_article(self.name)} event's payload: {where}: {first['msg']}") from None
 
     def months(self, payload: Payload) -> list[str] | None:
         """The months the change touches; None means every month from the current one that has a roster."""

@@ -227,7 +227,7 @@ def _run_handlers(factory: sessionmaker[Session], batch: list[Event], months: li
 def _settle_month(factory: sessionmaker[Session], community: int, month: str, may_rise: bool, cause: str, settings: Settings) -> dict[str, Any]:
     """Check one month against the current data and re-plan it when it breaks a rule or coverage could rise; what happened, for the outcome."""
     check = check_month(factory, community, month)
-    entry: dict[str, Any] = {"broken": len(check.breaks), "breaks": list(check.breaks[:SHOWN_BREAKS]), "base": check.version}
+    entry: dict[str, Any] = {"broken": len(check.breaks), "breaks": [b.as_json() for b in check.breaks[:SHOWN_BREAKS]], "base": check.version}
     if check.version is None:
         entry["action"] = "no roster"  # the change waits for the month's first generation
         return entry
@@ -251,7 +251,7 @@ def _settle_month(factory: sessionmaker[Session], community: int, month: str, ma
         if check.broken:
             again = check_month(factory, community, month)
             if again.broken:
-                raise StillBroken(f"the roster of {month} (version {again.version}) still breaks {again.breaks[0]}")
+                raise StillBroken(f"the roster of {month} (version {again.version}) still breaks {again.breaks[0].rule}: {again.breaks[0].message}")
     else:
         entry["action"] = "valid"
     if check.status == "draft" or (entry.get("version") and status == "draft"):

@@ -20,7 +20,7 @@ from scheduler import i18n
 from scheduler.scenario.bounded import CHILD_MEMORY_BYTES, ChildFailed, ChildTimedOut, run_in_child
 from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import Scenario
-from scheduler.workbook import reader
+import scheduler.workbook.reader as reader
 from scheduler.workbook.messages import CellRef, WorkbookError, WorkbookProblem, problem_at
 from scheduler.workbook.reader import read_workbook
 from scheduler.workbook.writer import scenario_workbook, template_document, write_workbook

@@ -27,7 +27,7 @@ from scheduler import i18n
 from scheduler.scenario.load import document_problems
 from scheduler.scenario.messages import CodedFieldError, Shown, quoted
 from scheduler.scenario.schema import FORMAT, DemandRow, Department, Expert, HalfDays, Link, Rules, Scenario, Specialty, Township
-from scheduler.workbook import layout
+import scheduler.workbook.layout as layout
 from scheduler.workbook.layout import Column, Sheet
 from scheduler.workbook.messages import CellRef, WorkbookError, WorkbookProblem, problem_at
 from scheduler.workbook.vocabulary import (

@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from scheduler import i18n
 from scheduler.scenario.schema import HalfDays, Rules, Scenario
-from scheduler.workbook import layout
+import scheduler.workbook.layout as layout
 from scheduler.workbook.layout import Column, Setting, Sheet
 from scheduler.workbook.vocabulary import HALF_DAY_WORDS, LIST_SEPARATORS, WEEKDAY_WORDS, join_items
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from tests.api.conftest import LiveService
 from tests.api.test_end_to_end import run_job
@@ -11,9 +12,12 @@ APRIL = "2027-04"
 
 
 def rules_of(response) -> list[str]:
+    """The rules a 409 names; its words are Chinese (the service's language), each break with its code and parameters."""
     assert response.status_code == 409, response.text
     body = response.json()
-    assert body["detail"].startswith("the edit breaks a hard rule")
+    assert body["detail"].startswith("改动违反硬性规则：") and not re.search(r"[A-Za-z]{4,}", body["detail"].replace("cardio", "")), body
+    for rule in body["rules"]:
+        assert rule["reason_code"] and rule["message"] and rule["rule_text"] != rule["rule"], rule
     return [r["rule"] for r in body["rules"]]
 
 
@@ -33,6 +37,10 @@ def test_manual_edits_are_checked_against_the_hard_rules(service: LiveService):
     place = {"date": free_day, "half_day": "am", "township": "nanjing", "type": "clinic", "specialty": "cardio", "expert": "E03"}
 
     assert rules_of(office.post(f"/rosters/{APRIL}/assignments", json=place)) == ["specialty"]  # E03 is no cardiologist
+    english = office.post(f"/rosters/{APRIL}/assignments", json=place, headers={"Accept-Language": "en"}).json()
+    assert english["detail"].startswith("the edit breaks a hard rule: specialty: E03 at nanjing on ")
+    assert english["rules"][0]["reason_code"] == "LACKS_THE_SPECIALTY" and english["rules"][0]["reason_params"]["expert"] == "E03"
+    assert "does not hold the specialty cardio" in english["rules"][0]["message"]
     assert rules_of(office.post(f"/rosters/{APRIL}/assignments", json={**place, "expert": "E01"})) == ["demand cap"]
     assert rules_of(office.post(f"/rosters/{APRIL}/assignments", json={**place, "type": "ward_round", "specialty": "internal_med"})) == [
         "demand cap"

@@ -21,7 +21,7 @@ from scheduler.errors import Conflict
 from scheduler.events import process_pending
 from scheduler.notify.contacts import set_contact
 from scheduler.notify.models import Notice
-from scheduler.roster_rules import RuleBroken
+from scheduler.roster_rules import PIN_RULE, RuleBroken
 from scheduler.scenario.load import parse_scenario
 from solver.solution import Assignment, Solution, SolveReport, diff_rosters
 from tests.console import run_rota
@@ -191,7 +191,7 @@ def test_pins_hold_through_edits_generation_and_replans(county):
 
     with pytest.raises(RuleBroken) as moved:
         flows.move_session(county, CODE, MONTH, pinned.id, date=D2)
-    assert [b.rule for b in moved.value.breaks] == [pins.PIN_RULE]
+    assert [b.rule for b in moved.value.breaks] == [PIN_RULE]
     with pytest.raises(RuleBroken):
         flows.remove_session(county, CODE, MONTH, pinned.id)
 
@@ -207,7 +207,7 @@ def test_pins_hold_through_edits_generation_and_replans(county):
         flows.file_leave(session, CODE, "C2", D1)
     with pytest.raises(RuleBroken) as clash:
         flows.replan(county, CODE, MONTH, cause="leave C2", time_limit=3)
-    assert [b.rule for b in clash.value.breaks] == [pins.PIN_RULE]
+    assert [b.rule for b in clash.value.breaks] == [PIN_RULE]
     assert latest(county)[1] == before
 
     # Through the event path the same clash fails the event at once (no retry can help), its reason naming the pin
@@ -224,7 +224,7 @@ def test_pins_hold_through_edits_generation_and_replans(county):
         "expert": "C2", "rule": "expert available",
     }]
     (row,) = [r for r in event_rows([leave], MONTH, "zh-CN") if r["kind"] == "leave"]
-    assert row["error"].startswith("此变更与锁定的排班冲突") and f"C2 {D1.isoformat()} 上午 在 big（专家当天不可出诊）" in row["error"], row
+    assert row["error"].startswith("此变更与锁定的排班冲突") and f"C2 {D1.isoformat()} 上午 在 big（专家可出诊）" in row["error"], row
     assert "C2 at big" in event_rows([leave], MONTH, "en")[0]["error"]
     assert latest(county)[1] == before and told(county) == set()
 
@@ -276,7 +276,7 @@ def test_a_request_no_roster_can_hold_is_answered_with_the_reason(county):
         from scheduler.requests import get_request
 
         row = get_request(session, CODE, request_id)
-        assert row.state == "pending" and "no cardio expert" in row.reason
+        assert row.state == "pending" and "no cardio expert" in row.reason and row.reason_code == "FORCE_NO_CANDIDATE"
     assert latest(county)[1] == 1
 
 
@@ -327,7 +327,7 @@ def test_lever_routes_through_the_service(service, api_office):
     assert pinned.json()["pinned_by"] == "张主任"
     assert [p["assignment_id"] for p in office.get(f"/rosters/{MONTH}/pins").json()] == [c2["id"]]
     refused = office.patch(f"/rosters/{MONTH}/assignments/{c2['id']}", json={"date": D2.isoformat()})
-    assert refused.status_code == 409 and [r["rule"] for r in refused.json()["rules"]] == [pins.PIN_RULE], refused.text
+    assert refused.status_code == 409 and [r["rule"] for r in refused.json()["rules"]] == [PIN_RULE], refused.text
     assert office.delete(f"/rosters/{MONTH}/pins/{c2['id']}").status_code == 204
 
     # Revert: v2 moves C1's pm session, v3 is v1 again, published, made by 张主任.
@@ -369,8 +369,10 @@ def test_rota_revert(service, api_office, tmp_path):
     missing = run("revert", "--month", MONTH, "--version", "99", "--community", API_CODE)
     assert missing.returncode == 2 and "no version 99" in missing.stderr
     # The forced request's session is pinned (test_lever_routes_through_the_service): going back to v1 would lose it.
-    clash = run("revert", "--month", MONTH, "--version", "1", "--community", API_CODE)
+    clash = run("revert", "--month", MONTH, "--version", "1", "--community", API_CODE, "--lang", "en")
     assert clash.returncode == 3 and "pinned assignment" in clash.stderr and "Traceback" not in clash.stderr
+    chinese = run("revert", "--month", MONTH, "--version", "1", "--community", API_CODE, "--lang", "zh-CN")
+    assert chinese.returncode == 3 and "锁定的排班会被挪走" in chinese.stderr and "pinned" not in chinese.stderr
     with transaction(service.factory) as session:
         for held in pins.list_pins(session, API_CODE, MONTH):
             pins.unpin_assignment(session, API_CODE, MONTH, held.assignment_id)

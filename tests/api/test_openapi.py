@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from api.app import COMMUNITY_PREFIX, create_app
 from api.deps import Office
 from api.schemas import ErrorBody
+from config.settings import Settings
 from tests.api.conftest import LiveService
 
 ERROR_REF = "#/components/schemas/ErrorBody"
@@ -176,3 +177,12 @@ def test_a_route_added_later_in_a_file_of_its_own_gets_the_same_errors():
     assert not set(AUTHENTICATED) & set(public["responses"]) and "security" not in public
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert document["paths"]["/healthz"]["get"]["responses"]["405"]["headers"]["Allow"]["required"] is True
+
+
+def test_the_operation_summaries_read_as_english():
+    """Generated summaries ("Create an expert", "Delete a township") take the article their noun needs, and plurals stay whole."""
+    document = create_app(Settings(database_url="sqlite://", run_scheduler=False)).openapi()  # no lifespan: nothing is opened
+    summaries = {operation.get("summary", "") for _path, _method, operation in _operations(document)}
+    assert {"Create an expert", "Create a township", "Create a specialty", "Delete a department", "Create or replace an expert"} <= summaries
+    for summary in summaries:
+        assert not re.search(r"\ba [aeiou]|\ban [^aeiou\W]|specialtie\b|\bno any\b", summary, re.I), summary

@@ -106,6 +106,15 @@ def test_the_inbox_forces_a_request_onto_a_chosen_day(client, seeded, solved_mon
     assert "指定日期无效" in client.post(f"/office/requests/{request_id}/force", data={"date": "2027-02-30"}).text
     outside = client.post(f"/office/requests/{request_id}/force", data={"date": "2027-02-03"})
     assert outside.status_code == 422 and "无法把该加诊申请安排到所选日期" in outside.text
+    with factory() as session:
+        problem, _ = flows.month_problem(session, COMMUNITY, MONTH)
+    day_off = next(d for d in (day.replace(day=n) for n in range(1, 29)) if all(s.day != d for s in problem.slot_set))
+    refused = client.post(f"/office/requests/{request_id}/force", data={"date": day_off.isoformat()})
+    assert refused.status_code == 409 and "没有任何排班能容纳该申请" in refused.text, refused.text[-800:]
+    with factory() as session:
+        from scheduler.requests import get_request
+
+        assert get_request(session, COMMUNITY, request_id).reason_code == "FORCE_NO_CANDIDATE"  # kept as data, shown in the inbox
 
     done = client.post(f"/office/requests/{request_id}/force", data={"date": day.isoformat()}, follow_redirects=False)
     with factory() as session:
