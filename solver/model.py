@@ -37,10 +37,11 @@ def build_model(
     fair_targets: dict[str, int] | None = None,
 ) -> RosterModel:
     """The model with every rule of solver.rules.RULES (or the given ones) and the objective set."""
-    roster = RosterModel(problem, candidates, free, fixed, diagnose=diagnose, stability_weight=stability_weight, fair_targets=fair_targets)
-    roster.previous = {index: True for index in previous}
     rules = tuple(rules if rules is not None else RULES)
-    roster.terms = model_terms(rules)
+    roster = RosterModel(
+        problem, candidates, free, fixed, diagnose=diagnose, stability_weight=stability_weight, fair_targets=fair_targets, terms=model_terms(rules)
+    )
+    roster.previous = {index: True for index in previous}
     by_day: dict[tuple[str, dt.date, str], list[int]] = defaultdict(list)
     for key, indices in candidates.by_expert_day_township.items():
         by_day[key] = demand_indices(candidates, indices)

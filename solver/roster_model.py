@@ -46,10 +46,12 @@ class RosterModel:
     diagnose: bool = False
     fair_targets: dict[str, int] | None = None  # fixed from the whole month when building a sub-model
     terms: frozenset[Term] = frozenset()  # the objective's terms: those the model's rules declare (solver.objective)
+    families: dict[Term, str] = field(init=False, default_factory=dict)  # each term's plain-string family, for `penalize`
     # auxiliary variables and how to compute each from a roster, so that a hint can be complete
     derived: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.families = {term: term.value for term in self.terms}
         self.fixed = set(self.fixed)
         for index in self.free:
             if index not in self.fixed:
@@ -95,10 +97,11 @@ class RosterModel:
 
     def penalize(self, term: Term, expression: cp_model.LinearExprT, weight: int) -> None:
         """Add a weighted penalty to the objective under one of the model's terms (a rule penalizes only what it declares)."""
-        if Term(term) not in self.terms:
-            raise ValueError(f"a rule penalizes {Term(term).value!r}, which no rule of this model declares (solver.objective.penalizes)")
+        family = self.families.get(term)
+        if family is None:
+            raise ValueError(f"a rule penalizes {str(term)!r}, which no rule of this model declares (solver.objective.penalizes)")
         if weight and not (isinstance(expression, int) and expression == 0):
-            self.penalties.append(Penalty(Term(term).value, expression, weight))
+            self.penalties.append(Penalty(family, expression, weight))
 
     def indicator(self, name: str, indices: list[int]) -> cp_model.IntVar | int:
         """1 exactly when one of the candidates is chosen (a constant where that is already known)."""

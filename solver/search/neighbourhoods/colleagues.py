@@ -38,4 +38,5 @@ class Colleagues:
 
     @staticmethod
     def option(context: SearchContext, specialty: str) -> Option:
+        """The specialty's colleagues step."""
         return Option(Kind.COLLEAGUES, f"{specialty} colleagues", lambda: colleagues(context, specialty))

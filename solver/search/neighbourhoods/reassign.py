@@ -31,6 +31,7 @@ class ReassignSpecialty:
 
     @staticmethod
     def option(context: SearchContext, specialty: str) -> Option:
+        """The specialty's reassign step."""
         return Option(Kind.REASSIGN_SPECIALTY, f"reassign {specialty}", lambda: whoever_could_take(context, specialty))
 
 
@@ -42,4 +43,5 @@ class ReassignAcross:
 
     @staticmethod
     def option(context: SearchContext, _turn: int) -> Option:
+        """One of the round's reassign-across steps."""
         return Option(Kind.REASSIGN_ACROSS, "reassign across specialties", lambda: whoever_could_take(context))

@@ -14,4 +14,5 @@ class WholeSpecialty:
 
     @staticmethod
     def option(context: SearchContext, specialty: str) -> Option:
+        """The specialty's whole-specialty step."""
         return Option(Kind.WHOLE_SPECIALTY, f"specialty {specialty}", lambda: set(context.groups.by_specialty[specialty]))

@@ -42,4 +42,5 @@ class ThinDay:
 
     @staticmethod
     def option(context: SearchContext, township: str) -> Option:
+        """The township's thin-day step."""
         return Option(Kind.THIN_DAY, f"thin day {township}", lambda: thin_day(context, township))

@@ -16,6 +16,7 @@ class WholeTownship:
 
     @staticmethod
     def option(context: SearchContext, township: str) -> Option | None:
+        """The township's whole-township step, or None where `max_free` is too thin for it."""
         indices = context.groups.by_township.get(township, ())
         if len(indices) > context.config.whole_township_sample * context.config.max_free:
             return None

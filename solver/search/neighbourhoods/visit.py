@@ -29,6 +29,7 @@ class Visit:
 
     @staticmethod
     def option(context: SearchContext, link) -> Option | None:
+        """The link's visit step, or None where its visits can only be supervisions."""
         if (link.member, link.township) in supervision_links(context.problem, context.candidates):
             return None
         return Option(Kind.VISIT, f"visit {link.member}@{link.township}", lambda: visit_with_sessions(context, link))

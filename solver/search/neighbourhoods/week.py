@@ -14,6 +14,7 @@ class Week:
 
     @staticmethod
     def option(context: SearchContext, week: tuple) -> Option:
+        """The week's step, at townships drawn now."""
         townships = context.townships()
         some = context.rng.sample(townships, k=max(1, len(townships) // context.config.week_township_share))
         by_township_week = context.groups.by_township_week

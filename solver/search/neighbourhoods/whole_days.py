@@ -109,4 +109,5 @@ class WholeDays:
 
     @staticmethod
     def option(context: SearchContext, township: str) -> Option:
+        """The township's whole-days step."""
         return Option(Kind.WHOLE_DAYS, f"two days {township}", lambda: two_days(context, township))
