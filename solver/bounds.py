@@ -1,5 +1,8 @@
 """Cheap, valid lower bounds that let CP-SAT prove optimality sooner.
 
+Each bound declares the objective's terms it prices (`@prices`, solver.objective): it bounds a
+model only when the model holds every one of them (`solver.objective.bound_holds`).
+
 The demand bound is a max-flow relaxation: demand rows send sessions to eligible experts,
 experts to their monthly limit and free half-days, townships to their rooms. Whatever the
 flow cannot carry, no roster can carry either, so it is unmet in every roster.
@@ -15,6 +18,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 
 from solver.candidates import Candidates
 from solver.linear_bound import AssignmentLP
+from solver.objective import Term, prices, terms_of
 from solver.problem import Problem
 
 
@@ -28,6 +32,7 @@ def _numbering() -> Callable[[tuple], int]:
     return node
 
 
+@prices(Term.UNMET)
 def unmet_lower_bound(problem: Problem, candidates: Candidates) -> int:
     """At least this many demanded sessions go unmet in any roster (total demand minus a max flow)."""
     return flow_plan(problem, candidates)[0]
@@ -117,6 +122,7 @@ def impossible_link_visits(problem: Problem, candidates: Candidates) -> int:
     return sum(max(0, wanted - possible[(link.member, link.township)]) for link in problem.links)
 
 
+@prices(Term.UNMET, Term.LINK)
 def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
     """The least weighted unmet demand and missed visits any roster pays, by a min-cost flow.
 
@@ -157,6 +163,7 @@ def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
     return max(floor, graph.optimal_cost())
 
 
+@prices(Term.TRIPS)
 def trips_lower_bound(problem: Problem, unmet_sessions: int, candidates: Candidates | None = None, presence: Presence | None = None) -> int:
     """Car-days any roster with at most `unmet_sessions` unmet needs.
 
@@ -276,6 +283,7 @@ def _coverable_by_township(problem: Problem, presence: Presence | None, unmet_se
     return wanted, max(0, unmet_sessions - uncoverable)
 
 
+@prices(Term.SPREAD)
 def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bool) -> int:
     """Sessions beyond a week's even share that a township's specialty cannot avoid (0 unless some weeks cannot hold their share).
 
@@ -305,6 +313,7 @@ def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bo
     return excess
 
 
+@prices(Term.PREFERENCE)
 def market_day_lower_bound(problem: Problem, candidates: Candidates, unmet_sessions: int, presence: Presence | None = None) -> int:
     """Sessions that must fall off their township's market days: more sessions than its market-day half-days can hold.
 
@@ -334,11 +343,13 @@ def township_off_market_needed(problem: Problem, candidates: Candidates) -> dict
     return candidates.derived_value("township_off_market_needed", problem, compute)
 
 
+@prices(Term.FAIRNESS, Term.CONTINUITY, Term.PREFERENCE)
 def assignment_cost_lower_bound(problem: Problem, candidates: Candidates, covered: int, forced_visits: bool = False) -> int:
     """Fairness, continuity and avoided weekdays together, for rosters covering `covered` demanded sessions."""
     return assignment_cost_lower_bounds(problem, candidates, [covered], forced_visits)[covered]
 
 
+@prices(Term.FAIRNESS, Term.CONTINUITY, Term.PREFERENCE)
 def assignment_cost_lower_bounds(problem: Problem, candidates: Candidates, coverages: list[int], forced_visits: bool = False) -> dict[int, int]:
     """Fairness, continuity and avoided weekdays together, for rosters covering each of `coverages` demanded sessions.
 
@@ -401,8 +412,8 @@ def month_presence(problem: Problem, candidates: Candidates) -> Presence:
     return candidates.derived_value("presence", problem, lambda: Presence(problem, candidates))
 
 
-# The assignment LP is built for months up to this many candidates: GLOP takes about 0.5 s on the
-# generated 9-township county (16,000-21,000 candidates) but 20 s and more on the 150-expert one (108,000).
+# The assignment LP is built for months up to this many candidates: above it GLOP takes longer than
+# a solve can spare beside the search (bench/RESULTS.md, "Search tuning history").
 LINEAR_BOUND_MAX_CANDIDATES = 40_000
 LINEAR_BOUND_SECONDS = 5.0
 
@@ -512,6 +523,7 @@ class _AssignmentNetwork:
             return None
         return self.constant + self.graph.optimal_cost()
 
+    @prices(Term.FAIRNESS, Term.CONTINUITY, Term.PREFERENCE)
     def bound(self, covered: int) -> int | None:
         """`solve`'s cost as a bound (never below 0); None when no roster of its kind covers `covered` sessions.
 
@@ -539,6 +551,7 @@ class _AssignmentNetwork:
 MAX_PRICED_SHORTFALLS = 20
 
 
+@prices(*terms_of([coverage_lower_bound, trips_lower_bound, spread_lower_bound, market_day_lower_bound, assignment_cost_lower_bounds, AssignmentLP.bound]))
 def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_floor: int | None = None) -> int:
     """A valid bound on the whole objective: the coverage floor plus the soft terms' relaxations.
 

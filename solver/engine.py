@@ -1,7 +1,11 @@
 """Solve a month: constructive start, then CP-SAT: the whole model on small months, large-neighbourhood
-search (solver.lns) on the others; report with a bound.
+search (solver.search.lns) on the others; report with a bound.
 
 `solve` is the one entry point: a fresh roster, or with `previous` a minimal-change re-plan.
+
+A relaxation's bound is used (to cut the model, to stop early, to say OPTIMAL) only on a model
+that holds every term it prices (solver.objective.bound_holds): with a rule left out of the
+model, a bound that still prices its term would claim more than the model's optimum.
 """
 
 from __future__ import annotations
@@ -15,34 +19,36 @@ from ortools.sat.python import cp_model
 from solver.bounds import assignment_plan, coverage_lower_bound, flow_plan, objective_lower_bound, unmet_lower_bound
 from solver.candidates import Candidates, enumerate_candidates
 from solver.construct import construct
-from solver.lns import SMALL_MONTH_MAX_FREE, SMALL_MONTH_STEP_SECONDS, improve
-from solver.model import build_model
+from solver.model import build_model, model_terms
+from solver.objective import Term, bound_holds
 from solver.problem import Problem
 from solver.reasons import explain_infeasible, explain_unmet
 from solver.replan import replan
 from solver.rules.objectives import fair_targets
 from solver.search import Incumbent, Progress, coverage_cost, evaluate, family_sum, read_incumbent, solve_model, state_incumbent, to_assignments
+from solver.search.config import LARGE_MONTH, SMALL_MONTH
+from solver.search.lns import improve
 from solver.solution import SolveReport, Solution
 
 __all__ = ["Incumbent", "Progress", "coverage_cost", "evaluate", "solve", "to_assignments"]
 
 # Months with more candidates than this, and at least this many seconds left after the start, go
 # to large-neighbourhood search alone; the rest to the whole model (stage A, then B), which proves
-# optimality where it can. Measured on the generated 9-township county @90% (10 s, 2 cores): the
-# search alone 1518-1544 over thirteen runs (mean ~1530), against 1531-1592 over six (mean ~1547)
-# when stage A and a closing whole-model solve (5% of the time; its bound never beat the
-# relaxations') took ~3 s of the 10. A fresh month's model is never infeasible (its hard rules
-# only limit; an empty roster keeps them), so the search loses no explanation.
+# optimality where it can. On a searched month, stage A and a closing whole-model solve took time
+# the search used better, and their bound never beat the relaxations' (bench/RESULTS.md, "Search
+# tuning history"). A fresh month's model is never infeasible (its hard rules only limit; an
+# empty roster keeps them), so the search loses no explanation.
 LNS_MIN_CANDIDATES = 3_000
 LNS_AFTER_SECONDS = 3.0
 # Large months keep this long for scoring and explaining the roster (evaluating a 400-expert month
 # takes a while); the others this long.
 LARGE_SCORING_SECONDS = 1.0
 SCORING_SECONDS = 0.3
-# Above this many candidates the search takes larger, longer steps (solver.lns defaults).
+# Above this many candidates the search takes larger, longer steps (solver.search.config.LARGE_MONTH).
 LARGE_MONTH_CANDIDATES = 60_000
 # Stage A's share of the time on the whole model: it stops as soon as it meets the coverage floor.
 COVERAGE_SHARE = 0.4
+NOT_A_BOUND = " (it prices a term the model leaves out: not used)"
 
 
 def solve(
@@ -80,7 +86,7 @@ def solve(
             return searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed, large)
     relaxed = objective_lower_bound(problem, candidates, coverage_floor=floor)
     if progress:
-        progress(f"lower bound from relaxations: {relaxed}")
+        progress(f"lower bound from relaxations: {relaxed}" + ("" if bound_holds(objective_lower_bound, model_terms()) else NOT_A_BOUND))
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
 
@@ -112,7 +118,7 @@ def best_start(problem: Problem, candidates: Candidates, started: float, enough:
 def searched_month(
     problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor: int, relaxed: Future[int], large: bool
 ) -> Solution:
-    """A month for large-neighbourhood search (solver.lns) from the constructive roster, to the time limit.
+    """A month for large-neighbourhood search (solver.search.lns) from the constructive roster, to the time limit.
 
     The bound is `relaxed`, solver.bounds' relaxations of the whole model (the coverage floor
     plus separate bounds on trips, spread, market days and the assignment costs, computed while
@@ -120,22 +126,25 @@ def searched_month(
     get that far. The search stops early once it reaches that bound. Large months take larger,
     longer steps.
     """
+    relaxed_holds = bound_holds(objective_lower_bound, model_terms())
+    # without the relaxations, the coverage floor still bounds a model that holds the coverage terms
+    fallback = floor if bound_holds(coverage_lower_bound, model_terms()) else None
     targets = fair_targets(problem, candidates)
     deadline = started + time_limit - (LARGE_SCORING_SECONDS if large else SCORING_SECONDS)  # leave time to score and explain
-    steps = {} if large else {"max_free": SMALL_MONTH_MAX_FREE, "step_seconds": SMALL_MONTH_STEP_SECONDS}
-    known = lambda: relaxed.result() if relaxed.done() else None  # noqa: E731
+    known = lambda: relaxed.result() if relaxed_holds and relaxed.done() else None  # noqa: E731
+    config = LARGE_MONTH if large else SMALL_MONTH
     incumbent = improve(
-        problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets, coverage_floor=floor, lower_bound=known, **steps
+        problem, candidates, incumbent, deadline=deadline, workers=workers, progress=progress, seed=seed, targets=targets, config=config, coverage_floor=floor, lower_bound=known
     )
     best = evaluate(problem, candidates, incumbent, targets)
-    bound = relaxed.result()
+    bound = relaxed.result() if relaxed_holds else fallback
     if progress:
-        progress(f"lower bound from relaxations: {bound}")
+        progress(f"lower bound from relaxations: {relaxed.result()}" + ("" if relaxed_holds else NOT_A_BOUND))
     coverage = coverage_cost(problem, candidates, best)
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
     report = SolveReport(
-        status="OPTIMAL" if best.objective is not None and best.objective <= bound else "FEASIBLE",
+        status="OPTIMAL" if best.objective is not None and bound is not None and best.objective <= bound else "FEASIBLE",
         objective=best.objective,
         best_bound=bound,
         wall_seconds=time.monotonic() - started,
@@ -159,7 +168,11 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
     """
     weights = problem.rules.weights
     coverage, soft = family_sum(roster, True), family_sum(roster, False)
-    roster.model.add(coverage >= floor)  # a valid cut
+    relaxed_holds = bound_holds(objective_lower_bound, roster.terms)
+    if bound_holds(coverage_lower_bound, roster.terms):
+        roster.model.add(coverage >= floor)  # a valid cut
+    else:
+        floor = 0  # the model leaves a coverage term out: the floor prices more than its coverage
     best, coverage_best, coverage_bound = incumbent, coverage_cost(problem, candidates, incumbent), floor
     if coverage_best > floor:
         roster.model.minimize(coverage)
@@ -173,10 +186,11 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
             coverage_bound = max(floor, int(solver.best_objective_bound))
     proven = coverage_best <= coverage_bound
     roster.model.add(coverage <= coverage_best)
-    roster.model.add(coverage + soft >= relaxed)  # a valid cut: no roster beats the relaxations
+    if relaxed_holds:
+        roster.model.add(coverage + soft >= relaxed)  # a valid cut: no roster beats the relaxations
     roster.model.minimize(soft)
     remaining = time_limit - (time.monotonic() - started)
-    soft_floor = relaxed - coverage_best if proven else None  # reached: nothing better exists
+    soft_floor = relaxed - coverage_best if proven and relaxed_holds else None  # reached: nothing better exists
     solver, status, _ = solve_model(roster, best, max(0.2, remaining), workers, progress, "soft terms", seed, floor=soft_floor)
     soft_bound = 0
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -194,7 +208,8 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
         bound = coverage_best + soft_bound
     else:
         bound = coverage_bound
-    bound = max(bound, relaxed)
+    if relaxed_holds:
+        bound = max(bound, relaxed)
     assignments = to_assignments(problem, candidates, best.chosen, best.visits)
     unmet = explain_unmet(problem, candidates, best.chosen, best.visits)
     unmet_sessions = sum(u.sessions for u in unmet if u.type != "supervision")
@@ -205,7 +220,7 @@ def two_stage(problem, candidates, roster, incumbent, started, time_limit, worke
         wall_seconds=time.monotonic() - started,
         workers=workers,
         unmet_sessions=unmet_sessions,
-        unmet_bound=unmet_sessions if proven else (coverage_bound // weights.unmet if weights.unmet and not problem.links else None),
+        unmet_bound=unmet_sessions if proven and Term.UNMET in roster.terms else (coverage_bound // weights.unmet if weights.unmet and not problem.links else None),
         first_feasible_seconds=first_feasible,
         objective_terms=best.terms,
     )

@@ -31,6 +31,7 @@ from collections import defaultdict
 from ortools.linear_solver import pywraplp
 
 from solver.candidates import Candidates
+from solver.objective import Term, prices
 from solver.problem import Problem
 
 # GLOP's tolerances are about 1e-7 relative; an optimum this close above an integer rounds down to it.
@@ -169,6 +170,7 @@ class AssignmentLP:
                     made.SetCoefficient(visit, 1.0)
         objective.SetMinimization()
 
+    @prices(Term.FAIRNESS, Term.CONTINUITY, Term.PREFERENCE)
     def bound(self, covered: int) -> int | None:
         """The least fairness + continuity + preference cost of a roster covering `covered` sessions and
         making the visits; None when the LP is infeasible (no such roster), 0 when it did not finish."""

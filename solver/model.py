@@ -12,11 +12,17 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 
 from solver.candidates import Candidates
+from solver.objective import Term, terms_of
 from solver.problem import Problem
 from solver.roster_model import Penalty, RosterModel, demand_indices, supervision_indices
 from solver.rules import RULES
 
-__all__ = ["Penalty", "RosterModel", "build_model", "demand_indices", "supervision_indices"]
+__all__ = ["Penalty", "RosterModel", "build_model", "demand_indices", "model_terms", "supervision_indices"]
+
+
+def model_terms(rules: Iterable | None = None) -> frozenset[Term]:
+    """The objective's terms in a model built with these rules (default: the rulebook, as `build_model` reads it)."""
+    return terms_of(rules if rules is not None else RULES)
 
 
 def build_model(
@@ -31,7 +37,10 @@ def build_model(
     fair_targets: dict[str, int] | None = None,
 ) -> RosterModel:
     """The model with every rule of solver.rules.RULES (or the given ones) and the objective set."""
-    roster = RosterModel(problem, candidates, free, fixed, diagnose=diagnose, stability_weight=stability_weight, fair_targets=fair_targets)
+    rules = tuple(rules if rules is not None else RULES)
+    roster = RosterModel(
+        problem, candidates, free, fixed, diagnose=diagnose, stability_weight=stability_weight, fair_targets=fair_targets, terms=model_terms(rules)
+    )
     roster.previous = {index: True for index in previous}
     by_day: dict[tuple[str, dt.date, str], list[int]] = defaultdict(list)
     for key, indices in candidates.by_expert_day_township.items():
@@ -40,7 +49,7 @@ def build_model(
         flag = roster.indicator(f"serves:{expert}:{day}:{township}", indices)
         if not isinstance(flag, int) or flag:
             roster.serves[(expert, day, township)] = flag
-    for rule in rules if rules is not None else RULES:
+    for rule in rules:
         rule(roster)
     roster.model.minimize(roster.objective())
     return roster

@@ -10,7 +10,7 @@ and it runs again, moving as little as it can. It stops when both rules hold.
 
 A link visit's day at its township stays as it is (the member's carrying session and the
 team around it), so every visit the roster makes it still makes. On a 400-expert month the
-rounds take under half a second; the large-neighbourhood search (solver.lns) runs them
+rounds take under half a second; the large-neighbourhood search (solver.search) runs them
 every few steps and lets CP-SAT check the result against every rule."""
 
 from __future__ import annotations

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates
+from solver.objective import Term
 from solver.problem import Problem
 
 
 @dataclass
 class Penalty:
-    """One weighted term of the objective, tagged with its soft-rule family (unmet, fairness, trips, ...)."""
+    """One weighted penalty of the objective, tagged with its family: a `Term`'s value (unmet, fairness, trips, ...)."""
 
     family: str
     expression: cp_model.LinearExprT
@@ -44,10 +45,13 @@ class RosterModel:
     guards: dict[str, cp_model.IntVar] = field(default_factory=dict)  # rule name -> enforcement literal (diagnosis)
     diagnose: bool = False
     fair_targets: dict[str, int] | None = None  # fixed from the whole month when building a sub-model
+    terms: frozenset[Term] = frozenset()  # the objective's terms: those the model's rules declare (solver.objective)
+    families: dict[Term, str] = field(init=False, default_factory=dict)  # each term's plain-string family, for `penalize`
     # auxiliary variables and how to compute each from a roster, so that a hint can be complete
     derived: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.families = {term: term.value for term in self.terms}
         self.fixed = set(self.fixed)
         for index in self.free:
             if index not in self.fixed:
@@ -91,7 +95,11 @@ class RosterModel:
             return
         self.enforce(rule, self.model.add(constraint_bound))
 
-    def penalize(self, family: str, expression: cp_model.LinearExprT, weight: int) -> None:
+    def penalize(self, term: Term, expression: cp_model.LinearExprT, weight: int) -> None:
+        """Add a weighted penalty to the objective under one of the model's terms (a rule penalizes only what it declares)."""
+        family = self.families.get(term)
+        if family is None:
+            raise ValueError(f"a rule penalizes {str(term)!r}, which no rule of this model declares (solver.objective.penalizes)")
         if weight and not (isinstance(expression, int) and expression == 0):
             self.penalties.append(Penalty(family, expression, weight))
 

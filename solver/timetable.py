@@ -4,7 +4,7 @@ Trips, market days and spread depend only on where and when sessions fall, not o
 them. For one township, with the rest of the roster fixed, a small CP-SAT model over the
 counts (n[row, half-day]) packs the township's sessions into as few car-days as its rooms
 and the experts free there allow, on market days and spread across the weeks. The experts
-come after: `staff` picks them for the new timetable; the search (solver.lns) then gives the
+come after: `staff` picks them for the new timetable; the search (solver.search) then gives the
 sessions to their cheapest experts (solver.reassign) and lets CP-SAT check the proposal under
 every rule and keep the better mix of it and the roster it started from.
 

@@ -108,8 +108,9 @@ def test_no_import_circle_but_the_known_ones():
 @pytest.mark.parametrize(
     "module",
     [
-        "solver.rules", "solver.candidates", "solver.engine", "solver.lns", "solver.replan", "scheduler.flows", "scheduler.swaps",
-        "scheduler.metrics", "scheduler.events.kinds", "scheduler.workbook.reader", "scheduler.workbook.writer",
+        "solver.rules", "solver.candidates", "solver.engine", "solver.search.lns", "solver.search.neighbourhoods.whole_days",
+        "solver.replan", "scheduler.flows", "scheduler.swaps", "scheduler.metrics", "scheduler.events.kinds",
+        "scheduler.workbook.reader", "scheduler.workbook.writer",
     ],
 )
 def test_a_former_circle_imports_in_any_order(module):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from solver.objective import Term, penalizes
 from solver.roster_model import RosterModel, supervision_indices
 
 
+@penalizes(Term.LINK)
 def link_visits_with_their_team(roster: RosterModel) -> None:
     """Rule 8: a visit day has the member at the township and at least link_team_min other experts serving there.
 
@@ -45,4 +47,4 @@ def link_visits_with_their_team(roster: RosterModel) -> None:
         if day_visits:
             roster.add("link visits per month", made <= wanted)
         roster.link_misses[(link.member, link.township)] = wanted - made
-        roster.penalize("link", wanted - made, problem.rules.weights.link)
+        roster.penalize(Term.LINK, wanted - made, problem.rules.weights.link)

@@ -7,15 +7,17 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
+from solver.objective import Term, penalizes
 from solver.roster_model import RosterModel, supervision_indices
 
 
+@penalizes(Term.UNMET)
 def unmet_demand(roster: RosterModel) -> None:
     """Every demanded session without an expert costs `unmet`."""
     weight = roster.problem.rules.weights.unmet
     for key, sessions in roster.problem.demand.items():
         indices = roster.candidates.by_key.get(key, [])
-        roster.penalize("unmet", sessions - roster.total(indices), weight)
+        roster.penalize(Term.UNMET, sessions - roster.total(indices), weight)
 
 
 def fair_targets(problem, candidates) -> dict[str, int]:
@@ -58,6 +60,7 @@ def carried_over_targets(able, prior: dict, sessions: int) -> dict[str, int]:
     return {e.id: round(wanted(e, high)) for e in able}
 
 
+@penalizes(Term.FAIRNESS)
 def load_fair_to_capacity(roster: RosterModel) -> None:
     """Fairness: each expert's load stays near their fair target (L1 deviation; `fair_targets`: the same share of
     max_sessions for everyone, counted over the carry-over window when the problem has prior loads)."""
@@ -71,18 +74,18 @@ def load_fair_to_capacity(roster: RosterModel) -> None:
         target = targets[expert.id]
         indices = roster.candidates.by_expert.get(expert.id)
         if not indices:  # a sub-model without this expert: their load is 0 there
-            roster.penalize("fairness", target, weight)
+            roster.penalize(Term.FAIRNESS, target, weight)
             continue
         load = roster.total(indices)
         if isinstance(load, int):
-            roster.penalize("fairness", abs(load - target), weight)
+            roster.penalize(Term.FAIRNESS, abs(load - target), weight)
             continue
         deviation = roster.model.new_int_var(0, max(target, expert.max_sessions), f"dev:{expert.id}")
         roster.model.add(deviation >= load - target)
         roster.model.add(deviation >= target - load)
         count = roster.count_chosen(indices)
         roster.derive(deviation, lambda chosen, count=count, target=target: abs(count(chosen) - target))
-        roster.penalize("fairness", deviation, weight)
+        roster.penalize(Term.FAIRNESS, deviation, weight)
 
 
 def fairness_steps(target: int, load: int, room: int, weight: int) -> list[tuple[int, int]]:
@@ -108,6 +111,7 @@ def even_week_shares(problem) -> dict[tuple[str, str, tuple], int]:
     }
 
 
+@penalizes(Term.SPREAD)
 def sessions_spread_across_weeks(roster: RosterModel) -> None:
     """Spread: a township's sessions of one specialty beyond a week's even share cost `spread` each."""
     weight = roster.problem.rules.weights.spread
@@ -123,15 +127,16 @@ def sessions_spread_across_weeks(roster: RosterModel) -> None:
         even = shares[(township, specialty, week)]
         count = roster.total(indices)
         if isinstance(count, int):
-            roster.penalize("spread", max(0, count - even), weight)
+            roster.penalize(Term.SPREAD, max(0, count - even), weight)
             continue
         excess = roster.model.new_int_var(0, len(indices), f"spread:{township}:{specialty}:{week}")
         roster.model.add(excess >= count - even)
         counted = roster.count_chosen(indices)
         roster.derive(excess, lambda chosen, counted=counted, even=even: max(0, counted(chosen) - even))
-        roster.penalize("spread", excess, weight)
+        roster.penalize(Term.SPREAD, excess, weight)
 
 
+@penalizes(Term.TRIPS)
 def shared_cars(roster: RosterModel) -> None:
     """Trips: each distinct (township, day) someone travels to costs `trips`; experts on one day share a car."""
     weight = roster.problem.rules.weights.trips
@@ -150,7 +155,7 @@ def shared_cars(roster: RosterModel) -> None:
                 travellers[(township, day)].append(term)
     for (township, day), flags in travellers.items():
         if any(isinstance(flag, int) and flag for flag in flags):
-            roster.penalize("trips", 1, weight)
+            roster.penalize(Term.TRIPS, 1, weight)
             continue
         variables = [flag for flag in flags if not isinstance(flag, int)]
         if not variables:
@@ -166,7 +171,7 @@ def shared_cars(roster: RosterModel) -> None:
         roster.model.add(cp_model.LinearExpr.sum(day_sessions) <= per_day * trip)
         members = tuple(everyone[(township, day)])
         roster.derive(trip, lambda chosen, members=members: int(any(i in chosen for i in members)))
-        roster.penalize("trips", trip, weight)
+        roster.penalize(Term.TRIPS, trip, weight)
 
 
 def _per_session(costs: dict[int, int], roster: RosterModel) -> cp_model.LinearExprT:
@@ -188,10 +193,11 @@ def at_a_new_township(problem, candidate) -> int:
     return int(candidate.key is not None and bool(previous) and candidate.township not in previous)
 
 
+@penalizes(Term.CONTINUITY)
 def same_expert_returns(roster: RosterModel) -> None:
     """Continuity: a session at a township the expert has not served before costs `continuity`."""
     costs = {candidate.index: 1 for candidate in roster.candidates.items if at_a_new_township(roster.problem, candidate)}
-    roster.penalize("continuity", _per_session(costs, roster), roster.problem.rules.weights.continuity)
+    roster.penalize(Term.CONTINUITY, _per_session(costs, roster), roster.problem.rules.weights.continuity)
 
 
 def off_market_day(problem, candidate) -> int:
@@ -210,6 +216,7 @@ def preference_cost(problem, candidate) -> int:
     return off_market_day(problem, candidate) + on_avoided_weekday(problem, candidate)
 
 
+@penalizes(Term.PREFERENCE)
 def prefer_market_days_and_avoid_weekdays(roster: RosterModel) -> None:
     """Preferences: off a township's market days, or on a weekday the expert avoids, costs `preference`."""
     costs = {}
@@ -217,12 +224,13 @@ def prefer_market_days_and_avoid_weekdays(roster: RosterModel) -> None:
         cost = preference_cost(roster.problem, candidate)
         if cost:
             costs[candidate.index] = cost
-    roster.penalize("preference", _per_session(costs, roster), roster.problem.rules.weights.preference)
+    roster.penalize(Term.PREFERENCE, _per_session(costs, roster), roster.problem.rules.weights.preference)
 
 
+@penalizes(Term.STABILITY)
 def keep_published_assignments(roster: RosterModel) -> None:
     """Stability: in a re-plan, each previous assignment not kept (moved, reassigned, dropped) costs one change."""
     if not roster.previous or not roster.stability_weight:
         return
     kept = _per_session({index: 1 for index in roster.previous}, roster)
-    roster.penalize("stability", len(roster.previous) - kept, roster.stability_weight)
+    roster.penalize(Term.STABILITY, len(roster.previous) - kept, roster.stability_weight)

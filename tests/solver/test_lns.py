@@ -1,5 +1,5 @@
-"""Large-neighbourhood search (solver.lns): it only ever improves a roster, and never at the cost of a rule,
-a covered session or a link visit."""
+"""Large-neighbourhood search (solver.search): it only ever improves a roster, and never at the cost of a rule,
+a covered session or a link visit; each kind of neighbourhood frees what it says."""
 
 from __future__ import annotations
 
@@ -16,19 +16,18 @@ from scheduler.problem_builder import build_problem
 from solver.candidates import enumerate_candidates
 from solver.construct import construct
 from solver.engine import Incumbent, evaluate, to_assignments
-from solver.lns import (
-    WHOLE_DAYS_TRIES,
-    _Groups,
-    _neighbourhoods,
-    _TriedDays,
-    _reassign,
-    _repacked_townships,
-    _thin_day,
-    _timetable_above_its_floors,
-    _two_days,
-    _visit_with_sessions,
-    improve,
-)
+from solver.search.config import SearchConfig
+from solver.search.context import SearchContext
+from solver.search.floors import timetable_above_its_floors
+from solver.search.kinds import Kind
+from solver.search.lns import improve
+from solver.search.memory import TriedDays
+from solver.search.neighbourhoods.proposals import repacked_townships
+from solver.search.neighbourhoods.reassign import whoever_could_take
+from solver.search.neighbourhoods.thin_day import thin_day
+from solver.search.neighbourhoods.visit import visit_with_sessions
+from solver.search.neighbourhoods.whole_days import two_days
+from solver.search.schedule import steps as search_steps
 from solver.model import build_model
 from solver.bounds import township_days_needed
 from solver.problem import DemandKey, Department, Expert, Problem, Rules, Slot, Township, Weights
@@ -44,6 +43,11 @@ def county():
     return problem, enumerate_candidates(problem)
 
 
+def _context(problem, candidates, start: Incumbent, seed: int = 0, max_free: int = 1000) -> SearchContext:
+    """A search's context on a fixed incumbent, as `improve` makes it."""
+    return SearchContext(problem, candidates, random.Random(seed), lambda: start, fair_targets(problem, candidates), SearchConfig(max_free=max_free))
+
+
 def _covered(candidates, roster: Incumbent) -> int:
     return sum(1 for i in roster.chosen if candidates.items[i].key is not None)
 
@@ -54,7 +58,7 @@ def test_search_improves_the_start_without_losing_a_rule_a_session_or_a_visit(co
     start = Incumbent(set(state.chosen), set(state.visits))
     targets = fair_targets(problem, candidates)
     before = evaluate(problem, candidates, start, targets)
-    found = improve(problem, candidates, start, deadline=time.monotonic() + 4, max_free=1000, step_seconds=0.3, targets=targets)
+    found = improve(problem, candidates, start, deadline=time.monotonic() + 4, config=SearchConfig(max_free=1000, step_seconds=0.3), targets=targets)
     after = evaluate(problem, candidates, found, targets)
     assert _covered(candidates, found) >= _covered(candidates, start)
     assert len(found.visits) >= len(start.visits)
@@ -66,10 +70,11 @@ def test_search_improves_the_start_without_losing_a_rule_a_session_or_a_visit(co
 
 def test_a_visit_neighbourhood_frees_the_township_the_members_month_and_colleagues_where_the_member_serves(county):
     problem, candidates = county
-    groups = _Groups(problem, candidates)
     link = next(l for l in problem.links if l.township in candidates.townships_served(l.member))
     state = construct(problem, candidates)
-    free = _visit_with_sessions(candidates, groups, link, state.chosen)
+    context = _context(problem, candidates, Incumbent(set(state.chosen), set(state.visits)))
+    groups = context.groups
+    free = visit_with_sessions(context, link)
     assert set(groups.by_township[link.township]) <= free
     assert set(candidates.by_expert[link.member]) <= free
     serving = {candidates.items[i].township for i in state.chosen if candidates.items[i].expert == link.member} - {link.township}
@@ -84,13 +89,12 @@ def test_a_visit_neighbourhood_frees_the_township_the_members_month_and_colleagu
 
 
 def test_a_reassign_neighbourhood_frees_whoever_could_take_the_sessions_already_placed(county):
-    import random
-
     problem, candidates = county
-    groups = _Groups(problem, candidates)
     state = construct(problem, candidates)
+    context = _context(problem, candidates, Incumbent(set(state.chosen), set(state.visits)), seed=1, max_free=400)
+    groups = context.groups
     specialty = next(candidates.items[i].key.specialty for i in sorted(state.chosen) if candidates.items[i].key is not None)
-    free = _reassign(candidates, groups, state.chosen, random.Random(1), max_free=400, specialty=specialty)
+    free = whoever_could_take(context, specialty)
     placed = {(candidates.items[i].key, candidates.items[i].slot) for i in state.chosen if candidates.items[i].key is not None}
     assert free and len(free) <= 400
     for index in free:  # only the rows and half-days of sessions already placed, of that specialty
@@ -103,11 +107,12 @@ def test_a_reassign_neighbourhood_frees_whoever_could_take_the_sessions_already_
 
 def test_a_thin_day_neighbourhood_frees_the_rows_of_a_townships_least_used_car_day_on_its_car_days(county):
     problem, candidates = county
-    groups = _Groups(problem, candidates)
     state = construct(problem, candidates)
+    context = _context(problem, candidates, Incumbent(set(state.chosen), set(state.visits)))
+    groups = context.groups
     items = candidates.items
     township = next(t.id for t in problem.townships if len({items[i].day for i in state.chosen if items[i].township == t.id}) >= 2)
-    free = _thin_day(candidates, groups, township, state.chosen)
+    free = thin_day(context, township)
     sessions_on = Counter(items[i].day for i in state.chosen if items[i].township == township)
     thin_days = [day for day, count in sessions_on.items() if count == min(sessions_on.values())]
     emptied = [day for day in thin_days if {i for i in state.chosen if items[i].township == township and items[i].day == day} <= free]
@@ -132,9 +137,7 @@ def test_repacked_townships_propose_a_complete_roster_on_fewer_car_days(county):
     def car_days(chosen) -> Counter:
         return Counter(township for township, _day in {(items[i].township, items[i].day) for i in chosen})
 
-    settled: dict = {}
-    targets = fair_targets(problem, candidates)
-    proposal = _repacked_townships(problem, candidates, start, targets, random.Random(0), settled, until=time.monotonic() + 60)
+    proposal = repacked_townships(_context(problem, candidates, start), until=time.monotonic() + 60)
     assert proposal is not None  # a greedy start leaves car-days to save
     assert _covered(candidates, Incumbent(proposal, start.visits)) == _covered(candidates, start)
     before, after = car_days(start.chosen), car_days(proposal)
@@ -144,7 +147,7 @@ def test_repacked_townships_propose_a_complete_roster_on_fewer_car_days(county):
 
     for township in problem.townships:
         here = [i for i in start.chosen if items[i].township == township.id]
-        if not _timetable_above_its_floors(problem, candidates, township.id, here):  # nothing a re-pack could lower: kept
+        if not timetable_above_its_floors(problem, candidates, township.id, here):  # nothing a re-pack could lower: kept
             assert places(proposal, township.id) == places(start.chosen, township.id)
     unmet = tuple(explain_unmet(problem, candidates, proposal, start.visits))
     proposed = Solution(problem.month, tuple(to_assignments(problem, candidates, proposal, start.visits)), unmet, SolveReport("FEASIBLE"))
@@ -168,8 +171,7 @@ def _one_car_day_at_t1(days: tuple[dt.date, ...], weights: Weights, market_days=
 
 
 def _repacked(problem, candidates, start: Incumbent) -> set[int] | None:
-    targets = fair_targets(problem, candidates)
-    return _repacked_townships(problem, candidates, start, targets, random.Random(0), {}, until=time.monotonic() + 10)
+    return repacked_townships(_context(problem, candidates, start), until=time.monotonic() + 10)
 
 
 def test_a_township_on_the_car_days_it_needs_but_off_its_market_day_is_repacked_onto_it():
@@ -196,14 +198,12 @@ def test_no_step_looks_for_coverage_once_the_roster_is_at_its_floor(county):
     assert _covered(candidates, start) < sum(problem.demand.values())  # some demand is short
     targets = fair_targets(problem, candidates)
 
-    def step_names(settled: bool) -> list[str]:
-        steps = _neighbourhoods(
-            problem, candidates, random.Random(0), lambda: start, 1000, targets, time.monotonic() + 4, coverage_settled=lambda: settled
-        )
-        return [next(steps)[0] for _ in range(20)]
+    def step_kinds(settled: bool) -> list[Kind]:
+        steps = search_steps(_context(problem, candidates, start), time.monotonic() + 4, coverage_settled=lambda: settled)
+        return [next(steps).kind for _ in range(20)]
 
-    assert any(name.startswith("unmet ") for name in step_names(settled=False))
-    assert not any(name.startswith("unmet ") for name in step_names(settled=True))
+    assert Kind.UNMET in step_kinds(settled=False)
+    assert Kind.UNMET not in step_kinds(settled=True)
 
 
 def _market_day_taken_by_another_township():
@@ -231,7 +231,7 @@ def _market_day_taken_by_another_township():
 def test_two_whole_days_trade_a_township_onto_its_market_day_when_its_experts_are_busy_there():
     problem, candidates, start = _market_day_taken_by_another_township()
     assert _repacked(problem, candidates, start) is None  # stuck: its experts are elsewhere on the market day
-    free = _two_days(problem, candidates, _Groups(problem, candidates), "t1", start.chosen, random.Random(0), max_free=1000)
+    free = two_days(_context(problem, candidates, start), "t1")
     assert free == set(range(len(candidates.items)))  # Monday and Tuesday, every township
     roster = build_model(problem, candidates, free=free)
     solver = cp_model.CpSolver()
@@ -242,20 +242,19 @@ def test_two_whole_days_trade_a_township_onto_its_market_day_when_its_experts_ar
 
 def test_two_days_are_left_out_when_the_township_is_at_its_floors_or_the_days_are_too_big():
     problem, candidates, start = _market_day_taken_by_another_township()
-    groups = _Groups(problem, candidates)
-    assert _two_days(problem, candidates, groups, "t2", start.chosen, random.Random(0), max_free=1000) == set()  # t2 is at its floors
-    assert _two_days(problem, candidates, groups, "t1", start.chosen, random.Random(0), max_free=2) == set()  # 8 candidates > 2 x 2
+    assert two_days(_context(problem, candidates, start), "t2") == set()  # t2 is at its floors
+    assert two_days(_context(problem, candidates, start, max_free=2), "t1") == set()  # 8 candidates > 3 x 2
 
 
 def test_the_search_tries_two_whole_days_for_a_township_the_repack_leaves_above_its_floors(county):
     problem, candidates = county
     state = construct(problem, candidates)
     start = Incumbent(set(state.chosen), set(state.visits))
-    above = [t.id for t in problem.townships if _timetable_above_its_floors(problem, candidates, t.id, {i for i in start.chosen if candidates.items[i].township == t.id})]
+    above = [t.id for t in problem.townships if timetable_above_its_floors(problem, candidates, t.id, {i for i in start.chosen if candidates.items[i].township == t.id})]
     assert above, "the start no longer leaves a township above its floors"
-    steps = _neighbourhoods(problem, candidates, random.Random(0), lambda: start, 1000, fair_targets(problem, candidates), time.monotonic() + 4)
-    names = [next(steps)[0] for _ in range(4)]
-    assert any(name.startswith("two days ") and name.removeprefix("two days ") in above for name in names)
+    steps = search_steps(_context(problem, candidates, start), time.monotonic() + 4)
+    first = [next(steps) for _ in range(4)]
+    assert any(step.kind is Kind.WHOLE_DAYS and step.label.removeprefix("two days ") in above for step in first)
 
 
 def _three_car_days_where_two_do():
@@ -273,10 +272,10 @@ def _three_car_days_where_two_do():
 
 def test_whole_days_steps_try_each_day_set_of_a_timetable_once_before_any_again():
     problem, candidates, chosen, (wed, _thu) = _three_car_days_where_two_do()
-    groups, tried, rng = _Groups(problem, candidates), _TriedDays(), random.Random(0)
+    context = _context(problem, candidates, Incumbent(chosen, set()))
 
     def days_freed() -> frozenset:
-        free = _two_days(problem, candidates, groups, "t1", chosen, rng, max_free=1000, tried=tried)
+        free = two_days(context, "t1")
         return frozenset(candidates.items[i].day for i in free)
 
     # the thinnest car-day (Monday) with each car-day that has a room to spare
@@ -286,7 +285,7 @@ def test_whole_days_steps_try_each_day_set_of_a_timetable_once_before_any_again(
 
 def test_a_changed_timetable_forgets_the_day_sets_tried_on_the_old_one():
     problem, candidates, chosen, (wed, thu) = _three_car_days_where_two_do()
-    tried = _TriedDays()
+    tried = TriedDays()
     options = [frozenset({MON, TUE}), frozenset({MON, wed})]
     before = frozenset(chosen)
     assert tried.untried("t1", before, options) == options
@@ -300,18 +299,20 @@ def test_the_search_tries_several_day_sets_in_a_row_for_a_township_the_repack_le
     problem, candidates = county
     state = construct(problem, candidates)
     start = Incumbent(set(state.chosen), set(state.visits))
-    steps = _neighbourhoods(problem, candidates, random.Random(0), lambda: start, 1000, fair_targets(problem, candidates), time.monotonic() + 4)
+    context = _context(problem, candidates, start)
+    steps = search_steps(context, time.monotonic() + 4)
     yielded = [next(steps) for _ in range(16)]
     runs: list[list[set[int]]] = []
-    for (name, free, _hint), previous in zip(yielded, [("", None, None)] + yielded):
-        if name.startswith("two days "):
-            if previous[0] == name:
-                runs[-1].append(free)
+    for step, previous in zip(yielded, [None] + yielded):
+        if step.kind is Kind.WHOLE_DAYS:
+            if previous is not None and previous.label == step.label:
+                runs[-1].append(step.free)
             else:
-                runs.append([free])
+                runs.append([step.free])
     longest = max(runs, key=len)
-    assert len(longest) == WHOLE_DAYS_TRIES
-    assert len({frozenset(free) for free in longest}) == WHOLE_DAYS_TRIES  # each a different pair of days
+    tries = context.config.whole_days_tries
+    assert len(longest) == tries
+    assert len({frozenset(free) for free in longest}) == tries  # each a different pair of days
 
 
 def test_the_search_stops_once_it_reaches_the_lower_bound(county):
@@ -319,8 +320,8 @@ def test_the_search_stops_once_it_reaches_the_lower_bound(county):
     state = construct(problem, candidates)
     start = Incumbent(set(state.chosen), set(state.visits))
     steps: list[str] = []
-    improve(problem, candidates, start, deadline=time.monotonic() + 60, max_free=1000, step_seconds=0.3, progress=steps.append, lower_bound=lambda: 10**9)
+    improve(problem, candidates, start, deadline=time.monotonic() + 60, config=SearchConfig(max_free=1000, step_seconds=0.3), progress=steps.append, lower_bound=lambda: 10**9)
     assert len(steps) == 1  # the first roster kept is already at the (generous) bound: no second step
     steps.clear()
-    improve(problem, candidates, start, deadline=time.monotonic() + 3, max_free=1000, step_seconds=0.3, progress=steps.append, lower_bound=lambda: None)
+    improve(problem, candidates, start, deadline=time.monotonic() + 3, config=SearchConfig(max_free=1000, step_seconds=0.3), progress=steps.append, lower_bound=lambda: None)
     assert len(steps) > 1  # no bound known: it searches to the deadline

@@ -1,9 +1,9 @@
-"""The CP-SAT plumbing every search shares: the incumbent roster, the solver, solving a model
-and reading its roster, the objective's coverage and soft sums, scoring a roster, and turning
-chosen candidates into assignments.
+"""The incumbent roster and its evaluation: solving a model from it and reading the roster back,
+scoring a roster on the model's own objective, its coverage cost, the objective's coverage and
+soft sums, and turning chosen candidates into assignments.
 
-solver.engine (a fresh month), solver.lns (its neighbourhood steps) and solver.replan (a
-changed month) all build on it; it imports none of them.
+solver.engine (a fresh month), the neighbourhood search (solver.search.lns) and solver.replan
+(a changed month) all build on it; it imports none of them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -19,11 +19,11 @@ from ortools.sat.python import cp_model
 from solver.candidates import Candidates, restrict
 from solver.construct import RosterState
 from solver.model import RosterModel, build_model
+from solver.objective import COVERAGE_TERMS
 from solver.problem import Problem
 from solver.rules.objectives import fair_targets
+from solver.search.cpsat import FirstSolution, Progress, new_solver
 from solver.solution import Assignment, new_assignment_id
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -34,42 +34,6 @@ class Incumbent:
     visits: set[tuple[str, str, dt.date]]
     objective: int | None = None
     terms: dict[str, int] = field(default_factory=dict)
-
-
-class FirstSolution(cp_model.CpSolverSolutionCallback):
-    """Notes the first solution's time, reports progress, and stops once a known floor is reached."""
-
-    def __init__(self, started: float, progress: Progress | None, label: str, floor: int | None = None) -> None:
-        super().__init__()
-        self.started = started
-        self.first: float | None = None
-        self.progress = progress
-        self.label = label
-        self.floor = floor
-
-    def on_solution_callback(self) -> None:
-        if self.first is None:
-            self.first = time.monotonic() - self.started
-        if self.progress:
-            self.progress(f"{self.label}: objective {int(self.objective_value)}, bound {int(self.best_objective_bound)}")
-        if self.floor is not None and self.objective_value <= self.floor:
-            self.stop_search()
-
-
-def new_solver(time_limit: float, workers: int, seed: int = 0, work_limit: float | None = None) -> cp_model.CpSolver:
-    """A CP-SAT solver; `work_limit` caps its deterministic work so that, with one worker, a
-    search ends the same way however loaded the machine is (the seconds are then a backstop)."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
-    if work_limit is not None:
-        solver.parameters.max_deterministic_time = work_limit
-    solver.parameters.num_workers = max(1, workers)
-    solver.parameters.random_seed = seed
-    solver.parameters.log_search_progress = False
-    # Presolve's repeated probing costs seconds on these models and buys little: one pass.
-    solver.parameters.max_presolve_iterations = 1
-    solver.parameters.cp_model_probing_level = 0
-    return solver
 
 
 def read_incumbent(roster: RosterModel, solver: cp_model.CpSolver) -> Incumbent:
@@ -149,12 +113,9 @@ def evaluate(problem: Problem, candidates: Candidates, incumbent: Incumbent, tar
     return Incumbent(set(incumbent.chosen), scored.visits, scored.objective, scored.terms)
 
 
-COVERAGE = ("link", "unmet")
-
-
 def family_sum(roster: RosterModel, coverage: bool) -> cp_model.LinearExprT:
-    """The weighted sum of the coverage families (unmet demand, link visits), or of every other (the soft terms)."""
-    parts = [p for p in roster.penalties if (p.family in COVERAGE) == coverage]
+    """The weighted sum of the coverage terms (unmet demand, link visits), or of every other (the soft terms)."""
+    parts = [p for p in roster.penalties if (p.family in COVERAGE_TERMS) == coverage]
     return cp_model.LinearExpr.weighted_sum([p.expression for p in parts], [p.weight for p in parts])
 
 
