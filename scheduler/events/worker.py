@@ -58,8 +58,8 @@ from scheduler.models import RosterVersion
 from scheduler.notify.channels import Channel, channels_from_settings
 from scheduler.notify.models import utc_now
 from scheduler.notify.outbox import deliver_due
-from scheduler.pins import PIN_RULE, PinClash
-from scheduler.roster_rules import RuleBroken
+from scheduler.pins import PinClash
+from scheduler.roster_rules import PIN_RULE, RuleBroken
 from scheduler.store import get_community
 import scheduler.events.solves as solves
 
