@@ -149,7 +149,7 @@ def _store_jobs_as_at_0005(engine) -> None:
             connection.execute(text("UPDATE apscheduler_jobs SET job_state = :state WHERE id = :id"), {"state": pickle.dumps(state), "id": job_id})
 
 
-LATER_TABLES = ("jobs", "roster_pins", "audit_entries", "page_sessions")  # created empty after 0006 (0007_jobs, 0008_levers, 0009_page_sessions): not rows 0006 could lose
+LATER_TABLES = ("jobs", "roster_pins", "audit_entries", "page_sessions", "office_users", "login_links")  # created empty after 0006 (0007_jobs, 0008_levers, 0009_page_sessions, 0011_users): not rows 0006 could lose
 
 
 def _counts(engine) -> dict[str, int]:
