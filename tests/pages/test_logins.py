@@ -33,7 +33,7 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def seeded_db(database_url: str, solved_month: SolvedMonth) -> ServiceDatabase:
+def seeded_db(database_url: str, engine, solved_month: SolvedMonth) -> ServiceDatabase:  # `engine`: migrated and empty
     return seed_database(database_url, solved_month, TOWNSHIP, EXPERT)
 
 

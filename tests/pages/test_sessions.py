@@ -26,7 +26,7 @@ EXPERT = "E010"
 
 
 @pytest.fixture
-def seeded_db(database_url: str) -> ServiceDatabase:
+def seeded_db(database_url: str, engine) -> ServiceDatabase:  # `engine`: the database migrated and empty (tests/conftest.py)
     return seed_database(database_url, None, "t01", EXPERT)
 
 

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from api.app import create_app
 from config.settings import SAMPLE_SCENARIO, Settings
 from scheduler import auth, events, flows, jobs, store, swaps
 from scheduler.db import session_factory, transaction
 from scheduler.errors import NotFound
-from scheduler.migrate import migrate
 from scheduler.notify.contacts import set_contact
 from scheduler.notify.models import Notice
 from scheduler.problem_builder import build_problem
@@ -104,8 +103,7 @@ def _community(factory, code: str, scenario: Scenario, roster: Solution, expert:
 
 
 @pytest.fixture
-def world(database_url: str, january: Solution) -> Iterator[World]:
-    engine = migrate(database_url)
+def world(database_url: str, engine: Engine, january: Solution) -> Iterator[World]:  # `engine`: the database migrated and empty
     factory = session_factory(engine)
     expert = busiest_expert(january)
     a = _community(factory, "a", load_scenario(SAMPLE_SCENARIO), january, expert, "甲县加诊")
