@@ -311,7 +311,8 @@ def office_required_indices(problem: Problem, candidates: Candidates, state: Ros
         kept_away[(problem.expert(items[index].expert).department, items[index].slot)] += 1
 
     def clashes(index: int) -> bool:
-        """Whether taking the candidate pushes a kept session out: its expert is elsewhere that day or at their limit, or their department can spare no one more."""
+        """Whether taking the candidate pushes a kept session out: its expert is elsewhere that day or at their limit
+        (kept sessions and the new ones taken here), or their department can spare no one more."""
         c = items[index]
         expert = problem.expert(c.expert)
         busy_elsewhere = bool(kept_at.get((c.expert, c.day), set()) - {c.township}) or (c.expert, c.slot) in state.busy
@@ -320,15 +321,20 @@ def office_required_indices(problem: Problem, candidates: Candidates, state: Ros
 
     taken: list[int] = []
     for requirement in problem.requirements:
-        indices = sorted(required_candidates(candidates, requirement), key=lambda index: (index not in kept, clashes(index), index))
+        indices = required_candidates(candidates, requirement)
         have = sum(1 for index in indices if index in state.chosen)
-        for index in indices:
-            if have >= requirement.sessions:
+        while have < requirement.sessions:
+            # chosen one at a time: each take changes who else would push a kept session out
+            fitting = [index for index in indices if index not in state.chosen and state.fits(index)]
+            if not fitting:
                 break
-            if index not in state.chosen and state.fits(index):
-                state.take(index)
-                taken.append(index)
-                have += 1
+            index = min(fitting, key=lambda i: (i not in kept, clashes(i), i))
+            state.take(index)
+            taken.append(index)
+            have += 1
+            if index not in kept:  # a new session: it counts against its expert and department like a kept one
+                kept_load[items[index].expert] += 1
+                kept_away[(problem.expert(items[index].expert).department, items[index].slot)] += 1
     return taken
 
 
