@@ -2,16 +2,17 @@
 
 `python -m bench.replan [--townships 26 --experts 400 --load 0.9] [--solve-seconds 60] [--replan-seconds 5] [--fresh-seconds 60]`
 solves the month, then for each change (the busiest expert's week of leave; the busiest township
-cut to one room, closed for a week, and its largest demand row halved) re-plans from that roster
-and solves the changed month afresh, and prints a Markdown row: how long the re-plan took, how many
-sessions the change forced off, how many assignments changed, and unmet demand before, after the
-re-plan and in the fresh solve. A forced request (an office placing a township request on a day)
-has no row: the solver has no forced requests yet.
+cut to one room, closed for a week, its largest demand row halved, and a request of two more
+sessions of that row forced onto its busiest day, as scheduler.forced does) re-plans from that
+roster and solves the changed month afresh, and prints a Markdown row: how long the re-plan took,
+how many sessions the change forced off, how many assignments changed, and unmet demand before,
+after the re-plan and in the fresh solve.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from bench.generate import generate_scenario
 from scheduler.problem_builder import build_problem
 from scheduler.scenario.schema import Scenario
 from solver.engine import solve
-from solver.problem import Problem
+from solver.problem import DemandKey, Problem, Requirement
 from solver.replan import split_previous
 from solver.solution import Solution, diff_rosters
 from tests.solver.checker import violations
@@ -41,8 +42,22 @@ def edited(scenario: Scenario, edit: Callable[[dict], None]) -> Scenario:
     return Scenario.model_validate(document)
 
 
+# A forced request's sessions: one more than a township's rooms can take on a full day without moving others.
+FORCED_SESSIONS = 2
+
+
+def with_forced_request(problem: Problem, before: Solution, key: DemandKey, day: dt.date, sessions: int) -> Problem:
+    """The month with a request of `sessions` more sessions of row `key` forced onto `day` (as scheduler.forced builds it)."""
+    on_day = sum(1 for a in before.assignments if (a.township, a.type, a.specialty) == tuple(key) and a.date == day)
+    requirement = Requirement(key, frozenset({day}), on_day + sessions)
+    return dataclasses.replace(
+        problem, demand={**problem.demand, key: problem.demand.get(key, 0) + sessions}, requirements=(*problem.requirements, requirement)
+    )
+
+
 def forced_off(problem: Problem, before: Solution) -> int:
-    """Sessions of `before` the changed month cannot keep: no longer possible, beyond a township's rooms, or beyond a row's demand."""
+    """Sessions of `before` the changed month cannot keep: no longer possible, beyond a township's rooms, or beyond a row's
+    demand, or in the way of a forced request (those beyond the rooms its day has free)."""
     still, lost = split_previous(problem, before)
     rooms = {t.id: t.rooms for t in problem.townships}
     per_half_day = Counter((a.township, a.slot) for a in still if a.type != "supervision")
@@ -50,11 +65,16 @@ def forced_off(problem: Problem, before: Solution) -> int:
     demand = {(key.township, key.type, key.specialty): sessions for key, sessions in problem.demand.items()}
     beyond_rooms = sum(max(0, sessions - rooms[township]) for (township, _slot), sessions in per_half_day.items())
     beyond_demand = sum(max(0, sessions - demand.get(row, 0)) for row, sessions in per_row.items())
-    return len(lost) + beyond_rooms + beyond_demand
+    in_the_way = 0
+    for requirement in problem.requirements:
+        already = sum(1 for a in still if (a.township, a.type, a.specialty) == tuple(requirement.key) and a.date in requirement.days)
+        free = sum(max(0, rooms[requirement.key.township] - per_half_day[(requirement.key.township, slot)]) for slot in problem.slots if slot.day in requirement.days)
+        in_the_way += max(0, requirement.sessions - already - free)
+    return len(lost) + beyond_rooms + beyond_demand + in_the_way
 
 
 def changes(scenario: Scenario, month: str, before: Solution) -> list[tuple[str, Problem]]:
-    """The changed months, each with a label: a leave, a rooms cut, a closure and a demand cut."""
+    """The changed months, each with a label: a leave, a rooms cut, a closure, a demand cut and a forced request."""
     busiest = Counter(a.expert for a in before.assignments).most_common(1)[0][0]
     first = min(a.date for a in before.assignments if a.expert == busiest)
     rooms = {t.id: t.rooms for t in scenario.townships}
@@ -65,6 +85,8 @@ def changes(scenario: Scenario, month: str, before: Solution) -> list[tuple[str,
     week = frozenset(monday + dt.timedelta(days=n) for n in range(5))
     served = Counter((a.type, a.specialty) for a in before.assignments if a.township == township and a.type != "supervision")
     (kind, specialty), _count = served.most_common(1)[0]
+    busiest_day = Counter(a.date for a in before.assignments if a.township == township and a.type != "supervision").most_common(1)[0][0]
+    problem = build_problem(scenario, month)
 
     def one_room(document: dict) -> None:
         for entry in document["townships"]:
@@ -81,6 +103,10 @@ def changes(scenario: Scenario, month: str, before: Solution) -> list[tuple[str,
         (f"rooms {township} {rooms[township]} -> 1", build_problem(edited(scenario, one_room), month)),
         (f"closure {township} {monday}..{monday + dt.timedelta(days=4)}", build_problem(scenario, month, township_closures={township: week})),
         (f"demand {township} {kind}/{specialty} halved", build_problem(edited(scenario, halve), month)),
+        (
+            f"forced request {township} {kind}/{specialty} +{FORCED_SESSIONS} on {busiest_day}",
+            with_forced_request(problem, before, DemandKey(township, kind, specialty), busiest_day, FORCED_SESSIONS),
+        ),
     ]
 
 

@@ -10,13 +10,14 @@ flow cannot carry, no roster can carry either, so it is unmet in every roster.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from functools import cached_property
-from collections.abc import Callable
 
 from ortools.graph.python import max_flow, min_cost_flow
 
-from solver.candidates import Candidates
+from solver.candidates import Candidates, can_host, enumerate_candidates, restrict
 from solver.linear_bound import AssignmentLP
 from solver.objective import Term, prices, terms_of
 from solver.problem import Problem
@@ -161,6 +162,47 @@ def coverage_lower_bound(problem: Problem, candidates: Candidates) -> int:
     if graph.solve() != graph.OPTIMAL:
         return floor
     return max(floor, graph.optimal_cost())
+
+
+@prices(Term.UNMET)
+def rooms_floor(problem: Problem, townships: Collection[str]) -> int:
+    """The weighted unmet demand that those townships' rooms alone force: demand beyond rooms x the half-days some row can be held.
+
+    Far weaker than `coverage_lower_bound` in general, but it costs no candidates, and it is all there
+    is to a rooms cut or a closure that leaves a township more demand than room (rule 5)."""
+    unmet = 0
+    for township in problem.townships:
+        if township.id not in townships:
+            continue
+        rows = [key for key, sessions in problem.demand.items() if sessions > 0 and key.township == township.id]
+        open_half_days = sum(1 for slot in problem.slots if any(can_host(problem, township, key, slot) for key in rows))
+        unmet += max(0, sum(problem.demand[key] for key in rows) - township.rooms * open_half_days)
+    return problem.rules.weights.unmet * unmet
+
+
+@prices(Term.UNMET, Term.LINK)
+def townships_coverage_floor(problem: Problem, townships: Collection[str], candidates: Candidates | None = None) -> int:
+    """A coverage floor of the whole month from some townships alone: `coverage_lower_bound` of the month cut down to them.
+
+    Any roster of the month, cut down to those townships (their demand rows, links and candidates),
+    is a roster of the smaller month, and the other townships' unmet demand and missed visits cost
+    no less than nothing; so the smaller month's floor holds for the whole one. A re-plan of a large
+    month gets its floor this way from the townships a change touched, at a fraction of the cost of
+    enumerating the whole month's candidates (see bench/RESULTS.md). `candidates`, when given, must
+    hold every candidate of those townships (their rows and visits); else they are enumerated.
+    """
+    kept = set(townships)
+    part = dataclasses.replace(
+        problem,
+        townships=tuple(t for t in problem.townships if t.id in kept),
+        demand={key: sessions for key, sessions in problem.demand.items() if key.township in kept},
+        links=tuple(link for link in problem.links if link.township in kept),
+        pins=(),
+        requirements=(),
+    )
+    if candidates is None:
+        return coverage_lower_bound(part, enumerate_candidates(part))
+    return coverage_lower_bound(part, restrict(part, candidates, {c.index for c in candidates.items if c.township in kept})[0])
 
 
 @prices(Term.TRIPS)

@@ -152,18 +152,20 @@ def enumerate_candidates(
             for township in problem.townships
         }
         linked = linked_townships.get(expert.id, ())
-        if not linked and not any(servable.values()):
+        # only the townships where this expert could serve a row or visit (a re-plan asks for a few rows of many townships)
+        places = [(township.id, servable[township.id], township.id in linked) for township in problem.townships if servable[township.id] or township.id in linked]
+        if not places:
             continue
         for slot in problem.slots:
             if not can_be_there(problem, expert, slot) or spare.get((expert.department, slot), 0) <= 0:
                 continue
-            for township in problem.townships:
-                here = hosted[(township.id, slot)]
-                for key in servable[township.id]:
+            for township_id, servable_here, visits_here in places:
+                here = hosted[(township_id, slot)]
+                for key in servable_here:
                     if key in here:
-                        items.append(Candidate(len(items), expert.id, slot, township.id, key))
-                if township.id in linked and open_to_visits[(township.id, slot)]:
-                    items.append(Candidate(len(items), expert.id, slot, township.id, None))
+                        items.append(Candidate(len(items), expert.id, slot, township_id, key))
+                if visits_here and open_to_visits[(township_id, slot)]:
+                    items.append(Candidate(len(items), expert.id, slot, township_id, None))
     also = list(also)
     if also:
         seen.update((c.expert, c.slot, c.township, c.key) for c in items)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy
@@ -294,19 +295,46 @@ def _record_existing_visits(state: RosterState) -> None:
                 made += 1
 
 
-def office_required_indices(problem: Problem, candidates: Candidates, state: RosterState) -> list[int]:
-    """Take candidates for each forced request on its days until it has its sessions (before anything else is placed); the ones taken."""
+def office_required_indices(problem: Problem, candidates: Candidates, state: RosterState, keep: Collection[int] = ()) -> list[int]:
+    """Take candidates for each forced request on its days until it has its sessions (before anything else is placed); the ones taken.
+
+    Kept sessions go first, then experts who keep no session elsewhere that day and have a session to spare, so
+    that a re-plan's start drops as few kept sessions as it can."""
+    items = candidates.items
+    kept_at: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
+    kept_load: dict[str, int] = defaultdict(int)
+    kept_away: dict[tuple, int] = defaultdict(int)
+    kept = set(keep)
+    for index in kept:
+        kept_at[(items[index].expert, items[index].day)].add(items[index].township)
+        kept_load[items[index].expert] += 1
+        kept_away[(problem.expert(items[index].expert).department, items[index].slot)] += 1
+
+    def clashes(index: int) -> bool:
+        """Whether taking the candidate pushes a kept session out: its expert is elsewhere that day or at their limit
+        (kept sessions and the new ones taken here), or their department can spare no one more."""
+        c = items[index]
+        expert = problem.expert(c.expert)
+        busy_elsewhere = bool(kept_at.get((c.expert, c.day), set()) - {c.township}) or (c.expert, c.slot) in state.busy
+        no_one_spare = kept_away[(expert.department, c.slot)] >= candidates.spare.get((expert.department, c.slot), 0)
+        return busy_elsewhere or no_one_spare or kept_load[c.expert] >= expert.max_sessions
+
     taken: list[int] = []
     for requirement in problem.requirements:
         indices = required_candidates(candidates, requirement)
         have = sum(1 for index in indices if index in state.chosen)
-        for index in indices:
-            if have >= requirement.sessions:
+        while have < requirement.sessions:
+            # chosen one at a time: each take changes who else would push a kept session out
+            fitting = [index for index in indices if index not in state.chosen and state.fits(index)]
+            if not fitting:
                 break
-            if index not in state.chosen and state.fits(index):
-                state.take(index)
-                taken.append(index)
-                have += 1
+            index = min(fitting, key=lambda i: (i not in kept, clashes(i), i))
+            state.take(index)
+            taken.append(index)
+            have += 1
+            if index not in kept:  # a new session: it counts against its expert and department like a kept one
+                kept_load[items[index].expert] += 1
+                kept_away[(problem.expert(items[index].expert).department, items[index].slot)] += 1
     return taken
 
 
@@ -322,7 +350,7 @@ def construct(
         # a pin is hard: it goes in first, so every start (and each LNS sub-model fixed to one) holds it
         if index not in (fixed or ()) and state.fits(index):
             state.take(index)
-    required = office_required_indices(problem, candidates, state)
+    required = office_required_indices(problem, candidates, state, keep)
     for index in sorted(keep):
         # supervisions are not kept blindly: link placement re-adds one where its visit still holds
         if candidates.items[index].key is not None and state.fits(index):

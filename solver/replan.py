@@ -2,10 +2,13 @@
 
 A re-plan first frees a neighbourhood of the change: the demand rows that lost a session or
 gained demand, the experts who could fill them, and their own sessions (so a chain of one
-move is possible); everything else is fixed as it was. When that cannot bring coverage up to
-the changed month's coverage floor (solver.bounds: no roster of the month covers more), it
-widens the free neighbourhood step by step (`Widening`) up to the whole month, so a re-plan
-never covers less than a fresh solve could only because it looked too close to the change.
+move is possible); everything else is fixed as it was. On a large month it starts smaller still
+(a few idle experts per touched row and half-day) against a floor taken from the touched
+townships alone, so that a change a start already settles costs no whole-month model. When that
+cannot bring coverage up to the changed month's coverage floor (solver.bounds: no roster of the
+month covers more), it widens the free neighbourhood step by step (`Widening`) up to the whole
+month, so a re-plan never covers less than a fresh solve could only because it looked too close
+to the change.
 The objective first restores coverage (unmet demand, link visits), then minimises changes,
 then the soft terms, so a kept assignment is moved only when that buys demand or a visit. The
 three tiers share one objective, so a re-plan stopped by its time limit is still ordered right.
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver.bounds import coverage_lower_bound
+from solver.bounds import coverage_lower_bound, rooms_floor, townships_coverage_floor
 from solver.candidates import Candidates, department_spare, enumerate_candidates, is_candidate, restrict
 from solver.construct import construct
 from solver.model import build_model
@@ -35,11 +38,20 @@ from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 CHANGE_WEIGHT = 10_000
 COVERAGE_TIER = 1_000
 # Kept from the time limit for what follows the solve (scoring, reasons, ids), so the whole
-# re-plan keeps to its limit even when CP-SAT uses all it is given.
+# re-plan keeps to its limit even when CP-SAT uses all it is given: this share of it, at most
+# the seconds (a 3 s re-plan of a small county kept a third of its time for 0.1 s of work).
+AFTER_SOLVE_SHARE = 0.15
 AFTER_SOLVE_SECONDS = 1.0
 # A widening step that is not the last takes at most this share of the time (or work) left, a
-# chain step (one short row) these; none less than the minimums.
+# chain step (one short row) these; none less than the minimums. The first step to run, with no
+# roster found yet, takes at least FIRST_STEP_SHARE (on a loaded machine a quarter of what a
+# short re-plan has left found nothing at all).
 STEP_SHARE = 0.25
+FIRST_STEP_SHARE = 0.6
+IDLE_SHARE = 0.5  # the "idle experts" step, the first and smallest of a large month: it pays most often
+# On a large month, a step from a start already at the coverage floor only lowers changes and soft terms: it gets
+# at most this long (the issue's target: a re-plan of the 400-expert county within 2 s).
+POLISH_SECONDS = 0.3
 CHAIN_SHARE = 0.2
 HIT_CHAIN_SHARE = 0.5  # a chain from a row of a township the change hit: the likeliest to pay
 MIN_STEP_SECONDS = 0.2
@@ -51,6 +63,8 @@ WHOLE_MONTH_MAX_CANDIDATES = 20_000
 # month's candidates from the start; larger ones (enumerating the 400-expert county takes ~8 s on
 # 2 cores) first on the touched rows' alone, and on the whole month's only if that covers less than before.
 FULL_MONTH_MAX_EXPERT_HALF_DAYS = 4_000
+# The "idle experts" step frees this many candidates per touched row and half-day.
+IDLE_EXPERTS_PER_HALF_DAY = 3
 # What the whole month's candidates and coverage floor cost per expert half-day (400-expert county:
 # 8 s + 7.5 s for 18,400): a large month widens beyond the touched rows only with that much time left.
 WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY = 0.001
@@ -97,6 +111,8 @@ def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignme
         if _key_of(assignment) is not None:
             per_half_day[(assignment.township, assignment.slot)] += 1
     crowded = {township for (township, _slot), sessions in per_half_day.items() if sessions > rooms.get(township, 0)}
+    # a forced request takes rooms on its days: the sessions there may have to make way, whatever their row
+    crowded |= {requirement.key.township for requirement in problem.requirements}
     overbooked = {expert.id for expert in problem.experts if per_expert[expert.id] > expert.max_sessions}
     keys |= {key for key in problem.demand if key.township in crowded}
     keys |= {key for a in still if a.expert in overbooked and (key := _key_of(a)) is not None}
@@ -108,6 +124,8 @@ def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignme
     keys |= {key for key in problem.demand if key.township in townships}
     over = {key.township for key in covered if covered[key] > problem.demand.get(key, 0)}
     hit = {a.township for a in lost} | crowded | over | townships | {key.township for a in still if a.expert in overbooked and (key := _key_of(a))}
+    # a visit at a hit township may have to become a supervision (fewer rooms for its team): those need candidates too
+    townships |= {link.township for link in problem.links if link.township in hit}
     return {k for k in keys if problem.demand.get(k, 0) > 0}, townships, hit
 
 
@@ -155,6 +173,10 @@ def _visits_of(assignments) -> set[tuple]:
 class Widening:
     """The neighbourhoods a re-plan frees, from the touched rows out to the whole month (`STEPS`, in order).
 
+    - "idle experts" (large months only): the sessions at the townships the change hit, and for each
+      touched row and half-day a few experts who are free that day and have sessions to spare; small
+      enough to build and solve in a fraction of a second where "touched rows" frees most of a
+      township's candidates (400-expert county, t17 cut to one room: 3,200 against 34,600);
     - "touched rows": the touched rows' candidates and the sessions of the experts who could serve them;
     - "other experts": one row still short at a time, with every candidate of the experts who could
       serve it (their other half-days and days too) and of the rows they serve now (a chain of
@@ -168,10 +190,12 @@ class Widening:
     "other experts" frees one chain at a time; each of the others adds to what came before it.
     """
 
-    STEPS = ("touched rows", "other experts", "same townships", "other days", "whole month")
+    STEPS = ("idle experts", "touched rows", "other experts", "same townships", "other days", "whole month")
 
-    def __init__(self, problem: Problem, candidates: Candidates, keys: set[DemandKey], townships: set[str], hit: set[str] = frozenset()) -> None:
-        self.problem, self.candidates, self.hit = problem, candidates, set(hit)
+    def __init__(
+        self, problem: Problem, candidates: Candidates, keys: set[DemandKey], townships: set[str], hit: set[str] = frozenset(), kept: Collection[int] = ()
+    ) -> None:
+        self.problem, self.candidates, self.hit, self.kept = problem, candidates, set(hit), set(kept)
         self.keys, self.townships = set(keys), set(townships) | {key.township for key in keys}
         self.free: set[int] = set()
         self.supervisions = {i for i, c in enumerate(candidates.items) if c.key is None}
@@ -195,6 +219,8 @@ class Widening:
     def step(self, name: str, chosen: Collection[int]) -> set[int]:
         """Widen to step `name` around the roster `chosen`; returns every candidate now free."""
         items, by_key = self.candidates.items, self.candidates.by_key
+        if name == "idle experts":
+            return self.idle_experts(chosen, IDLE_EXPERTS_PER_HALF_DAY)
         if name == "touched rows":
             self.free |= {i for key in self.keys for i in by_key.get(key, ())} | self.supervisions
             self.free |= self._serving(self._helpers(self.keys), chosen)
@@ -208,6 +234,34 @@ class Widening:
             self.free |= self._serving(self._helpers(rows), chosen)
         else:
             self.free = set(range(len(items)))
+        return set(self.free)
+
+    def idle_experts(self, chosen: Collection[int], per_half_day: int) -> set[int]:
+        """The sessions at the hit townships (now or before the change) and of the members linked there, and per touched
+        row and half-day `per_half_day` candidates of experts who serve nowhere else that day and are below their
+        monthly limit (the least loaded first)."""
+        items = self.candidates.items
+        townships = self.hit | self.townships
+        load: dict[str, int] = defaultdict(int)
+        elsewhere: set[tuple] = set()
+        for index in chosen:
+            c = items[index]
+            load[c.expert] += 1
+            if c.township not in townships:
+                elsewhere.add((c.expert, c.day))
+        spare = {expert.id: expert.max_sessions for expert in self.problem.experts}
+        free = {i for i in set(chosen) | self.kept if items[i].township in townships} | self.supervisions
+        # the members linked there, wherever they serve: a visit the change broke may need one of them elsewhere that day
+        members = {link.member for link in self.problem.links if link.township in townships}
+        free |= {i for i in chosen if items[i].expert in members}
+        free |= {i for member in members for i in self.candidates.by_expert.get(member, ())}
+        by_key_slot = self.candidates.by_key_slot()
+        for key in self.keys:
+            for slot in self.problem.slots:
+                idle = [i for i in by_key_slot.get((key, slot), ()) if (items[i].expert, slot.day) not in elsewhere and load[items[i].expert] < spare[items[i].expert]]
+                idle.sort(key=lambda i: (load[items[i].expert] / max(1, spare[items[i].expert]), items[i].expert))
+                free.update(idle[:per_half_day])
+        self.free |= free
         return set(self.free)
 
     def chain(self, key: DemandKey, chosen: Collection[int]) -> set[int]:
@@ -271,7 +325,7 @@ class _Budget:
     the machine is."""
 
     def __init__(self, started: float, time_limit: float, work_limit: float | None) -> None:
-        self.deadline = started + time_limit - AFTER_SOLVE_SECONDS
+        self.deadline = started + time_limit - min(AFTER_SOLVE_SECONDS, AFTER_SOLVE_SHARE * time_limit)
         self.work_left = work_limit
 
     def seconds_left(self) -> float:
@@ -315,7 +369,8 @@ class _Search:
         self.targets = fair_targets(problem, candidates)
         self.best: _Found | None = None
         self.last_step = ""
-        self.floor: int | None = None  # the whole month's coverage floor, once these are the whole month's candidates
+        self.floor: int | None = None  # a coverage floor of the whole month (see `replan`)
+        self.polish_seconds: float | None = None  # when set, the most a step from a start at the floor may take
         if start is None:
             state = construct(problem, candidates, fixed=set(self.kept) & self.past, keep=list(self.kept))
             # nothing new on the frozen past, not even in the start
@@ -324,22 +379,32 @@ class _Search:
             visits = {v for v in state.visits if frozen_until is None or v[2] > frozen_until or v in kept_visits}
             start = Incumbent(set(state.chosen) - new_in_past, visits)
         self.hint = start
+        self.start_coverage = coverage_cost(problem, candidates, start)
+        self.tried = False  # whether a step has run
 
     def chosen(self) -> set[int]:
         return self.best.incumbent.chosen if self.best is not None else self.hint.chosen
 
     def covered(self) -> bool:
-        """Whether the best roster is at the whole month's coverage floor."""
-        return self.best is not None and self.floor is not None and self.best.coverage <= self.floor
+        """Whether the best roster (the start, once a step found nothing better in time) is at the whole month's coverage floor."""
+        if self.floor is None:
+            return False
+        if self.best is not None:
+            return self.best.coverage <= self.floor
+        return self.tried and self.start_coverage <= self.floor
 
     def attempt(self, name: str, free: set[int], fraction: float) -> bool:
         """Re-optimise `free` with the rest as the best roster has it; keep what is better. True if it was."""
-        free = free - self.past
         base = set(self.kept) if self.best is None else self.best.incumbent.chosen
-        seconds, work = self.budget.share(fraction)
         start = self.best.incumbent if self.best is not None else self.hint
+        # a kept session the start left out is free too, so the start is a roster of the model (a complete hint)
+        free = (free | (base - start.chosen)) - self.past
+        seconds, work = self.budget.share(fraction if self.tried else max(fraction, FIRST_STEP_SHARE))
+        if self.polish_seconds is not None and self.best is None and self.floor is not None and self.start_coverage <= self.floor:
+            seconds, work = min(seconds, self.polish_seconds), None if work is None else min(work, self.polish_seconds)
         found = _tiered_solve(self.problem, self.candidates, free, base - free, self.kept, start, seconds, self.workers, self.seed, self.targets, work)
         self.budget.spend(work)
+        self.tried = True
         better = found is not None and (self.best is None or found.score < self.best.score)
         if better:
             self.best, self.last_step = found, name
@@ -366,7 +431,7 @@ class _Search:
                     if self.attempt(f"chain {rows[0].township}/{rows[0].type}/{rows[0].specialty}", widening.chain(rows[0], self.chosen()), share):
                         tried.clear()
             elif name != "whole month" or len(self.candidates.items) <= WHOLE_MONTH_MAX_CANDIDATES:
-                self.attempt(name, widening.step(name, self.chosen()), 1.0 if name == "whole month" else STEP_SHARE)
+                self.attempt(name, widening.step(name, self.chosen()), {"whole month": 1.0, "idle experts": IDLE_SHARE}.get(name, STEP_SHARE))
 
     def moved_to(self, candidates: Candidates) -> _Search:
         """The same search on the whole month's candidates, its best roster carried over as the start."""
@@ -377,6 +442,19 @@ class _Search:
         wider = _Search(self.problem, candidates, self.still, self.frozen_until, self.budget, self.workers, self.seed, self.progress, start)
         wider.floor = coverage_lower_bound(self.problem, candidates)
         return wider
+
+
+def _near_floor(problem: Problem, near: Candidates, keys: set[DemandKey], townships: set[str], hit: set[str], start_coverage: int) -> int:
+    """A valid coverage floor of the whole month from the townships the change touched (solver.bounds): what their rooms
+    force when the start covers that much already, else their min-cost flow, on the touched rows' candidates when they
+    hold all of those townships' (a rooms cut, a forced request), else on those townships' own."""
+    places = {key.township for key in keys} | townships | hit
+    rooms = rooms_floor(problem, places)
+    if start_coverage <= rooms:
+        return rooms  # the start is there already: no need for the flow
+    complete = all(key in keys for key, sessions in problem.demand.items() if sessions > 0 and key.township in places)
+    complete = complete and all(link.township in townships for link in problem.links if link.township in places)
+    return max(rooms, townships_coverage_floor(problem, places, near if complete else None))
 
 
 def _coverage_of(problem: Problem, solution: Solution) -> int:
@@ -399,9 +477,12 @@ def replan(
     """A new roster for the changed problem that covers what a fresh solve would and changes as few of
     `previous`'s assignments as it can.
 
-    It re-optimises the touched rows first, on their candidates alone; then, on a small month, or when
-    that covers less than `previous` did, on the whole month's candidates it widens (`Widening`) until
-    its coverage reaches the changed month's coverage floor (solver.bounds) or the time runs out.
+    A small month is re-planned on the whole month's candidates, against the whole month's coverage floor
+    (solver.bounds). A large one starts on the touched rows' candidates, against a floor of the whole month
+    taken from the townships the change touched (`_near_floor`), with a few idle experts per row and
+    half-day first; only when that covers less than `previous` did and than the floor does it move to
+    the whole month's candidates. Either way it widens (`Widening`) until its coverage reaches the floor
+    or the time runs out.
     Days up to `frozen_until` (today, in the service) are history: their sessions stay as they were
     and nothing new is placed on them. The report's bound is the whole changed month's (`_proven`).
     """
@@ -414,20 +495,28 @@ def replan(
     if small:
         search = _Search(problem, enumerate_candidates(problem, also=also), still, frozen_until, budget, workers, seed, progress)
         search.floor = coverage_lower_bound(problem, search.candidates)
+        first = ("touched rows",)
     else:
         near = enumerate_candidates(problem, keys=keys, supervision_townships=townships, also=also)
         search = _Search(problem, near, still, frozen_until, budget, workers, seed, progress)
+        search.floor = 0 if search.start_coverage == 0 else _near_floor(problem, near, keys, townships, hit, search.start_coverage)
+        search.polish_seconds = POLISH_SECONDS
+        first = ("idle experts", "touched rows")
     if progress:
-        progress(f"re-plan: {len(search.kept)} assignments still possible, {len(lost)} not; {len(search.candidates.items)} candidates")
-    widening = Widening(problem, search.candidates, keys, townships, hit)
-    search.widen(widening, Widening.STEPS[:1])
+        progress(
+            f"re-plan: {len(search.kept)} assignments still possible, {len(lost)} not; {len(search.candidates.items)} candidates; "
+            f"start coverage {search.start_coverage}, floor {search.floor}"
+        )
+    widening = Widening(problem, search.candidates, keys, townships, hit, search.kept)
+    search.widen(widening, first)
     size = len(problem.experts) * len(problem.slots)
     worse = search.best is None or search.best.coverage > _coverage_of(problem, previous)
-    if not small and worse and budget.seconds_left() > WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY * size:
-        # the touched rows alone cover less than before: look further, on the whole month's candidates
+    if not small and worse and not search.covered() and budget.seconds_left() > WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY * size:
+        # the touched rows alone cover less than before and than the floor: look further, on the whole month's candidates
         search = search.moved_to(enumerate_candidates(problem, also=also))
-        widening = Widening(problem, search.candidates, keys, townships, hit)
-    search.widen(widening, Widening.STEPS if search.best is None else Widening.STEPS[1:])
+        widening = Widening(problem, search.candidates, keys, townships, hit, search.kept)
+    rest = [name for name in Widening.STEPS if name != "idle experts" and (search.best is None or name not in first)]
+    search.widen(widening, rest)
     candidates, kept = search.candidates, search.kept
     if search.best is None:
         chosen, visits = search.hint.chosen, search.hint.visits

@@ -18,8 +18,10 @@ from solver.bounds import (
     coverage_lower_bound,
     market_day_lower_bound,
     objective_lower_bound,
+    rooms_floor,
     spread_lower_bound,
     supervision_links,
+    townships_coverage_floor,
     trips_lower_bound,
     unmet_lower_bound,
 )
@@ -199,6 +201,32 @@ def test_sessions_no_roster_can_hold_are_unmet_first_and_spare_no_day():
 def test_coverage_bound_never_exceeds_the_least_coverage_cost(seed):
     problem = random_problem(seed)
     assert coverage_lower_bound(problem, enumerate_candidates(problem)) <= _floor(problem)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_floor_from_some_townships_never_exceeds_the_whole_months_least_coverage_cost(seed):
+    # a re-plan of a large month takes its floor from the townships a change touched (solver.replan)
+    problem = random_problem(seed)
+    floor = _floor(problem)
+    for township in problem.townships:
+        assert townships_coverage_floor(problem, {township.id}) <= floor
+        assert rooms_floor(problem, {township.id}) <= floor
+    everywhere = {t.id for t in problem.townships}
+    candidates = enumerate_candidates(problem)
+    assert townships_coverage_floor(problem, everywhere, candidates) == townships_coverage_floor(problem, everywhere) <= floor
+
+
+def test_the_rooms_floor_counts_demand_beyond_rooms_times_open_half_days():
+    experts = tuple(Expert(f"C{n}", "d", "chief", frozenset({"cardio"}), 10) for n in range(4))
+    problem = Problem(
+        "2027-03", _week(2), experts,
+        (Township("t1", rooms=1, inpatient_ward=False, closed_days=frozenset({_week(2)[0].day})), Township("t2", rooms=2, inpatient_ward=False)),
+        (Department("d", 0),),
+        {DemandKey("t1", "clinic", "cardio"): 5, DemandKey("t2", "clinic", "cardio"): 3},
+    )
+    # t1: one room, open on the second day only (2 half-days), 5 sessions asked: 3 no roster can hold
+    assert rooms_floor(problem, {"t1"}) == rooms_floor(problem, {"t1", "t2"}) == 3 * problem.rules.weights.unmet
+    assert rooms_floor(problem, {"t1"}) == townships_coverage_floor(problem, {"t1"}) == _floor(problem)
 
 
 def _cardiologist_linked_to_dermatology(limits: tuple[int, int, int], cardio_at_t1: int, derm_at_t2: int, rules: Rules) -> Problem:
