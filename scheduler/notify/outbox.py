@@ -20,15 +20,13 @@ How "exactly once" is kept, and where it is only "at least once":
 * The duplicate window is from the receiver's acceptance to the commit of `sent`: a crash
   inside it re-sends a notice the receiver already has. The outbox commits `sent` the moment
   the channel reports the acceptance (`Channel.send(..., accepted)`): for email the server's
-  250 to DATA, before QUIT, so what is left is one UPDATE and its durable COMMIT: with a
-  real aiosmtpd server on loopback (`python -m bench.notice_window`, 2 cores shared) a
-  median of 3-6 ms on SQLite and PostgreSQL alike, 10-20 ms when the machine is busy, at
-  most ~35 ms. Recorded after QUIT, as before, it also held the server's goodbye: a server
-  50 ms slow to answer QUIT made it 55-67 ms. The same re-send is recognisable: emails
-  carry a Message-ID fixed by the dedup key (a mail system or client that dedupes on it
-  drops the second copy) and webhooks an `Idempotency-Key` header fixed by it, which a
-  receiver that honours it delivers once; the WeCom/DingTalk group robots themselves do
-  not dedupe, so such a group can, rarely, see a message twice.
+  250 to DATA, before QUIT, so the window is one UPDATE and its durable COMMIT, whatever the
+  server does afterwards: milliseconds on a quiet machine, tens of milliseconds (single sends
+  up to ~0.25 s) on a busy one (`python -m bench.notice_window`; figures in bench/RESULTS.md).
+  The same re-send is recognisable: emails carry a Message-ID fixed by the dedup key (a mail
+  system or client that dedupes on it drops the second copy) and webhooks an
+  `Idempotency-Key` header fixed by it, which a receiver that honours it delivers once; the
+  WeCom/DingTalk group robots themselves do not dedupe, so such a group can, rarely, see a message twice.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def start_service(database_url: str, workdir: Path, **environment: str) -> LiveS
         **os.environ,
         "ROTA_DATABASE_URL": database_url,
         "ROTA_SOLVER_TIME_LIMIT": "3",
-        "ROTA_SOLVER_WORKERS": "2",
+        "ROTA_SOLVER_WORKERS": os.environ.get("ROTA_SOLVER_WORKERS", "2"),
         "ROTA_HOST": "127.0.0.1",
         "ROTA_PORT": str(port),
         "ROTA_RUN_SCHEDULER": "true",  # this process leads: it runs the event worker and the timed jobs

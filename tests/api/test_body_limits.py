@@ -6,6 +6,7 @@ Content-Length or sent chunked, and the client stops sending as soon as the serv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import select
 import socket
@@ -15,7 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi import FastAPI
 
+from api.deps import CurrentCaller
+from api.limits import BodyGuard
 from tests.api.conftest import LiveService, start_service, stop_service
 
 MIB = 1024 * 1024
@@ -169,3 +173,28 @@ def test_a_public_route_is_not_asked_for_a_credential(limited: LiveService):
     # ...and the size limit still holds there.
     over = send_request(limited, "POST", "/login", 2 * MIB, headers=form)
     assert over.status == 413, over
+
+
+def test_the_guard_reads_the_route_table_at_start_up_not_on_the_first_request():
+    # Reading the table walks every route's dependencies: ~1 s of CPU on a busy machine. On the first request with
+    # a body it ran on the event loop and held /healthz for 0.6-1.7 s (tests/api/test_scenario_body.py saw it).
+    app = FastAPI()
+
+    @app.post("/private")
+    def private(caller: CurrentCaller) -> None:
+        return None
+
+    guard = BodyGuard(app, routes_of=app, max_body_bytes=1024)
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message["type"])
+
+    asyncio.run(guard({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send))
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert guard._routes is not None  # built before any request
+    assert [(context.path, needs_caller) for context, needs_caller in guard._routes] == [("/private", True)]

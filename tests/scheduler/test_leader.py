@@ -36,6 +36,13 @@ def test_a_lock_file_admits_one_holder_until_it_lets_go(tmp_path):
     second.release()
 
 
+def _lease_backend_pid(lease: PostgresLease) -> int:
+    """The server process of a lease's own connection, asked in a transaction that ends (an open one would make the
+    lease's next renewal fail for that reason instead of the one the test causes)."""
+    with lease.connection.begin():
+        return lease.connection.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
 def test_a_dead_holders_lease_is_taken_at_once(postgres_server_url):
     holder, waiter = PostgresLease(make_engine(postgres_server_url)), PostgresLease(make_engine(postgres_server_url))
     try:
@@ -43,7 +50,7 @@ def test_a_dead_holders_lease_is_taken_at_once(postgres_server_url):
         held_epoch = holder.epoch
         assert not waiter.try_acquire()
         # The holder's connection dies (as when its process is killed): its lease is free before it lapses.
-        pid = holder.connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        pid = _lease_backend_pid(holder)
         admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -99,7 +106,7 @@ def test_a_holder_whose_lease_was_taken_over_commits_and_sends_nothing(postgres_
         channel.send(OutgoingNotice("k-leading", "", "s", "b"))
 
         # The holder's lease connection vanishes: the waiter takes over long before the holder's 20 s run out.
-        _end_backend(postgres_server_url, holder.connection.execute(text("SELECT pg_backend_pid()")).scalar())
+        _end_backend(postgres_server_url, _lease_backend_pid(holder))
         assert waiter.try_acquire() and waiter.epoch == holder.epoch + 1
 
         with pytest.raises(LostLeadership), transaction(fenced) as session:

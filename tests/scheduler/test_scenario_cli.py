@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.errors import ScenarioError
 from scheduler.scenario import Scenario, dump_scenario, load_scenario, parse_scenario
+from scheduler.store import export_scenario, list_communities
 from tests.console import rota_script, run_rota, run_rota_script
 
 HERE = Path(__file__).parent
@@ -125,6 +127,9 @@ def test_corpus_is_large_and_every_file_has_an_expectation():
     assert names == set(EXPECTED)
 
 
+# ~90 validations, each parsing in a child process (~50 s on 2 cores): with the slow tests; test_scenario_bounds
+# loads the same corpus in process in the default run.
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_broken_file_is_rejected_with_the_path(broken_results, name):
     result = broken_results[name]
@@ -371,3 +376,46 @@ def test_a_file_that_is_not_a_workbook_is_exit_2(tmp_path):
     result = run_rota("validate", str(fake))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["error: 工作簿：不是 .xlsx 工作簿（请在 Excel 或 WPS 中另存为 .xlsx）"]
+
+
+def test_import_of_a_folder_of_hostile_files_refuses_each_and_imports_the_rest(database_url, session_factory, tmp_path):
+    # The third place a scenario file is parsed (after `rota validate` and PUT /scenario): `rota import DIR`, which
+    # reads each file in its own process (`load_scenario`), bounded by size and values.
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    expected = {
+        "bomb_classic.yaml": "holds more than 500,000 values",
+        "bomb_in_expert.yaml": "experts[1].specialties[5][7]:",
+        "alias_recursive.yaml": "a YAML alias refers to a value that holds the alias itself",
+        "date_year_9999.yaml": "experts[0].unavailable[0].to: must be a date from 2000-01-01 to 2100-12-31 (got 9999-12-31)",
+        "date_year_one.yaml": "calendar.closed[0]: must be a date from 2000-01-01 to 2100-12-31 (got 0001-01-01)",
+        "ten.yaml": "more than the 2.0 MB a scenario may be (ROTA_SCENARIO_MAX_BYTES)",
+    }
+    for name in expected:
+        if name != "ten.yaml":
+            shutil.copy(BROKEN / name, folder / name)
+    _ten_megabytes(tmp_path).rename(folder / "ten.yaml")
+    shutil.copy(MINIMAL, folder / "good.yaml")
+    env = {"ROTA_DATABASE_URL": database_url}
+
+    result = run_rota("import", str(folder), env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert [line.split(" (")[0] for line in result.stdout.splitlines()] == ["imported good"]
+    errors = result.stderr.splitlines()
+    assert all(line.startswith("error: ") and len(line) <= LONGEST_ERROR_LINE for line in errors), result.stderr[:2000]
+    for name, fragment in expected.items():
+        assert any(line.startswith(f"error: {name}: ") and fragment in line for line in errors), (name, result.stderr[:2000])
+    with session_factory() as session:  # only the good file became a community
+        assert [community.code for community in list_communities(session)] == ["good"]
+        assert export_scenario(session, "good") == load_scenario(MINIMAL)
+
+    # Each file's refusal, as the import reads it (the command's own start-up, seconds on a busy machine, left out).
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == "good.yaml":
+            continue
+        started = time.monotonic()
+        with pytest.raises(ScenarioError):
+            load_scenario(path)
+        seconds = time.monotonic() - started
+        assert seconds < HOSTILE_BOUND_SECONDS, f"{path.name}: {seconds:.1f} s"
