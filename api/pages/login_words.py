@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.pages.words import PAGE_WORDS
+from api.pages.words import add_page_words
 
 LOGIN_WORDS: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -81,8 +81,4 @@ LOGIN_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-for _lang, _words in LOGIN_WORDS.items():
-    _clashing = set(_words) & set(PAGE_WORDS[_lang])
-    if _clashing:
-        raise RuntimeError(f"login page words defined twice: {sorted(_clashing)}")
-    PAGE_WORDS[_lang].update(_words)
+add_page_words(LOGIN_WORDS, "login page")

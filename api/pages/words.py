@@ -608,6 +608,15 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
 }
 
 
+def add_page_words(words: dict[str, dict[str, str]], what: str) -> None:
+    """Add a page family's own words (per language) to the table; a key defined twice is a start-up error naming `what`."""
+    for lang, table in words.items():
+        clashing = set(table) & set(PAGE_WORDS[lang])
+        if clashing:
+            raise RuntimeError(f"{what} words defined twice: {sorted(clashing)}")
+        PAGE_WORDS[lang].update(table)
+
+
 def page_word(key: str, lang: str = i18n.DEFAULT_LANG, **fields: object) -> str:
     """A page word in the language with its {fields} filled in; KeyError for a key nobody defined."""
     template = PAGE_WORDS[i18n.parse_lang(lang)][key]
