@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import httpx2
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import auth, store
 from scheduler.db import make_engine, session_factory, transaction
@@ -25,14 +27,19 @@ def rota(*arguments: str, env: dict[str, str], cwd: Path) -> subprocess.Complete
     return run_rota(*arguments, env=env, cwd=cwd)
 
 
-def test_token_create_prints_the_token_once_and_stores_its_hash(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'rota.sqlite3'}"
+def county_database(folder: Path) -> tuple[Engine, sessionmaker[Session], dict[str, str]]:
+    """An SQLite file in `folder` holding the test county, its engine and factory, and the environment naming it."""
+    url = f"sqlite:///{folder / 'rota.sqlite3'}"
     engine = make_engine(url)
     migrate(engine)
     factory = session_factory(engine)
     with transaction(factory) as session:
         store.import_scenario(session, COMMUNITY, load_scenario(COUNTY))
-    env = {**os.environ, "ROTA_DATABASE_URL": url}
+    return engine, factory, {**os.environ, "ROTA_DATABASE_URL": url}
+
+
+def test_token_create_prints_the_token_once_and_stores_its_hash(tmp_path: Path):
+    engine, factory, env = county_database(tmp_path)
 
     made = rota("token", "create", "--role", "township", "--township", "nanjing", env=env, cwd=tmp_path)
     assert made.returncode == 0, made.stderr

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
-from scheduler import auth, office_users, store
-from scheduler.db import make_engine, session_factory, transaction
-from scheduler.migrate import migrate
-from scheduler.scenario.load import load_scenario
-from tests.api.conftest import COMMUNITY, COUNTY
+from scheduler import auth, office_users
+from scheduler.db import transaction
+from tests.api.conftest import COMMUNITY
+from tests.api.test_cli import county_database
 from tests.console import run_rota
 
 
@@ -19,13 +17,7 @@ def rota(*arguments: str, env: dict[str, str], cwd: Path, stdin: str | None = No
 
 
 def test_user_create_list_and_disable(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'rota.sqlite3'}"
-    engine = make_engine(url)
-    migrate(engine)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        store.import_scenario(session, COMMUNITY, load_scenario(COUNTY))
-    env = {**os.environ, "ROTA_DATABASE_URL": url}
+    engine, factory, env = county_database(tmp_path)
 
     made = rota("user", "create", "--name", "王医务", "--password-stdin", env=env, cwd=tmp_path, stdin="a long passphrase\n")
     assert made.returncode == 0, made.stderr
