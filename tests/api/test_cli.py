@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx2
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +77,7 @@ def test_token_create_prints_the_token_once_and_stores_its_hash(tmp_path: Path):
     engine.dispose()
 
 
+@pytest.mark.slow  # a real `rota serve --demo` generating two months (~11 s)
 def test_serve_demo_answers_at_once_and_generates_in_the_background(tmp_path: Path):
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("ROTA_")}

@@ -122,6 +122,7 @@ def _moves(assignments: list[dict], count: int) -> dict[str, dict]:
     return moves
 
 
+@pytest.mark.slow  # 20 concurrent edits and their re-checks (~10 s per engine)
 def test_twenty_concurrent_edits_of_one_month_are_all_kept_in_one_chain(service: LiveService, race_office: str):
     statuses = _race(service, race_office, [service.root_url], "2027-10")
     assert statuses == {200: EDITS}, statuses  # one process: the edits queue up, none is refused

@@ -91,6 +91,7 @@ def test_default_concurrency_fills_the_cores_and_no_more() -> None:
     assert default_concurrency(0, cores=4) == 4
 
 
+@pytest.mark.slow  # waits out the broker connection timeout (~8 s)
 def test_rota_worker_without_a_broker_is_bad_input(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ROTA_BROKER_URL": "", "ROTA_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
     done = subprocess.run([sys.executable, "-m", "api.cli", "worker"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)

@@ -175,6 +175,7 @@ def test_an_election_stands_down_when_the_lock_is_lost(tmp_path):
     assert not election.leading and calls == ["elected", "deposed"]
 
 
+@pytest.mark.slow  # two replica processes and a takeover (~9 s per engine)
 def test_two_replicas_one_leads_the_other_takes_over_and_no_reminder_is_sent_twice(database_url, session_factory, tmp_path):
     smtp = SmtpServer()
     try:
@@ -236,6 +237,7 @@ def _thaw(replica: WorkerProcess) -> None:
         os.kill(replica.process.pid, signal.SIGCONT)
 
 
+@pytest.mark.slow  # a stopped process waited out until its lease lapses (~25 s)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_stopped_leader_is_replaced_within_30_s_and_once_resumed_does_nothing(database_url, session_factory, tmp_path):
     """SIGSTOP the leader: the other replica runs the jobs within 30 s; SIGCONT it: it commits and sends nothing, and stands down.

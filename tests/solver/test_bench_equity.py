@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.equity import main
 
 
+@pytest.mark.slow  # six month solves (~6 s)
 def test_a_small_run_prints_every_month_in_both_modes(capsys):
     assert main(["--townships", "3", "--experts", "24", "--months", "2027-03,2027-04", "--seconds", "2", "--workers", "1"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 2027-")]

@@ -395,6 +395,7 @@ def test_rooms_cut_replans_as_well_as_a_fresh_solve(small_county):
     check_never_worse_than_fresh(published, changed, township, beyond_rooms(published, township, 1))
 
 
+@pytest.mark.slow  # fresh solve and re-plan (~9 s); the same change through the API runs by default
 def test_a_week_closed_replans_as_well_as_a_fresh_solve(small_county):
     scenario, _problem, published = small_county
     township = busiest_township(scenario, published)
@@ -407,6 +408,7 @@ def test_a_week_closed_replans_as_well_as_a_fresh_solve(small_county):
     check_never_worse_than_fresh(published, changed, township, forced)
 
 
+@pytest.mark.slow  # fresh solve and re-plan (~8 s); the same change through the API runs by default
 def test_a_demand_row_cut_in_half_replans_as_well_as_a_fresh_solve(small_county):
     scenario, _problem, published = small_county
     township = busiest_township(scenario, published)

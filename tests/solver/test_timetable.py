@@ -108,6 +108,7 @@ def county():
     return problem, candidates, construct(problem, candidates)
 
 
+@pytest.mark.slow  # a generated county solved (~8 s)
 def test_on_a_generated_county_repacking_saves_car_days_and_keeps_every_hard_rule(county):
     problem, candidates, start = county
     chosen, visits = set(start.chosen), set(start.visits)

@@ -226,6 +226,7 @@ def test_feeds_open_only_at_their_own_community(world):
     assert created["url"].endswith(f"/c/b/feeds/{created['token']}.ics")
 
 
+@pytest.mark.slow  # two communities' events, jobs and notices run (~8 s per engine)
 def test_events_jobs_and_notices_stay_in_their_community(world):
     factory, a, b = world.factory, world.a, world.b
     client = world.client
