@@ -2,7 +2,9 @@
 
 The office opens the year's calendar from its navigation and enters the 2027 make-up days; it downloads its
 data as a workbook, breaks a cell, sees it named, fixes it and imports; it opens the allowance page of a
-published month and downloads the sheet, which holds one row per expert who served.
+published month and downloads the sheet, which holds one row per expert who served. On the row-by-row data
+pages it adds an expert and changes a township's rooms (a bad cell first: its message, nothing stored), and
+the database holds the change; the rooms change is recorded as an event.
 Screenshots go to tests/artifacts/.
 """
 
@@ -15,6 +17,8 @@ import pytest
 
 from scheduler import store
 from scheduler.db import make_engine, session_factory
+from scheduler.events.kinds.township import TownshipChange
+from scheduler.events.outbox import list_events
 from tests.pages.conftest import BASE, COMMUNITY, MONTH
 from tests.pages.test_browser import OVERFLOW_SCRIPT, browser, log_in, new_page, published, published_assignments, service, shot
 
@@ -39,6 +43,16 @@ def stored_scenario(seeded):
     try:
         with session_factory(engine)() as session:
             return store.export_scenario(session, COMMUNITY)
+    finally:
+        engine.dispose()
+
+
+def township_events(seeded, township: str) -> set[int]:
+    """The ids of the events recorded for a township's rooms or ward (the event path of a standing-data edit)."""
+    engine = make_engine(seeded.url)
+    try:
+        with session_factory(engine)() as session:
+            return {e.id for e in list_events(session, COMMUNITY, limit=1000) if e.kind == TownshipChange.name and e.township == township}
     finally:
         engine.dispose()
 
@@ -211,12 +225,14 @@ def test_office_edits_a_townships_rooms(service, browser, size, lang):
     page.wait_for_load_state()
     fits(page)
     before = int(page.locator("#field-rooms").input_value())
+    events_before = township_events(seeded, "t02")
     page.fill("#field-rooms", "-1")  # the bad case: no township has fewer than one room
     page.click("#save-row")
     page.wait_for_load_state()
     error = page.locator("section.errors").inner_text()
     assert words["rooms"] in error and in_language(error, lang), error
     assert {t.id: t.rooms for t in stored_scenario(seeded).townships}["t02"] == before  # nothing saved
+    assert township_events(seeded, "t02") == events_before  # and no event
     shot(page, f"data-rooms-error-{size[0]}-{lang}")
     wanted = before + 1
     page.fill("#field-rooms", str(wanted))
@@ -229,4 +245,5 @@ def test_office_edits_a_townships_rooms(service, browser, size, lang):
     fits(page)
     shot(page, f"data-rooms-saved-{size[0]}-{lang}")
     assert {t.id: t.rooms for t in stored_scenario(seeded).townships}["t02"] == wanted
+    assert len(township_events(seeded, "t02") - events_before) == 1  # the edit went through the event path (no re-plan awaited here)
     page.context.close()
