@@ -2,7 +2,9 @@
 
 The office opens the year's calendar from its navigation and enters the 2027 make-up days; it downloads its
 data as a workbook, breaks a cell, sees it named, fixes it and imports; it opens the allowance page of a
-published month and downloads the sheet, which holds one row per expert who served.
+published month and downloads the sheet, which holds one row per expert who served. On the row-by-row data
+pages it adds an expert and changes a township's rooms (a bad cell first: its message, nothing stored), and
+the database holds the change; the rooms change is recorded as an event.
 Screenshots go to tests/artifacts/.
 """
 
@@ -13,7 +15,11 @@ import io
 import openpyxl
 import pytest
 
-from tests.pages.conftest import BASE, MONTH
+from scheduler import store
+from scheduler.db import make_engine, session_factory
+from scheduler.events.kinds.township import TownshipChange
+from scheduler.events.outbox import list_events
+from tests.pages.conftest import BASE, COMMUNITY, MONTH
 from tests.pages.test_browser import OVERFLOW_SCRIPT, browser, log_in, new_page, published, published_assignments, service, shot
 
 __all__ = ["browser", "published", "service"]  # the fixtures, shared with the main browser test
@@ -24,6 +30,38 @@ WORDS = {
     "zh-CN": {"calendar": "2027年工作日历", "saved": "已保存", "allowance": "下沉补助", "worked": "调休上班", "imported": "已导入"},
     "en": {"calendar": "Working calendar 2027", "saved": "Saved.", "allowance": "Down-rotation allowance", "worked": "Make-up working day", "imported": "Imported."},
 }
+
+
+# The row-by-row data pages: every size with every language.
+EVERY_VIEW = [pytest.param(size, lang, id=f"{size[0]}-{lang}") for size in ((375, 812), (1280, 900)) for lang in ("zh-CN", "en")]
+ROW_WORDS = {"zh-CN": {"saved": "已保存", "name": "姓名", "rooms": "诊室数"}, "en": {"saved": "Saved", "name": "Name", "rooms": "Rooms"}}
+
+
+def stored_scenario(seeded):
+    """The community's standing data as the database holds it now."""
+    engine = make_engine(seeded.url)
+    try:
+        with session_factory(engine)() as session:
+            return store.export_scenario(session, COMMUNITY)
+    finally:
+        engine.dispose()
+
+
+def township_events(seeded, township: str) -> set[int]:
+    """The ids of the events recorded for a township's rooms or ward (the event path of a standing-data edit)."""
+    engine = make_engine(seeded.url)
+    try:
+        with session_factory(engine)() as session:
+            return {e.id for e in list_events(session, COMMUNITY, limit=1000) if e.kind == TownshipChange.name and e.township == township}
+    finally:
+        engine.dispose()
+
+
+def in_language(text: str, lang: str) -> bool:
+    """True when `text` is in `lang` only: Chinese holds no English word, English no Chinese character."""
+    has_han = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    has_word = any(len(word) > 1 and word.isascii() and word.isalpha() for word in text.replace(":", " ").replace("：", " ").split())
+    return (has_han and not has_word) if lang == "zh-CN" else (has_word and not has_han)
 
 
 def fits(page) -> None:
@@ -137,3 +175,75 @@ def test_the_office_tools_fit_a_375_px_phone(service, browser):
         shot(page, "phone-" + path.strip("/").replace("/", "-"))
     page.context.close()
     assert not problems, problems
+
+
+@pytest.mark.parametrize(("size", "lang"), EVERY_VIEW)
+def test_office_adds_an_expert(service, browser, size, lang):
+    base, seeded = service
+    words, new_id = ROW_WORDS[lang], f"H{size[0]}{lang[:2].upper()}"
+    page = new_page(browser, base, *size)
+    log_in(page, seeded.office_token)
+    kept = {"department": "nephro", "title": {"zh-CN": "主治医师", "en": "attending physician"}[lang], "specialties": "nephro"}
+    page.goto(f"{BASE}/office/data/experts?lang={lang}")
+    page.click("#add-row")
+    page.wait_for_load_state()
+    assert page.locator('#row-form input[name="csrf_token"]').input_value()
+    fits(page)
+    page.fill("#field-id", new_id)  # the bad case first: no name
+    for key, value in {**kept, "max_sessions": "4"}.items():
+        page.fill(f"#field-{key}", value)
+    page.click("#save-row")
+    page.wait_for_load_state()
+    error = page.locator("section.errors").inner_text()
+    assert words["name"] in error and in_language(error, lang), error
+    assert new_id not in {expert.id for expert in stored_scenario(seeded).experts}  # nothing saved
+    assert page.locator("#field-id").input_value() == new_id  # the form keeps what was typed
+    fits(page)
+    shot(page, f"data-expert-error-{size[0]}-{lang}")
+    page.fill("#field-name", f"新专家{new_id}")
+    page.click("#save-row")
+    page.wait_for_load_state()
+    assert words["saved"] in page.locator("p.notice[role=status]").inner_text()
+    assert page.locator(f'#data-rows tr[data-key="{new_id}"]').inner_text().count(f"新专家{new_id}") == 1
+    fits(page)
+    shot(page, f"data-expert-added-{size[0]}-{lang}")
+    added = {expert.id: expert for expert in stored_scenario(seeded).experts}[new_id]
+    assert (added.name, added.max_sessions) == (f"新专家{new_id}", 4)
+    page.context.close()
+
+
+@pytest.mark.parametrize(("size", "lang"), EVERY_VIEW)
+def test_office_edits_a_townships_rooms(service, browser, size, lang):
+    base, seeded = service
+    words = ROW_WORDS[lang]
+    page = new_page(browser, base, *size)
+    log_in(page, seeded.office_token)
+    page.goto(f"{BASE}/office/data/townships?lang={lang}")
+    fits(page)
+    row = page.locator('#data-rows tr[data-key="t02"]')
+    row.locator("a.edit-row").click()
+    page.wait_for_load_state()
+    fits(page)
+    before = int(page.locator("#field-rooms").input_value())
+    events_before = township_events(seeded, "t02")
+    page.fill("#field-rooms", "-1")  # the bad case: no township has fewer than one room
+    page.click("#save-row")
+    page.wait_for_load_state()
+    error = page.locator("section.errors").inner_text()
+    assert words["rooms"] in error and in_language(error, lang), error
+    assert {t.id: t.rooms for t in stored_scenario(seeded).townships}["t02"] == before  # nothing saved
+    assert township_events(seeded, "t02") == events_before  # and no event
+    shot(page, f"data-rooms-error-{size[0]}-{lang}")
+    wanted = before + 1
+    page.fill("#field-rooms", str(wanted))
+    page.click("#save-row")
+    page.wait_for_load_state()
+    assert words["saved"] in page.locator("p.notice[role=status]").inner_text()
+    headers = page.locator("#data-rows thead th").all_inner_texts()
+    cells = row.locator("td").all_inner_texts()
+    assert cells[headers.index(words["rooms"])] == str(wanted)
+    fits(page)
+    shot(page, f"data-rooms-saved-{size[0]}-{lang}")
+    assert {t.id: t.rooms for t in stored_scenario(seeded).townships}["t02"] == wanted
+    assert len(township_events(seeded, "t02") - events_before) == 1  # the edit went through the event path (no re-plan awaited here)
+    page.context.close()
