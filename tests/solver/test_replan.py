@@ -382,17 +382,22 @@ def check_never_worse_than_fresh(published: Solution, changed: Problem, township
     assert_as_good_as_fresh(published, changed, new, fresh, township, forced)
 
 
-def test_rooms_cut_replans_as_well_as_a_fresh_solve(small_county):
-    scenario, _problem, published = small_county
-    township = busiest_township(scenario, published)
+def rooms_cut_to_one(scenario, township: str):
+    """The month's problem with `township` cut to one room."""
 
     def one_room(document):
         for entry in document["townships"]:
             if entry["id"] == township:
                 entry["rooms"] = 1
 
-    changed = build_problem(changed_scenario(scenario, one_room), SMALL_MONTH)
-    check_never_worse_than_fresh(published, changed, township, beyond_rooms(published, township, 1))
+    return build_problem(changed_scenario(scenario, one_room), SMALL_MONTH)
+
+
+def test_rooms_cut_replans_as_well_as_a_fresh_solve(small_county):
+    scenario, _problem, published = small_county
+    township = busiest_township(scenario, published)
+
+    check_never_worse_than_fresh(published, rooms_cut_to_one(scenario, township), township, beyond_rooms(published, township, 1))
 
 
 @pytest.mark.slow  # fresh solve and re-plan (~9 s); the same change through the API runs by default
@@ -437,10 +442,4 @@ def test_a_large_month_widens_from_the_touched_rows_when_they_cover_less(small_c
     scenario, _problem, published = small_county
     township = busiest_township(scenario, published)
 
-    def one_room(document):
-        for entry in document["townships"]:
-            if entry["id"] == township:
-                entry["rooms"] = 1
-
-    changed = build_problem(changed_scenario(scenario, one_room), SMALL_MONTH)
-    check_never_worse_than_fresh(published, changed, township, beyond_rooms(published, township, 1))
+    check_never_worse_than_fresh(published, rooms_cut_to_one(scenario, township), township, beyond_rooms(published, township, 1))
