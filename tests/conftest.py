@@ -14,6 +14,7 @@ import glob
 import os
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,35 @@ from scheduler.migrate import current_revision, head_revision, migrate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+# Threads the service starts (event worker, leader, job pool, APScheduler). One left running after its test goes on
+# polling the PostgreSQL database that the next test of the process reuses, and takes that test's events from it.
+SERVICE_THREAD_PREFIXES = ("rota-", "APScheduler")
+_THREADS_BEFORE = pytest.StashKey[set[threading.Thread]]()
+
+
+def _service_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name.startswith(SERVICE_THREAD_PREFIXES) and thread.is_alive()}
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    item.stash[_THREADS_BEFORE] = _service_threads()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Fail the test that leaves a service thread running once its fixtures are torn down."""
+    result = yield
+    deadline = time.monotonic() + 3.0
+    left = _service_threads() - item.stash.get(_THREADS_BEFORE, set())
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = {thread for thread in left if thread.is_alive()}
+    if left:
+        raise AssertionError(f"{item.nodeid} left service threads running: {sorted(thread.name for thread in left)}")
+    return result
 
 
 def _psycopg_url(url: str) -> str:
