@@ -5,8 +5,7 @@ Each office, township and expert token sees only its own community (rosters, sta
 events, feeds, pages, jobs, notices); a token of `a` on `/c/b/...` gets 403 or 404 for every route of the API
 (walked from the OpenAPI schema) and every page, and never a byte of b's data; the bureau reads both.
 
-A package of its own: tests/api keeps a live service (with a leader) on the session's PostgreSQL database
-while its tests run, which would sweep these communities and hold locks on the tables these tests drop.
+A package of its own, apart from tests/api and its live services (each with a leader, on a database of its own).
 """
 
 from __future__ import annotations
