@@ -28,13 +28,12 @@ from scheduler.db import session_factory, transaction
 from scheduler.errors import NotFound
 from scheduler.notify.contacts import set_contact
 from scheduler.notify.models import Notice
-from scheduler.problem_builder import build_problem
 from scheduler.scenario import load_scenario
 from scheduler.scenario.schema import Scenario
-from solver.engine import solve
 from solver.solution import Solution
 from tests.pages.conftest import busiest_expert
 from tests.pages.forms import form_token, log_in
+from tests.solved import solved_once
 
 MONTH = "2027-01"
 TOWNSHIP = "t01"
@@ -70,8 +69,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def january() -> Solution:
-    """The sample county's January, solved once (both communities store it; b without one expert's sessions)."""
-    return solve(build_problem(load_scenario(SAMPLE_SCENARIO), MONTH), time_limit=3, workers=2)
+    """The sample county's January, solved once per test process (both communities store it; b without one expert's sessions)."""
+    return solved_once(load_scenario(SAMPLE_SCENARIO), MONTH)
 
 
 def _b_scenario() -> Scenario:
