@@ -10,6 +10,7 @@ the fixture tries to start it; if it still cannot connect the test FAILS, it is 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -89,12 +90,12 @@ def _connect_admin(url: str) -> Engine:
         pytest.fail(f"PostgreSQL at {make_url(url).render_as_string(hide_password=True)} cannot be reached (tried to start it): {first_error}")
 
 
-@pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """URL of a fresh PostgreSQL database for this test session, dropped when the session ends."""
+@contextlib.contextmanager
+def fresh_postgres_database(label: str = "") -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database of this test process (named after it and `label`), dropped on leaving."""
     admin_url = os.environ.get("ROTA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     admin = _connect_admin(admin_url)
-    name = f"rota_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"rota_test_{os.getpid()}_{uuid.uuid4().hex[:8]}{'_' + label if label else ''}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(_psycopg_url(admin_url)).set(database=name).render_as_string(hide_password=False)
@@ -104,6 +105,13 @@ def postgres_server_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of a fresh PostgreSQL database for this test session, dropped when the session ends."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def _empty_postgres(url: str) -> None:

@@ -33,16 +33,15 @@ from scheduler.events.notices import community_labels
 from scheduler.events.registry import kind_of
 from scheduler.notify.models import Notice
 from tests.pages.forms import PageClient, log_in
-from scheduler.problem_builder import build_problem
 from scheduler.reason_text import english_words
 from scheduler.requests import create_request, decline_request
 from scheduler.roster_file import roster_json
 from scheduler.scenario.load import load_scenario
 from scheduler.roster_rules import RuleBroken
 from scheduler.store import community_id_of
-from solver.engine import solve
 from solver.solution import Assignment, Reason, ReasonCode, Unmet
 from tests.pages.conftest import COMMUNITY, MONTH, SolvedMonth, seed_database
+from tests.solved import solved_once
 from tests.reason_samples import SAMPLE_REASONS
 
 REQUEST_CODES = (
@@ -106,7 +105,7 @@ class Shown:
 @pytest.fixture(scope="module")
 def shown(tmp_path_factory) -> Shown:
     scenario = load_scenario(SAMPLE_SCENARIO)
-    solution = solve(build_problem(scenario, MONTH), time_limit=3, workers=1)
+    solution = solved_once(scenario, MONTH)
     assert solution.unmet, "the sample month has unmet rows of its own"
     solution = dataclasses.replace(solution, unmet=solution.unmet + _unmet_rows())
     document = roster_json(scenario.community.name, solution, version=1, status="published")
@@ -266,7 +265,7 @@ def _removable(factory, a: Assignment) -> bool:
 @pytest.fixture(scope="module")
 def clashed(tmp_path_factory) -> Clashed:
     scenario = load_scenario(SAMPLE_SCENARIO)
-    solution = solve(build_problem(scenario, MONTH), time_limit=3, workers=1)
+    solution = solved_once(scenario, MONTH)
     document = roster_json(scenario.community.name, solution, version=1, status="published")
     url = f"sqlite:///{tmp_path_factory.mktemp('clashes') / 'clashes.sqlite3'}"
     seeded = seed_database(url, SolvedMonth(scenario, solution, document), TOWNSHIP, solution.assignments[0].expert)

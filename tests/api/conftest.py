@@ -1,6 +1,6 @@
 """A real service for the API tests: uvicorn in a subprocess on a random port, on SQLite and on PostgreSQL.
 
-One server per engine for the whole package (starting one costs seconds): tests use their own months,
+One server per engine for the whole test process (starting one costs seconds): tests use their own months,
 townships and experts where they change things, so they do not step on each other. The test process reaches the same
 database directly for what a person would do at the console (import the county, create the first
 office token) and to look at what the service stored.
@@ -8,24 +8,26 @@ office token) and to look at what the service stored.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import auth, store
 from scheduler.db import make_engine, session_factory, transaction
 from scheduler.migrate import migrate
 from scheduler.scenario.load import load_scenario
+from tests.conftest import fresh_postgres_database
 
 COUNTY = Path(__file__).parent / "county.yaml"
 COMMUNITY = "county"  # the code the test county is imported under
@@ -77,14 +79,6 @@ class LiveService:
         return self.log_path.read_text(errors="replace")
 
 
-def _empty_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def start_service(database_url: str, workdir: Path, **environment: str) -> LiveService:
     """Migrate, import the test county, then start `uvicorn` on a random port and wait for /healthz."""
     engine = make_engine(database_url)
@@ -131,19 +125,36 @@ def stop_service(service: LiveService) -> None:
     service.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def running_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], LiveService]]:
+    """The package's service on an engine ("sqlite" or "postgresql"), started on first use and kept until the test process ends.
+
+    Kept for the process, not the package: under `--dist loadfile` a process runs the package's files one after
+    another, each file's sqlite tests and then its postgresql ones, so a package-scoped service was stopped and
+    started again twice per file (migrate, import, uvicorn: ~6 s each on a quiet machine). Each service has a
+    database of its own, the PostgreSQL one apart from the session's `postgres_server_url`, so the tests of the
+    other packages, which empty and drop that one, never meet this service's leader, locks or sweeps.
+    """
+    started: dict[str, LiveService] = {}
+    with contextlib.ExitStack() as stack:
+
+        def running(kind: str) -> LiveService:
+            if kind not in started:
+                workdir = tmp_path_factory.mktemp(f"service-{kind}")
+                url = f"sqlite:///{workdir / 'rota.sqlite3'}" if kind == "sqlite" else stack.enter_context(fresh_postgres_database("api"))
+                service = start_service(url, workdir)
+                stack.callback(stop_service, service)  # stopped before its database is dropped
+                service.tokens["office"] = service.token("office")
+                started[kind] = service
+            return started[kind]
+
+        yield running
+
+
 @pytest.fixture(scope="package", params=["sqlite", "postgresql"])
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+def service(request: pytest.FixtureRequest, running_services: Callable[[str], LiveService]) -> LiveService:
     """The service on each engine, with the test county imported and an office token in `tokens['office']`."""
-    workdir = tmp_path_factory.mktemp(f"service-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{workdir / 'rota.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
-        _empty_postgres(url)
-    running = start_service(url, workdir)
-    running.tokens["office"] = running.token("office")
-    yield running
-    stop_service(running)
+    return running_services(request.param)
 
 
 def wait_for(predicate, timeout: float = 90.0, interval: float = 0.3, what: str = "the condition"):

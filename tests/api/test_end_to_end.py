@@ -3,10 +3,13 @@
 The office generates March 2027 and publishes it; the cardiologist subscribes to their feed;
 their leave moves one session to another day (same UID, higher SEQUENCE, the old slot gone);
 a township's extra-session request is scheduled and appears in the township's and the expert's feeds.
+The story reads whole feeds and request lists, so it runs in a community of its own (the test county
+imported again beside the one the other API tests share).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -15,7 +18,12 @@ from pathlib import Path
 
 from icalendar import Calendar
 
-from tests.api.conftest import MONTH, LiveService, wait_for
+from scheduler import store
+from scheduler.db import transaction
+from scheduler.scenario.load import load_scenario
+from tests.api.conftest import COUNTY, MONTH, LiveService, wait_for
+
+OWN = "e2e"  # this story's community
 
 JS_PARSER = Path(__file__).resolve().parents[1] / "js" / "parse_ics.js"
 
@@ -68,7 +76,17 @@ def fetch_feed(service: LiveService, url: str, **headers: str):
         return anonymous.get(url.removeprefix(service.base_url), headers=headers)
 
 
+def own_community(service: LiveService, code: str) -> LiveService:
+    """The service seen from a community of the test's own: the test county imported as `code`, with its office token."""
+    with transaction(service.factory) as session:
+        store.import_scenario(session, code, load_scenario(COUNTY))
+    own = dataclasses.replace(service, community=code, tokens={})
+    own.tokens["office"] = own.token("office")
+    return own
+
+
 def test_generate_publish_leave_request_and_feeds(service: LiveService):
+    service = own_community(service, OWN)
     office = service.client(service.tokens["office"])
 
     job = run_job(office, f"/rosters/{MONTH}/generate")

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 
 from config.settings import SAMPLE_SCENARIO, Settings
 from scheduler import auth, store
 from scheduler.db import make_engine, session_factory, transaction
 from scheduler.migrate import migrate
-from scheduler.problem_builder import build_problem
 from scheduler.roster_file import roster_json
 from scheduler.scenario.load import load_scenario
 from scheduler.scenario.schema import Scenario
-from solver.engine import solve
 from solver.solution import Solution
+from tests.solved import solved_once
 
 MONTH = "2027-01"  # the sample scenario's month: New Year's Day, a weekend and a closed day (the 4th) open it
 COMMUNITY = "quannan"  # the code the sample county is imported under
@@ -33,9 +34,9 @@ class SolvedMonth:
 
 @pytest.fixture(scope="session")
 def solved_month() -> SolvedMonth:
-    """The sample county's January 2027, solved once for all page tests."""
+    """The sample county's January 2027, solved once per test process (tests/solved.py) for all page tests."""
     scenario = load_scenario(SAMPLE_SCENARIO)
-    solution = solve(build_problem(scenario, MONTH), time_limit=3, workers=2)
+    solution = solved_once(scenario, MONTH)
     return SolvedMonth(scenario, solution, roster_json(scenario.community.name, solution, version=1, status="published"))
 
 
@@ -49,10 +50,16 @@ class ServiceDatabase:
     expert: str
 
 
-def seed_database(url: str, solved: SolvedMonth | None, township: str, expert: str) -> ServiceDatabase:
-    """Migrate, import the sample county, store the solved month as published version 1 (if given), issue tokens."""
+def seed_database(url: str, solved: SolvedMonth | None, township: str, expert: str, *, migrated: Path | None = None) -> ServiceDatabase:
+    """Migrate, import the sample county, store the solved month as published version 1 (if given), issue tokens.
+
+    `migrated`: an SQLite file at the head revision (the `_migrated_sqlite` fixture) that an SQLite `url` starts
+    as, instead of migrating: the same schema, without a second of migrations per test."""
+    if migrated is not None:
+        shutil.copyfile(migrated, make_url(url).database)
     engine = make_engine(url)
-    migrate(engine)
+    if migrated is None:
+        migrate(engine)
     factory = session_factory(engine)
     with transaction(factory) as session:
         store.import_scenario(session, COMMUNITY, load_scenario(SAMPLE_SCENARIO))
@@ -75,8 +82,8 @@ def busiest_expert(solution: Solution) -> str:
 
 
 @pytest.fixture
-def seeded(tmp_path: Path, solved_month: SolvedMonth) -> ServiceDatabase:
-    return seed_database(f"sqlite:///{tmp_path / 'pages.sqlite3'}", solved_month, "t01", busiest_expert(solved_month.solution))
+def seeded(tmp_path: Path, solved_month: SolvedMonth, _migrated_sqlite: Path) -> ServiceDatabase:
+    return seed_database(f"sqlite:///{tmp_path / 'pages.sqlite3'}", solved_month, "t01", busiest_expert(solved_month.solution), migrated=_migrated_sqlite)
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from scheduler import flows, store
 from scheduler.db import transaction
 from scheduler.notify.contacts import set_contact
 from scheduler.scenario import load_scenario
+from tests.solved import fresh_solves_reused
 
 HERE = Path(__file__).resolve().parent
 MINIMAL = HERE / "minimal.yaml"
@@ -141,14 +142,17 @@ def expert_address(expert: str) -> str:
 
 
 def seed_published_roster(factory, robot_url: str | None = None, time_limit: float = 3.0) -> int:
-    """Import the minimal scenario, give every expert an email and every township head the robot, generate and publish October."""
+    """Import the minimal scenario, give every expert an email and every township head the robot, generate and publish October.
+
+    The generation goes through flows.generate, its solve done once per test process (tests/solved.py)."""
     with transaction(factory) as session:
         community_id = store.import_scenario(session, COMMUNITY, load_scenario(MINIMAL))
         for expert in EXPERTS:
             set_contact(session, community_id, "expert", expert, email=expert_address(expert))
         for township in TOWNSHIPS:
             set_contact(session, community_id, "township", township, webhook_url=robot_url)
-    version = flows.generate(factory, COMMUNITY, MONTH, time_limit=time_limit)
+    with fresh_solves_reused():
+        version = flows.generate(factory, COMMUNITY, MONTH, time_limit=time_limit)
     return flows.publish(factory, COMMUNITY, MONTH, version)
 
 

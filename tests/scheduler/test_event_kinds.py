@@ -34,6 +34,7 @@ from scheduler.roster_rules import RuleBroken
 from scheduler.scenario import load_scenario
 from scheduler.scenario.load import validate_document
 from solver.solution import Assignment, Solution, SolveReport
+from tests.solved import fresh_solves_reused
 from tests.solver.checker import violations
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -70,14 +71,19 @@ def settings_for(**changes) -> Settings:
 
 @pytest.fixture
 def published(session_factory, robot) -> Solution:
-    """The minimal county with contacts for everyone and MONTH generated and published; returns the published roster."""
+    """The minimal county with contacts for everyone and MONTH generated and published; returns the published roster.
+
+    Generated through flows.generate, its solve done once per test process (tests/solved.py): every test of the
+    file starts from the same month, and its re-plans are solved for real."""
     with transaction(session_factory) as session:
         community_id = store.import_scenario(session, COMMUNITY, load_scenario(MINIMAL))
         for expert in EXPERTS:
             set_contact(session, community_id, "expert", expert, email=expert_address(expert))
         for township in TOWNSHIPS:
             set_contact(session, community_id, "township", township, webhook_url=robot.url)
-    flows.publish(session_factory, COMMUNITY, MONTH, flows.generate(session_factory, COMMUNITY, MONTH, time_limit=3))
+    with fresh_solves_reused():
+        version = flows.generate(session_factory, COMMUNITY, MONTH, time_limit=3)
+    flows.publish(session_factory, COMMUNITY, MONTH, version)
     return latest(session_factory)[0]
 
 

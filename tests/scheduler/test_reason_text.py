@@ -110,13 +110,12 @@ def test_every_rule_of_the_model_has_a_chinese_name():
 
 def test_the_reasons_of_a_solved_month_read_in_chinese():
     from config.settings import SAMPLE_SCENARIO
-    from scheduler.problem_builder import build_problem
     from scheduler.roster_file import roster_json
     from scheduler.scenario.load import load_scenario
-    from solver.engine import solve
+    from tests.solved import solved_once
 
     scenario = load_scenario(SAMPLE_SCENARIO)
-    solution = solve(build_problem(scenario, "2027-01"), time_limit=3, workers=1)
+    solution = solved_once(scenario, "2027-01")
     assert solution.unmet, "the sample month has unmet demand to explain"
     labels = CommunityLabels.from_scenario(scenario)
     for row in roster_json(scenario.community.name, solution)["unmet"]:

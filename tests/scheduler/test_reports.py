@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.problem_builder import build_problem
 from scheduler.reports import month_report
 from scheduler.roster_file import roster_json
 from scheduler.scenario.load import load_scenario
-from solver.engine import solve
 from solver.problem import DemandKey
 from solver.solution import Assignment, SolveReport, Solution, Unmet
 from solver.solution import Reason, ReasonCode
+from tests.solved import solved_once
 
 MINIMAL = Path(__file__).parent / "minimal.yaml"
 D = dt.date
@@ -111,7 +110,7 @@ def test_trips_are_distinct_township_days(minimal):
 @pytest.fixture(scope="module")
 def solved_sample(sample_scenario_path):
     scenario = load_scenario(sample_scenario_path)
-    solution = solve(build_problem(scenario, "2027-01"), time_limit=3, workers=2)
+    solution = solved_once(scenario, "2027-01")
     return scenario, roster_json(scenario.community.name, solution)
 
 

@@ -15,6 +15,10 @@ from tests.console import run_rota
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "examples" / "quannan.yaml"
 MONTH = "2027-01"
+# A two-township county (tests/scheduler/minimal.yaml) for tests about an argument, not the roster: its month solves in
+# about its time limit, where the sample county's starts and bounds take seconds beyond it.
+MINIMAL = Path(__file__).resolve().parents[1] / "scheduler" / "minimal.yaml"
+MINIMAL_MONTH = "2026-10"
 ASSIGNMENT_FIELDS = {"id", "date", "half_day", "township", "type", "specialty", "expert", "link_visit"}
 UNMET_FIELDS = {"township", "type", "specialty", "sessions", "reason"}
 SOLVER_FIELDS = {"status", "objective", "best_bound", "wall_seconds", "workers"}
@@ -157,6 +161,6 @@ def test_workers_must_be_at_least_one(tmp_path):
 
 
 def test_out_into_a_missing_folder_is_exit_2_and_writes_nothing(tmp_path):
-    result = rota("solve", str(SAMPLE), "--month", MONTH, "--time-limit", "1", "--out", str(tmp_path / "no" / "r.json"), cwd=tmp_path)
+    result = rota("solve", str(MINIMAL), "--month", MINIMAL_MONTH, "--time-limit", "1", "--out", str(tmp_path / "no" / "r.json"), cwd=tmp_path)
     assert_one_line_error(result, "--out")
     assert not (tmp_path / "no").exists()

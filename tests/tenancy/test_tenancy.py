@@ -5,8 +5,7 @@ Each office, township and expert token sees only its own community (rosters, sta
 events, feeds, pages, jobs, notices); a token of `a` on `/c/b/...` gets 403 or 404 for every route of the API
 (walked from the OpenAPI schema) and every page, and never a byte of b's data; the bureau reads both.
 
-A package of its own: tests/api keeps a live service (with a leader) on the session's PostgreSQL database
-while its tests run, which would sweep these communities and hold locks on the tables these tests drop.
+A package of its own, apart from tests/api and its live services (each with a leader, on a database of its own).
 """
 
 from __future__ import annotations
@@ -29,13 +28,12 @@ from scheduler.db import session_factory, transaction
 from scheduler.errors import NotFound
 from scheduler.notify.contacts import set_contact
 from scheduler.notify.models import Notice
-from scheduler.problem_builder import build_problem
 from scheduler.scenario import load_scenario
 from scheduler.scenario.schema import Scenario
-from solver.engine import solve
 from solver.solution import Solution
 from tests.pages.conftest import busiest_expert
 from tests.pages.forms import form_token, log_in
+from tests.solved import solved_once
 
 MONTH = "2027-01"
 TOWNSHIP = "t01"
@@ -71,8 +69,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def january() -> Solution:
-    """The sample county's January, solved once (both communities store it; b without one expert's sessions)."""
-    return solve(build_problem(load_scenario(SAMPLE_SCENARIO), MONTH), time_limit=3, workers=2)
+    """The sample county's January, solved once per test process (both communities store it; b without one expert's sessions)."""
+    return solved_once(load_scenario(SAMPLE_SCENARIO), MONTH)
 
 
 def _b_scenario() -> Scenario:
