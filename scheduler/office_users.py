@@ -150,7 +150,7 @@ def _last_logins(session: Session, user_ids: list[int]) -> dict[int, dt.datetime
     if not user_ids:
         return {}
     query = select(PageSession.user_id, func.max(PageSession.created_at)).where(PageSession.user_id.in_(user_ids)).group_by(PageSession.user_id)
-    return dict(session.execute(query).tuples().all())  # max() keeps the column's type: aware UTC datetimes
+    return dict(session.execute(query).all())  # max() keeps the column's type: aware UTC datetimes
 
 
 def list_users(session: Session, community: CommunityRef) -> list[OfficeUserView]:
