@@ -288,6 +288,7 @@ def test_no_page_overflows_a_375_px_phone(published, browser):
     pages = {
         seeded.office_token: [
             f"/office/{MONTH}", f"/office/{MONTH}/versions", "/office/inbox", "/office/closures", f"/office/{MONTH}/report", f"/office/{MONTH}/report/print",
+            "/office/users",
         ],
         seeded.township_token: [f"/township?month={MONTH}"],
         seeded.expert_token: [f"/expert?month={MONTH}"],
