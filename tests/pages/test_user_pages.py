@@ -62,7 +62,7 @@ def main_of(html: str) -> str:
 
 
 def errors_of(html: str) -> str:
-    found = re.search(r'<section class="errors" role="alert">(.*?)</section>', html, re.S)
+    found = re.search(r'<section class="errors" role="alert">(.*?)</section>', html, re.DOTALL)
     return found.group(1) if found else ""
 
 

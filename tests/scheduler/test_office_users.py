@@ -80,7 +80,7 @@ def test_disabling_ends_the_sessions_refuses_the_login_and_is_audited_once(facto
         assert all(row.revoked_at is not None for row in session.query(PageSession).filter_by(user_id=user_id))
         assert office_users.log_in_user(session, COMMUNITY, "王医务", PASSWORD) is None
         assert office_users.get_user(session, COMMUNITY, user_id).disabled
-    added, disabled = user_entries(factory)
+    _, disabled = user_entries(factory)
     assert (disabled.before, disabled.after, disabled.actor) == ({"name": "王医务", "disabled": False}, {"name": "王医务", "disabled": True}, "医务科赵六")
 
 
