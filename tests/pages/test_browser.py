@@ -315,7 +315,7 @@ def test_pages_are_in_chinese_by_default(published, browser):
     base, seeded = published
     page = new_page(browser, base)
     checks = {
-        seeded.office_token: [f"/office/{MONTH}", "/office/inbox", "/office/closures", f"/office/{MONTH}/report"],
+        seeded.office_token: [f"/office/{MONTH}", "/office/inbox", "/office/closures", f"/office/{MONTH}/report", "/office/users"],
         seeded.township_token: ["/township"],
         seeded.expert_token: ["/expert"],
     }
