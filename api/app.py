@@ -262,9 +262,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    from api.routes import allowance, closures, contacts, events, feeds, levers, province, requests, rosters, standing, swaps, tokens, workbook
+    from api.routes import allowance, closures, contacts, events, feeds, levers, office_users, province, requests, rosters, standing, swaps, tokens, workbook
 
-    for module in (tokens, standing, workbook, contacts, closures, events, rosters, levers, allowance, requests, swaps, feeds):
+    for module in (tokens, office_users, standing, workbook, contacts, closures, events, rosters, levers, allowance, requests, swaps, feeds):
         app.include_router(module.router, prefix=COMMUNITY_PREFIX)
     app.include_router(feeds.global_router)
     app.include_router(province.router)

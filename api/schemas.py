@@ -337,3 +337,31 @@ class ContactView(BaseModel):
     webhook_url: str | None
     language: str | None  # None: no contact entered, so no notices reach them
 
+
+
+# A name or password longer than this is refused before the rules read it; within it, the rules answer (422, naming the field).
+OFFICE_USER_FIELD_MAX = 2000
+
+
+class OfficeUserCreate(Wire):
+    """A new office user: a login name (1-64 characters, unique in the community) and a password (8-1024 characters)."""
+
+    name: Annotated[str, StringConstraints(max_length=OFFICE_USER_FIELD_MAX)] = Field(description="the login name; trimmed, 1-64 printable characters")
+    password: Annotated[str, StringConstraints(max_length=OFFICE_USER_FIELD_MAX)] = Field(description="8-1024 characters; kept only as an argon2 hash")
+
+
+class OfficeUserPassword(Wire):
+    """A new password for an office user (8-1024 characters); their open page sessions end."""
+
+    password: Annotated[str, StringConstraints(max_length=OFFICE_USER_FIELD_MAX)] = Field(description="8-1024 characters; kept only as an argon2 hash")
+
+
+class OfficeUserOut(BaseModel):
+    """An office user as the API shows one: never the password or its hash."""
+
+    id: int
+    name: str
+    created_at: dt.datetime
+    disabled: bool
+    disabled_at: dt.datetime | None
+    last_login_at: dt.datetime | None = Field(description="the start of their newest page session; null: never logged in")

@@ -26,6 +26,7 @@ from scheduler.errors import FieldError, NotFound, ScenarioError
 from scheduler.models import Community, Department, Expert, Township
 from scheduler.notify.models import UtcDateTime, utc_now
 from scheduler.store import CommunityRef, community_id_of
+from scheduler.i18n import with_article
 
 COMMUNITY_ROLES = ("office", "township", "expert")
 BUREAU_ROLE = "bureau"
@@ -120,7 +121,7 @@ def _check_binding(session: Session, owner: int | None, role: str, township: str
         if owner is not None:
             raise ScenarioError([FieldError("community", "a bureau token reads every community and belongs to none")])
     elif owner is None:
-        raise ScenarioError([FieldError("community", f"a {role} token belongs to one community: name it")])
+        raise ScenarioError([FieldError("community", f"{with_article(role)} token belongs to one community: name it")])
     if role == "township":
         if not township:
             raise ScenarioError([FieldError("township", "a township token needs the township it is bound to")])
@@ -190,7 +191,7 @@ def _check_feed_scope(session: Session, owner: int, scope: str, key: str) -> Non
             raise ScenarioError([FieldError("key", "the community feed takes no key")])
         return
     if not key:
-        raise ScenarioError([FieldError("key", f"a {scope} feed needs the {scope} it shows")])
+        raise ScenarioError([FieldError("key", f"{with_article(scope)} feed needs the {scope} it shows")])
     model = {"expert": Expert, "township": Township, "department": Department}[scope]
     _known_code(session, owner, model, key, "key", scope)
 

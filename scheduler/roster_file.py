@@ -8,6 +8,7 @@ from typing import Any
 from scheduler.errors import FieldError, ScenarioError
 from scheduler.reason_text import reason_fields, reason_from_row, reason_text
 from scheduler.scenario.fields import checked_date, parse_month
+from scheduler.i18n import with_article
 from solver.solution import Assignment, SolveReport, Solution, Unmet
 
 FORMAT = "rota.roster/1"
@@ -88,7 +89,7 @@ def _required(row: dict, key: str, path: str) -> Any:
 def parse_roster(document: Any) -> tuple[Solution, int, str]:
     """Read a `rota.roster/1` document back into a Solution with its version and status."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ScenarioError([FieldError("format", f"not a {FORMAT} document")])
+        raise ScenarioError([FieldError("format", f"not {with_article(FORMAT)} document")])
     assignments = []
     rows = document.get("assignments")
     if not isinstance(rows, list):

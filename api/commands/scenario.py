@@ -20,6 +20,7 @@ from scheduler.scenario import Scenario, dump_scenario, load_scenario
 from scheduler.scenario.bounded import parse_scenario_bounded
 from scheduler.scenario.load import read_bounded_file, read_scenario_file
 from scheduler.scenario.schema import TITLES, WEEKDAYS
+from scheduler.i18n import with_article
 
 out = Console(highlight=False)
 
@@ -105,7 +106,7 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
         warnings.append(f"rules.link_team_min is {team} but fewer experts than that can serve at all")
     for day in scenario.calendar.extra_workdays:
         if day.weekday() < 5 and scenario.calendar.holidays == "none":
-            warnings.append(f"calendar.extra_workdays: {day.isoformat()} is a {WEEKDAYS[day.weekday()]}, already a working day")
+            warnings.append(f"calendar.extra_workdays: {day.isoformat()} is {with_article(WEEKDAYS[day.weekday()])}, already a working day")
     return warnings
 
 

@@ -29,11 +29,12 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _in_transaction(work) -> object:
+    from scheduler.actors import CLI, acting_as
     from scheduler.db import transaction
 
     factory = open_store(get_settings().database_url)
     try:
-        with transaction(factory) as session:
+        with transaction(factory) as session, acting_as(CLI):  # its audit entries name the command line
             return work(session)
     except (ScenarioError, InputError) as error:
         fail_on_bad_input(error)

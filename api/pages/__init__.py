@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from api.pages import (
     allowance_pages, calendar_pages, closure_pages, contact_pages, data_pages, lever_pages, login_link_pages, login_pages, office_pages, people_pages, province_pages,
-    report_pages,
+    report_pages, user_pages,
 )
 from api.pages.csrf import csrf_protect
 from api.pages.web import install_csrf_refusal
@@ -33,6 +33,7 @@ community_router.include_router(calendar_pages.router)
 community_router.include_router(data_pages.router)
 community_router.include_router(contact_pages.router)
 community_router.include_router(login_link_pages.router)  # /login/link/{token} and /office/logins
+community_router.include_router(user_pages.router)  # /office/users before /office/{month}
 community_router.include_router(lever_pages.router)  # /office/audit before /office/{month}
 community_router.include_router(office_pages.router)
 community_router.include_router(people_pages.router)

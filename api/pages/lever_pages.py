@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.pages.lever_words import LEVER_WORDS  # noqa: F401  (adds the lever pages' words to the word table)
+import api.pages.user_words  # noqa: F401 - the words of the office users' audit entries
 from api.pages.roster_views import session_view
 from api.pages.web import SERVICE_ZONE, checked_month, page, page_lang, redirect, render, require_tenant, session_factory
 from api.pages.words import page_word
@@ -26,7 +27,7 @@ from scheduler.reason_text import Refused, reason_text
 from scheduler.roster_rules import RuleBroken
 
 router = APIRouter(include_in_schema=False)
-AUDIT_KINDS = ("version", "event", "pin", "unpin", "revert", "force")
+AUDIT_KINDS = ("version", "event", "pin", "unpin", "revert", "force", "user")
 
 
 def _labels(request: Request, community_id: int) -> CommunityLabels:
@@ -129,9 +130,23 @@ def _audit_what(entry: audit.AuditView, labels: CommunityLabels, lang: str) -> s
     if entry.kind == "event":
         summary = event_summary(entry.subject, entry.after or {}, lang)
         return f"{kind_label(entry.subject, lang)}{'：' if lang == 'zh-CN' else ': '}{summary}" if summary else kind_label(entry.subject, lang)
+    if entry.kind == "user":
+        return _user_change(entry, lang)
     if entry.version is not None:
         return page_word("audit_version", lang, version=entry.version)
     return ""
+
+
+def _user_change(entry: audit.AuditView, lang: str) -> str:
+    """An office user's change as the audit page says it: added, disabled, or given a new password (scheduler.office_users)."""
+    after = entry.after if isinstance(entry.after, dict) else {}
+    if entry.before is None:
+        key = "audit_user_added"
+    elif "password" in after:
+        key = "audit_user_password"
+    else:
+        key = "audit_user_disabled"
+    return page_word(key, lang, name=after.get("name", ""))
 
 
 @router.get("/office/audit")

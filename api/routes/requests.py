@@ -15,6 +15,7 @@ from scheduler.events.notices import community_labels
 from scheduler.labels import CommunityLabels
 from scheduler.reason_text import reason_fields
 from scheduler.requests import ExtraSessionRequest
+from scheduler.i18n import with_article
 
 router = APIRouter(tags=["requests"])
 RequestId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -69,7 +70,7 @@ def list_all(
 ) -> list[RequestView]:
     """The office sees every request of its community; a township only its own."""
     if tenant.role not in ("office", "township"):
-        raise Forbidden(f"a {tenant.role} token cannot read extra-session requests")
+        raise Forbidden(f"{with_article(tenant.role)} token cannot read extra-session requests")
     township = None if tenant.is_office else tenant.caller.township
     views = _Views(factory, tenant, lang)
     with factory() as session:
@@ -78,7 +79,7 @@ def list_all(
 
 def _own(factory, tenant: Tenant, request_id: int) -> ExtraSessionRequest:
     if tenant.role not in ("office", "township"):
-        raise Forbidden(f"a {tenant.role} token cannot read extra-session requests")
+        raise Forbidden(f"{with_article(tenant.role)} token cannot read extra-session requests")
     with factory() as session:
         row = requests.get_request(session, tenant.id, request_id)
     require_township(tenant, row.township)

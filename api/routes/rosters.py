@@ -18,6 +18,7 @@ from scheduler.labels import CommunityLabels
 from scheduler.reason_text import with_reason_text
 from scheduler.roster_file import assignment_json, roster_json
 from scheduler.xlsx import roster_workbook
+from scheduler.i18n import with_article
 from solver.solution import diff_rosters
 
 router = APIRouter(tags=["rosters"])
@@ -153,7 +154,7 @@ def publish(month: Month, factory: Factory, tenant: Office, version: Version = N
 def assign(month: Month, body: SessionBody, factory: Factory, tenant: Office) -> EditResult:
     """Add one session (a new version); 409 naming the hard rule it would break."""
     if body.type != "supervision" and body.specialty is None:
-        raise ScenarioError([FieldError("specialty", f"a {body.type} session needs a specialty")])
+        raise ScenarioError([FieldError("specialty", f"{with_article(body.type)} session needs a specialty")])
     if body.type == "supervision" and body.specialty is not None:
         raise ScenarioError([FieldError("specialty", "a supervision session has no specialty")])
     place = flows.SessionPlace(body.date, body.half_day, body.township, body.type, body.specialty, body.expert)

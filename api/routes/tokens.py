@@ -10,6 +10,7 @@ from scheduler import auth
 from scheduler.auth import FeedToken
 from scheduler.db import transaction
 from scheduler.subscriptions import feed_url
+from scheduler.i18n import with_article
 
 router = APIRouter(tags=["tokens"])
 
@@ -57,7 +58,7 @@ def _feed_view(row: FeedToken) -> FeedTokenView:
 def create_feed_token(body: FeedTokenCreate, factory: Factory, tenant: Member, settings: AppSettings) -> FeedTokenCreated:
     """A calendar URL for one scope of this community; an expert gets their own, a township its own, the office any."""
     if not _may_hold_feed(tenant, body.scope, body.key):
-        raise Forbidden(f"a {tenant.role} token may not subscribe to the {body.scope} feed '{body.key}'")
+        raise Forbidden(f"{with_article(tenant.role)} token may not subscribe to the {body.scope} feed '{body.key}'")
     with transaction(factory) as session:
         feed_id, token = auth.create_feed_token(session, tenant.id, body.scope, body.key, created_by=tenant.caller.token_id)
     return FeedTokenCreated(id=feed_id, token=token, scope=body.scope, key=body.key, url=feed_url(settings.public_base_url, tenant.code, token))

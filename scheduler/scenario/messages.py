@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from pydantic_core import PydanticCustomError
 
 from scheduler.errors import FieldError
+from scheduler.i18n import with_article
 from scheduler.scenario.shown import shown
 
 LANGS = ("en", "zh-CN")
@@ -40,7 +41,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "invalid": ("{detail} (got {got})", "格式不正确（现为{got}）"),
     # the document as a whole
     "empty": ("{source} is empty", "{source}为空"),
-    "not_a_mapping": ("{source} must be a mapping at the top level (got a {kind})", "{source}的顶层必须是若干字段（现为{kind}）"),
+    "not_a_mapping": ("{source} must be a mapping at the top level (got {kind})", "{source}的顶层必须是若干字段（现为{kind}）"),
     "unsupported_format": ("unsupported format {got}: expected 'rota.scenario/1'", "不支持的格式{got}：应为“rota.scenario/1”"),
     "duplicate_key_lines": ("duplicate key {got} (lines {first} and {second}): a key may appear once in a mapping",
                             "键{got}重复（第{first}行和第{second}行）：同一处每个键只能出现一次"),
@@ -161,6 +162,8 @@ def render(code: str, params: Mapping[str, Any], lang: str, place: Callable[[str
 def _parameter(name: str, value: Any, lang: str, place: Callable[[str], str | None] | None) -> str:
     if name.endswith("_path"):
         return (place(value) if place else None) or str(value)
+    if name == "kind" and lang != "zh-CN":
+        return with_article(str(value))  # a type name: "got an int"
     if name in ("what", "field"):
         return TERMS.get(lang, TERMS["en"]).get(value, str(value))
     if name == "expected":

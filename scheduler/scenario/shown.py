@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from scheduler.i18n import with_article
+
 SHOWN_LENGTH = 60
 _SHOWN_ITEMS = 4
 _SHOWN_DEPTH = 2
@@ -42,7 +44,7 @@ def _brief(value: Any, limit: int, depth: int) -> str:
             return "[...]"
         items = [_brief(item, limit, depth + 1) for item in _first(value)]
         return "[" + ", ".join(items) + (", ..." if len(value) > _SHOWN_ITEMS else "") + "]"
-    return f"a {type(value).__name__}"
+    return with_article(type(value).__name__)
 
 
 def _first(items: Any) -> list[Any]:

@@ -288,6 +288,7 @@ def test_no_page_overflows_a_375_px_phone(published, browser):
     pages = {
         seeded.office_token: [
             f"/office/{MONTH}", f"/office/{MONTH}/versions", "/office/inbox", "/office/closures", f"/office/{MONTH}/report", f"/office/{MONTH}/report/print",
+            "/office/users",
         ],
         seeded.township_token: [f"/township?month={MONTH}"],
         seeded.expert_token: [f"/expert?month={MONTH}"],
@@ -314,7 +315,7 @@ def test_pages_are_in_chinese_by_default(published, browser):
     base, seeded = published
     page = new_page(browser, base)
     checks = {
-        seeded.office_token: [f"/office/{MONTH}", "/office/inbox", "/office/closures", f"/office/{MONTH}/report"],
+        seeded.office_token: [f"/office/{MONTH}", "/office/inbox", "/office/closures", f"/office/{MONTH}/report", "/office/users"],
         seeded.township_token: ["/township"],
         seeded.expert_token: ["/expert"],
     }

@@ -89,7 +89,7 @@ def test_the_two_unavailability_shapes():
     (None, "is empty"),
     ([], "must be a mapping at the top level (got a list)"),
     ("text", "must be a mapping at the top level (got a str)"),
-    (3, "must be a mapping at the top level (got a int)"),
+    (3, "must be a mapping at the top level (got an int)"),
 ])
 def test_documents_that_are_not_mappings(document, fragment):
     (line,) = problems_of(document)

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 
 from api.app import create_app
 from config.settings import SAMPLE_SCENARIO, Settings
-from scheduler import auth, events, flows, jobs, store, swaps
+from scheduler import auth, events, flows, jobs, office_users, store, swaps
 from scheduler.db import session_factory, transaction
 from scheduler.errors import NotFound
 from scheduler.notify.contacts import set_contact
@@ -37,7 +37,7 @@ from tests.solved import solved_once
 
 MONTH = "2027-01"
 TOWNSHIP = "t01"
-B_NAME, B_TOWNSHIP_NAME, B_NOTE = "乙县总医院", "乙县城厢镇卫生院", "乙县流感"  # what only b holds
+B_NAME, B_TOWNSHIP_NAME, B_NOTE, B_USER = "乙县总医院", "乙县城厢镇卫生院", "乙县流感", "乙县医务员"  # what only b holds
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -54,6 +54,7 @@ class Community:
     request_id: int
     swap_id: int | None
     assignments: int
+    user_id: int  # an office user
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,13 @@ def _community(factory, code: str, scenario: Scenario, roster: Solution, expert:
         for a in roster.assignments[:3]:
             set_contact(session, community_id, "expert", a.expert, email=f"{a.expert.lower()}@{code}.example")
         set_contact(session, community_id, "township", TOWNSHIP, webhook_url=f"https://robot.example/{code}")
+        user_id = office_users.create_user(session, code, B_USER if code == "b" else "甲县医务员", "a long passphrase")
     swap_id = None
     mine = [a for a in roster.assignments if a.type == "clinic"]
     if code == "b":
         with transaction(factory) as session:
             swap_id = swaps.propose_swap(session, code, MONTH, mine[0].id, mine[0].expert, next(a.expert for a in mine if a.expert != mine[0].expert))
-    return Community(code, community_id, office, township, expert_token, feed, feed_id, token_id, request_id, swap_id, len(roster.assignments))
+    return Community(code, community_id, office, township, expert_token, feed, feed_id, token_id, request_id, swap_id, len(roster.assignments), user_id)
 
 
 @pytest.fixture
@@ -140,7 +142,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def leaks_b(text: str) -> bool:
-    return any(marker in text for marker in (B_NAME, B_TOWNSHIP_NAME, B_NOTE))
+    return any(marker in text for marker in (B_NAME, B_TOWNSHIP_NAME, B_NOTE, B_USER))
 
 
 # --- the API, every route --------------------------------------------------------------------------
@@ -153,6 +155,7 @@ def _values(world: World, community: Community) -> dict[str, str]:
         "assignment_id": "x", "request_id": str(community.request_id), "swap_id": str(community.swap_id or 1), "token_id": str(community.token_id),
         "feed_token_id": str(community.feed_id), "job_id": "0" * 32, "token": world.a.feed,  # a's feed link at b's address
         "closure_id": "1", "event_id": "1", "year": "2027", "kind": "expert", "recipient": world.expert, "notice_id": "1",
+        "user_id": str(community.user_id),
     }
 
 
@@ -316,7 +319,8 @@ PAGES = [
     ("POST", f"/office/{MONTH}/generate"), ("POST", f"/office/{MONTH}/publish"), ("POST", "/office/requests/{request}/approve"),
     ("POST", "/office/requests/{request}/decline"), ("POST", "/office/events/1/retry"), ("GET", "/township"),
     ("POST", "/township/requests"), ("POST", "/township/requests/{request}/cancel"), ("GET", "/expert"), ("POST", "/expert/leave"),
-    ("POST", "/expert/feed"),
+    ("POST", "/expert/feed"), ("GET", "/office/users"), ("POST", "/office/users"), ("POST", "/office/users/{user}/disable"),
+    ("POST", "/office/users/{user}/password"),
 ]
 
 
@@ -324,7 +328,7 @@ def test_a_login_of_one_community_opens_no_page_of_another(world):
     client, a, b = world.client, world.a, world.b
     for token in (a.office, a.township, a.expert):
         for method, page in PAGES:
-            path = "/c/b" + page.format(request=b.request_id)
+            path = "/c/b" + page.format(request=b.request_id, user=b.user_id)
             response = browse(client, token, path, method, follow_redirects=False)
             assert response.status_code == 403, (method, path, response.status_code)
             assert not leaks_b(response.text)
