@@ -62,17 +62,19 @@ def finish_job(session: Session, job: JobRow, result_version: int | None) -> Non
     job.state = "done"
     job.result_version = result_version
     job.error = None
+    job.failure = None
     job.finished_at = utc_now()
     session.flush()
 
 
-def fail_job(session: Session, job_id: str, error: str) -> None:
-    """Mark a job failed with a readable reason (a job already done stays done)."""
+def fail_job(session: Session, job_id: str, error: str, failure: dict[str, Any] | None = None) -> None:
+    """Mark a job failed with a readable reason and, for a caller that acts on its type, the failure as data (a job already done stays done)."""
     job = session.get(JobRow, job_id, with_for_update=True)
     if job is None or job.state == "done":
         return
     job.state = "failed"
     job.error = error
+    job.failure = failure
     job.finished_at = utc_now()
     session.flush()
 

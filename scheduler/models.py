@@ -353,6 +353,8 @@ class JobRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
     result_version: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    # a failure its waiting caller tells apart by type, as data (scheduler.tasks.failures): a solve refused by hard rules
+    failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from scheduler.audit import record_audit
 from scheduler.db import Base
 from scheduler.errors import NotFound
 from scheduler.notify.models import UtcDateTime, utc_now
-from scheduler.roster_rules import hard_rule_breaks
+from scheduler.roster_rules import PIN_RULE, RuleBreak, hard_rule_breaks
 from scheduler.store import CommunityRef, community_id_of
 from solver.problem import DemandKey, Pin, Problem, Slot
 from solver.solution import Assignment
@@ -199,19 +199,45 @@ def clashing_pins(session: Session, community: CommunityRef, month: str, problem
     if not rows:
         return []
     free = dataclasses.replace(problem, pins=())
-
-    def clash(row: RosterPin, rule: str) -> dict[str, Any]:
-        return {
-            "assignment_id": row.assignment_id, "date": row.date.isoformat(), "half_day": row.half_day, "township": row.township,
-            "type": row.type, "specialty": row.specialty, "expert": row.expert, "rule": rule,
-        }
-
     found = []
     for row in rows:
         breaks = hard_rule_breaks(free, [row.assignment])
         if breaks:
-            found.append(clash(row, breaks[0].rule))
+            found.append(_clash(row, breaks[0].rule))
     if found or len(rows) == 1:
         return found
     together = hard_rule_breaks(free, [row.assignment for row in rows])
-    return [clash(row, together[0].rule) for row in rows] if together else []
+    return [_clash(row, together[0].rule) for row in rows] if together else []
+
+
+def lost_pin_clashes(
+    session: Session, community: CommunityRef, month: str, problem: Problem, lost: Sequence[RuleBreak], history: Sequence[Assignment] = ()
+) -> list[dict[str, Any]]:
+    """The pins a solved roster lost (`lost`: the pin breaks of `check_pins`), named as `clashing_pins` names them.
+
+    Such a pin is fine alone and with the other pins (`clashing_pins` found nothing), so what forbids it is the
+    rest of the month a re-plan may not change: each is named with the hard rule it breaks beside `history`
+    (the sessions of today and the days before), or with the pin rule itself when that shows none.
+    """
+    free = dataclasses.replace(problem, pins=())
+    sessions = {
+        tuple(b.reason.params.get(name) for name in ("expert", "township", "date", "half_day", "type", "specialty")) for b in lost if b.rule == PIN_RULE
+    }
+    found, already = [], None
+    for row in _rows(session, community, month):
+        if (row.expert, row.township, row.date.isoformat(), row.half_day, row.type, row.specialty) not in sessions:
+            continue
+        past = [a for a in history if a.id != row.assignment_id]
+        rules = [b.rule for b in hard_rule_breaks(free, [row.assignment, *past])]
+        if already is None:
+            already = {b.rule for b in hard_rule_breaks(free, past)} if past else set()  # what the past breaks on its own
+        found.append(_clash(row, next((r for r in rules if r not in already), rules[0] if rules else PIN_RULE)))
+    return found
+
+
+def _clash(row: RosterPin, rule: str) -> dict[str, Any]:
+    """A pinned session and the hard rule that forbids it, JSON-ready (an event's outcome keeps it)."""
+    return {
+        "assignment_id": row.assignment_id, "date": row.date.isoformat(), "half_day": row.half_day, "township": row.township,
+        "type": row.type, "specialty": row.specialty, "expert": row.expert, "rule": rule,
+    }

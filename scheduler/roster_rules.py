@@ -48,6 +48,11 @@ class RuleBreak:
         """The break as data: the rule, its reason code and parameters (no words)."""
         return {"rule": self.rule, "reason_code": str(self.reason.code), "reason_params": self.reason.params_json()}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RuleBreak:
+        """The break `as_json` wrote (a job's failure, read back by the process that waited for it)."""
+        return cls(str(data["rule"]), Reason.from_json(data.get("reason_code"), data.get("reason_params"), str(data.get("rule", ""))))
+
 
 @dataclass
 class RuleBroken(Conflict):

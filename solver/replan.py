@@ -17,6 +17,7 @@ three tiers share one objective, so a re-plan stopped by its time limit is still
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
 from collections import defaultdict
 from collections.abc import Collection
@@ -54,6 +55,16 @@ IDLE_SHARE = 0.5  # the "idle experts" step, the first and smallest of a large m
 POLISH_SECONDS = 0.3
 CHAIN_SHARE = 0.2
 HIT_CHAIN_SHARE = 0.5  # a chain from a row of a township the change hit: the likeliest to pay
+# A chain frees at most this many candidates: the short row's own, the sessions in it, and a seeded sample of the rest
+# (as the month search samples its "unmet" step). Freed whole, a chain of the generated 9-township county holds
+# 3,000-4,000 and its model took the time of a short re-plan to build and solve: 0.5 s of CP-SAT found nothing at all.
+CHAIN_MAX_FREE = 1_200
+# A chain step takes at most this long (or this much work); passes over the short rows without a coverage gain: at most this many.
+CHAIN_STEP_SECONDS = 0.6
+CHAIN_ROUNDS = 3
+# What a broad step costs per free candidate, to build its model and get CP-SAT past presolve to the start's roster
+# (generated 9-township county, 2 cores: 9,659 free took 1.2 s to build and 1.8 s more to find nothing; 13,565, 2.3 s and 1.5 s).
+BROAD_STEP_SECONDS_PER_FREE = 0.0003
 MIN_STEP_SECONDS = 0.2
 MIN_STEP_WORK = 0.2
 # Above this many candidates the whole month is not one re-plan step (a step would spend the time
@@ -178,10 +189,12 @@ class Widening:
       enough to build and solve in a fraction of a second where "touched rows" frees most of a
       township's candidates (400-expert county, t17 cut to one room: 3,200 against 34,600);
     - "touched rows": the touched rows' candidates and the sessions of the experts who could serve them;
-    - "other experts": one row still short at a time, with every candidate of the experts who could
+    - "other experts": one row still short at a time, with the candidates of the experts who could
       serve it (their other half-days and days too) and of the rows they serve now (a chain of
-      moves), as often as that covers more; small steps, so they come before the broad ones
-      (generated 9-township county, a demand row halved, 6 s: 1 unmet this way, 3 the other);
+      moves), a chain larger than CHAIN_MAX_FREE sampled down to it, each row in turn and again
+      with new samples as long as that covers more; small steps, so they come before the broad ones
+      (generated 9-township county, a demand row halved, 6 s: 1 unmet this way, 3 the other), and
+      after them for the time the broad ones leave;
     - "same townships": every candidate at the touched townships (their other half-days), with the
       sessions of the experts who serve there now;
     - "other days": every candidate of the short rows' specialties, at every township on every day;
@@ -264,14 +277,23 @@ class Widening:
         self.free |= free
         return set(self.free)
 
-    def chain(self, key: DemandKey, chosen: Collection[int]) -> set[int]:
-        """One short row, every candidate of the experts who could serve it, and of the rows they serve now."""
+    def chain(self, key: DemandKey, chosen: Collection[int], most: int | None = None, rng: random.Random | None = None) -> set[int]:
+        """One short row, every candidate of the experts who could serve it, and of the rows they serve now.
+
+        With `most`, a larger chain keeps the row's own candidates and the roster's sessions in it (so they can move), and
+        a sample of the rest (`rng`) up to `most`: a model of the whole chain cannot be built and solved in a step's time.
+        """
         items = self.candidates.items
         helpers = self._helpers([key])
         served = {items[i].key for i in self._serving(helpers, chosen) if items[i].key is not None}
         free = {i for expert in helpers for i in self.candidates.by_expert.get(expert, ())}
         free |= {i for row in served | {key} for i in self.candidates.by_key.get(row, ())}
-        return free | self.supervisions
+        if most is None or len(free) <= most:
+            return free | self.supervisions
+        keep = set(self.candidates.by_key.get(key, ())) | (free & set(chosen))
+        rest = sorted(free - keep)
+        sample = (rng or random.Random(0)).sample(rest, max(0, min(len(rest), most - len(keep))))
+        return keep | set(sample) | (self.supervisions & set(chosen))
 
 
 def _visits_of(assignments) -> set[tuple]:
@@ -341,6 +363,10 @@ class _Budget:
         seconds = max(MIN_STEP_SECONDS, self.seconds_left() * (1.0 if self.work_left is not None else fraction))
         return seconds, None if self.work_left is None else max(MIN_STEP_WORK, self.work_left * fraction)
 
+    def affords(self, free: int) -> bool:
+        """Whether a step freeing this many candidates can be built and solved in the seconds left (always, on a work budget)."""
+        return self.work_left is not None or self.seconds_left() >= BROAD_STEP_SECONDS_PER_FREE * free
+
     def spend(self, work: float | None) -> None:
         """Count a step's work against the work limit."""
         if self.work_left is not None and work is not None:
@@ -367,6 +393,7 @@ class _Search:
         self.kept = {candidates.index_of(*_as_candidate(a)): a for a in still}
         self.past = {i for i, c in enumerate(candidates.items) if c.day <= frozen_until} if frozen_until is not None else set()
         self.targets = fair_targets(problem, candidates)
+        self.rng = random.Random(seed)  # the chains' samples
         self.best: _Found | None = None
         self.last_step = ""
         self.floor: int | None = None  # a coverage floor of the whole month (see `replan`)
@@ -393,15 +420,18 @@ class _Search:
             return self.best.coverage <= self.floor
         return self.tried and self.start_coverage <= self.floor
 
-    def attempt(self, name: str, free: set[int], fraction: float) -> bool:
-        """Re-optimise `free` with the rest as the best roster has it; keep what is better. True if it was."""
+    def attempt(self, name: str, free: set[int], fraction: float, most: float | None = None) -> bool:
+        """Re-optimise `free` with the rest as the best roster has it, for `fraction` of what is left (at most `most` seconds
+        or work); keep what is better. True if it was."""
         base = set(self.kept) if self.best is None else self.best.incumbent.chosen
         start = self.best.incumbent if self.best is not None else self.hint
         # a kept session the start left out is free too, so the start is a roster of the model (a complete hint)
         free = (free | (base - start.chosen)) - self.past
         seconds, work = self.budget.share(fraction if self.tried else max(fraction, FIRST_STEP_SHARE))
         if self.polish_seconds is not None and self.best is None and self.floor is not None and self.start_coverage <= self.floor:
-            seconds, work = min(seconds, self.polish_seconds), None if work is None else min(work, self.polish_seconds)
+            most = self.polish_seconds if most is None else min(most, self.polish_seconds)
+        if most is not None:
+            seconds, work = min(seconds, most), None if work is None else min(work, most)
         found = _tiered_solve(self.problem, self.candidates, free, base - free, self.kept, start, seconds, self.workers, self.seed, self.targets, work)
         self.budget.spend(work)
         self.tried = True
@@ -416,22 +446,43 @@ class _Search:
         return better
 
     def widen(self, widening: Widening, steps: Collection[str]) -> None:
-        """Take the widening steps in order until coverage reaches the floor or the budget is spent."""
+        """Take the widening steps in order until coverage reaches the floor or the budget is spent.
+
+        A broad step whose model cannot be built and solved in the seconds left is passed over (on a clock budget; a
+        work budget takes every step, the same way each time); the chains then have the rest of the time."""
         for name in steps:
             if self.covered() or self.budget.exhausted():
                 return
             if name == "other experts":
-                tried: set[DemandKey] = set()
-                while not self.covered() and not self.budget.exhausted():
-                    rows = [key for key in widening.short_rows(self.chosen()) if key not in tried]
-                    if not rows:
-                        break
-                    tried.add(rows[0])
-                    share = HIT_CHAIN_SHARE if rows[0].township in widening.hit else CHAIN_SHARE
-                    if self.attempt(f"chain {rows[0].township}/{rows[0].type}/{rows[0].specialty}", widening.chain(rows[0], self.chosen()), share):
-                        tried.clear()
+                self.chains(widening)
             elif name != "whole month" or len(self.candidates.items) <= WHOLE_MONTH_MAX_CANDIDATES:
-                self.attempt(name, widening.step(name, self.chosen()), {"whole month": 1.0, "idle experts": IDLE_SHARE}.get(name, STEP_SHARE))
+                free = widening.step(name, self.chosen())
+                if name in ("idle experts", "touched rows") or self.budget.affords(len(free)):
+                    self.attempt(name, free, {"whole month": 1.0, "idle experts": IDLE_SHARE}.get(name, STEP_SHARE))
+        if "other experts" in steps:
+            self.chains(widening, rounds=None)
+
+    def chains(self, widening: Widening, rounds: int | None = CHAIN_ROUNDS) -> None:
+        """The "other experts" steps: a chain from each short row in turn (the change's own first), each at most
+        CHAIN_MAX_FREE candidates, a new sample each pass; from the first row again after each step that covers more,
+        and done after `rounds` passes that cover no more (None: until the floor or the budget)."""
+        barren = 0
+        while (rounds is None or barren < rounds) and not self.covered() and not self.budget.exhausted():
+            before = self.coverage()
+            for key in widening.short_rows(self.chosen()):
+                if self.covered() or self.budget.exhausted():
+                    return
+                free = widening.chain(key, self.chosen(), CHAIN_MAX_FREE, self.rng)
+                share = HIT_CHAIN_SHARE if key.township in widening.hit else CHAIN_SHARE
+                was = self.coverage()
+                self.attempt(f"chain {key.township}/{key.type}/{key.specialty}", free, share, most=CHAIN_STEP_SECONDS)
+                if self.coverage() < was:
+                    break  # the short rows changed: from the change's own rows again
+            barren = 0 if self.coverage() < before else barren + 1
+
+    def coverage(self) -> int:
+        """The best roster's coverage cost (the start's, before a step found one)."""
+        return self.best.coverage if self.best is not None else self.start_coverage
 
     def moved_to(self, candidates: Candidates) -> _Search:
         """The same search on the whole month's candidates, its best roster carried over as the start."""

@@ -4,11 +4,13 @@ The worker calls this before re-planning: a change that leaves the roster keepin
 let coverage rise) needs no solve; one that breaks a rule gets a re-plan, and the re-plan is checked
 again, so a published roster never silently breaks a rule of the data it is published under. A pinned
 session the new data forbids is found here too (`pin_clashes`): no re-plan may move it, so the worker
-fails the event with that reason instead of solving.
+fails the event with that reason instead of solving. A pin that is fine alone but cannot stay beside the
+days a re-plan may not change (today and before) is found by the re-plan itself: `lost_pins` names it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,3 +53,17 @@ def pin_clashes(factory: sessionmaker[Session], community_id: int, month: str) -
     with factory() as session:
         problem, _ = flows.month_problem(session, community_id, month)
         return pins.clashing_pins(session, community_id, month, problem)
+
+
+def lost_pins(factory: sessionmaker[Session], community_id: int, month: str, lost: Sequence[RuleBreak]) -> list[dict]:
+    """The pinned sessions a re-plan lost (`lost`, the breaks its refusal named), each with the rule that forbids it beside the
+    sessions no re-plan may change, today's and the days' before (scheduler.pins.lost_pin_clashes)."""
+    today = flows._today(factory, community_id)
+    with factory() as session:
+        problem, _ = flows.month_problem(session, community_id, month)
+        try:
+            roster, _, _, _ = store.load_roster_version(session, community_id, month)
+        except NotFound:
+            roster = None
+        history = [a for a in roster.assignments if a.date <= today] if roster is not None else []
+        return pins.lost_pin_clashes(session, community_id, month, problem, lost, history)

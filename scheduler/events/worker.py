@@ -14,7 +14,9 @@ run in id order within a lane, a lane being (community, month, township). An eve
 retried with backoff and, after `event_max_attempts`, marked failed with its error; while it waits,
 events in other lanes (another community, another township, another month) go ahead. An event whose
 change the month's pins cannot survive (the pinned expert now on leave) fails at once, no retry: its
-error and outcome name each pinned session and the rule it breaks, for the office to unpin, then retry.
+error and outcome name each pinned session and the rule it breaks, for the office to unpin, then retry;
+so does one whose re-plan finds the clash itself (a pin that cannot stay beside today's and earlier
+sessions), whether the re-plan ran here or on a `rota worker`.
 
 Several re-plan events of one community's month that are due together are handled by ONE re-plan: every event has
 already stored its change, so one minimal-change re-plan reflects them all (200 queued leaves do not
@@ -51,7 +53,7 @@ from scheduler.actors import as_system
 from scheduler.db import transaction
 from scheduler.events.notices import cause_of, community_labels, enqueue_change_notices, latest_version, roster_change
 from scheduler.events.outbox import Event
-from scheduler.events.recheck import SHOWN_BREAKS, check_month, pin_clashes
+from scheduler.events.recheck import SHOWN_BREAKS, check_month, lost_pins, pin_clashes
 from scheduler.events.registry import KINDS, EventKind, Payload
 from scheduler.labels import CommunityLabels
 from scheduler.models import RosterVersion
@@ -240,9 +242,9 @@ def _settle_month(factory: sessionmaker[Session], community: int, month: str, ma
         began = time.monotonic()
         try:
             version = solves.replan_month(factory, community, month, cause=cause, status=status, settings=settings)  # on a `rota worker` with a broker
-        except RuleBroken as clash:
+        except RuleBroken as clash:  # in process, or carried back by the job of a `rota worker` (scheduler.tasks.failures)
             if clash.breaks and all(b.rule == PIN_RULE for b in clash.breaks):
-                raise PinClash(month, [], "; ".join(b.message for b in clash.breaks)) from None
+                raise PinClash(month, lost_pins(factory, community, month, clash.breaks), "; ".join(b.message for b in clash.breaks)) from None
             raise
         finally:
             metrics.observe_solve("replan", time.monotonic() - began)

@@ -48,7 +48,11 @@ class TasksUnavailable(Exception):
 
 
 class JobFailed(Exception):
-    """A job waited for ended failed (its reason is the message), or did not end in time."""
+    """A job waited for ended failed (its reason is the message), or did not end in time; `failure` is the row's failure as data, if any."""
+
+    def __init__(self, message: str, failure: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 def default_concurrency(solver_workers: int, cores: int | None = None) -> int:
@@ -152,7 +156,7 @@ def run_on_workers(
         if job is not None and job.state == "done":
             return job
         if job is None or job.state == "failed":
-            raise JobFailed(f"{kind} job {job_id} failed: {job.error if job else 'its row is gone'}")
+            raise JobFailed(f"{kind} job {job_id} failed: {job.error if job else 'its row is gone'}", job.failure if job else None)
         if time.monotonic() > deadline:
             raise JobFailed(f"{kind} job {job_id} did not finish within {limit:.0f} s (state {job.state}); no worker may be running")
         time.sleep(poll_seconds)

@@ -13,6 +13,7 @@ from scheduler.db import transaction
 from scheduler.job_rows import claim_job, fail_job, finish_job
 from scheduler.models import JobRow
 from scheduler.requests import get_request
+from scheduler.tasks.failures import failure_of
 
 log = logging.getLogger(__name__)
 Factory = sessionmaker[Session]
@@ -100,7 +101,11 @@ def run_job(factory: Factory, job_id: str, worker: str) -> int | None:
         log.info("job %s: another run finished it first; this run's version was rolled back", job_id)
         return None
     except Exception as error:  # noqa: BLE001 - a job's failure is its state, never lost
-        log.exception("job %s (%s) failed", job_id, kind)
+        failure = failure_of(error)
+        if failure is None:
+            log.exception("job %s (%s) failed", job_id, kind)
+        else:  # the month's data refuses the solve (a pin it cannot keep): the waiting caller reads why from the row
+            log.warning("job %s (%s) refused: %s", job_id, kind, error)
         with transaction(factory) as session:
-            fail_job(session, job_id, str(error) or type(error).__name__)
+            fail_job(session, job_id, str(error) or type(error).__name__, failure)
         return None

@@ -7,7 +7,8 @@
   re-plan and settlement run as `rota worker` jobs, their versions the system's; 6 communities
   generated through the API, one `rota worker` process SIGKILLed (its whole process group) while it
   solves, a second `rota worker` finishes: every community ends with exactly one new draft, valid by the
-  independent checker, and the killed job says it took two attempts. Each run uses a queue of its own,
+  independent checker, and the killed job says it took two attempts; a re-plan on a worker that cannot keep a
+  pin fails its event at once as a pin clash naming the pin, carried back by the job's row. Each run uses a queue of its own,
   deleted at the end, so leftovers of other runs never reach it.
 """
 
@@ -269,11 +270,11 @@ def postgres_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-def start_worker(env: dict[str, str], log: Path, *options: str) -> subprocess.Popen:
-    """`rota worker` in a process group of its own (so the pool's processes die with it)."""
+def start_worker(env: dict[str, str], log: Path, *options: str, command: tuple[str, ...] = ("-m", "api.cli", "worker")) -> subprocess.Popen:
+    """`rota worker` (or `command`, taking its options) in a process group of its own (so the pool's processes die with it)."""
     handle = log.open("w")
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "worker", "--loglevel", "INFO", *options], env=env, cwd=REPO_ROOT,
+        [sys.executable, *command, "--loglevel", "INFO", *options], env=env, cwd=REPO_ROOT,
         stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
     )
 
@@ -428,6 +429,73 @@ def test_the_event_workers_replans_and_settlements_run_on_a_worker(postgres_url:
         stored = json.loads(results.get(f"celery-task-meta-{job.id}"))
         assert stored["status"] == "SUCCESS" and stored["result"] == job.result_version, stored
         results.delete(f"celery-task-meta-{job.id}")
+    engine.dispose()
+
+
+@pytest.mark.slow  # a real `rota worker` on RabbitMQ and PostgreSQL: its start and one re-plan (~20 s on 2 busy cores)
+def test_a_pin_clash_found_in_a_workers_replan_fails_its_event_at_once(postgres_url: str, queue_name: str, tmp_path: Path, monkeypatch) -> None:
+    """A pin that is fine alone but cannot stay beside the frozen past is found only by the re-plan; on a `rota worker` the
+    job's row carries the refusal back, so the event fails at once as a pin clash naming the pin, as it does in process."""
+    import datetime as dt
+    from functools import partial
+
+    from event_harness import COMMUNITY as SMALL, MINIMAL
+    from sqlalchemy import select
+
+    from scheduler import pins, standing
+    from scheduler.events import Event, process_pending
+    from scheduler.events import solves as event_solves
+    from scheduler.tasks import solves as worker_solves
+    from solver.solution import Assignment, Solution, SolveReport
+
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    first = (today.replace(day=1) + dt.timedelta(days=64)).replace(day=1)  # two months ahead: its days are history only as the test says
+    month = f"{first.year:04d}-{first.month:02d}"
+    engine = migrate(postgres_url)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        store.import_scenario(session, SMALL, load_scenario(MINIMAL))
+    with factory() as session:
+        days = sorted({slot.day for slot in flows.month_problem(session, SMALL, month)[0].slots})
+    past, later = days[0], days[5]
+    # E01 served on the month's first day (now history) and is pinned on a later one; then the office cuts E01 to one session.
+    # The pin alone keeps every rule (the worker's check before solving finds no clash); beside the frozen first day it cannot.
+    roster = (
+        Assignment(past, "am", "nanjing", "clinic", "cardio", "E01", id="served"),
+        Assignment(later, "am", "nanjing", "clinic", "cardio", "E01", id="pinned"),
+    )
+    with transaction(factory) as session:
+        number = store.save_roster_version(session, SMALL, Solution(month, roster, (), SolveReport("FEASIBLE")), cause="hand-made")
+    flows.publish(factory, SMALL, month, number)
+    with transaction(factory) as session:
+        pins.pin_assignment(session, SMALL, month, "pinned")
+        e01 = standing.get_item(session, SMALL, "experts", "E01")
+        standing.put_item(session, SMALL, "experts", {**e01, "max_sessions": 1})
+    monkeypatch.setattr(flows, "_today", lambda factory, community: past)  # the worker's today, for naming the clash here too
+    settings = Settings(database_url=postgres_url, broker_url=BROKER_URL, task_queue=queue_name, event_max_attempts=5, webhook_url="")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ROTA_DATABASE_URL": postgres_url, "ROTA_BROKER_URL": BROKER_URL, "ROTA_TASK_QUEUE": queue_name,
+           "ROTA_SOLVER_TIME_LIMIT": "3", "ROTA_SOLVER_WORKERS": "1", "ROTA_RESULT_BACKEND": "", "ROTA_TEST_TODAY": past.isoformat()}
+    worker = start_worker(env, tmp_path / "worker.log", "--concurrency", "1", command=(str(Path(__file__).with_name("rota_celery_worker.py")),))
+    event_solves.use(partial(worker_solves.replan_month, settings=settings))
+    try:
+        assert process_pending(factory, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=6), settings=settings) == 1
+    finally:
+        event_solves.use()
+        stop_worker(worker)
+    with factory() as session:
+        (event,) = session.scalars(select(Event).where(Event.kind == "expert"))
+        jobs = list(session.scalars(select(JobRow)))
+        versions = [v.version for v in store.list_versions(session, SMALL, month)]
+    log = (tmp_path / "worker.log").read_text()
+    assert [(j.kind, j.state, (j.failure or {}).get("type")) for j in jobs] == [("replan", "failed", "rule_broken")], ([(j.state, j.error) for j in jobs], log[-3000:])
+    assert jobs[0].worker.startswith(f"rota-{worker.pid}@")  # the re-plan ran on the worker, not here
+    assert (event.status, event.attempts) == ("failed", 1), event.last_error  # no retry: the office must unpin first
+    assert event.outcome["pin_clash"] == [{
+        "assignment_id": "pinned", "date": later.isoformat(), "half_day": "am", "township": "nanjing", "type": "clinic", "specialty": "cardio",
+        "expert": "E01", "rule": "monthly session limit",
+    }], event.outcome
+    assert "E01 at nanjing" in event.last_error and "unpin" in event.last_error, event.last_error
+    assert versions == [number]  # nothing saved
     engine.dispose()
 
 

@@ -639,3 +639,29 @@ def test_a_change_two_pins_cannot_survive_together_fails_its_event_naming_both(s
     assert sorted((c["assignment_id"], c["rule"]) for c in event.outcome["pin_clash"]) == [("room-1", "township rooms"), ("room-2", "township rooms")]
     assert "E01 at nanjing" in event.last_error and "E02 at nanjing" in event.last_error
     assert latest(session_factory)[1] == base and notices(session_factory) == []
+
+
+def test_a_pin_the_frozen_past_forbids_is_found_by_the_replan_and_named(session_factory, published, monkeypatch):
+    """E01 served on the first day (history by now) and is pinned on a later one; cut to one session, the pin alone keeps
+    every rule, so only the re-plan finds that it cannot stay: the event fails at once, the pin named with the rule."""
+    days = working_days(session_factory)
+    past, later = days[0], days[5]
+    before = publish_by_hand(session_factory, (
+        Assignment(past, "am", "nanjing", "clinic", "cardio", "E01", id="served"),
+        Assignment(later, "am", "nanjing", "clinic", "cardio", "E01", id="pinned"),
+    ))
+    _, base, _ = latest(session_factory)
+    with transaction(session_factory) as session:
+        pins.pin_assignment(session, COMMUNITY, MONTH, "pinned")
+        e01 = standing.get_item(session, COMMUNITY, "experts", "E01")
+        standing.put_item(session, COMMUNITY, "experts", {**e01, "max_sessions": 1})
+    monkeypatch.setattr(flows, "_today", lambda factory, community: past)  # the first day is history: a re-plan keeps it as it was
+    process_pending(session_factory, now=T0, settings=settings_for(event_max_attempts=5))
+    (event,) = [e for e in event_rows(session_factory) if e.kind == "expert"]
+    assert (event.status, event.attempts) == ("failed", 1), event.last_error
+    assert event.outcome["pin_clash"] == [{
+        "assignment_id": "pinned", "date": later.isoformat(), "half_day": "am", "township": "nanjing", "type": "clinic", "specialty": "cardio",
+        "expert": "E01", "rule": "monthly session limit",
+    }], event.outcome
+    assert "E01 at nanjing" in event.last_error and len(before.assignments) == 2
+    assert latest(session_factory)[1] == base and notices(session_factory) == []
