@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from solver.candidates import Candidates
-from solver.problem import DemandKey, Problem, Slot
+from solver.problem import DemandKey, Problem, Slot, week_of
 from solver.rules.office import office_pinned_indices, required_candidates
 from solver.rules.objectives import at_a_new_township, even_week_shares, fair_targets, on_avoided_weekday, preference_cost
 
@@ -73,7 +73,7 @@ class RosterState:
         else:
             self.rooms_used[(c.township, c.slot)] += 1
             self.covered[c.key] += 1
-            self.week_count[(c.township, c.key.specialty, c.day.isocalendar()[:2])] += 1
+            self.week_count[(c.township, c.key.specialty, week_of(c.day))] += 1
 
     def drop(self, index: int) -> None:
         c = self.candidates.items[index]
@@ -89,7 +89,7 @@ class RosterState:
         else:
             self.rooms_used[(c.township, c.slot)] -= 1
             self.covered[c.key] -= 1
-            self.week_count[(c.township, c.key.specialty, c.day.isocalendar()[:2])] -= 1
+            self.week_count[(c.township, c.key.specialty, week_of(c.day))] -= 1
 
 
 def _session_cost(state: RosterState, index: int, even: dict) -> float:
@@ -104,7 +104,7 @@ def _session_cost(state: RosterState, index: int, even: dict) -> float:
     if (c.township, c.day) not in state.trips:
         cost += weights.trips
     if c.key is not None:
-        week = c.day.isocalendar()[:2]
+        week = week_of(c.day)
         if state.week_count[(c.township, c.key.specialty, week)] + 1 > even.get((c.township, c.key.specialty, week), 1):
             cost += weights.spread
     cost += weights.continuity * at_a_new_township(problem, c) + weights.preference * preference_cost(problem, c)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates
-from solver.problem import DemandKey, Problem, Slot
+from solver.problem import DemandKey, Problem, Slot, week_of
 from solver.rules.objectives import at_a_new_township, even_week_shares, off_market_day, on_avoided_weekday
 
 
@@ -108,7 +108,7 @@ def repacked_timetable(
     objective = []
     for day, counts in per_day.items():
         trip = model.new_bool_var(f"trip:{day}")
-        model.add(sum(counts) <= 2 * place.rooms * trip)
+        model.add(sum(counts) <= place.car_day_capacity * trip)
         objective.append(weights.trips * trip)
     for (key, slot), count in n.items():
         # the cheapest free expert's continuity and avoided weekday: an estimate, the staffing decides
@@ -158,10 +158,10 @@ def _spread_excess(problem, candidates, model, township, n, chosen, replaced, we
     for i in chosen:
         c = candidates.items[i]
         if c.township == township and c.key is not None and i not in replaced:
-            staying[(c.key.specialty, c.day.isocalendar()[:2])] += 1
+            staying[(c.key.specialty, week_of(c.day))] += 1
     moving: dict[tuple, list] = defaultdict(list)
     for (key, slot), count in n.items():
-        moving[(key.specialty, slot.day.isocalendar()[:2])].append(count)
+        moving[(key.specialty, week_of(slot.day))].append(count)
     terms = []
     most = sum(problem.demand.values())
     for (specialty, week), counts in moving.items():
