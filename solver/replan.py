@@ -70,12 +70,8 @@ IDLE_EXPERTS_PER_HALF_DAY = 3
 WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY = 0.001
 
 
-def _key_of(assignment: Assignment) -> DemandKey | None:
-    return None if assignment.type == "supervision" else DemandKey(assignment.township, assignment.type, assignment.specialty or "")
-
-
 def _as_candidate(assignment: Assignment) -> tuple:
-    return (assignment.expert, assignment.slot, assignment.township, _key_of(assignment))
+    return (assignment.expert, assignment.slot, assignment.township, assignment.key)
 
 
 def split_previous(problem: Problem, previous: Solution) -> tuple[list[Assignment], list[Assignment]]:
@@ -97,7 +93,7 @@ def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignme
     must, and the townships the change itself hit (sessions lost or over a cut limit, visits gone)."""
     covered: dict[DemandKey, int] = defaultdict(int)
     for assignment in still:
-        key = _key_of(assignment)
+        key = assignment.key
         if key is not None:
             covered[key] += 1
     keys = {key for key, wanted in problem.demand.items() if covered[key] != wanted}
@@ -108,14 +104,14 @@ def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignme
     per_expert: dict[str, int] = defaultdict(int)
     for assignment in still:
         per_expert[assignment.expert] += 1
-        if _key_of(assignment) is not None:
+        if assignment.key is not None:
             per_half_day[(assignment.township, assignment.slot)] += 1
     crowded = {township for (township, _slot), sessions in per_half_day.items() if sessions > rooms.get(township, 0)}
     # a forced request takes rooms on its days: the sessions there may have to make way, whatever their row
     crowded |= {requirement.key.township for requirement in problem.requirements}
     overbooked = {expert.id for expert in problem.experts if per_expert[expert.id] > expert.max_sessions}
     keys |= {key for key in problem.demand if key.township in crowded}
-    keys |= {key for a in still if a.expert in overbooked and (key := _key_of(a)) is not None}
+    keys |= {key for a in still if a.expert in overbooked and (key := a.key) is not None}
     # a visit day that lost its member or a team member: that township's rows help rebuild the team
     visit_days = {(a.township, a.date) for a in still + lost if a.link_visit}
     lost_experts = {a.expert for a in lost}
@@ -123,7 +119,7 @@ def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignme
     townships |= {link.township for link in problem.links if link.member in lost_experts}
     keys |= {key for key in problem.demand if key.township in townships}
     over = {key.township for key in covered if covered[key] > problem.demand.get(key, 0)}
-    hit = {a.township for a in lost} | crowded | over | townships | {key.township for a in still if a.expert in overbooked and (key := _key_of(a))}
+    hit = {a.township for a in lost} | crowded | over | townships | {key.township for a in still if a.expert in overbooked and (key := a.key)}
     # a visit at a hit township may have to become a supervision (fewer rooms for its team): those need candidates too
     townships |= {link.township for link in problem.links if link.township in hit}
     return {k for k in keys if problem.demand.get(k, 0) > 0}, townships, hit
