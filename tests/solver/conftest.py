@@ -113,6 +113,23 @@ def supervision(member_id: str, day: dt.date, township_id: str = "t1", half: str
     return (member_id, Slot(day, half), township_id, None)
 
 
+# --- the registry of each rule's own test --------------------------------------------------------
+
+
+def own_test_of(registry: dict[Callable, Callable[[], None]]) -> Callable[[Callable], Callable]:
+    """A decorator factory: `@own_test_of(REGISTRY)(rule)` registers a test as THE test of `rule` (meta-tests read it)."""
+
+    def of(rule: Callable) -> Callable:
+        def register(test: Callable[[], None]) -> Callable[[], None]:
+            assert rule not in registry, f"{rule.__name__} has two tests"
+            registry[rule] = test
+            return test
+
+        return register
+
+    return of
+
+
 # --- the rule verifier -------------------------------------------------------------------------
 
 

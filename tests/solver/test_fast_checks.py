@@ -31,6 +31,7 @@ from tests.solver.conftest import (
     expert,
     fast_check,
     make_problem,
+    own_test_of,
     session,
     slots_of,
     supervision,
@@ -41,15 +42,7 @@ from tests.solver.conftest import (
 FAST_CHECK_TESTS: dict[Callable, Callable[[], None]] = {}
 
 
-def fast_check_test(check: Callable) -> Callable:
-    """Register a test as the one that tests `check` alone."""
-
-    def register(test: Callable[[], None]) -> Callable[[], None]:
-        assert check not in FAST_CHECK_TESTS, f"{check.__name__} has two tests"
-        FAST_CHECK_TESTS[check] = test
-        return test
-
-    return register
+fast_check_test = own_test_of(FAST_CHECK_TESTS)  # @fast_check_test(check): the test of `check` alone
 
 
 @fast_check_test(free_that_half_day)
