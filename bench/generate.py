@@ -35,6 +35,7 @@ from scheduler.scenario.schema import (
     Unavailability,
 )
 from solver.problem import TITLE_RANK, Problem
+from scheduler.zone import SERVICE_TIMEZONE
 
 SPECIALTIES: tuple[tuple[str, str], ...] = (
     ("internal_med", "普通内科"),
@@ -348,7 +349,7 @@ def generate_scenario(townships: int, experts: int, load: float, seed: int = 1, 
     calendar = CalendarSpec(holidays="CN")
     standing = Scenario(
         format="rota.scenario/1",
-        community=Community(name=f"示例县总医院（{townships}个乡镇，{experts}名专家）", timezone="Asia/Shanghai"),
+        community=Community(name=f"示例县总医院（{townships}个乡镇，{experts}名专家）", timezone=SERVICE_TIMEZONE),
         calendar=calendar,
         specialties=[Specialty(code=code, name=name) for code, name in SPECIALTIES],
         departments=department_rows,

@@ -46,6 +46,7 @@ from scheduler import i18n
 from scheduler.calendar import parse_month
 from scheduler.errors import FieldError, ScenarioError
 from scheduler.scenario.schema import Scenario
+from scheduler.zone import SERVICE_TIMEZONE
 from solver.solution import Assignment, Solution
 
 SESSION_KINDS = ("clinic", "teaching", "ward_round", "supervision")
@@ -160,7 +161,7 @@ def _local_day(moment: dt.datetime, zone: ZoneInfo) -> dt.date:
 
 
 def served_sessions(
-    versions: Sequence[PublishedVersion], *, timezone: str = "Asia/Shanghai", until: dt.date | None = None
+    versions: Sequence[PublishedVersion], *, timezone: str = SERVICE_TIMEZONE, until: dt.date | None = None
 ) -> list[Assignment]:
     """The sessions of a month that count as served, once each (the rule in this module's docstring)."""
     zone = ZoneInfo(timezone)
@@ -219,7 +220,7 @@ def allowance_rows(
     experts: Sequence[ExpertInfo],
     rates: AllowanceRates = DEFAULT_RATES,
     *,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = SERVICE_TIMEZONE,
     until: dt.date | None = None,
     include_idle: bool = False,
 ) -> list[AllowanceRow]:

@@ -39,8 +39,10 @@ from scheduler.scenario.load import validate_document
 from scheduler.scenario.schema import HALF_DAYS, Scenario
 from solver.candidates import enumerate_candidates
 from solver.engine import solve
+from solver.partial_roster import PartialRoster, as_candidate
 from solver.problem import Problem
 from solver.reasons import explain_unmet
+from solver.rules import fits
 from scheduler.reason_text import reason_text
 from solver.solution import Assignment, Reason, ReasonCode, RosterDiff, Solution, diff_rosters, new_assignment_id
 
@@ -502,24 +504,6 @@ def _placement_order(problem: Problem, roster: list[Assignment], request: ExtraS
     return sorted(options, key=lambda c: ((c.township, c.day) not in going, load[c.expert] / capacity[c.expert], c.slot, c.expert))
 
 
-def _quick_fits(problem: Problem, roster: list[Assignment], candidate, spare) -> bool:
-    """The cheap part of the hard rules for one more session (the full model check follows)."""
-    expert = problem.expert(candidate.expert)
-    mine = [a for a in roster if a.expert == candidate.expert]
-    if len(mine) >= expert.max_sessions:
-        return False
-    if any(a.slot == candidate.slot for a in mine):
-        return False
-    if any(a.date == candidate.day and a.township != candidate.township for a in mine):
-        return False
-    rooms = problem.township(candidate.township).rooms
-    if sum(1 for a in roster if a.township == candidate.township and a.slot == candidate.slot and a.type != "supervision") >= rooms:
-        return False
-    departments = {e.id: e.department for e in problem.experts}
-    away = sum(1 for a in roster if a.slot == candidate.slot and departments.get(a.expert) == expert.department)
-    return away < spare.get((expert.department, candidate.slot), 0)
-
-
 def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) -> tuple[list[Assignment], list[Assignment]] | Reason:
     """Place the request's sessions without moving anyone; (roster, added) or the reason it cannot be done."""
     candidates = enumerate_candidates(problem, keys={request.demand_key}, supervision_townships=())
@@ -533,8 +517,10 @@ def _insert(problem: Problem, before: Solution, request: ExtraSessionRequest) ->
         return Reason.of(ReasonCode.NO_ELIGIBLE_EXPERT, township=request.township, type=request.type, specialty=request.specialty)
     for _ in range(request.sessions):
         placed = False
+        # the cheap part of the hard rules first (solver.rules.fits), the full model check of the roster after
+        partial = PartialRoster.of(problem, candidates.spare, (as_candidate(a) for a in roster))
         for candidate in _placement_order(problem, roster, request, candidates):
-            if not _quick_fits(problem, roster, candidate, candidates.spare):
+            if not fits(partial, candidate):
                 continue
             assignment = Assignment(candidate.day, candidate.slot.half_day, candidate.township, key.type, key.specialty, candidate.expert)
             taken = {a.id for a in roster}

@@ -56,11 +56,11 @@ from scheduler.notify.messages import NoticeText, reminder_text, session_summary
 from scheduler.notify.models import utc_now
 from scheduler.notify.outbox import notify_recipient
 from scheduler.store import CommunityRef, export_scenario, get_community, list_communities, list_versions, load_roster_version
+from scheduler.zone import SERVICE_ZONE
 from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
 
-SERVICE_TIMEZONE = "Asia/Shanghai"
 SWEEP_SECONDS = 120
 REMINDER_PREFIX = "reminder:"
 STANDING_JOBS = ("draft", "publish", "digest", "sweep")  # one of each per community: "{kind}:{code}"
@@ -194,7 +194,7 @@ def load_published(session: Session, community: CommunityRef, month: str) -> Pub
 
 def local_month(moment: dt.datetime, months_ahead: int = 0) -> str:
     """The YYYY-MM of a moment in Beijing time, shifted by whole months."""
-    local = moment.astimezone(ZoneInfo(SERVICE_TIMEZONE))
+    local = moment.astimezone(SERVICE_ZONE)
     index = local.year * 12 + local.month - 1 + months_ahead
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
@@ -265,7 +265,7 @@ def visitors_digest_text(township: str, day: dt.date, sessions: list[Assignment]
 
 def enqueue_visitor_digests(factory: sessionmaker[Session], community: CommunityRef, now: dt.datetime, settings: Settings) -> int:
     """Enqueue, to each of a community's township heads with visitors tomorrow, the list of them (once per township and day); returns how many."""
-    tomorrow = now.astimezone(ZoneInfo(SERVICE_TIMEZONE)).date() + dt.timedelta(days=1)
+    tomorrow = now.astimezone(SERVICE_ZONE).date() + dt.timedelta(days=1)
     month = f"{tomorrow.year:04d}-{tomorrow.month:02d}"
     created = 0
     with transaction(factory) as session:
@@ -410,7 +410,7 @@ def publish_trigger(settings: Settings) -> CronTrigger | None:
     if match:
         days_after, value = int(match[1]), match[2]
     hour, minute = _hour_minute(value, "publish_time")
-    return CronTrigger(day=min(settings.draft_day + days_after, 28), hour=hour, minute=minute, timezone=ZoneInfo(SERVICE_TIMEZONE))
+    return CronTrigger(day=min(settings.draft_day + days_after, 28), hour=hour, minute=minute, timezone=SERVICE_ZONE)
 
 
 def _job_label(job_id: str) -> str:
@@ -434,7 +434,7 @@ def build_scheduler(settings: Settings | None = None, engine: Engine | None = No
         executors={"default": ThreadPoolExecutor(4)},
         # Late jobs still run (reminders and the sweep are idempotent and check the clock themselves).
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        timezone=ZoneInfo(SERVICE_TIMEZONE),
+        timezone=SERVICE_ZONE,
     )
     scheduler.add_listener(_count_job, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
@@ -486,7 +486,7 @@ def install_standing_jobs(
 
     With `add_communities_job`, also the job that repeats this against the store every sweep.
     """
-    zone = ZoneInfo(SERVICE_TIMEZONE)
+    zone = SERVICE_ZONE
     if not 1 <= settings.draft_day <= 28:
         raise ScenarioError([FieldError("draft_day", f"must be 1-28 so every month has it (got {settings.draft_day})")])
     draft_hour, draft_minute = _hour_minute(settings.draft_time, "draft_time")

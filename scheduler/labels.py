@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from scheduler.scenario.schema import Scenario
+from scheduler.zone import SERVICE_TIMEZONE
 
 DEFAULT_HALF_DAY_WINDOWS = {"am": ("08:30", "11:30"), "pm": ("14:30", "17:00")}
 
@@ -21,7 +22,7 @@ class CommunityLabels:
     """Names and clock times for rendering a roster (feeds, Excel); a missing name falls back to the id."""
 
     community: str
-    timezone: str = "Asia/Shanghai"
+    timezone: str = SERVICE_TIMEZONE
     half_day_windows: Mapping[str, tuple[str, str]] = field(default_factory=lambda: _frozen(DEFAULT_HALF_DAY_WINDOWS))
     township_names: Mapping[str, str] = field(default_factory=dict)
     travel_minutes: Mapping[str, int] = field(default_factory=dict)

@@ -115,8 +115,7 @@ def _not_a_candidate(problem: Problem, a: Assignment) -> RuleBreak:
 
 
 def _as_candidate(a: Assignment) -> tuple:
-    key = None if a.type == "supervision" else DemandKey(a.township, a.type, a.specialty or "")
-    return (a.expert, a.slot, a.township, key)
+    return (a.expert, a.slot, a.township, a.key)
 
 
 def candidate_indices(problem: Problem, candidates: Candidates, assignments: Sequence[Assignment]) -> tuple[set[int], list[RuleBreak]]:
@@ -124,8 +123,7 @@ def candidate_indices(problem: Problem, candidates: Candidates, assignments: Seq
     fixed: set[int] = set()
     breaks: list[RuleBreak] = []
     for a in assignments:
-        key = None if a.type == "supervision" else DemandKey(a.township, a.type, a.specialty or "")
-        index = candidates.index_of(a.expert, a.slot, a.township, key)
+        index = candidates.index_of(a.expert, a.slot, a.township, a.key)
         if index is None:
             breaks.append(_not_a_candidate(problem, a))
         elif index in fixed:
@@ -164,7 +162,7 @@ def lost_pins(pins: Sequence[Pin], assignments: Iterable[Assignment]) -> list[Ru
 
     The model binds a pin only while the month still allows it (scheduler.pins, solver.rules.office), so every
     roster about to be saved, solved or edited, is held against the pins here as well."""
-    held = {(a.expert, a.slot, a.township, None if a.type == "supervision" else DemandKey(a.township, a.type, a.specialty or "")) for a in assignments}
+    held = {(a.expert, a.slot, a.township, a.key) for a in assignments}
     return [
         RuleBreak(PIN_RULE, Reason.of(
             ReasonCode.PIN_LOST, expert=pin.expert, township=pin.township, date=pin.slot.day, half_day=pin.slot.half_day,

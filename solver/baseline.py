@@ -17,7 +17,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
-from solver.candidates import department_spare
+from solver.candidates import Candidate, department_spare
 from solver.eligibility import (
     can_be_there,
     can_host,
@@ -26,7 +26,11 @@ from solver.eligibility import (
     expert_is_available,
     ward_rounds_need_an_inpatient_ward,
 )
+from solver.partial_roster import PartialRoster
 from solver.problem import DemandKey, Expert, Link, Problem, Slot
+from solver.rules import fits
+from solver.rules.availability import sessions_left
+from solver.rules.coverage import rooms_free
 from solver.solution import Assignment, Reason, ReasonCode, SolveReport, Solution, Unmet, new_assignment_id
 
 SUPERVISION = "supervision"
@@ -34,41 +38,29 @@ SUPERVISION = "supervision"
 
 @dataclass
 class _Ledger:
-    """The roster so far, indexed by what the hard rules ask about."""
+    """The roster so far: its assignments, the hard rules' counters (solver.partial_roster) and who serves where."""
 
     problem: Problem
     assignments: list[Assignment] = field(default_factory=list)
-    busy: set[tuple[str, Slot]] = field(default_factory=set)
-    township_on_day: dict[tuple[str, dt.date], str] = field(default_factory=dict)
-    sessions: Counter[str] = field(default_factory=Counter)
-    rooms_used: Counter[tuple[str, Slot]] = field(default_factory=Counter)
-    away: Counter[tuple[str, Slot]] = field(default_factory=Counter)
-    spare: dict[tuple[str, Slot], int] = field(default_factory=dict)
     present: defaultdict[tuple[str, dt.date], set[str]] = field(default_factory=lambda: defaultdict(set))  # (township, day) -> experts
 
     def __post_init__(self) -> None:
-        self.spare = department_spare(self.problem)  # rule 7's bound, from the one place that defines it
+        self.partial = PartialRoster(self.problem, department_spare(self.problem))  # rule 7's bound, from the one place that defines it
 
-    def can_go(self, expert: Expert, slot: Slot, township: str, limit: int) -> bool:
-        """Rules 2, 3, 4 and 7 for one expert in one half-day at one township."""
+    def can_go(self, expert: Expert, slot: Slot, township: str, key: DemandKey | None, reserve: int = 0) -> bool:
+        """Rules 2, 3, 4, 5, 7 and 9 for one expert in one half-day at one township, keeping `reserve` sessions back."""
         return (
-            self.sessions[expert.id] < limit
+            sessions_left(self.partial, expert.id) > reserve
             and can_be_there(self.problem, expert, slot)
-            and (expert.id, slot) not in self.busy
-            and self.township_on_day.get((expert.id, slot.day), township) == township
-            and self.away[(expert.department, slot)] < self.spare.get((expert.department, slot), 0)
+            and fits(self.partial, Candidate(-1, expert.id, slot, township, key))
         )
 
-    def add(self, expert: Expert, slot: Slot, township: str, session_type: str, specialty: str | None, link_visit: bool = False) -> None:
+    def add(self, expert: Expert, slot: Slot, township: str, key: DemandKey | None, link_visit: bool = False) -> None:
+        session_type, specialty = (key.type, key.specialty) if key is not None else (SUPERVISION, None)
         self.assignments.append(Assignment(slot.day, slot.half_day, township, session_type, specialty, expert.id, link_visit))
-        self.busy.add((expert.id, slot))
-        self.township_on_day[(expert.id, slot.day)] = township
-        self.sessions[expert.id] += 1
-        self.away[(expert.department, slot)] += 1
-        if session_type != SUPERVISION:  # a visit's team serves patients; a second member's supervision is no team
+        self.partial.add(Candidate(-1, expert.id, slot, township, key))
+        if key is not None:  # a visit's team serves patients; a second member's supervision is no team
             self.present[(township, slot.day)].add(expert.id)
-        if session_type != SUPERVISION:
-            self.rooms_used[(township, slot)] += 1
 
 
 def _owed_visits(problem: Problem) -> Counter[str]:
@@ -87,18 +79,17 @@ def _fill_demand(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[
             continue
         eligible = [expert for expert in problem.experts if can_serve(problem, expert, key)]
         township = problem.township(key.township)
-        rooms = township.rooms
         placed = 0
         first_slot = 0  # the ledger only fills up, so a half-day that failed once stays failed
         while placed < wanted:
             found = False
             for index in range(first_slot, len(problem.slots)):
                 slot = problem.slots[index]
-                if ledger.rooms_used[(key.township, slot)] >= rooms or not can_host(problem, township, key, slot):
+                if rooms_free(ledger.partial, key.township, slot) <= 0 or not can_host(problem, township, key, slot):
                     continue
                 for expert in eligible:
-                    if ledger.can_go(expert, slot, key.township, expert.max_sessions - owed[expert.id]):
-                        ledger.add(expert, slot, key.township, key.type, key.specialty)
+                    if ledger.can_go(expert, slot, key.township, key, reserve=owed[expert.id]):
+                        ledger.add(expert, slot, key.township, key)
                         found = True
                         break
                 if found:
@@ -168,8 +159,8 @@ def _visit_by_supervision(problem: Problem, ledger: _Ledger, link: Link, taken: 
             continue
         if _team_size(ledger, link.township, slot.day, link.member) < problem.rules.link_team_min:
             continue
-        if ledger.can_go(member, slot, link.township, member.max_sessions):
-            ledger.add(member, slot, link.township, SUPERVISION, None, link_visit=True)
+        if ledger.can_go(member, slot, link.township, None):
+            ledger.add(member, slot, link.township, None, link_visit=True)
             return slot.day
     return None
 
@@ -178,7 +169,7 @@ def _visit_reason(problem: Problem, ledger: _Ledger, link: Link) -> Reason:
     member = problem.expert(link.member)
     if not any(expert_is_available(problem, member, slot) for slot in problem.slots):
         return Reason.of(ReasonCode.MEMBER_UNAVAILABLE, member=member.id, township=link.township)
-    if ledger.sessions[member.id] >= member.max_sessions:
+    if sessions_left(ledger.partial, member.id) <= 0:
         return Reason.of(ReasonCode.MEMBER_AT_MONTHLY_LIMIT, member=member.id, limit=member.max_sessions)
     return Reason.of(ReasonCode.TEAM_NOT_FITTED, member=member.id, township=link.township, team_min=problem.rules.link_team_min)
 

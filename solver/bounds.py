@@ -20,7 +20,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 from solver.candidates import Candidates, can_host, enumerate_candidates, restrict
 from solver.linear_bound import AssignmentLP
 from solver.objective import Term, prices, terms_of
-from solver.problem import Problem
+from solver.problem import Problem, week_of
 
 
 def _numbering() -> Callable[[tuple], int]:
@@ -247,7 +247,7 @@ MAX_PLACED_UNMET = 300
 def _days_table(township, sessions: int, day_capacity: dict[str, dict] | None) -> list[int]:
     """The car-days a township needs to hold s sessions, for s = 0..sessions: its largest days first."""
     if day_capacity is None:
-        per_day = 2 * township.rooms
+        per_day = township.car_day_capacity
         return [-(-s // per_day) for s in range(sessions + 1)]
     capacities = sorted(day_capacity.get(township.id, {}).values(), reverse=True)
     table, held, days = [], 0, 0
@@ -335,7 +335,7 @@ def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bo
 
     if not covered_all:
         return 0
-    week_of = {day: day.isocalendar()[:2] for day in problem.days}
+    week_of_day = {day: week_of(day) for day in problem.days}
     shares = even_week_shares(problem)
     wanted: dict[tuple[str, str], int] = defaultdict(int)
     for key, sessions in problem.demand.items():
@@ -344,12 +344,12 @@ def spread_lower_bound(problem: Problem, candidates: Candidates, covered_all: bo
     slots: dict[tuple, set] = defaultdict(set)
     for candidate in candidates.items:
         if candidate.key is not None:
-            slots[(candidate.key.township, candidate.key.specialty, week_of[candidate.day])].add(candidate.slot)
+            slots[(candidate.key.township, candidate.key.specialty, week_of_day[candidate.day])].add(candidate.slot)
     rooms = {t.id: t.rooms for t in problem.townships}
     excess = 0
     for (township, specialty), total in wanted.items():
         within = 0
-        for week in set(week_of.values()):
+        for week in set(week_of_day.values()):
             within += min(shares[(township, specialty, week)], rooms[township] * len(slots.get((township, specialty, week), ())))
         excess += max(0, total - within)
     return excess

@@ -14,82 +14,54 @@ from dataclasses import dataclass, field
 import numpy
 
 from solver.candidates import Candidates
-from solver.problem import DemandKey, Problem, Slot
+from solver.partial_roster import PartialRoster
+from solver.problem import DemandKey, Problem, week_of
+from solver.rules import fits
+from solver.rules.availability import sessions_left, within_monthly_limit
+from solver.rules.coverage import sessions_wanted
 from solver.rules.office import office_pinned_indices, required_candidates
+from solver.rules.staffing import department_can_spare
 from solver.rules.objectives import at_a_new_township, even_week_shares, fair_targets, on_avoided_weekday, preference_cost
 
 
 @dataclass
-class RosterState:
-    """What is taken so far, in the counters every hard rule needs."""
+class RosterState(PartialRoster):
+    """The roster being built: the hard rules' counters (solver.partial_roster) plus what the soft costs read."""
 
-    problem: Problem
-    candidates: Candidates
+    candidates: Candidates | None = None
     chosen: set[int] = field(default_factory=set)
     visits: set[tuple[str, str, dt.date]] = field(default_factory=set)
-    busy: set[tuple[str, object]] = field(default_factory=set)  # (expert, slot)
-    township_of_day: dict[tuple[str, dt.date], str] = field(default_factory=dict)
-    supervising: set[tuple[str, dt.date]] = field(default_factory=set)
-    load: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    rooms_used: dict[tuple[str, object], int] = field(default_factory=lambda: defaultdict(int))
-    away: dict[tuple[str, object], int] = field(default_factory=lambda: defaultdict(int))
-    covered: dict[DemandKey, int] = field(default_factory=lambda: defaultdict(int))
     week_count: dict[tuple[str, str, tuple], int] = field(default_factory=lambda: defaultdict(int))
     trips: set[tuple[str, dt.date]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.experts = {e.id: e for e in self.problem.experts}
-        self.rooms = {t.id: t.rooms for t in self.problem.townships}
         self.targets = fair_targets(self.problem, self.candidates)
 
     def fits(self, index: int) -> bool:
-        """True when adding the candidate keeps every hard rule."""
-        c = self.candidates.items[index]
-        expert = self.experts[c.expert]
-        if (c.expert, c.slot) in self.busy or self.load[c.expert] >= expert.max_sessions:
-            return False
-        town_today = self.township_of_day.get((c.expert, c.day))
-        if town_today is not None and town_today != c.township:
-            return False
-        if (c.expert, c.day) in self.supervising:
-            return False
-        if self.away[(expert.department, c.slot)] >= self.candidates.spare.get((expert.department, c.slot), 0):
-            return False
-        if c.key is None:
-            return town_today is None
-        return self.rooms_used[(c.township, c.slot)] < self.rooms[c.township] and self.covered[c.key] < self.problem.demand[c.key]
+        """True when adding the candidate keeps every hard rule (solver.rules.fits)."""
+        return fits(self, self.candidates.items[index])
 
     def take(self, index: int) -> None:
         c = self.candidates.items[index]
-        expert = self.experts[c.expert]
+        self.add(c)
         self.chosen.add(index)
-        self.busy.add((c.expert, c.slot))
-        self.township_of_day[(c.expert, c.day)] = c.township
-        self.load[c.expert] += 1
-        self.away[(expert.department, c.slot)] += 1
         self.trips.add((c.township, c.day))
-        if c.key is None:
-            self.supervising.add((c.expert, c.day))
-        else:
-            self.rooms_used[(c.township, c.slot)] += 1
-            self.covered[c.key] += 1
-            self.week_count[(c.township, c.key.specialty, c.day.isocalendar()[:2])] += 1
+        if c.key is not None:
+            self.week_count[(c.township, c.key.specialty, week_of(c.day))] += 1
 
     def drop(self, index: int) -> None:
         c = self.candidates.items[index]
-        expert = self.experts[c.expert]
+        self.remove(c)
         self.chosen.discard(index)
-        self.busy.discard((c.expert, c.slot))
-        self.load[c.expert] -= 1
-        self.away[(expert.department, c.slot)] -= 1
-        if not any((c.expert, Slot(c.day, half)) in self.busy for half in ("am", "pm")):
-            self.township_of_day.pop((c.expert, c.day), None)
-        if c.key is None:
-            self.supervising.discard((c.expert, c.day))
-        else:
-            self.rooms_used[(c.township, c.slot)] -= 1
-            self.covered[c.key] -= 1
-            self.week_count[(c.township, c.key.specialty, c.day.isocalendar()[:2])] -= 1
+        if c.key is not None:
+            self.week_count[(c.township, c.key.specialty, week_of(c.day))] -= 1
+
+
+def new_state(problem: Problem, candidates: Candidates) -> RosterState:
+    """An empty roster of the month, with rule 7's bound from the candidates."""
+    return RosterState(problem, candidates.spare, candidates=candidates)
 
 
 def _session_cost(state: RosterState, index: int, even: dict) -> float:
@@ -104,7 +76,7 @@ def _session_cost(state: RosterState, index: int, even: dict) -> float:
     if (c.township, c.day) not in state.trips:
         cost += weights.trips
     if c.key is not None:
-        week = c.day.isocalendar()[:2]
+        week = week_of(c.day)
         if state.week_count[(c.township, c.key.specialty, week)] + 1 > even.get((c.township, c.key.specialty, week), 1):
             cost += weights.spread
     cost += weights.continuity * at_a_new_township(problem, c) + weights.preference * preference_cost(problem, c)
@@ -124,7 +96,7 @@ def _try_visit(
             break
         if expert == member or expert in present:
             continue
-        if state.load[expert] + pending.get(expert, 0) >= state.experts[expert].max_sessions:
+        if sessions_left(state, expert) <= pending.get(expert, 0):
             continue  # keep their capacity for their own link visits
         fitting = [i for i in indices if cands.items[i].key is not None and state.fits(i)]
         if fitting:
@@ -200,9 +172,8 @@ def _place_demand(state: RosterState, even: dict, seed: int = 0, quotas: dict[tu
 
 
 def _fill(state: RosterState, even: dict, keys: list[DemandKey], remaining: dict[DemandKey, list[int]], planned: dict | None) -> None:
-    problem = state.problem
     cands = state.candidates
-    open_keys = [k for k in keys if state.covered[k] < problem.demand[k]]
+    open_keys = [k for k in keys if sessions_wanted(state, k) > 0]
     while open_keys:
         still_open = []
         for key in open_keys:
@@ -224,7 +195,7 @@ def _fill(state: RosterState, even: dict, keys: list[DemandKey], remaining: dict
             remaining[key].remove(choice)
             if planned is not None:
                 planned[(key, cands.items[choice].expert)] -= 1
-            if state.covered[key] < problem.demand[key]:
+            if sessions_wanted(state, key) > 0:
                 still_open.append(key)
         open_keys = still_open
 
@@ -302,22 +273,17 @@ def office_required_indices(problem: Problem, candidates: Candidates, state: Ros
     that a re-plan's start drops as few kept sessions as it can."""
     items = candidates.items
     kept_at: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
-    kept_load: dict[str, int] = defaultdict(int)
-    kept_away: dict[tuple, int] = defaultdict(int)
     kept = set(keep)
+    promised = PartialRoster.of(problem, candidates.spare, (items[index] for index in kept))  # kept sessions and the new ones taken here
     for index in kept:
         kept_at[(items[index].expert, items[index].day)].add(items[index].township)
-        kept_load[items[index].expert] += 1
-        kept_away[(problem.expert(items[index].expert).department, items[index].slot)] += 1
 
     def clashes(index: int) -> bool:
         """Whether taking the candidate pushes a kept session out: its expert is elsewhere that day or at their limit
         (kept sessions and the new ones taken here), or their department can spare no one more."""
         c = items[index]
-        expert = problem.expert(c.expert)
         busy_elsewhere = bool(kept_at.get((c.expert, c.day), set()) - {c.township}) or (c.expert, c.slot) in state.busy
-        no_one_spare = kept_away[(expert.department, c.slot)] >= candidates.spare.get((expert.department, c.slot), 0)
-        return busy_elsewhere or no_one_spare or kept_load[c.expert] >= expert.max_sessions
+        return busy_elsewhere or not department_can_spare(promised, c) or not within_monthly_limit(promised, c)
 
     taken: list[int] = []
     for requirement in problem.requirements:
@@ -333,8 +299,7 @@ def office_required_indices(problem: Problem, candidates: Candidates, state: Ros
             taken.append(index)
             have += 1
             if index not in kept:  # a new session: it counts against its expert and department like a kept one
-                kept_load[items[index].expert] += 1
-                kept_away[(problem.expert(items[index].expert).department, items[index].slot)] += 1
+                promised.add(items[index])
     return taken
 
 
@@ -342,7 +307,7 @@ def construct(
     problem: Problem, candidates: Candidates, fixed: set[int] | None = None, keep: list[int] | tuple = (), quotas: dict[tuple, int] | None = None
 ) -> RosterState:
     """A complete roster: fixed candidates, then those to keep where they fit, then link visits, then demand."""
-    state = RosterState(problem, candidates)
+    state = new_state(problem, candidates)
     for index in sorted(fixed or ()):
         state.take(index)
     pinned = office_pinned_indices(problem, candidates)

@@ -33,6 +33,11 @@ from ortools.linear_solver import pywraplp
 from solver.candidates import Candidates
 from solver.objective import Term, prices
 from solver.problem import Problem
+from solver.rules.availability import monthly_limits
+from solver.rules.coverage import demand_caps, room_limits
+from solver.rules.objectives import at_a_new_township, fair_targets, preference_cost
+from solver.rules.staffing import spare_limits
+from solver.rules.travel import half_day_groups
 
 # GLOP's tolerances are about 1e-7 relative; an optimum this close above an integer rounds down to it.
 ROUNDING_SLACK = 1e-5
@@ -49,8 +54,6 @@ class AssignmentLP:
         supervision_links: set[tuple[str, str]],
         time_limit: float,
     ) -> None:
-        from solver.rules.objectives import at_a_new_township, fair_targets, preference_cost
-
         weights = problem.rules.weights
         self.time_limit = time_limit
         self.solver = solver = pywraplp.Solver.CreateSolver("GLOP")
@@ -70,19 +73,20 @@ class AssignmentLP:
             for index in indices:
                 constraint.SetCoefficient(x[index], 1.0)
 
+        # the hard rules' own groups of candidates, each with the most a roster holds of it (solver.rules)
         self.covered = solver.Constraint(0.0, infinity)
-        for key, sessions in problem.demand.items():
-            indices = candidates.by_key.get(key, ())
-            at_most(indices, sessions)
+        for indices, asked in demand_caps(problem, candidates):
+            at_most(indices, asked)
             for index in indices:
                 self.covered.SetCoefficient(x[index], 1.0)
-        for indices in candidates.by_expert_slot.values():
-            if len(indices) > 1:
-                at_most(indices, 1)
-        for (township, _slot), indices in candidates.by_township_slot.items():
-            at_most(indices, problem.township(township).rooms)
-        for group, indices in candidates.by_department_slot.items():
-            at_most(indices, candidates.spare.get(group, 0))
+        for indices in half_day_groups(candidates):
+            at_most(indices, 1)
+        for indices, rooms in room_limits(problem, candidates):
+            at_most(indices, rooms)
+        for indices, spare in spare_limits(candidates):
+            at_most(indices, spare)
+        for indices, most in monthly_limits(problem, candidates):
+            at_most(indices, most)
 
         # presence: y(expert, day, township) for sessions of demand; supervisions count as presence themselves
         present: dict[tuple, pywraplp.Variable] = {}
@@ -116,8 +120,6 @@ class AssignmentLP:
         targets = fair_targets(problem, candidates)
         for expert in problem.experts:
             indices = candidates.by_expert.get(expert.id, ())
-            if indices:
-                at_most(indices, expert.max_sessions)
             target = targets.get(expert.id)
             if target is None or not weights.fairness:
                 continue

@@ -10,8 +10,14 @@ from typing import Literal, NamedTuple
 
 HalfDay = Literal["am", "pm"]
 SessionType = Literal["clinic", "teaching", "ward_round", "supervision"]
+HALF_DAYS: tuple[str, ...] = ("am", "pm")  # a working day's half-days, in order
 DEMAND_TYPES: tuple[str, ...] = ("clinic", "teaching", "ward_round")
 TITLE_RANK = {"attending": 0, "associate_chief": 1, "chief": 2}
+
+
+def week_of(day: dt.date) -> tuple[int, int]:
+    """The ISO (year, week) a day falls in: the week that spread, its bounds and the week neighbourhoods count by."""
+    return day.isocalendar()[:2]
 
 
 class Slot(NamedTuple):
@@ -49,6 +55,11 @@ class Township:
     travel_minutes: int = 0
     preferred_weekdays: frozenset[int] = frozenset()
     closed_days: frozenset[dt.date] = frozenset()  # closures that hit this township only (flood, outbreak)
+
+    @property
+    def car_day_capacity(self) -> int:
+        """The sessions one car-day to the township can hold: every room in each half-day (supervisions aside)."""
+        return len(HALF_DAYS) * self.rooms
 
 
 @dataclass(frozen=True)

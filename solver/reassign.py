@@ -22,8 +22,12 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from solver.candidates import Candidates
+from solver.partial_roster import PartialRoster
 from solver.problem import Problem
+from solver.rules.availability import sessions_left
 from solver.rules.objectives import at_a_new_township, fairness_steps, on_avoided_weekday
+from solver.rules.staffing import short_staffed
+from solver.rules.travel import free_that_half_day, townships_of_the_day
 
 ROUNDS = 12
 
@@ -47,8 +51,9 @@ def cheapest_experts(
         placed = network.solve(previous)
         if placed is None:
             return None
-        clashes = _clashes(candidates, fixed | placed)
-        short = _short_staffed(problem, candidates, fixed | placed)
+        roster = fixed | placed
+        clashes = townships_of_the_day(candidates, roster)
+        short = short_staffed(PartialRoster.of(problem, candidates.spare, (candidates.items[i] for i in roster)))
         if not clashes and not short:
             return fixed | placed
         for (expert, day), counts in clashes.items():
@@ -59,24 +64,6 @@ def cheapest_experts(
                     network.keep_home(expert.id, slot)
         previous = placed
     return None
-
-
-def _short_staffed(problem: Problem, candidates: Candidates, roster: set[int]) -> list[tuple[str, object]]:
-    """(department, half-day) where the roster sends more experts away than rule 7 allows."""
-    away: dict[tuple, int] = defaultdict(int)
-    for i in roster:
-        c = candidates.items[i]
-        away[(problem.expert(c.expert).department, c.slot)] += 1
-    return sorted(place for place, count in away.items() if count > candidates.spare.get(place, 0))
-
-
-def _clashes(candidates: Candidates, roster: set[int]) -> dict[tuple, dict[str, int]]:
-    """(expert, day) -> sessions per township, where an expert is at more than one township that day."""
-    townships: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for i in roster:
-        c = candidates.items[i]
-        townships[(c.expert, c.day)][c.township] += 1
-    return {day: counts for day, counts in townships.items() if len(counts) > 1}
 
 
 class _Network:
@@ -110,10 +97,7 @@ class _Network:
         for i in moving:
             c = candidates.items[i]
             sessions[(c.key, c.slot)] += 1
-        busy = {(candidates.items[i].expert, candidates.items[i].slot) for i in fixed}
-        load: dict[str, int] = defaultdict(int)
-        for i in fixed:
-            load[candidates.items[i].expert] += 1
+        held = PartialRoster.of(problem, candidates.spare, (candidates.items[i] for i in fixed))
         self.source, self.sink = node(("source",)), node(("sink",))
         self.candidate_arc: dict[int, int] = {}  # candidate index -> its arc
         self.by_expert_day: dict[tuple, list[tuple[int, str]]] = defaultdict(list)  # (expert, day) -> (arc, township)
@@ -124,7 +108,7 @@ class _Network:
             arc(session, self.sink, count, 0)
             for i in candidates.by_key_slot().get((key, slot), ()):
                 c = candidates.items[i]
-                if (c.expert, slot) in busy:
+                if not free_that_half_day(held, c):
                     continue
                 cost = weights.continuity * at_a_new_township(problem, c) + weights.preference * on_avoided_weekday(problem, c)
                 self.candidate_arc[i] = arc(node(("expert slot", c.expert, slot)), session, 1, cost)
@@ -136,14 +120,14 @@ class _Network:
             arc(node(("expert", expert)), node(("expert slot", expert, slot)), 1, 0)
             experts.add(expert)
         for expert in sorted(experts):
-            room = problem.expert(expert).max_sessions - load[expert]
+            room = sessions_left(held, expert)
             target = targets.get(expert)
             if room <= 0:
                 continue
             if target is None or not weights.fairness:
                 arc(self.source, node(("expert", expert)), room, 0)
                 continue
-            for sessions, cost in fairness_steps(target, load[expert], room, weights.fairness):
+            for sessions, cost in fairness_steps(target, held.load[expert], room, weights.fairness):
                 arc(self.source, node(("expert", expert)), sessions, cost)
         self.tails, self.heads = np.array(tails), np.array(heads)
         self.capacities, self.costs = np.array(capacities), np.array(costs)

@@ -29,8 +29,11 @@ from solver.bounds import coverage_lower_bound, rooms_floor, townships_coverage_
 from solver.candidates import Candidates, department_spare, enumerate_candidates, is_candidate, restrict
 from solver.construct import construct
 from solver.model import build_model
+from solver.partial_roster import PartialRoster, as_candidate
 from solver.problem import DemandKey, Problem
 from solver.reasons import explain_unmet
+from solver.rules.availability import sessions_left, within_monthly_limit
+from solver.rules.coverage import rooms_free, sessions_wanted
 from solver.rules.objectives import fair_targets
 from solver.search import Incumbent, Progress, coverage_cost, evaluate, family_sum, read_incumbent, solve_model, to_assignments
 from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
@@ -81,12 +84,8 @@ IDLE_EXPERTS_PER_HALF_DAY = 3
 WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY = 0.001
 
 
-def _key_of(assignment: Assignment) -> DemandKey | None:
-    return None if assignment.type == "supervision" else DemandKey(assignment.township, assignment.type, assignment.specialty or "")
-
-
 def _as_candidate(assignment: Assignment) -> tuple:
-    return (assignment.expert, assignment.slot, assignment.township, _key_of(assignment))
+    return (assignment.expert, assignment.slot, assignment.township, assignment.key)
 
 
 def split_previous(problem: Problem, previous: Solution) -> tuple[list[Assignment], list[Assignment]]:
@@ -106,35 +105,25 @@ def split_previous(problem: Problem, previous: Solution) -> tuple[list[Assignmen
 def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignment]) -> tuple[set[DemandKey], set[str], set[str]]:
     """The demand rows a re-plan must revisit (short, or over their new demand), the townships whose visits it
     must, and the townships the change itself hit (sessions lost or over a cut limit, visits gone)."""
-    covered: dict[DemandKey, int] = defaultdict(int)
-    for assignment in still:
-        key = _key_of(assignment)
-        if key is not None:
-            covered[key] += 1
+    kept = PartialRoster.of(problem, {}, (as_candidate(a) for a in still))
+    covered = kept.covered
     keys = {key for key, wanted in problem.demand.items() if covered[key] != wanted}
-    keys |= {key for key in covered if covered[key] > problem.demand.get(key, 0)}
+    keys |= {key for key in covered if sessions_wanted(kept, key) < 0}
     # a limit cut below what is kept (a township's rooms, an expert's sessions): those sessions must move
-    rooms = {township.id: township.rooms for township in problem.townships}
-    per_half_day: dict[tuple, int] = defaultdict(int)
-    per_expert: dict[str, int] = defaultdict(int)
-    for assignment in still:
-        per_expert[assignment.expert] += 1
-        if _key_of(assignment) is not None:
-            per_half_day[(assignment.township, assignment.slot)] += 1
-    crowded = {township for (township, _slot), sessions in per_half_day.items() if sessions > rooms.get(township, 0)}
+    crowded = {township for township, slot in kept.rooms_used if rooms_free(kept, township, slot) < 0}
     # a forced request takes rooms on its days: the sessions there may have to make way, whatever their row
     crowded |= {requirement.key.township for requirement in problem.requirements}
-    overbooked = {expert.id for expert in problem.experts if per_expert[expert.id] > expert.max_sessions}
+    overbooked = {expert.id for expert in problem.experts if sessions_left(kept, expert.id) < 0}
     keys |= {key for key in problem.demand if key.township in crowded}
-    keys |= {key for a in still if a.expert in overbooked and (key := _key_of(a)) is not None}
+    keys |= {key for a in still if a.expert in overbooked and (key := a.key) is not None}
     # a visit day that lost its member or a team member: that township's rows help rebuild the team
     visit_days = {(a.township, a.date) for a in still + lost if a.link_visit}
     lost_experts = {a.expert for a in lost}
     townships = {a.township for a in lost if (a.township, a.date) in visit_days}
     townships |= {link.township for link in problem.links if link.member in lost_experts}
     keys |= {key for key in problem.demand if key.township in townships}
-    over = {key.township for key in covered if covered[key] > problem.demand.get(key, 0)}
-    hit = {a.township for a in lost} | crowded | over | townships | {key.township for a in still if a.expert in overbooked and (key := _key_of(a))}
+    over = {key.township for key in covered if sessions_wanted(kept, key) < 0}
+    hit = {a.township for a in lost} | crowded | over | townships | {key.township for a in still if a.expert in overbooked and (key := a.key)}
     # a visit at a hit township may have to become a supervision (fewer rooms for its team): those need candidates too
     townships |= {link.township for link in problem.links if link.township in hit}
     return {k for k in keys if problem.demand.get(k, 0) > 0}, townships, hit
@@ -255,14 +244,9 @@ class Widening:
         monthly limit (the least loaded first)."""
         items = self.candidates.items
         townships = self.hit | self.townships
-        load: dict[str, int] = defaultdict(int)
-        elsewhere: set[tuple] = set()
-        for index in chosen:
-            c = items[index]
-            load[c.expert] += 1
-            if c.township not in townships:
-                elsewhere.add((c.expert, c.day))
-        spare = {expert.id: expert.max_sessions for expert in self.problem.experts}
+        roster = PartialRoster.of(self.problem, self.candidates.spare, (items[index] for index in chosen))
+        load, most = roster.load, roster.max_sessions
+        elsewhere = {(items[index].expert, items[index].day) for index in chosen if items[index].township not in townships}
         free = {i for i in set(chosen) | self.kept if items[i].township in townships} | self.supervisions
         # the members linked there, wherever they serve: a visit the change broke may need one of them elsewhere that day
         members = {link.member for link in self.problem.links if link.township in townships}
@@ -271,8 +255,8 @@ class Widening:
         by_key_slot = self.candidates.by_key_slot()
         for key in self.keys:
             for slot in self.problem.slots:
-                idle = [i for i in by_key_slot.get((key, slot), ()) if (items[i].expert, slot.day) not in elsewhere and load[items[i].expert] < spare[items[i].expert]]
-                idle.sort(key=lambda i: (load[items[i].expert] / max(1, spare[items[i].expert]), items[i].expert))
+                idle = [i for i in by_key_slot.get((key, slot), ()) if (items[i].expert, slot.day) not in elsewhere and within_monthly_limit(roster, items[i])]
+                idle.sort(key=lambda i: (load[items[i].expert] / max(1, most[items[i].expert]), items[i].expert))
                 free.update(idle[:per_half_day])
         self.free |= free
         return set(self.free)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from solver.problem import Slot
+from solver.problem import DemandKey, Slot
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class Assignment:
     @property
     def slot(self) -> Slot:
         return Slot(self.date, self.half_day)
+
+    @property
+    def key(self) -> DemandKey | None:
+        """The demand row the session serves (None for a supervision, which serves none)."""
+        return None if self.type == "supervision" else DemandKey(self.township, self.type, self.specialty or "")
 
     @property
     def content(self) -> tuple:

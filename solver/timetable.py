@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates
-from solver.problem import DemandKey, Problem, Slot
+from solver.partial_roster import PartialRoster
+from solver.problem import DemandKey, Problem, Slot, week_of
+from solver.rules import fits
+from solver.rules.availability import within_monthly_limit
 from solver.rules.objectives import at_a_new_township, even_week_shares, off_market_day, on_avoided_weekday
+from solver.rules.travel import at_one_township_that_day
 
 
 @dataclass(frozen=True)
@@ -58,19 +62,14 @@ def repacked_timetable(
     replaced = frozenset(i for i in chosen if items[i].township == township and items[i].key is not None and items[i].day not in fixed_days)
     if not replaced:
         return None
-    elsewhere, load_elsewhere = set(), defaultdict(int)
-    for i in chosen:
-        if i not in replaced:
-            load_elsewhere[items[i].expert] += 1
-            if items[i].township != township:
-                elsewhere.add((items[i].expert, items[i].day))
+    staying = PartialRoster.of(problem, candidates.spare, (items[i] for i in chosen if i not in replaced))
     wanted: dict[DemandKey, int] = defaultdict(int)
     for i in replaced:
         wanted[items[i].key] += 1
 
     def free_to_come(index: int) -> bool:
-        c = items[index]
-        return (c.expert, c.day) not in elsewhere and load_elsewhere[c.expert] < problem.expert(c.expert).max_sessions
+        # the township's own sessions on the days that move are all replaced: a township that day is another one
+        return at_one_township_that_day(staying, items[index]) and within_monthly_limit(staying, items[index])
 
     by_key_slot = candidates.by_key_slot()
     free_experts: dict[tuple[DemandKey, Slot], list[int]] = {}
@@ -108,7 +107,7 @@ def repacked_timetable(
     objective = []
     for day, counts in per_day.items():
         trip = model.new_bool_var(f"trip:{day}")
-        model.add(sum(counts) <= 2 * place.rooms * trip)
+        model.add(sum(counts) <= place.car_day_capacity * trip)
         objective.append(weights.trips * trip)
     for (key, slot), count in n.items():
         # the cheapest free expert's continuity and avoided weekday: an estimate, the staffing decides
@@ -158,10 +157,10 @@ def _spread_excess(problem, candidates, model, township, n, chosen, replaced, we
     for i in chosen:
         c = candidates.items[i]
         if c.township == township and c.key is not None and i not in replaced:
-            staying[(c.key.specialty, c.day.isocalendar()[:2])] += 1
+            staying[(c.key.specialty, week_of(c.day))] += 1
     moving: dict[tuple, list] = defaultdict(list)
     for (key, slot), count in n.items():
-        moving[(key.specialty, slot.day.isocalendar()[:2])].append(count)
+        moving[(key.specialty, week_of(slot.day))].append(count)
     terms = []
     most = sum(problem.demand.values())
     for (specialty, week), counts in moving.items():
@@ -174,23 +173,15 @@ def _spread_excess(problem, candidates, model, township, n, chosen, replaced, we
 def staff(problem: Problem, candidates: Candidates, timetable: Timetable, chosen: set[int], targets: dict[str, int]) -> set[int]:
     """A roster with `timetable` in place of the township's sessions, each staffed greedily: the
     free expert who costs least (fairness, continuity, avoided weekday; then the one furthest
-    below their fair load), within their month (rule 4), one session per half-day (rule 3) and the
-    departments' staffing at home (rule 7). Sessions nobody can take are left out; it is a hint
-    for CP-SAT, which checks every rule."""
+    below their fair load) among those the session fits (solver.rules.fits: their month, one
+    session per half-day, the departments' staffing at home; the timetable itself keeps the rooms,
+    the rows and one township a day). Sessions nobody can take are left out; it is a hint for
+    CP-SAT, which checks every rule."""
     items = candidates.items
     weights = problem.rules.weights
     roster = set(chosen) - timetable.replaced
-    load: dict[str, int] = defaultdict(int)
-    busy: set[tuple[str, Slot]] = set()
-    away: dict[tuple[str, Slot], int] = defaultdict(int)
-    for i in roster:
-        c = items[i]
-        load[c.expert] += 1
-        busy.add((c.expert, c.slot))
-        away[(problem.expert(c.expert).department, c.slot)] += 1
-
-    def department(index: int) -> str:
-        return problem.expert(items[index].expert).department
+    partial = PartialRoster.of(problem, candidates.spare, (items[i] for i in roster))
+    load = partial.load
 
     def cost(index: int) -> tuple:
         c = items[index]
@@ -204,19 +195,10 @@ def staff(problem: Problem, candidates: Candidates, timetable: Timetable, chosen
     # the half-days with the fewest free experts per session first
     for (key, slot), count in sorted(timetable.counts.items(), key=lambda item: (len(timetable.free_experts[item[0]]) / item[1], str(item[0]))):
         for _ in range(count):
-            options = [
-                i
-                for i in timetable.free_experts[(key, slot)]
-                if (items[i].expert, slot) not in busy
-                and load[items[i].expert] < problem.expert(items[i].expert).max_sessions
-                and away[(department(i), slot)] < candidates.spare.get((department(i), slot), 0)
-            ]
+            options = [i for i in timetable.free_experts[(key, slot)] if fits(partial, items[i])]
             if not options:
                 break
             pick = min(options, key=cost)
-            expert = items[pick].expert
             roster.add(pick)
-            load[expert] += 1
-            busy.add((expert, slot))
-            away[(department(pick), slot)] += 1
+            partial.add(items[pick])
     return roster

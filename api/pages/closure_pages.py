@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 
-from api.pages.web import page, page_lang, redirect, render, require_tenant, session_factory, this_month
+from api.pages.web import SERVICE_ZONE, page, page_lang, redirect, render, require_tenant, session_factory, this_month
 from api.pages.words import page_word
 from scheduler import closures, store
 from scheduler.db import transaction
@@ -48,7 +48,7 @@ def _view(request: Request, *, form: dict[str, str] | None = None, errors: list[
         scenario = store.export_scenario(session, tenant.id)
         closed = closures.list_closures(session, tenant.id)
     names = {t.id: t.name for t in scenario.townships}
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    today = dt.datetime.now(SERVICE_ZONE).date()
     rows = [
         {"id": c.id, "township": c.township, "township_name": names.get(c.township, c.township), "date": c.date.isoformat(), "reason": c.reason}
         for c in closed

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -33,12 +32,12 @@ from scheduler import i18n
 from scheduler.auth import Caller, page_session_caller
 from scheduler.calendar import parse_month
 from scheduler.errors import NotFound
+from scheduler.zone import SERVICE_ZONE
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 LEGACY_TOKEN_COOKIE = "rota_token"  # what the cookie was called when it held the raw token: cleared, never read
 LANG_COOKIE = "rota_lang"
-SERVICE_ZONE = ZoneInfo("Asia/Shanghai")
 
 templates = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "svg"]), trim_blocks=True, lstrip_blocks=True)
 

@@ -42,7 +42,6 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,6 +62,7 @@ from scheduler.notify.outbox import deliver_due
 from scheduler.pins import PinClash
 from scheduler.roster_rules import PIN_RULE, RuleBroken
 from scheduler.store import get_community
+from scheduler.zone import SERVICE_ZONE
 import scheduler.events.solves as solves
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,6 @@ BACKOFF_BASE = dt.timedelta(seconds=5)
 BACKOFF_CAP = dt.timedelta(minutes=10)
 # A claim older than this belongs to a worker that died or lost leadership; a re-plan takes seconds.
 PROCESSING_LEASE = dt.timedelta(minutes=10)
-SERVICE_TIMEZONE = "Asia/Shanghai"  # "this month" for events without one: every county keeps Beijing time
 
 RosterListener = Callable[[str, str], None]  # (community code, month) whose published roster changed
 
@@ -152,7 +151,7 @@ def _months_of(session: Session, event: Event, now: dt.datetime) -> list[str]:
         return sorted({*named, *([event.month] if event.month else [])})
     if event.month:
         return [event.month]
-    current = now.astimezone(ZoneInfo(SERVICE_TIMEZONE)).strftime("%Y-%m")
+    current = now.astimezone(SERVICE_ZONE).strftime("%Y-%m")  # "this month" for events without one
     return list(session.scalars(
         select(RosterVersion.month)
         .where(RosterVersion.community_id == event.community_id, RosterVersion.month >= current)

@@ -42,13 +42,13 @@ from scheduler.workbook.vocabulary import (
     read_text,
     read_whole,
 )
+from scheduler.zone import SERVICE_TIMEZONE
 
 MAX_WORKBOOK_BYTES = 20_000_000
 MAX_UNPACKED_BYTES = 200_000_000
 MAX_ROWS = 10_000  # a county's longest sheet (its experts) is a few thousand rows
 MAX_COLUMNS = 40
 MAX_PROBLEMS = 200  # problems listed; the rest are counted in one line
-DEFAULT_TIMEZONE = "Asia/Shanghai"  # an empty time zone in the settings sheet; every county of the mainland uses it
 _MODELS: dict[str, Any] = {"specialties": Specialty, "departments": Department, "townships": Township, "experts": Expert, "links": Link, "demand": DemandRow}
 _LIST_KINDS = (layout.REFS, layout.WEEKDAYS, layout.HALF_DAYS)
 _WORDS_OF_KIND = {**layout.WORDS_OF_KIND, layout.WEEKDAYS: WEEKDAY_WORDS, layout.HALF_DAYS: HALF_DAY_WORDS}
@@ -437,7 +437,7 @@ def _put(document: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 def _defaults() -> dict[str, Any]:
     return {
         "format": FORMAT,
-        "community": {"timezone": DEFAULT_TIMEZONE},
+        "community": {"timezone": SERVICE_TIMEZONE},  # an empty time zone in the settings sheet
         "calendar": {"holidays": "CN"},
         "half_days": HalfDays().model_dump(mode="json"),
         "rules": Rules().model_dump(mode="json"),

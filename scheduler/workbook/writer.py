@@ -23,6 +23,7 @@ from scheduler.scenario.schema import HalfDays, Rules, Scenario
 import scheduler.workbook.layout as layout
 from scheduler.workbook.layout import Column, Setting, Sheet
 from scheduler.workbook.vocabulary import HALF_DAY_WORDS, LIST_SEPARATORS, WEEKDAY_WORDS, join_items
+from scheduler.zone import SERVICE_TIMEZONE
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
@@ -216,7 +217,7 @@ def write_workbook(document: dict[str, Any], lang: str) -> bytes:
 def template_document() -> dict[str, Any]:
     """What the blank template holds: every setting at its default, the community name empty, no rows."""
     return {
-        "community": {"name": None, "timezone": "Asia/Shanghai"},
+        "community": {"name": None, "timezone": SERVICE_TIMEZONE},
         "calendar": {"holidays": "CN", "closed": [], "extra_workdays": []},
         "half_days": HalfDays().model_dump(mode="json"),
         "rules": Rules().model_dump(mode="json"),

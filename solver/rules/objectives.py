@@ -8,6 +8,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from solver.objective import Term, penalizes
+from solver.problem import week_of
 from solver.roster_model import RosterModel, supervision_indices
 
 
@@ -100,7 +101,7 @@ def even_week_shares(problem) -> dict[tuple[str, str, tuple], int]:
     days = problem.days
     weeks: dict[tuple, int] = defaultdict(int)
     for day in days:
-        weeks[day.isocalendar()[:2]] += 1
+        weeks[week_of(day)] += 1
     wanted: dict[tuple[str, str], int] = defaultdict(int)
     for key, sessions in problem.demand.items():
         wanted[(key.township, key.specialty)] += sessions
@@ -117,12 +118,12 @@ def sessions_spread_across_weeks(roster: RosterModel) -> None:
     weight = roster.problem.rules.weights.spread
     if not weight:
         return
-    week_of = {day: day.isocalendar()[:2] for day in roster.problem.days}
+    week_of_day = {day: week_of(day) for day in roster.problem.days}
     shares = even_week_shares(roster.problem)
     by_week: dict[tuple, list[int]] = defaultdict(list)
     for key, indices in roster.candidates.by_key.items():
         for index in indices:
-            by_week[(key.township, key.specialty, week_of[roster.candidates.items[index].day])].append(index)
+            by_week[(key.township, key.specialty, week_of_day[roster.candidates.items[index].day])].append(index)
     for (township, specialty, week), indices in by_week.items():
         even = shares[(township, specialty, week)]
         count = roster.total(indices)
@@ -142,7 +143,7 @@ def shared_cars(roster: RosterModel) -> None:
     weight = roster.problem.rules.weights.trips
     if not weight:
         return
-    rooms = {t.id: t.rooms for t in roster.problem.townships}
+    capacity = {t.id: t.car_day_capacity for t in roster.problem.townships}
     travellers: dict[tuple, list] = defaultdict(list)
     everyone: dict[tuple, list[int]] = defaultdict(list)
     for (_expert, day, township), flag in roster.serves.items():
@@ -167,7 +168,7 @@ def shared_cars(roster: RosterModel) -> None:
         # car-day holds at most two half-days of every room (plus the supervisions of linked members).
         day_sessions = [v for i in everyone[(township, day)] if (v := roster.x.get(i)) is not None]
         supervisions = sum(1 for i in everyone[(township, day)] if roster.candidates.items[i].key is None)
-        per_day = min(len(day_sessions), 2 * rooms[township] + supervisions)
+        per_day = min(len(day_sessions), capacity[township] + supervisions)
         roster.model.add(cp_model.LinearExpr.sum(day_sessions) <= per_day * trip)
         members = tuple(everyone[(township, day)])
         roster.derive(trip, lambda chosen, members=members: int(any(i in chosen for i in members)))

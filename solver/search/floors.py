@@ -10,7 +10,7 @@ from collections.abc import Collection
 
 from solver.bounds import township_days_needed, township_off_market_needed
 from solver.candidates import Candidates
-from solver.problem import Problem
+from solver.problem import Problem, week_of
 from solver.rules.objectives import even_week_shares, off_market_day
 
 
@@ -43,5 +43,5 @@ def weeks_beyond_share(problem: Problem, township: str, demanded: list) -> list[
     shares = even_week_shares(problem)
     per_week: dict[tuple, int] = defaultdict(int)
     for c in demanded:
-        per_week[(c.key.specialty, c.day.isocalendar()[:2])] += 1
+        per_week[(c.key.specialty, week_of(c.day))] += 1
     return sorted({week for (specialty, week), count in per_week.items() if count > shares[(township, specialty, week)]})

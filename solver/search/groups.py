@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 
 from solver.candidates import Candidates
-from solver.problem import Problem
+from solver.problem import Problem, week_of
 
 
 class CandidateGroups:
@@ -18,11 +18,11 @@ class CandidateGroups:
         self.by_township_week: dict[tuple, list[int]] = defaultdict(list)
         self.by_day: dict[object, list[int]] = defaultdict(list)
         self.by_expert_specialty: dict[tuple[str, str], list[int]] = defaultdict(list)
-        week_of = {day: day.isocalendar()[:2] for day in problem.days}
+        week_of_day = {day: week_of(day) for day in problem.days}
         for c in candidates.items:
             self.by_township[c.township].append(c.index)
             self.by_day[c.day].append(c.index)
-            self.by_township_week[(c.township, week_of[c.day])].append(c.index)
+            self.by_township_week[(c.township, week_of_day[c.day])].append(c.index)
             if c.key is not None:
                 self.by_specialty[c.key.specialty].append(c.index)
                 self.by_expert_specialty[(c.expert, c.key.specialty)].append(c.index)

@@ -11,6 +11,12 @@ Rules 1, 2 and 6 (solver.eligibility) are settled by the candidate list, not the
 them `given(...)` asks the fast checks (`can_serve`, `can_be_there`, `can_host`) with only
 that rule on, and the month's enumeration and `is_candidate` (the re-plan's test of one
 session) must agree with them.
+
+The fast checks of rules 3, 4, 5, 7 and 9 (one more session against a partial roster,
+`solver.rules.FAST_CHECKS`) have a verifier of the same kind: `fast_check(check, problem)
+.given(*roster).refuses(entry) / .admits(entry)` asks the check, `solver.rules.fits` (which
+must ask it) and the CP-SAT model of the check's rule alone with roster and entry fixed; all
+three must say the same.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 import solver.eligibility as eligibility
-from solver.candidates import department_spare, enumerate_candidates, is_candidate
+from solver.candidates import Candidate, department_spare, enumerate_candidates, is_candidate
 from solver.model import build_model
 from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
 from solver.roster_model import RosterModel
-from solver.rules import ELIGIBILITY_RULES, RULES
+from solver.partial_roster import PartialRoster
+from solver.rules import ELIGIBILITY_RULES, FAST_CHECKS, RULES, fits
 from solver.rules.availability import experts_within_monthly_limit
 from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
 from solver.rules.staffing import department_keeps_min_on_site
@@ -104,6 +111,23 @@ def session(expert_id: str, day: dt.date, township_id: str = "t1", kind: str = "
 def supervision(member_id: str, day: dt.date, township_id: str = "t1", half: str = "am") -> Entry:
     """A linked member's supervision session (it consumes no demand and no room)."""
     return (member_id, Slot(day, half), township_id, None)
+
+
+# --- the registry of each rule's own test --------------------------------------------------------
+
+
+def own_test_of(registry: dict[Callable, Callable[[], None]]) -> Callable[[Callable], Callable]:
+    """A decorator factory: `@own_test_of(REGISTRY)(rule)` registers a test as THE test of `rule` (meta-tests read it)."""
+
+    def of(rule: Callable) -> Callable:
+        def register(test: Callable[[], None]) -> Callable[[], None]:
+            assert rule not in registry, f"{rule.__name__} has two tests"
+            registry[rule] = test
+            return test
+
+        return register
+
+    return of
 
 
 # --- the rule verifier -------------------------------------------------------------------------
@@ -309,3 +333,51 @@ def _show(entry: Entry) -> str:
     expert_id, slot, township_id, key = entry
     what = f"{key.type}/{key.specialty}" if key is not None else "supervision"
     return f"{expert_id} {slot} {township_id} {what}"
+
+
+# --- the fast checks' verifier -----------------------------------------------------------------
+
+
+def partial_roster(problem: Problem, *roster: Entry) -> PartialRoster:
+    """A hand-made partial roster of the problem holding exactly these sessions."""
+    return PartialRoster.of(problem, department_spare(problem), (Candidate(-1, *entry) for entry in roster))
+
+
+@dataclass
+class _FastCheck:
+    check: Callable[[PartialRoster, Candidate], bool]
+    problem: Problem
+    roster: tuple[Entry, ...] = ()
+
+    def given(self, *roster: Entry) -> _FastCheck:
+        """The partial roster the next session is asked against (it must keep the check's rule itself)."""
+        assert judge(FAST_CHECKS[self.check], self.problem, roster).kept, f"the roster {[_show(e) for e in roster]} breaks the rule already"
+        return _FastCheck(self.check, self.problem, tuple(roster))
+
+    def _asked(self, entry: Entry) -> tuple[bool, bool, bool]:
+        partial = partial_roster(self.problem, *self.roster)
+        candidate = Candidate(-1, *entry)
+        model = judge(FAST_CHECKS[self.check], self.problem, self.roster + (entry,)).kept
+        return self.check(partial, candidate), fits(partial, candidate), model
+
+    def _name(self, entry: Entry) -> str:
+        return f"{self.check.__name__} of {_show(entry)} given {[_show(e) for e in self.roster]}"
+
+    def refuses(self, entry: Entry) -> None:
+        """The check refuses the session, `fits` too, and the rule's model refuses the roster with it."""
+        check, fitted, model = self._asked(entry)
+        assert not model, f"{self._name(entry)}: the case is wrong, the rule's model keeps the roster with it"
+        if check or fitted:
+            raise RuleDidNotBind(f"{self._name(entry)}: the rule refuses it, yet the check said {check} and fits {fitted}")
+
+    def admits(self, entry: Entry) -> None:
+        """The check admits the session, `fits` too, and the rule's model keeps the roster with it."""
+        check, fitted, model = self._asked(entry)
+        assert model, f"{self._name(entry)}: the case is wrong, the rule's model refuses the roster with it"
+        assert check and fitted, f"{self._name(entry)}: the rule keeps it, yet the check said {check} and fits {fitted}"
+
+
+def fast_check(check: Callable[[PartialRoster, Candidate], bool], problem: Problem) -> _FastCheck:
+    """Start a check of one fast check (an entry of solver.rules.FAST_CHECKS) on a problem."""
+    assert check in FAST_CHECKS, f"{check.__name__} is no fast check of solver.rules"
+    return _FastCheck(check, problem)

@@ -72,6 +72,7 @@ from tests.solver.conftest import (
     expert,
     make_problem,
     member,
+    own_test_of,
     rule_dropped,
     session,
     slots_of,
@@ -86,15 +87,7 @@ TIME_LIMIT = 5
 RULE_TESTS: dict[Callable, Callable[[], None]] = {}
 
 
-def rule_test(rule: Callable) -> Callable:
-    """Register a test as the one that tests `rule` alone."""
-
-    def register(test: Callable[[], None]) -> Callable[[], None]:
-        assert rule not in RULE_TESTS, f"{rule.__name__} has two tests"
-        RULE_TESTS[rule] = test
-        return test
-
-    return register
+rule_test = own_test_of(RULE_TESTS)  # @rule_test(rule): the test of `rule` alone
 
 
 # === part one: each rule alone ================================================================

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from solver.candidates import Candidates
-from solver.problem import Problem
+from solver.problem import Problem, week_of
 from solver.rules.objectives import off_market_day
 from solver.search.context import SearchContext
 from solver.search.floors import car_days_beyond_floor, off_market_beyond_floor, weeks_beyond_share
@@ -51,7 +51,7 @@ def car_day_pairs(problem: Problem, candidates: Candidates, township: str, here:
     if len(sessions_on) < 2 or not car_days_beyond_floor(problem, candidates, township, len(sessions_on)):
         return []
     thinnest = min(sorted(sessions_on), key=lambda day: sessions_on[day])
-    full = 2 * problem.township(township).rooms  # sessions a day holds (supervisions aside)
+    full = problem.township(township).car_day_capacity  # sessions a day holds (supervisions aside)
     room = {day: full - sessions_on[day] for day in sorted(sessions_on) if day != thinnest and sessions_on[day] < full}
     options = [frozenset({thinnest, day}) for day in room]
     if not any(spare >= sessions_on[thinnest] for spare in room.values()):
@@ -79,8 +79,8 @@ def spread_pairs(problem: Problem, township: str, here: list) -> list[frozenset]
     days = sorted({c.day for c in here})
     options = []
     for week in over:
-        inside = [day for day in days if day.isocalendar()[:2] == week]
-        outside = [day for day in days if day.isocalendar()[:2] != week]
+        inside = [day for day in days if week_of(day) == week]
+        outside = [day for day in days if week_of(day) != week]
         options += [frozenset({one, two}) for one in inside for two in outside]
     return list(dict.fromkeys(options))  # two weeks over their share give some pairs twice
 

@@ -1,0 +1,83 @@
+"""A roster still being built, counted the way the hard rules ask about one more session.
+
+The constructive start, the timetable staffing, the rounds of solver.reassign, the greedy
+baseline and the service's quick fit all add sessions one at a time to a roster that is not
+complete yet, and ask whether the next one still keeps rules 3, 4, 5, 7 and 9. They share this
+structure; the questions themselves stand beside each rule's CP-SAT form (solver.rules.travel,
+availability, coverage, staffing), and `solver.rules.fits` asks them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from solver.candidates import Candidate
+from solver.problem import HALF_DAYS, DemandKey, Problem, Slot
+from solver.solution import Assignment
+
+
+def as_candidate(assignment: Assignment) -> Candidate:
+    """A saved assignment as the candidate it would be (index -1: it belongs to no candidate list)."""
+    return Candidate(-1, assignment.expert, assignment.slot, assignment.township, assignment.key)
+
+
+@dataclass
+class PartialRoster:
+    """The sessions taken so far, as the counters the hard rules' fast checks read.
+
+    `spare` is rule 7's bound per (department, half-day), from solver.candidates.department_spare.
+    `township_of_day` holds the township an expert is at on a day (the last one taken, which in a
+    roster keeping rule 3 is the only one).
+    """
+
+    problem: Problem
+    spare: Mapping[tuple[str, Slot], int]
+    busy: set[tuple[str, Slot]] = field(default_factory=set)  # (expert, half-day) with a session
+    township_of_day: dict[tuple[str, dt.date], str] = field(default_factory=dict)
+    supervising: set[tuple[str, dt.date]] = field(default_factory=set)  # (expert, day) with a supervision
+    load: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # sessions per expert
+    rooms_used: dict[tuple[str, Slot], int] = field(default_factory=lambda: defaultdict(int))  # (township, half-day)
+    away: dict[tuple[str | None, Slot], int] = field(default_factory=lambda: defaultdict(int))  # (department, half-day)
+    covered: dict[DemandKey, int] = field(default_factory=lambda: defaultdict(int))  # sessions per demand row
+
+    def __post_init__(self) -> None:
+        self.max_sessions = {expert.id: expert.max_sessions for expert in self.problem.experts}
+        self.department_of = {expert.id: expert.department for expert in self.problem.experts}
+        self.rooms = {township.id: township.rooms for township in self.problem.townships}
+
+    @classmethod
+    def of(cls, problem: Problem, spare: Mapping[tuple[str, Slot], int], taken: Iterable[Candidate]) -> PartialRoster:
+        """The partial roster holding `taken`, in order."""
+        roster = cls(problem, spare)
+        for candidate in taken:
+            roster.add(candidate)
+        return roster
+
+    def add(self, c: Candidate) -> None:
+        """Count one more session (no check: ask `solver.rules.fits` first)."""
+        self.busy.add((c.expert, c.slot))
+        self.township_of_day[(c.expert, c.slot.day)] = c.township
+        self.load[c.expert] += 1
+        self.away[(self.department_of.get(c.expert), c.slot)] += 1
+        if c.key is None:
+            self.supervising.add((c.expert, c.slot.day))
+        else:
+            self.rooms_used[(c.township, c.slot)] += 1
+            self.covered[c.key] += 1
+
+    def remove(self, c: Candidate) -> None:
+        """Un-count a session added before."""
+        day = c.slot.day
+        self.busy.discard((c.expert, c.slot))
+        self.load[c.expert] -= 1
+        self.away[(self.department_of.get(c.expert), c.slot)] -= 1
+        if not any((c.expert, Slot(day, half)) in self.busy for half in HALF_DAYS):
+            self.township_of_day.pop((c.expert, day), None)
+        if c.key is None:
+            self.supervising.discard((c.expert, day))
+        else:
+            self.rooms_used[(c.township, c.slot)] -= 1
+            self.covered[c.key] -= 1
