@@ -416,6 +416,13 @@ def test_a_week_closed_replans_as_well_as_a_fresh_solve(small_county):
 @pytest.mark.slow  # fresh solve and re-plan (~8 s); the same change through the API runs by default
 def test_a_demand_row_cut_in_half_replans_as_well_as_a_fresh_solve(small_county):
     scenario, _problem, published = small_county
+    township, changed, forced = busiest_row_halved(scenario, published)
+    assert forced > 0
+    check_never_worse_than_fresh(published, changed, township, forced)
+
+
+def busiest_row_halved(scenario: Scenario, published: Solution) -> tuple[str, Problem, int]:
+    """The busiest township's most served demand row cut in half: (township, the changed month, sessions it loses)."""
     township = busiest_township(scenario, published)
     served = Counter((a.type, a.specialty) for a in published.assignments if a.township == township and a.type != "supervision")
     (kind, specialty), sessions = served.most_common(1)[0]
@@ -426,9 +433,7 @@ def test_a_demand_row_cut_in_half_replans_as_well_as_a_fresh_solve(small_county)
                 row["sessions"] //= 2
 
     changed = build_problem(changed_scenario(scenario, halve), SMALL_MONTH)
-    forced = sessions - changed.demand[DemandKey(township, kind, specialty)]
-    assert forced > 0
-    check_never_worse_than_fresh(published, changed, township, forced)
+    return township, changed, sessions - changed.demand[DemandKey(township, kind, specialty)]
 
 
 @pytest.mark.slow
@@ -466,16 +471,7 @@ def test_a_demand_cut_that_frees_experts_for_short_rows_replans_as_well_as_a_fre
     # Freed whole, each chain from a short row held 3,000-4,000 candidates: its model took the step's time to build
     # and solve and found nothing, and the re-plan ended 1 session short of the fresh solve.
     scenario, _problem, published = full_small_county
-    township = busiest_township(scenario, published)
-    served = Counter((a.type, a.specialty) for a in published.assignments if a.township == township and a.type != "supervision")
-    (kind, specialty), sessions = served.most_common(1)[0]
-
-    def halve(document):
-        for row in document["demand"]:
-            if (row["township"], row["type"], row["specialty"]) == (township, kind, specialty):
-                row["sessions"] //= 2
-
-    changed = build_problem(changed_scenario(scenario, halve), SMALL_MONTH)
+    township, changed, forced = busiest_row_halved(scenario, published)
     new = solve(changed, time_limit=CHAIN_SECONDS, workers=1, previous=published)
     fresh = solve(changed, time_limit=CHAIN_SECONDS, workers=1)
-    assert_as_good_as_fresh(published, changed, new, fresh, township, sessions - changed.demand[DemandKey(township, kind, specialty)])
+    assert_as_good_as_fresh(published, changed, new, fresh, township, forced)
