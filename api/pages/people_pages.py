@@ -150,9 +150,12 @@ def _township_view(
 ) -> Response:
     lang = page_lang(request)
     caller = tenant.caller
-    scenario, months = _published_months(request, tenant, township=caller.township)
+    # The requests first, then the published sessions: a request is marked scheduled in the transaction that
+    # publishes its session, so a page that shows it scheduled always shows the session too (read the other
+    # way round, a settlement committing between the two reads showed "scheduled" beside the older roster).
     with session_factory(request)() as session:
         rows = requests.list_requests(session, tenant.id, township=caller.township)
+    scenario, months = _published_months(request, tenant, township=caller.township)
     specialties = {s.code: s.name for s in scenario.specialties}
     labels = CommunityLabels.from_scenario(scenario)
     request_rows = [
