@@ -6,7 +6,11 @@ unique within its community. A disabled user logs in no more and every page sess
 Checking a password costs the same whether or not the name exists (a dummy hash is verified), so the answer
 time tells nobody which names are real.
 
-Every change (a user added, disabled, given a new password) is an audit entry of kind `user` with the actor
+A disabled user can be enabled again: they log in with the password they had (no session comes back), and
+enabling a user who is not disabled changes nothing and records nothing, as disabling a disabled one does (an
+idempotent switch rather than a 409, so a repeated click or retried request is harmless).
+
+Every change (a user added, disabled, enabled, given a new password) is an audit entry of kind `user` with the actor
 and the values before and after: the name and whether disabled, never a password or a hash. A bad name or
 password is a `UserProblem` (a FieldError whose English message is what the CLI prints, and which carries a
 code so the pages say it in Chinese); a name already taken is `NameTaken`.
@@ -190,6 +194,20 @@ def disable_user(session: Session, community: CommunityRef, name: str, *, acting
         _end_sessions(session, row.id)
         session.flush()
         record_audit(session, row.community_id, AUDIT_KIND, f"disable office user {row.name}", before=before, after=_audit_state(row))
+
+
+def enable_user(session: Session, community: CommunityRef, name: str) -> None:
+    """Enable a disabled office user by name: they can log in again with their password (NotFound for an unknown name).
+
+    Their sessions ended at the disabling stay ended. Enabling a user who is not disabled changes nothing and
+    records nothing (the same no-op as disabling a disabled user).
+    """
+    row = _row_named(session, community, name)
+    if row.disabled_at is not None:
+        before = _audit_state(row)
+        row.disabled_at = None
+        session.flush()
+        record_audit(session, row.community_id, AUDIT_KIND, f"enable office user {row.name}", before=before, after=_audit_state(row))
 
 
 def set_password(session: Session, community: CommunityRef, name: str, password: str, *, keep_session: str | None = None) -> None:

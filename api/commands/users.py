@@ -1,4 +1,4 @@
-"""rota commands for the office's users: `user create` (name and password, argon2-hashed), `user list`, `user disable`."""
+"""rota commands for the office's users: `user create` (name and password, argon2-hashed), `user list`, `user disable`, `user enable`."""
 
 from __future__ import annotations
 
@@ -87,3 +87,15 @@ def user_disable(
 
     _in_transaction(lambda session: office_users.disable_user(session, choose_community(session, community).id, name))
     typer.echo(f"user '{name.strip()}' disabled")
+
+
+@user_app.command("enable")
+def user_enable(
+    name: str = typer.Option(..., "--name", help="The user's login name."),
+    community: str = typer.Option("", "--community", help=COMMUNITY_HELP),
+) -> None:
+    """Enable a disabled office user again: they log in with the password they had (an active user: no change)."""
+    from scheduler import office_users
+
+    _in_transaction(lambda session: office_users.enable_user(session, choose_community(session, community).id, name))
+    typer.echo(f"user '{name.strip()}' enabled")

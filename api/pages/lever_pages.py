@@ -138,12 +138,14 @@ def _audit_what(entry: audit.AuditView, labels: CommunityLabels, lang: str) -> s
 
 
 def _user_change(entry: audit.AuditView, lang: str) -> str:
-    """An office user's change as the audit page says it: added, disabled, or given a new password (scheduler.office_users)."""
+    """An office user's change as the audit page says it: added, disabled, enabled again, or given a new password (scheduler.office_users)."""
     after = entry.after if isinstance(entry.after, dict) else {}
     if entry.before is None:
         key = "audit_user_added"
     elif "password" in after:
         key = "audit_user_password"
+    elif after.get("disabled") is False:
+        key = "audit_user_enabled"
     else:
         key = "audit_user_disabled"
     return page_word(key, lang, name=after.get("name", ""))

@@ -1,9 +1,10 @@
-"""The office's users page (`/office/users`): list the community's office users, add one, disable one, set a new password.
+"""The office's users page (`/office/users`): list the community's office users, add one, disable one, enable one again, set a new password.
 
-The forms call the same scheduler.office_users functions as `rota user create/disable` and the API
+The forms call the same scheduler.office_users functions as `rota user create/disable/enable` and the API
 (`/office-users`), so a name or password is checked by the same rules; the page says what is wrong in its
 own language. Disabling a user ends their page sessions at once; a new password ends their sessions except
-the asking browser's. Every change is an audit entry with the actor (the office page's caller).
+the asking browser's. Enabling a disabled user lets them log in again with their password (enabling an active
+one changes nothing). Every change is an audit entry with the actor (the office page's caller).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from scheduler.db import transaction
 from scheduler.errors import ScenarioError
 
 router = APIRouter(include_in_schema=False)
-DONE_WORDS = {"added": "users_added", "disabled": "users_disabled_done", "password": "users_password_done"}
+DONE_WORDS = {"added": "users_added", "disabled": "users_disabled_done", "enabled": "users_enabled_done", "password": "users_password_done"}
 FORM_MAX = 2000  # longer than any name or password the rules take: the rules answer, with their message
 
 
@@ -102,6 +103,16 @@ def disable_user(request: Request, user_id: int) -> Response:
     except office_users.DisablingOneself:
         return _users_view(request, tenant, errors=[page_word("users_self_disable", page_lang(request))], status_code=409)
     return redirect(request, "/office/users", done="disabled", user=user_id)
+
+
+@router.post("/office/users/{user_id}/enable")
+@page
+def enable_user(request: Request, user_id: int) -> Response:
+    tenant = require_tenant(request, "office")
+    with transaction(session_factory(request)) as session:
+        target = office_users.get_user(session, tenant.id, user_id)
+        office_users.enable_user(session, tenant.id, target.name)
+    return redirect(request, "/office/users", done="enabled", user=user_id)
 
 
 @router.post("/office/users/{user_id}/password")

@@ -1,9 +1,10 @@
-"""A community's office users, for its office: list, add, disable, set a new password (`/office-users`).
+"""A community's office users, for its office: list, add, disable, enable again, set a new password (`/office-users`).
 
 The same scheduler.office_users functions as `rota user ...` and the office's users page: the same rules and
 messages for names and passwords (422 naming the field), 409 for a name the community already has or an office
 user disabling their own account, 404 for a user of another community. Disabling ends the user's page sessions
-at once; a new password ends them too. Every change is in the audit trail with the caller as its actor.
+at once; a new password ends them too. Enabling a disabled user lets them log in again with their password;
+enabling or disabling a user already so answers 200 with the user and changes nothing. Every change is in the audit trail with the caller as its actor.
 """
 
 # No `from __future__ import annotations`: the generated routes need their body models as real objects.
@@ -54,6 +55,15 @@ def disable_office_user(user_id: UserId, factory: Factory, tenant: Office) -> Of
     with transaction(factory) as session:
         name = office_users.get_user(session, tenant.id, user_id).name
         office_users.disable_user(session, tenant.id, name, acting_user_id=tenant.caller.user_id)
+        return _out(office_users.get_user(session, tenant.id, user_id))
+
+
+@router.post("/office-users/{user_id}/enable", response_model=OfficeUserOut)
+def enable_office_user(user_id: UserId, factory: Factory, tenant: Office) -> OfficeUserOut:
+    """Enable a disabled office user: they log in again with their password (an active user: no change)."""
+    with transaction(factory) as session:
+        name = office_users.get_user(session, tenant.id, user_id).name
+        office_users.enable_user(session, tenant.id, name)
         return _out(office_users.get_user(session, tenant.id, user_id))
 
 

@@ -1,11 +1,11 @@
-"""`rota user create / list / disable` through the console entry (tests/console.py): argon2 hashes, one readable line and exit 2 on bad input."""
+"""`rota user create / list / disable / enable` through the console entry (tests/console.py): argon2 hashes, one readable line and exit 2 on bad input."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-from scheduler import auth, office_users
+from scheduler import audit, auth, office_users
 from scheduler.db import transaction
 from tests.api.conftest import COMMUNITY
 from tests.api.test_cli import county_database
@@ -16,7 +16,7 @@ def rota(*arguments: str, env: dict[str, str], cwd: Path, stdin: str | None = No
     return run_rota(*arguments, env=env, cwd=cwd, input=stdin)
 
 
-def test_user_create_list_and_disable(tmp_path: Path):
+def test_user_create_list_disable_and_enable(tmp_path: Path):
     engine, factory, env = county_database(tmp_path)
 
     made = rota("user", "create", "--name", "王医务", "--password-stdin", env=env, cwd=tmp_path, stdin="a long passphrase\n")
@@ -48,4 +48,18 @@ def test_user_create_list_and_disable(tmp_path: Path):
     assert unknown.returncode == 2 and unknown.stderr.strip() == "error: no user named '无人'"
     with factory() as session:
         assert office_users.log_in_user(session, COMMUNITY, "王医务", "a long passphrase") is None
+
+    enabled = rota("user", "enable", "--name", "王医务", env=env, cwd=tmp_path)
+    assert enabled.returncode == 0 and enabled.stdout.strip() == "user '王医务' enabled", enabled.stderr
+    assert rota("user", "list", env=env, cwd=tmp_path).stdout.rstrip().endswith("active")
+    again = rota("user", "enable", "--name", "王医务", env=env, cwd=tmp_path)  # an active user: no change
+    assert again.returncode == 0, again.stderr
+    for arguments, line in ((("--name", "无人"), "error: no user named '无人'"), (("--name", "王医务", "--community", "nowhere"), "error: no community 'nowhere'")):
+        refused = rota("user", "enable", *arguments, env=env, cwd=tmp_path)
+        assert refused.returncode == 2 and refused.stderr.strip() == line, (arguments, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    with factory() as session:
+        assert office_users.log_in_user(session, COMMUNITY, "王医务", "a long passphrase") is not None
+        entries = [e.subject for e in audit.list_audit(session, COMMUNITY, kind="user")]
+    assert entries.count("enable office user 王医务") == 1 and entries[0] == "enable office user 王医务"
     engine.dispose()

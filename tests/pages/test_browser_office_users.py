@@ -3,7 +3,8 @@
 The office opens its users page from the navigation and adds a user (a taken name refused first, in the page's
 language); the user logs in with that name and password in a browser of their own; the office sets them a new
 password, which logs that browser out, and the user logs in with the new one; the office disables the user,
-whose open page ends at once and whose next login is refused. Every page fits the window (no sideways scroll);
+whose open page ends at once and whose next login is refused; the office enables the user again, who logs in
+with the same password. Every page fits the window (no sideways scroll);
 screenshots go to tests/artifacts/. One server and one browser for the file (the main browser test's fixtures).
 """
 
@@ -20,11 +21,12 @@ VIEWS = [pytest.param((375, 812), "zh-CN", id="phone-zh"), pytest.param((1280, 9
 WORDS = {
     "zh-CN": {
         "title": "医务科账号", "added": "已新增账号", "taken": "已有名为", "password_set": "已为", "disabled": "已停用账号",
-        "state_disabled": "已停用", "failed": "用户名或密码错误", "last_login": "最近登录",
+        "state_disabled": "已停用", "enabled": "已重新启用账号", "state_active": "启用", "failed": "用户名或密码错误", "last_login": "最近登录",
     },
     "en": {
         "title": "Office users", "added": "added: they can log in now", "taken": "There is already a user named", "password_set": "A new password is set",
-        "disabled": "is disabled", "state_disabled": "disabled", "failed": "Wrong name or password", "last_login": "last login",
+        "disabled": "is disabled", "state_disabled": "disabled", "enabled": "is enabled again", "state_active": "active",
+        "failed": "Wrong name or password", "last_login": "last login",
     },
 }
 USERS = {"zh-CN": "周医务", "en": "Zhou Min"}
@@ -49,7 +51,7 @@ def user_card(page, name: str):
 
 
 @pytest.mark.parametrize(("size", "lang"), VIEWS)
-def test_the_office_adds_a_user_who_logs_in_then_is_disabled(service, browser, size, lang):
+def test_the_office_adds_a_user_who_logs_in_is_disabled_then_enabled(service, browser, size, lang):
     base, seeded = service
     words, name, width = WORDS[lang], USERS[lang], size[0]
 
@@ -102,7 +104,7 @@ def test_the_office_adds_a_user_who_logs_in_then_is_disabled(service, browser, s
     assert words["disabled"] in office.locator("p.notice[role=status]").inner_text()
     card = user_card(office, name)
     assert card.get_attribute("data-state") == "disabled" and words["state_disabled"] in card.inner_text()
-    assert card.locator("form").count() == 0  # nothing left to do to a disabled user
+    assert card.locator("form").count() == 1 and card.locator(".enable-user-button").count() == 1  # only enabling is left
     fits(office)
     shot(office, f"office-users-disabled-{width}-{lang}")
 
@@ -114,5 +116,20 @@ def test_the_office_adds_a_user_who_logs_in_then_is_disabled(service, browser, s
     shot(user, f"office-user-disabled-login-refused-{width}-{lang}")
     user.goto(f"{BASE}/office/users?lang={lang}")
     assert "/login" in user.url  # still nobody
+
+    office.goto(f"{BASE}/office/users?lang={lang}")
+    user_card(office, name).locator(".enable-user-button").click()
+    office.wait_for_load_state()
+    assert words["enabled"] in office.locator("p.notice[role=status]").inner_text()
+    card = user_card(office, name)
+    assert card.get_attribute("data-state") == "active" and card.locator(".user-state").inner_text() == words["state_active"]
+    assert card.locator(".disable-user-button").count() == 1 and card.locator(".enable-user-button").count() == 0
+    fits(office)
+    shot(office, f"office-users-enabled-{width}-{lang}")
+    user_logs_in(user, name, SECOND, lang)  # the password from before the disabling
+    assert f"{BASE}/office" in user.url and "/login" not in user.url
+    user.goto(f"{BASE}/office/users?lang={lang}")
+    assert user.locator("h1").inner_text() == words["title"]
+    assert "/login" not in user.url
     user.context.close()
     office.context.close()

@@ -1,7 +1,8 @@
 """The office users page (`/office/users`) through the real app, on SQLite and PostgreSQL.
 
 The office adds a user (refusals worded in Chinese or English, never mixed, the typed name kept), the user logs
-in, gets a new password, is disabled (logged out at once, refused at the next login); an office user cannot
+in, gets a new password, is disabled (logged out at once, refused at the next login), is enabled again (logs in
+with the old password); an office user cannot
 disable themselves; a township head or an expert gets the 403 page, a visitor the login page; a form without the
 CSRF token is refused; the audit page shows each change with its actor.
 """
@@ -116,6 +117,35 @@ def test_a_disabled_user_is_logged_out_at_once_and_cannot_log_in(office, seeded_
     listed = office.get("/office/users").text
     assert 'data-name="李医务" data-state="disabled"' in listed
     assert f'/office/users/{target}/disable' not in listed and f'/office/users/{target}/password' not in listed
+    assert f'action="{BASE}/office/users/{target}/enable"' in listed and "重新启用此账号" in listed
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_a_disabled_user_enabled_again_logs_in_with_the_old_password(office, seeded_db, factory, lang):
+    office.get("/office/users")
+    office.post("/office/users", data={"name": "李医务", "password": PASSWORD})
+    target = user_id(factory, "李医务")
+    office.get("/office/users")
+    office.post(f"/office/users/{target}/disable")
+    forged = office.post(f"/office/users/{target}/enable", data={"csrf_token": "0" * 64})
+    assert forged.status_code == 403
+    with factory() as session:
+        assert office_users.get_user(session, COMMUNITY, target).disabled  # the forged form changed nothing
+    page = office.get(f"/office/users?lang={lang}")
+    assert ("重新启用此账号" if lang == "zh-CN" else "Enable this account again") in page.text
+    enabled = office.post(f"/office/users/{target}/enable?lang={lang}", follow_redirects=False)
+    assert enabled.status_code == 303 and enabled.headers["location"] == f"{BASE}/office/users?done=enabled&user={target}&lang={lang}"
+    shown = office.get(enabled.headers["location"].removeprefix(BASE)).text
+    assert ("已重新启用账号“李医务”，可以用原密码登录了。" if lang == "zh-CN" else "User 李医务 is enabled again") in shown
+    assert 'data-name="李医务" data-state="active"' in shown
+    assert f'/office/users/{target}/disable' in shown and f'/office/users/{target}/enable' not in shown
+    if lang == "en":
+        assert not HAN.search(main_of(shown).replace("李医务", ""))
+    again = office.post(f"/office/users/{target}/enable", follow_redirects=False)  # an active user: no change
+    assert again.status_code == 303
+    with new_client(seeded_db) as browser:
+        assert user_login(browser, "李医务", PASSWORD).status_code == 303
+        assert browser.get("/office/inbox", follow_redirects=False).status_code == 200
 
 
 def test_a_new_password_keeps_the_asking_browser_and_ends_the_others(seeded_db, factory):
@@ -152,6 +182,7 @@ def test_only_the_office_of_the_community_reaches_the_page(seeded_db, factory):
         forged = client.post("/office/users", data={"name": "越权", "password": PASSWORD, "csrf_token": "0" * 64})
         assert forged.status_code == 403 and "请求被拒绝" in forged.text
         assert client.post("/office/users/2147483647/disable").status_code == 404
+        assert client.post("/office/users/2147483647/enable").status_code == 404
     with factory() as session:
         assert office_users.list_users(session, COMMUNITY) == []
 
@@ -164,8 +195,13 @@ def test_the_audit_page_shows_each_change_with_its_actor(office, factory):
     office.post(f"/office/users/{target}/password", data={"password": "a brand new passphrase"})
     office.get("/office/users")
     office.post(f"/office/users/{target}/disable")
+    office.get("/office/users")
+    office.post(f"/office/users/{target}/enable")
     trail = office.get("/office/audit?kind=user").text
-    assert [m for m in re.findall(r"<strong>账号</strong> · ([^<]*)</p>", trail)] == ["停用账号“王医务”", "为“王医务”设置新密码", "新增账号“王医务”"]
-    assert trail.count("office（医务科）") >= 3  # the seeded office token's label, as the actor
+    assert [m for m in re.findall(r"<strong>账号</strong> · ([^<]*)</p>", trail)] == [
+        "重新启用账号“王医务”", "停用账号“王医务”", "为“王医务”设置新密码", "新增账号“王医务”",
+    ]
+    assert trail.count("office（医务科）") >= 4  # the seeded office token's label, as the actor
     english = office.get("/office/audit?kind=user&lang=en").text
-    assert "added user 王医务" in english and "disabled user 王医务" in english and "passphrase" not in trail + english
+    assert "added user 王医务" in english and "disabled user 王医务" in english and "enabled user 王医务" in english
+    assert "passphrase" not in trail + english

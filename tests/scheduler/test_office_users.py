@@ -1,8 +1,9 @@
-"""Office users on SQLite and PostgreSQL: add, list, disable, a new password; each change audited with its actor, no secret kept.
+"""Office users on SQLite and PostgreSQL: add, list, disable, enable again, a new password; each change audited with its actor, no secret kept.
 
 What the office users page and the `/office-users` API call (scheduler.office_users): the rules for names and
 passwords (their English and Chinese words), a user of one community invisible from another, a disabled user
-logged out at once and refused at the next login, a new password ending the user's other sessions.
+logged out at once and refused at the next login, an enabled one let in again with the old password (their
+ended sessions staying ended), a new password ending the user's other sessions.
 """
 
 from __future__ import annotations
@@ -82,6 +83,36 @@ def test_disabling_ends_the_sessions_refuses_the_login_and_is_audited_once(facto
         assert office_users.get_user(session, COMMUNITY, user_id).disabled
     _, disabled = user_entries(factory)
     assert (disabled.before, disabled.after, disabled.actor) == ({"name": "王医务", "disabled": False}, {"name": "王医务", "disabled": True}, "医务科赵六")
+
+
+def test_enabling_lets_a_disabled_user_log_in_again_and_is_audited_once(factory):
+    user_id = add(factory)
+    with transaction(factory) as session:
+        raw = open_page_session(session, user_id=user_id)
+    with transaction(factory) as session, acting_as(OFFICE):
+        office_users.enable_user(session, COMMUNITY, "王医务")  # an active user: no change, no entry
+    assert len(user_entries(factory)) == 1
+    with transaction(factory) as session, acting_as(OFFICE):
+        office_users.disable_user(session, COMMUNITY, "王医务")
+    with transaction(factory) as session, acting_as(OFFICE):
+        office_users.enable_user(session, COMMUNITY, " 王医务 ")
+    with transaction(factory) as session, acting_as(OFFICE):
+        office_users.enable_user(session, COMMUNITY, "王医务")  # again: no change, no entry
+    with transaction(factory) as session:
+        listed = office_users.get_user(session, COMMUNITY, user_id)
+        assert (listed.disabled, listed.disabled_at) == (False, None)
+        caller = office_users.log_in_user(session, COMMUNITY, "王医务", PASSWORD)
+        assert caller is not None and caller.user_id == user_id
+        assert page_session_caller(session, raw) is None  # the session the disabling ended stays ended
+        with pytest.raises(NotFound, match="no user named '无人'"):
+            office_users.enable_user(session, COMMUNITY, "无人")
+    _, disabled, enabled = user_entries(factory)
+    assert disabled.subject == "disable office user 王医务" and enabled.subject == "enable office user 王医务"
+    assert (enabled.before, enabled.after, enabled.actor) == ({"name": "王医务", "disabled": True}, {"name": "王医务", "disabled": False}, "医务科赵六")
+    with transaction(factory) as session:
+        office_users.disable_user(session, COMMUNITY, "王医务")
+    with transaction(factory) as session:
+        assert office_users.log_in_user(session, COMMUNITY, "王医务", PASSWORD) is None  # enabled, then disabled again: refused again
 
 
 def test_an_office_user_cannot_disable_themselves(factory):

@@ -320,7 +320,7 @@ PAGES = [
     ("POST", "/office/requests/{request}/decline"), ("POST", "/office/events/1/retry"), ("GET", "/township"),
     ("POST", "/township/requests"), ("POST", "/township/requests/{request}/cancel"), ("GET", "/expert"), ("POST", "/expert/leave"),
     ("POST", "/expert/feed"), ("GET", "/office/users"), ("POST", "/office/users"), ("POST", "/office/users/{user}/disable"),
-    ("POST", "/office/users/{user}/password"),
+    ("POST", "/office/users/{user}/enable"), ("POST", "/office/users/{user}/password"),
 ]
 
 
