@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from solver.eligibility import can_be_there, can_host, can_serve
 from solver.problem import DemandKey, Problem, Slot
 
-__all__ = ["Candidate", "Candidates", "can_host", "can_serve", "department_spare", "enumerate_candidates", "group_candidates", "is_candidate", "restrict"]
+__all__ = [
+    "Candidate", "Candidates", "can_host", "can_serve", "department_spare", "enumerate_candidates", "group_candidates", "is_candidate",
+    "restrict", "visits_linked",
+]
 
 SUPERVISION = "supervision"
 
@@ -176,6 +179,11 @@ def enumerate_candidates(
     return group_candidates(problem, items, spare)
 
 
+def visits_linked(problem: Problem, member: str, township: str) -> bool:
+    """Rule 8's place for a supervision: the month asks for link visits, and the member is linked to the township."""
+    return problem.rules.link_visits_per_month > 0 and any(link.member == member and link.township == township for link in problem.links)
+
+
 def is_candidate(problem: Problem, spare: dict, expert_id: str, slot: Slot, township_id: str, key: DemandKey | None) -> bool:
     """The same test as enumeration, for one assignment: would the month create this candidate?"""
     try:
@@ -187,8 +195,7 @@ def is_candidate(problem: Problem, spare: dict, expert_id: str, slot: Slot, town
     if spare.get((expert.department, slot), 0) <= 0:
         return False
     if key is None:
-        linked = any(l.member == expert_id and l.township == township_id for l in problem.links)
-        return linked and problem.rules.link_visits_per_month > 0 and can_host(problem, township, None, slot)
+        return visits_linked(problem, expert_id, township_id) and can_host(problem, township, None, slot)
     return problem.demand.get(key, 0) > 0 and key.township == township_id and can_serve(problem, expert, key) and can_host(problem, township, key, slot)
 
 

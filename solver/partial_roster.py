@@ -5,18 +5,21 @@ baseline and the service's quick fit all add sessions one at a time to a roster 
 complete yet, and ask whether the next one still keeps rules 3, 4, 5, 7 and 9. They share this
 structure; the questions themselves stand beside each rule's CP-SAT form (solver.rules.travel,
 availability, coverage, staffing), and `solver.rules.fits` asks them all.
+
+A saved roster is explained with the same checks: `refused` replays it session by session, and
+each session a check refuses is a break of that check's rule (solver.rules.EXPLANATIONS).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from solver.candidates import Candidate
 from solver.problem import HALF_DAYS, DemandKey, Problem, Slot
-from solver.solution import Assignment
+from solver.solution import Assignment, Reason, Violation
 
 
 def as_candidate(assignment: Assignment) -> Candidate:
@@ -81,3 +84,30 @@ class PartialRoster:
         else:
             self.rooms_used[(c.township, c.slot)] -= 1
             self.covered[c.key] -= 1
+
+
+def refused(
+    check: Callable[[PartialRoster, Candidate], bool], problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]
+) -> Iterator[tuple[int, Candidate, PartialRoster]]:
+    """Replay a whole roster one session at a time: each session `check` refuses, with its position and the
+    partial roster before it (every session is counted, refused or not, so the counts are the roster's own)."""
+    partial = PartialRoster(problem, spare)
+    for position, c in enumerate(sessions):
+        if not check(partial, c):
+            yield position, c, partial
+        partial.add(c)
+
+
+Alone = Callable[[PartialRoster, Candidate, Sequence[Candidate]], Reason | None]
+
+
+def replayed_breaks(
+    rule: str, check: Callable[[PartialRoster, Candidate], bool], problem: Problem, spare: Mapping[tuple[str, Slot], int],
+    sessions: Sequence[Candidate], alone: Alone | None = None,
+) -> Iterator[Violation]:
+    """A rule's breaks in a saved roster, replayed through the rule's fast check: a refused session that no roster of
+    the month could hold (`alone`, asked with the partial roster before it and the sessions before it, gives why) is
+    a break of its own; any other refusal is a break of the roster as a whole."""
+    for position, c, partial in refused(check, problem, spare, sessions):
+        why = alone(partial, c, sessions[:position]) if alone is not None else None
+        yield Violation.of_roster(rule) if why is None else Violation.of_session(rule, why, c, position)

@@ -7,16 +7,42 @@ creates no variable that breaks them, asking the checks of solver.eligibility.
 Rules 3, 4, 5, 7 and 9 each also have a fast check beside them, of one more session against a
 partial roster (solver.partial_roster): FAST_CHECKS says which rule each check belongs to, and
 `fits` asks them all, for everything that builds a roster a session at a time.
+
+Every hard rule has an explanation beside it too: given the month and a saved roster, the breaks
+of that rule, each named and told with a reason code (the rules with a fast check replay the
+roster through it). EXPLANATIONS lists them, and `explain` asks them all for the service's check
+of a saved or edited roster (scheduler.roster_rules).
 """
 
-from solver.candidates import Candidate
-from solver.eligibility import ELIGIBILITY_RULES
-from solver.partial_roster import PartialRoster
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from solver.rules.availability import experts_within_monthly_limit, within_monthly_limit
-from solver.rules.coverage import demand_left, no_more_sessions_than_asked, room_left, township_rooms_per_half_day
-from solver.rules.links import link_visits_with_their_team
-from solver.rules.office import forced_requests_on_their_days, pinned_assignments_stay
+from solver.candidates import Candidate
+from solver.eligibility import (
+    ELIGIBILITY_RULES,
+    expert_holds_the_specialty,
+    expert_is_available,
+    explanation,
+    only_working_half_days,
+    teaching_needs_the_minimum_title,
+    township_is_open,
+    ward_rounds_need_an_inpatient_ward,
+    ward_rounds_only_in_the_morning,
+)
+from solver.partial_roster import PartialRoster
+from solver.problem import Problem, Slot
+from solver.solution import Violation
+
+from solver.rules.availability import experts_within_monthly_limit, explain_monthly_limit, within_monthly_limit
+from solver.rules.coverage import (
+    demand_left,
+    explain_demand_cap,
+    explain_township_rooms,
+    no_more_sessions_than_asked,
+    room_left,
+    township_rooms_per_half_day,
+)
+from solver.rules.links import explain_link_visits, link_visits_with_their_team
+from solver.rules.office import explain_forced_requests, forced_requests_on_their_days, pinned_assignments_stay
 from solver.rules.objectives import (
     keep_published_assignments,
     load_fair_to_capacity,
@@ -26,8 +52,15 @@ from solver.rules.objectives import (
     shared_cars,
     unmet_demand,
 )
-from solver.rules.staffing import department_can_spare, department_keeps_min_on_site
-from solver.rules.travel import at_one_township_that_day, free_that_half_day, one_place_per_half_day, one_township_per_day
+from solver.rules.staffing import department_can_spare, department_keeps_min_on_site, explain_min_on_site
+from solver.rules.travel import (
+    at_one_township_that_day,
+    explain_one_place,
+    explain_one_township,
+    free_that_half_day,
+    one_place_per_half_day,
+    one_township_per_day,
+)
 
 HARD_RULES = (
     one_place_per_half_day,  # 3
@@ -73,4 +106,47 @@ def fits(partial: PartialRoster, c: Candidate) -> bool:
     return True
 
 
-__all__ = ["ELIGIBILITY_RULES", "FAST_CHECKS", "HARD_RULES", "RULES", "SOFT_RULES", "fits"]
+Explanation = Callable[[Problem, Mapping[tuple[str, Slot], int], Sequence[Candidate]], Iterator[Violation]]
+
+# each rule -> its explanation of a saved roster, in the order a session's first break is named: where it can never
+# be (2), whose it can never be (4, 8, 9, 1, 6), what its department cannot spare (7), then the roster as a whole
+EXPLANATIONS: dict[Callable, Explanation] = {
+    only_working_half_days: explanation(only_working_half_days),  # 2
+    expert_is_available: explanation(expert_is_available),  # 2
+    township_is_open: explanation(township_is_open),  # 2
+    experts_within_monthly_limit: explain_monthly_limit,  # 4
+    link_visits_with_their_team: explain_link_visits,  # 8 (the visit days and team: the model's diagnosis)
+    no_more_sessions_than_asked: explain_demand_cap,  # 9
+    expert_holds_the_specialty: explanation(expert_holds_the_specialty),  # 1
+    teaching_needs_the_minimum_title: explanation(teaching_needs_the_minimum_title),  # 6
+    ward_rounds_need_an_inpatient_ward: explanation(ward_rounds_need_an_inpatient_ward),  # 6
+    ward_rounds_only_in_the_morning: explanation(ward_rounds_only_in_the_morning),  # 6
+    department_keeps_min_on_site: explain_min_on_site,  # 7
+    one_place_per_half_day: explain_one_place,  # 3
+    one_township_per_day: explain_one_township,  # 3
+    township_rooms_per_half_day: explain_township_rooms,  # 5
+    forced_requests_on_their_days: explain_forced_requests,  # the office's forced requests
+}
+
+
+def explain(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> list[Violation]:
+    """The hard rules a saved roster breaks, as EXPLANATIONS tell them (empty: it keeps them all, as far as they see).
+
+    Each session that breaks a rule on its own (no roster of the month could hold it) is named once, with the first
+    such rule, in the roster's order; only when there is none, the rules the roster breaks as a whole, each once, by
+    name (as the model's diagnosis lists them). `spare` is rule 7's bound, solver.candidates.department_spare.
+    """
+    alone: dict[int, Violation] = {}
+    whole: dict[str, Violation] = {}
+    for explain_rule in EXPLANATIONS.values():
+        for violation in explain_rule(problem, spare, sessions):
+            if violation.session is None:
+                whole.setdefault(violation.rule, violation)
+            else:
+                alone.setdefault(violation.session, violation)
+    if alone:
+        return [alone[position] for position in sorted(alone)]
+    return [whole[rule] for rule in sorted(whole)]
+
+
+__all__ = ["ELIGIBILITY_RULES", "EXPLANATIONS", "FAST_CHECKS", "HARD_RULES", "RULES", "SOFT_RULES", "explain", "fits"]

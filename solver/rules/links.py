@@ -1,9 +1,21 @@
-"""Party-committee link visits (rule 8): each member visits each linked township with a team."""
+"""Party-committee link visits (rule 8): each member visits each linked township with a team.
+
+Written here for CP-SAT, and as the explanation of a saved roster whose supervision is no visit of
+a link; whether a roster's supervision days are visits with their team is the model's to say
+(the saved roster's check asks it in diagnosis mode).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+
+from solver.candidates import Candidate, visits_linked
 from solver.objective import Term, penalizes
+from solver.problem import Problem, Slot
 from solver.roster_model import RosterModel, supervision_indices
+from solver.solution import Reason, ReasonCode, Violation
+
+VISIT_DAYS = "supervision only on a visit day"
 
 
 @penalizes(Term.LINK)
@@ -33,7 +45,7 @@ def link_visits_with_their_team(roster: RosterModel) -> None:
             team = [flag for expert, flag in serving_at.get((link.township, day), []) if expert != link.member]
             if (isinstance(present, int) and present == 0) or len(team) < team_min:
                 if supervision:
-                    roster.add("supervision only on a visit day", roster.total(supervision) <= 0)
+                    roster.add(VISIT_DAYS, roster.total(supervision) <= 0)
                 continue
             visit = roster.model.new_bool_var(f"visit:{link.member}:{link.township}:{day}")
             roster.visits[(link.member, link.township, day)] = visit
@@ -41,10 +53,17 @@ def link_visits_with_their_team(roster: RosterModel) -> None:
             if team_min:
                 roster.add("link team minimum", sum(team) >= team_min * visit)
             if supervision:
-                roster.add("supervision only on a visit day", roster.total(supervision) <= visit)
+                roster.add(VISIT_DAYS, roster.total(supervision) <= visit)
             day_visits.append(visit)
         made = sum(day_visits)
         if day_visits:
             roster.add("link visits per month", made <= wanted)
         roster.link_misses[(link.member, link.township)] = wanted - made
         roster.penalize(Term.LINK, wanted - made, problem.rules.weights.link)
+
+
+def explain_link_visits(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
+    """Rule 8 in a saved roster: every supervision that is no member's visit to a linked township."""
+    for position, c in enumerate(sessions):
+        if c.key is None and not visits_linked(problem, c.expert, c.township):
+            yield Violation.of_session(VISIT_DAYS, Reason.of(ReasonCode.SUPERVISION_NOT_A_VISIT), c, position)
