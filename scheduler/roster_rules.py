@@ -4,10 +4,10 @@ Each rule explains its own breaks (solver.rules.EXPLANATIONS, asked through `sol
 an assignment no roster of the month could hold (rules 1, 2 and 6, an expert not rostered, a row
 not asked for, a department that can spare nobody, a supervision that is no link's visit, the same
 session twice) is named with the first rule it breaks; a roster whose sessions could each be held
-is named with the rules it breaks as a whole (3, 4, 5, 7, 9, the office's forced requests). A
-roster they find nothing in is pinned as fixed candidates in the CP-SAT model in diagnosis mode,
-so the model itself names any rule left (8's visit days and team). Link visits (rule 8) must not
-drop below what the roster before the edit made, and every pin of the office must be held.
+is named with the rules it breaks as a whole (3, 4, 5, 7, 8's visit days, 9, the office's forced
+requests). A roster they find nothing in is still pinned as fixed candidates in the CP-SAT model in
+diagnosis mode, so the model itself names any clash they did not see. Link visits (rule 8) must
+not drop below what the roster before the edit made, and every pin of the office must be held.
 
 Every break is the rule's name and a reason as data (solver.solution.ReasonCode with the session it is
 about), rendered in the reader's language by scheduler.reason_text where it is shown.
@@ -30,6 +30,7 @@ from solver.problem import Pin, Problem, Slot
 from solver.reasons import clashing_rules
 from solver.rules import explain
 from solver.rules.office import PINNED as PIN_RULE
+from solver.rules.office import lost_pins as pins_lost_by
 from solver.solution import Assignment, Reason, ReasonCode, session_at
 
 UNNAMED_RULE = "hard rules"  # a clash the diagnosis shows without naming its rule
@@ -157,12 +158,7 @@ def lost_pins(pins: Sequence[Pin], assignments: Iterable[Assignment]) -> list[Ru
 
     The model binds a pin only while the month still allows it (scheduler.pins, solver.rules.office), so every
     roster about to be saved, solved or edited, is held against the pins here as well."""
-    held = {(a.expert, a.slot, a.township, a.key) for a in assignments}
-    return [
-        RuleBreak(PIN_RULE, Reason.of(ReasonCode.PIN_LOST, **session_at(pin.expert, pin.slot, pin.township, pin.key)))
-        for pin in pins
-        if tuple(pin) not in held
-    ]
+    return [RuleBreak(v.rule, v.reason) for v in pins_lost_by(pins, [as_candidate(a) for a in assignments])]
 
 
 def hard_rule_breaks(problem: Problem, assignments: Sequence[Assignment], before: Sequence[Assignment] | None = None) -> list[RuleBreak]:

@@ -162,3 +162,12 @@ def explanation(rule: Callable) -> Explanation:
     explain.__name__ = explain.__qualname__ = f"explain_{rule.__name__}"
     explain.__doc__ = f"{rule.__doc__.split(':')[0]} in a saved roster: each session that breaks it ({name!r})."
     return explain
+
+
+explain_specialty = explanation(expert_holds_the_specialty)
+explain_teaching_title = explanation(teaching_needs_the_minimum_title)
+explain_working_days = explanation(only_working_half_days)
+explain_availability = explanation(expert_is_available)
+explain_township_open = explanation(township_is_open)
+explain_ward = explanation(ward_rounds_need_an_inpatient_ward)
+explain_ward_half_day = explanation(ward_rounds_only_in_the_morning)

@@ -21,7 +21,13 @@ from solver.eligibility import (
     ELIGIBILITY_RULES,
     expert_holds_the_specialty,
     expert_is_available,
-    explanation,
+    explain_availability,
+    explain_specialty,
+    explain_teaching_title,
+    explain_township_open,
+    explain_ward,
+    explain_ward_half_day,
+    explain_working_days,
     only_working_half_days,
     teaching_needs_the_minimum_title,
     township_is_open,
@@ -42,7 +48,7 @@ from solver.rules.coverage import (
     township_rooms_per_half_day,
 )
 from solver.rules.links import explain_link_visits, link_visits_with_their_team
-from solver.rules.office import explain_forced_requests, forced_requests_on_their_days, pinned_assignments_stay
+from solver.rules.office import explain_forced_requests, explain_pins, forced_requests_on_their_days, pinned_assignments_stay
 from solver.rules.objectives import (
     keep_published_assignments,
     load_fair_to_capacity,
@@ -111,21 +117,17 @@ Explanation = Callable[[Problem, Mapping[tuple[str, Slot], int], Sequence[Candid
 # each rule -> its explanation of a saved roster, in the order a session's first break is named: where it can never
 # be (2), whose it can never be (4, 8, 9, 1, 6), what its department cannot spare (7), then the roster as a whole
 EXPLANATIONS: dict[Callable, Explanation] = {
-    only_working_half_days: explanation(only_working_half_days),  # 2
-    expert_is_available: explanation(expert_is_available),  # 2
-    township_is_open: explanation(township_is_open),  # 2
+    only_working_half_days: explain_working_days, expert_is_available: explain_availability, township_is_open: explain_township_open,  # 2
     experts_within_monthly_limit: explain_monthly_limit,  # 4
-    link_visits_with_their_team: explain_link_visits,  # 8 (the visit days and team: the model's diagnosis)
+    link_visits_with_their_team: explain_link_visits,  # 8
     no_more_sessions_than_asked: explain_demand_cap,  # 9
-    expert_holds_the_specialty: explanation(expert_holds_the_specialty),  # 1
-    teaching_needs_the_minimum_title: explanation(teaching_needs_the_minimum_title),  # 6
-    ward_rounds_need_an_inpatient_ward: explanation(ward_rounds_need_an_inpatient_ward),  # 6
-    ward_rounds_only_in_the_morning: explanation(ward_rounds_only_in_the_morning),  # 6
+    expert_holds_the_specialty: explain_specialty,  # 1
+    teaching_needs_the_minimum_title: explain_teaching_title,  # 6
+    ward_rounds_need_an_inpatient_ward: explain_ward, ward_rounds_only_in_the_morning: explain_ward_half_day,  # 6
     department_keeps_min_on_site: explain_min_on_site,  # 7
-    one_place_per_half_day: explain_one_place,  # 3
-    one_township_per_day: explain_one_township,  # 3
+    one_place_per_half_day: explain_one_place, one_township_per_day: explain_one_township,  # 3
     township_rooms_per_half_day: explain_township_rooms,  # 5
-    forced_requests_on_their_days: explain_forced_requests,  # the office's forced requests
+    pinned_assignments_stay: explain_pins, forced_requests_on_their_days: explain_forced_requests,  # the office's levers
 }
 
 
@@ -134,19 +136,20 @@ def explain(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: S
 
     Each session that breaks a rule on its own (no roster of the month could hold it) is named once, with the first
     such rule, in the roster's order; only when there is none, the rules the roster breaks as a whole, each once, by
-    name (as the model's diagnosis lists them). `spare` is rule 7's bound, solver.candidates.department_spare.
+    name (as the model's diagnosis lists them; a rule told the same way twice, once). `spare` is rule 7's bound,
+    solver.candidates.department_spare.
     """
     alone: dict[int, Violation] = {}
-    whole: dict[str, Violation] = {}
+    whole: dict[Violation, None] = {}  # in the order found, each once
     for explain_rule in EXPLANATIONS.values():
         for violation in explain_rule(problem, spare, sessions):
             if violation.session is None:
-                whole.setdefault(violation.rule, violation)
+                whole.setdefault(violation)
             else:
                 alone.setdefault(violation.session, violation)
     if alone:
         return [alone[position] for position in sorted(alone)]
-    return [whole[rule] for rule in sorted(whole)]
+    return sorted(whole, key=lambda violation: violation.rule)
 
 
 __all__ = ["ELIGIBILITY_RULES", "EXPLANATIONS", "FAST_CHECKS", "HARD_RULES", "RULES", "SOFT_RULES", "explain", "fits"]

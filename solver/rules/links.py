@@ -1,12 +1,14 @@
 """Party-committee link visits (rule 8): each member visits each linked township with a team.
 
-Written here for CP-SAT, and as the explanation of a saved roster whose supervision is no visit of
-a link; whether a roster's supervision days are visits with their team is the model's to say
-(the saved roster's check asks it in diagnosis mode).
+Written here for CP-SAT, and as the explanation of a saved roster that breaks it: a supervision
+that is no visit of a link, or on a day without its team, or more visit days than the month asks.
+How many visits a roster makes (a member's clinical session can be the visit) is the model's to
+count: the service's check asks it when an edit may lose visits.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 
 from solver.candidates import Candidate, visits_linked
@@ -16,6 +18,7 @@ from solver.roster_model import RosterModel, supervision_indices
 from solver.solution import Reason, ReasonCode, Violation
 
 VISIT_DAYS = "supervision only on a visit day"
+VISITS_PER_MONTH = "link visits per month"
 
 
 @penalizes(Term.LINK)
@@ -57,13 +60,28 @@ def link_visits_with_their_team(roster: RosterModel) -> None:
             day_visits.append(visit)
         made = sum(day_visits)
         if day_visits:
-            roster.add("link visits per month", made <= wanted)
+            roster.add(VISITS_PER_MONTH, made <= wanted)
         roster.link_misses[(link.member, link.township)] = wanted - made
         roster.penalize(Term.LINK, wanted - made, problem.rules.weights.link)
 
 
 def explain_link_visits(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
-    """Rule 8 in a saved roster: every supervision that is no member's visit to a linked township."""
+    """Rule 8 in a saved roster: every supervision that is no member's visit to a linked township; the roster, when a
+    supervision falls on a day its township has fewer than link_team_min other experts serving, or gives a link more
+    visit days than the month asks."""
+    serving: dict[tuple, set[str]] = defaultdict(set)  # (township, day) -> the experts with a session there
+    for c in sessions:
+        if c.key is not None:
+            serving[(c.township, c.day)].add(c.expert)
+    visit_days: dict[tuple[str, str], set] = defaultdict(set)
     for position, c in enumerate(sessions):
-        if c.key is None and not visits_linked(problem, c.expert, c.township):
+        if c.key is not None:
+            continue
+        if not visits_linked(problem, c.expert, c.township):
             yield Violation.of_session(VISIT_DAYS, Reason.of(ReasonCode.SUPERVISION_NOT_A_VISIT), c, position)
+        elif len(serving[(c.township, c.day)] - {c.expert}) < problem.rules.link_team_min:
+            yield Violation.of_roster(VISIT_DAYS)
+        else:
+            visit_days[(c.expert, c.township)].add(c.day)
+    if any(len(days) > problem.rules.link_visits_per_month for days in visit_days.values()):
+        yield Violation.of_roster(VISITS_PER_MONTH)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 from solver.candidates import Candidate, Candidates
-from solver.problem import Problem, Requirement, Slot
+from solver.problem import Pin, Problem, Requirement, Slot
 from solver.roster_model import RosterModel
-from solver.solution import Violation
+from solver.solution import Reason, ReasonCode, Violation, session_at
 
 PINNED = "pinned assignment"
 FORCED = "forced request"
@@ -30,6 +30,20 @@ def pinned_assignments_stay(roster: RosterModel) -> None:
     """A pinned assignment is in every roster of its month (the office pinned it)."""
     for index in office_pinned_indices(roster.problem, roster.candidates):
         roster.add(PINNED, roster.term(index) == 1)
+
+
+def explain_pins(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
+    """The office's pins in a saved roster: each pin of the month the roster does not hold."""
+    return lost_pins(problem.pins, sessions)
+
+
+def lost_pins(pins: Sequence[Pin], sessions: Sequence[Candidate]) -> Iterator[Violation]:
+    """Each of the pins the sessions do not hold, told as the session it pins (the service holds every roster it is
+    about to save against its pins: the model binds a pin only while the month still allows it)."""
+    held = {(c.expert, c.slot, c.township, c.key) for c in sessions}
+    for pin in pins:
+        if tuple(pin) not in held:
+            yield Violation(PINNED, Reason.of(ReasonCode.PIN_LOST, **session_at(pin.expert, pin.slot, pin.township, pin.key)))
 
 
 def required_candidates(candidates: Candidates, requirement: Requirement) -> list[int]:
