@@ -148,7 +148,7 @@ def enumerate_candidates(
     items: list[Candidate] = []
     seen: set[tuple] = set()
     for expert in problem.experts:
-        if expert.max_sessions <= 0:
+        if not expert.rostered:
             continue
         servable = {
             township.id: [key for key in keys_by_township.get(township.id, []) if can_serve(problem, expert, key)]
@@ -190,7 +190,7 @@ def is_candidate(problem: Problem, spare: dict, expert_id: str, slot: Slot, town
         expert, township = problem.expert(expert_id), problem.township(township_id)
     except KeyError:
         return False
-    if expert.max_sessions <= 0 or not can_be_there(problem, expert, slot):
+    if not expert.rostered or not can_be_there(problem, expert, slot):
         return False
     if spare.get((expert.department, slot), 0) <= 0:
         return False

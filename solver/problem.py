@@ -45,6 +45,11 @@ class Expert:
     def available(self, slot: Slot) -> bool:
         return slot not in self.blocked
 
+    @property
+    def rostered(self) -> bool:
+        """Whether the expert takes sessions this month at all (rule 4 with max_sessions 0: not rostered)."""
+        return self.max_sessions > 0
+
 
 @dataclass(frozen=True)
 class Township:

@@ -50,4 +50,4 @@ def explain_monthly_limit(problem: Problem, spare: Mapping[tuple[str, Slot], int
 
 
 def _not_rostered(partial: PartialRoster, c: Candidate, _before: Sequence[Candidate]) -> Reason | None:
-    return Reason.of(ReasonCode.EXPERT_NOT_ROSTERED) if partial.max_sessions.get(c.expert, 0) <= 0 else None
+    return None if partial.problem.expert(c.expert).rostered else Reason.of(ReasonCode.EXPERT_NOT_ROSTERED)

@@ -65,6 +65,11 @@ def link_visits_with_their_team(roster: RosterModel) -> None:
         roster.penalize(Term.LINK, wanted - made, problem.rules.weights.link)
 
 
+def has_a_team(problem: Problem, member: str, serving: set[str]) -> bool:
+    """Rule 8's team: at least link_team_min experts other than the member serve sessions at the township that day."""
+    return len(serving - {member}) >= problem.rules.link_team_min
+
+
 def explain_link_visits(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
     """Rule 8 in a saved roster: every supervision that is no member's visit to a linked township; the roster, when a
     supervision falls on a day its township has fewer than link_team_min other experts serving, or gives a link more
@@ -79,7 +84,7 @@ def explain_link_visits(problem: Problem, spare: Mapping[tuple[str, Slot], int],
             continue
         if not visits_linked(problem, c.expert, c.township):
             yield Violation.of_session(VISIT_DAYS, Reason.of(ReasonCode.SUPERVISION_NOT_A_VISIT), c, position)
-        elif len(serving[(c.township, c.day)] - {c.expert}) < problem.rules.link_team_min:
+        elif not has_a_team(problem, c.expert, serving[(c.township, c.day)]):
             yield Violation.of_roster(VISIT_DAYS)
         else:
             visit_days[(c.expert, c.township)].add(c.day)

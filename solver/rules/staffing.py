@@ -31,6 +31,11 @@ def department_keeps_min_on_site(roster: RosterModel) -> None:
         roster.add(MIN_ON_SITE, roster.total(indices) <= spare)
 
 
+def spares_nobody(partial: PartialRoster, department: str | None, slot: Slot) -> bool:
+    """Rule 7 before any session: the department can spare none of its experts in that half-day."""
+    return partial.spare.get((department, slot), 0) <= 0
+
+
 def department_can_spare(partial: PartialRoster, c: Candidate) -> bool:
     """Rule 7 for one more session: the expert's department can spare one more of its experts in that half-day."""
     department = partial.department_of.get(c.expert)
@@ -50,4 +55,4 @@ def explain_min_on_site(problem: Problem, spare: Mapping[tuple[str, Slot], int],
 
 def _spares_nobody(partial: PartialRoster, c: Candidate, _before: Sequence[Candidate]) -> Reason | None:
     department = partial.department_of.get(c.expert)
-    return Reason.of(ReasonCode.DEPARTMENT_CANNOT_SPARE, department=department) if partial.spare.get((department, c.slot), 0) <= 0 else None
+    return Reason.of(ReasonCode.DEPARTMENT_CANNOT_SPARE, department=department) if spares_nobody(partial, department, c.slot) else None
