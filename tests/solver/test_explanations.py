@@ -10,12 +10,15 @@ independent checker and the rule's own model too where they can be asked).
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Callable
 
 import pytest
+from ortools.sat.python import cp_model
 
 import solver.eligibility as eligibility
-from solver.candidates import Candidate, department_spare
+from solver.candidates import Candidate, department_spare, enumerate_candidates, is_candidate
+from solver.model import build_model
 from solver.problem import Department, Link, Pin, Requirement, Slot
 from solver.rules import ELIGIBILITY_RULES, EXPLANATIONS, HARD_RULES, explain
 from solver.rules.availability import experts_within_monthly_limit
@@ -25,6 +28,7 @@ from solver.rules.office import forced_requests_on_their_days, pinned_assignment
 from solver.rules.staffing import department_keeps_min_on_site
 from solver.rules.travel import one_place_per_half_day, one_township_per_day
 from solver.solution import ReasonCode
+from tests.solver.strategies import random_problem
 from tests.solver.conftest import (
     MON,
     SAT,
@@ -245,6 +249,31 @@ def test_the_rules_a_roster_breaks_as_a_whole_are_named_once_each_by_name():
     found = _explain(problem, session("E1", MON), session("E1", TUE), session("E2", MON))
     assert [v.rule for v in found] == ["demand cap", "monthly session limit", "township rooms"]
     assert _explain(problem, session("E1", MON)) == []
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_explanations_and_the_model_agree_on_random_rosters(seed):
+    """A random roster of a random month's candidates: the explanations see no break exactly when the model of every
+    rule holds it fixed; a random session is named on its own exactly when the month has no such candidate."""
+    problem = random_problem(seed)
+    candidates = enumerate_candidates(problem)
+    rng = random.Random(seed)
+    for _ in range(4):
+        fixed = sorted(rng.sample(range(len(candidates.items)), min(len(candidates.items), rng.randint(1, 12))))
+        found = explain(problem, candidates.spare, [candidates.items[index] for index in fixed])
+        assert all(v.session is None for v in found), found  # every candidate is a session some roster could hold
+        model = build_model(problem, candidates, free=(), fixed=fixed)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        status = solver.solve(model.model)
+        assert (status != cp_model.INFEASIBLE) is (not found), f"seed {seed}: explained {[v.rule for v in found]}, model {solver.status_name(status)}"
+    keys = [*problem.demand, None]
+    for _ in range(20):
+        entry = (rng.choice(problem.experts).id, rng.choice(problem.slots), rng.choice(problem.townships).id, rng.choice(keys))
+        if entry[3] is not None:
+            entry = (*entry[:2], entry[3].township, entry[3])
+        alone = [v for v in explain(problem, candidates.spare, [Candidate(-1, *entry)]) if v.session is not None]
+        assert bool(alone) is not is_candidate(problem, candidates.spare, *entry), f"seed {seed}: {entry} explained {alone}"
 
 
 @pytest.mark.parametrize("rule", list(EXPLANATION_TESTS), ids=[rule.__name__ for rule in EXPLANATION_TESTS])
