@@ -22,6 +22,7 @@ from solver.rules.links import has_a_team
 from solver.rules.staffing import spares_nobody
 from solver.solution import Reason, ReasonCode, Unmet
 
+
 def _ids(experts: list[Expert]) -> tuple[str, ...]:
     return tuple(e.id for e in experts)
 

@@ -182,14 +182,14 @@ class Violation:
     session: int | None = None
 
     @classmethod
-    def of_session(cls, rule: str, reason: Reason, session: Any, position: int) -> "Violation":
+    def of_session(cls, rule: str, reason: Reason, session: Any, position: int) -> Violation:
         """The session at `position` breaks the rule on its own: the reason, told where (`session` has a candidate's
         expert, slot, township and key)."""
         at = session_at(session.expert, session.slot, session.township, session.key)
         return cls(rule, Reason.of(reason.code, **at, **reason.params), position)
 
     @classmethod
-    def of_roster(cls, rule: str) -> "Violation":
+    def of_roster(cls, rule: str) -> Violation:
         """The roster as a whole breaks the rule: named as the model's diagnosis names it."""
         return cls(rule, Reason.of(ReasonCode.EDIT_BREAKS_RULE, rule=rule))
 

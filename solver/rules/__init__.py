@@ -36,8 +36,6 @@ from solver.eligibility import (
 )
 from solver.partial_roster import PartialRoster
 from solver.problem import Problem, Slot
-from solver.solution import Violation
-
 from solver.rules.availability import experts_within_monthly_limit, explain_monthly_limit, within_monthly_limit
 from solver.rules.coverage import (
     demand_left,
@@ -48,7 +46,6 @@ from solver.rules.coverage import (
     township_rooms_per_half_day,
 )
 from solver.rules.links import explain_link_visits, link_visits_with_their_team
-from solver.rules.office import explain_forced_requests, explain_pins, forced_requests_on_their_days, pinned_assignments_stay
 from solver.rules.objectives import (
     keep_published_assignments,
     load_fair_to_capacity,
@@ -58,6 +55,7 @@ from solver.rules.objectives import (
     shared_cars,
     unmet_demand,
 )
+from solver.rules.office import explain_forced_requests, explain_pins, forced_requests_on_their_days, pinned_assignments_stay
 from solver.rules.staffing import department_can_spare, department_keeps_min_on_site, explain_min_on_site
 from solver.rules.travel import (
     at_one_township_that_day,
@@ -67,6 +65,7 @@ from solver.rules.travel import (
     one_place_per_half_day,
     one_township_per_day,
 )
+from solver.solution import Violation
 
 HARD_RULES = (
     one_place_per_half_day,  # 3

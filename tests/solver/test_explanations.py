@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 from ortools.sat.python import cp_model
 
-import solver.eligibility as eligibility
+from solver import eligibility
 from solver.candidates import Candidate, department_spare, enumerate_candidates, is_candidate
 from solver.model import build_model
 from solver.problem import Department, Link, Pin, Requirement, Slot
@@ -28,7 +28,6 @@ from solver.rules.office import forced_requests_on_their_days, pinned_assignment
 from solver.rules.staffing import department_keeps_min_on_site
 from solver.rules.travel import one_place_per_half_day, one_township_per_day
 from solver.solution import ReasonCode
-from tests.solver.strategies import random_problem
 from tests.solver.conftest import (
     MON,
     SAT,
@@ -46,6 +45,7 @@ from tests.solver.conftest import (
     supervision,
     township,
 )
+from tests.solver.strategies import random_problem
 
 # rule -> the test of its explanation (the meta-test reads this)
 EXPLANATION_TESTS: dict[Callable, Callable[[], None]] = {}
@@ -55,7 +55,7 @@ explanation_test = own_test_of(EXPLANATION_TESTS)  # @explanation_test(rule): th
 
 def one_cardiologist(**changes):
     """E1, a cardiologist, and t1 asking for two cardiology clinics, on Monday and Tuesday mornings."""
-    fields = dict(experts=[cardiologist("E1")], townships=[township()], demand={clinic(): 2}, slots=slots_of(MON, TUE))
+    fields = {"experts": [cardiologist("E1")], "townships": [township()], "demand": {clinic(): 2}, "slots": slots_of(MON, TUE)}
     fields.update(changes)
     return make_problem(**fields)
 
