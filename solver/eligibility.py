@@ -6,12 +6,13 @@ allowed (`is_candidate` for a re-plan's kept sessions, the greedy baseline, the 
 edit check) calls the same checks. Each rule is a function named as the domain says it,
 True when the assignment keeps it, listed with the others that look at the same things;
 `NAMED_BREAKS` says, next to the rules, how each names a break and why, as a reason code the service renders;
-`explanation(rule)` is the rule's explanation of a saved roster (solver.rules.EXPLANATIONS lists them all).
+`SessionRule(rule)` is the rule's explanation of a saved roster (solver.rules.EXPLANATIONS lists them all).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from solver.problem import TITLE_RANK, DemandKey, Expert, Problem, Slot, Township
@@ -143,31 +144,37 @@ class Session(Protocol):
 Explanation = Callable[[Problem, Mapping[tuple[str, Slot], int], Sequence[Session]], Iterator[Violation]]
 
 
-def explanation(rule: Callable) -> Explanation:
-    """The rule in a saved roster: each session that breaks it, named as NAMED_BREAKS names it, with why and where.
+@dataclass(frozen=True, eq=False)
+class SessionRule:
+    """The explanation of one of these rules in a saved roster: each session that breaks it, named as NAMED_BREAKS
+    names it, with why and where. A session naming no known expert or township is passed over: the roster's check
+    names those itself."""
 
-    A session naming no known expert or township is passed over: the roster's check names those itself.
-    """
-    name, why = NAMED_BREAKS[rule]
+    rule: Callable
 
-    def explain(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Session]) -> Iterator[Violation]:
-        for position, c in enumerate(sessions):
-            try:
-                expert, township = problem.expert(c.expert), problem.township(c.township)
-            except KeyError:
-                continue
-            if not keeps(rule, problem, expert, township, c.slot, c.key):
-                yield Violation.of_session(name, why(problem, expert, township, c.slot, c.key), c, position)
-
-    explain.__name__ = explain.__qualname__ = f"explain_{rule.__name__}"
-    explain.__doc__ = f"{rule.__doc__.split(':')[0]} in a saved roster: each session that breaks it ({name!r})."
-    return explain
+    def __call__(self, problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Session]) -> Iterator[Violation]:
+        for _explanation, violation in each_session((self,), problem, sessions):
+            yield violation
 
 
-explain_specialty = explanation(expert_holds_the_specialty)
-explain_teaching_title = explanation(teaching_needs_the_minimum_title)
-explain_working_days = explanation(only_working_half_days)
-explain_availability = explanation(expert_is_available)
-explain_township_open = explanation(township_is_open)
-explain_ward = explanation(ward_rounds_need_an_inpatient_ward)
-explain_ward_half_day = explanation(ward_rounds_only_in_the_morning)
+def each_session(explanations: Sequence[SessionRule], problem: Problem, sessions: Sequence[Session]) -> Iterator[tuple[SessionRule, Violation]]:
+    """The breaks the explanations see, asked in one pass over the roster (each session's expert and township looked
+    up once), each with the explanation that saw it."""
+    for position, c in enumerate(sessions):
+        try:
+            expert, township = problem.expert(c.expert), problem.township(c.township)
+        except KeyError:
+            continue
+        for explanation in explanations:
+            if not keeps(explanation.rule, problem, expert, township, c.slot, c.key):
+                name, why = NAMED_BREAKS[explanation.rule]
+                yield explanation, Violation.of_session(name, why(problem, expert, township, c.slot, c.key), c, position)
+
+
+explain_specialty = SessionRule(expert_holds_the_specialty)
+explain_teaching_title = SessionRule(teaching_needs_the_minimum_title)
+explain_working_days = SessionRule(only_working_half_days)
+explain_availability = SessionRule(expert_is_available)
+explain_township_open = SessionRule(township_is_open)
+explain_ward = SessionRule(ward_rounds_need_an_inpatient_ward)
+explain_ward_half_day = SessionRule(ward_rounds_only_in_the_morning)

@@ -6,8 +6,8 @@ complete yet, and ask whether the next one still keeps rules 3, 4, 5, 7 and 9. T
 structure; the questions themselves stand beside each rule's CP-SAT form (solver.rules.travel,
 availability, coverage, staffing), and `solver.rules.fits` asks them all.
 
-A saved roster is explained with the same checks: `refused` replays it session by session, and
-each session a check refuses is a break of that check's rule (solver.rules.EXPLANATIONS).
+A saved roster is explained with the same checks: `replay` adds it session by session, and each
+session a check refuses is a break of that check's rule (`Replayed`, solver.rules.EXPLANATIONS).
 """
 
 from __future__ import annotations
@@ -86,28 +86,34 @@ class PartialRoster:
             self.covered[c.key] -= 1
 
 
-def refused(
-    check: Callable[[PartialRoster, Candidate], bool], problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]
-) -> Iterator[tuple[int, Candidate, PartialRoster]]:
-    """Replay a whole roster one session at a time: each session `check` refuses, with its position and the
-    partial roster before it (every session is counted, refused or not, so the counts are the roster's own)."""
-    partial = PartialRoster(problem, spare)
-    for position, c in enumerate(sessions):
-        if not check(partial, c):
-            yield position, c, partial
-        partial.add(c)
-
-
 Alone = Callable[[PartialRoster, Candidate, Sequence[Candidate]], Reason | None]
 
 
-def replayed_breaks(
-    rule: str, check: Callable[[PartialRoster, Candidate], bool], problem: Problem, spare: Mapping[tuple[str, Slot], int],
-    sessions: Sequence[Candidate], alone: Alone | None = None,
-) -> Iterator[Violation]:
-    """A rule's breaks in a saved roster, replayed through the rule's fast check: a refused session that no roster of
-    the month could hold (`alone`, asked with the partial roster before it and the sessions before it, gives why) is
-    a break of its own; any other refusal is a break of the roster as a whole."""
-    for position, c, partial in refused(check, problem, spare, sessions):
-        why = alone(partial, c, sessions[:position]) if alone is not None else None
-        yield Violation.of_roster(rule) if why is None else Violation.of_session(rule, why, c, position)
+@dataclass(frozen=True, eq=False)
+class Replayed:
+    """A rule's explanation of a saved roster, by replaying the roster one session at a time through the rule's fast
+    check: a refused session that no roster of the month could hold (`alone`, asked with the partial roster before it
+    and the sessions before it, gives why) is a break of its own; any other refusal is a break of the roster as a
+    whole, named `rule` as the model names it."""
+
+    rule: str
+    check: Callable[[PartialRoster, Candidate], bool]
+    alone: Alone | None = None
+
+    def __call__(self, problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
+        for _explanation, violation in replay((self,), problem, spare, sessions):
+            yield violation
+
+
+def replay(
+    explanations: Sequence[Replayed], problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]
+) -> Iterator[tuple[Replayed, Violation]]:
+    """The breaks the explanations see, in one replay of the roster (every session is counted, refused or not, so the
+    counts are the roster's own), each with the explanation that saw it."""
+    partial = PartialRoster(problem, spare)
+    for position, c in enumerate(sessions):
+        for explanation in explanations:
+            if not explanation.check(partial, c):
+                why = explanation.alone(partial, c, sessions[:position]) if explanation.alone is not None else None
+                yield explanation, Violation.of_roster(explanation.rule) if why is None else Violation.of_session(explanation.rule, why, c, position)
+        partial.add(c)

@@ -15,10 +15,13 @@ of a saved or edited roster (scheduler.roster_rules).
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 
 from solver.candidates import Candidate
 from solver.eligibility import (
     ELIGIBILITY_RULES,
+    SessionRule,
+    each_session,
     expert_holds_the_specialty,
     expert_is_available,
     explain_availability,
@@ -34,7 +37,7 @@ from solver.eligibility import (
     ward_rounds_need_an_inpatient_ward,
     ward_rounds_only_in_the_morning,
 )
-from solver.partial_roster import PartialRoster
+from solver.partial_roster import PartialRoster, Replayed, replay
 from solver.problem import Problem, Slot
 from solver.rules.availability import experts_within_monthly_limit, explain_monthly_limit, within_monthly_limit
 from solver.rules.coverage import (
@@ -134,20 +137,29 @@ def explain(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: S
     """The hard rules a saved roster breaks, as EXPLANATIONS tell them (empty: it keeps them all, as far as they see).
 
     Each session that breaks a rule on its own (no roster of the month could hold it) is named once, with the first
-    such rule, in the roster's order; only when there is none, the rules the roster breaks as a whole, each once, by
-    name (as the model's diagnosis lists them; a rule told the same way twice, once). `spare` is rule 7's bound,
-    solver.candidates.department_spare.
+    such rule in EXPLANATIONS' order, in the roster's order; only when there is none, the rules the roster breaks as
+    a whole, each once, by name (as the model's diagnosis lists them; a rule told the same way twice, once). `spare`
+    is rule 7's bound, solver.candidates.department_spare. The explanations of rules 1, 2 and 6 are asked in one pass
+    over the roster, those that replay it through a fast check in one replay.
     """
-    alone: dict[int, Violation] = {}
+    order = list(EXPLANATIONS.values())
+    rank = {id(explanation): position for position, explanation in enumerate(order)}
+    replayed = [e for e in order if isinstance(e, Replayed)]
+    per_session = [e for e in order if isinstance(e, SessionRule)]
+    found = chain(
+        replay(replayed, problem, spare, sessions),
+        each_session(per_session, problem, sessions),
+        ((e, violation) for e in order if not isinstance(e, (Replayed, SessionRule)) for violation in e(problem, spare, sessions)),
+    )
+    alone: dict[int, tuple[int, Violation]] = {}
     whole: dict[Violation, None] = {}  # in the order found, each once
-    for explain_rule in EXPLANATIONS.values():
-        for violation in explain_rule(problem, spare, sessions):
-            if violation.session is None:
-                whole.setdefault(violation)
-            else:
-                alone.setdefault(violation.session, violation)
+    for explanation, violation in found:
+        if violation.session is None:
+            whole.setdefault(violation)
+        elif violation.session not in alone or rank[id(explanation)] < alone[violation.session][0]:
+            alone[violation.session] = (rank[id(explanation)], violation)
     if alone:
-        return [alone[position] for position in sorted(alone)]
+        return [alone[position][1] for position in sorted(alone)]
     return sorted(whole, key=lambda violation: violation.rule)
 
 

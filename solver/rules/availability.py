@@ -8,13 +8,13 @@ and as the explanation of a saved roster that breaks it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 from solver.candidates import Candidate, Candidates
-from solver.partial_roster import PartialRoster, replayed_breaks
-from solver.problem import Problem, Slot
+from solver.partial_roster import PartialRoster, Replayed
+from solver.problem import Problem
 from solver.roster_model import RosterModel
-from solver.solution import Reason, ReasonCode, Violation
+from solver.solution import Reason, ReasonCode
 
 MONTHLY_LIMIT = "monthly session limit"
 
@@ -43,11 +43,10 @@ def within_monthly_limit(partial: PartialRoster, c: Candidate) -> bool:
     return sessions_left(partial, c.expert) > 0
 
 
-def explain_monthly_limit(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
-    """Rule 4 in a saved roster: every session of an expert not rostered this month, and the roster, when it gives
-    an expert more sessions than max_sessions."""
-    return replayed_breaks(MONTHLY_LIMIT, within_monthly_limit, problem, spare, sessions, alone=_not_rostered)
-
-
 def _not_rostered(partial: PartialRoster, c: Candidate, _before: Sequence[Candidate]) -> Reason | None:
     return None if partial.problem.expert(c.expert).rostered else Reason.of(ReasonCode.EXPERT_NOT_ROSTERED)
+
+
+# Rule 4 in a saved roster: every session of an expert not rostered this month, and the roster, when it gives an
+# expert more sessions than max_sessions.
+explain_monthly_limit = Replayed(MONTHLY_LIMIT, within_monthly_limit, alone=_not_rostered)

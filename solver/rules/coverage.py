@@ -8,13 +8,13 @@ roster that breaks it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 from solver.candidates import Candidate, Candidates
-from solver.partial_roster import PartialRoster, replayed_breaks
+from solver.partial_roster import PartialRoster, Replayed
 from solver.problem import DemandKey, Problem, Slot
 from solver.roster_model import RosterModel
-from solver.solution import Reason, ReasonCode, Violation
+from solver.solution import Reason, ReasonCode
 
 DEMAND_CAP = "demand cap"
 TOWNSHIP_ROOMS = "township rooms"
@@ -42,14 +42,13 @@ def demand_left(partial: PartialRoster, c: Candidate) -> bool:
     return c.key is None or sessions_wanted(partial, c.key) > 0
 
 
-def explain_demand_cap(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
-    """Rule 9 in a saved roster: every session of a row the township did not ask for, and the roster, when it gives
-    a row more sessions than asked."""
-    return replayed_breaks(DEMAND_CAP, demand_left, problem, spare, sessions, alone=_not_demanded)
-
-
 def _not_demanded(partial: PartialRoster, c: Candidate, _before: Sequence[Candidate]) -> Reason | None:
     return Reason.of(ReasonCode.NOT_DEMANDED) if partial.problem.demand.get(c.key, 0) <= 0 else None
+
+
+# Rule 9 in a saved roster: every session of a row the township did not ask for, and the roster, when it gives a row
+# more sessions than asked.
+explain_demand_cap = Replayed(DEMAND_CAP, demand_left, alone=_not_demanded)
 
 
 def room_limits(problem: Problem, candidates: Candidates) -> Iterator[tuple[list[int], int]]:
@@ -76,6 +75,5 @@ def room_left(partial: PartialRoster, c: Candidate) -> bool:
     return c.key is None or rooms_free(partial, c.township, c.slot) > 0
 
 
-def explain_township_rooms(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
-    """Rule 5 in a saved roster: the roster, when it holds more sessions at a township in a half-day than its rooms."""
-    return replayed_breaks(TOWNSHIP_ROOMS, room_left, problem, spare, sessions)
+# Rule 5 in a saved roster: the roster, when it holds more sessions at a township in a half-day than its rooms.
+explain_township_rooms = Replayed(TOWNSHIP_ROOMS, room_left)

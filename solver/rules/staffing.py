@@ -8,13 +8,13 @@ roster that breaks it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 from solver.candidates import Candidate, Candidates
-from solver.partial_roster import PartialRoster, replayed_breaks
-from solver.problem import Problem, Slot
+from solver.partial_roster import PartialRoster, Replayed
+from solver.problem import Slot
 from solver.roster_model import RosterModel
-from solver.solution import Reason, ReasonCode, Violation
+from solver.solution import Reason, ReasonCode
 
 MIN_ON_SITE = "department minimum on site"
 
@@ -47,12 +47,11 @@ def short_staffed(partial: PartialRoster) -> list[tuple[str, Slot]]:
     return sorted(place for place, count in partial.away.items() if count > partial.spare.get(place, 0))
 
 
-def explain_min_on_site(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
-    """Rule 7 in a saved roster: every session in a half-day its department can spare nobody, and the roster, when
-    it sends more of a department's experts away in a half-day than it can spare."""
-    return replayed_breaks(MIN_ON_SITE, department_can_spare, problem, spare, sessions, alone=_spares_nobody)
-
-
 def _spares_nobody(partial: PartialRoster, c: Candidate, _before: Sequence[Candidate]) -> Reason | None:
     department = partial.department_of.get(c.expert)
     return Reason.of(ReasonCode.DEPARTMENT_CANNOT_SPARE, department=department) if spares_nobody(partial, department, c.slot) else None
+
+
+# Rule 7 in a saved roster: every session in a half-day its department can spare nobody, and the roster, when it sends
+# more of a department's experts away in a half-day than it can spare.
+explain_min_on_site = Replayed(MIN_ON_SITE, department_can_spare, alone=_spares_nobody)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from solver.candidates import Candidate, Candidates
-from solver.partial_roster import PartialRoster, replayed_breaks
-from solver.problem import Problem, Slot
+from solver.partial_roster import PartialRoster, Replayed
 from solver.roster_model import RosterModel, supervision_indices
-from solver.solution import Reason, ReasonCode, Violation
+from solver.solution import Reason, ReasonCode
 
 ONE_PLACE = "one place per half-day"
 ONE_TOWNSHIP = "one township per day"
@@ -40,15 +39,14 @@ def free_that_half_day(partial: PartialRoster, c: Candidate) -> bool:
     return (c.expert, c.slot) not in partial.busy
 
 
-def explain_one_place(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
-    """Rule 3, first half, in a saved roster: every session given twice, and the roster, when it has an expert in
-    two places in one half-day."""
-    return replayed_breaks(ONE_PLACE, free_that_half_day, problem, spare, sessions, alone=_given_before)
-
-
 def _given_before(partial: PartialRoster, c: Candidate, before: Sequence[Candidate]) -> Reason | None:
     same = (c.expert, c.slot, c.township, c.key)
     return Reason.of(ReasonCode.BOOKED_TWICE) if any((s.expert, s.slot, s.township, s.key) == same for s in before) else None
+
+
+# Rule 3, first half, in a saved roster: every session given twice, and the roster, when it has an expert in two places
+# in one half-day.
+explain_one_place = Replayed(ONE_PLACE, free_that_half_day, alone=_given_before)
 
 
 def one_township_per_day(roster: RosterModel) -> None:
@@ -75,10 +73,9 @@ def at_one_township_that_day(partial: PartialRoster, c: Candidate) -> bool:
     return c.key is not None or township_today is None
 
 
-def explain_one_township(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
-    """Rule 3, second half, in a saved roster: the roster, when it has an expert at two townships in one day (or a
-    supervision beside another session that day)."""
-    return replayed_breaks(ONE_TOWNSHIP, at_one_township_that_day, problem, spare, sessions)
+# Rule 3, second half, in a saved roster: the roster, when it has an expert at two townships in one day (or a
+# supervision beside another session that day).
+explain_one_township = Replayed(ONE_TOWNSHIP, at_one_township_that_day)
 
 
 def townships_of_the_day(candidates: Candidates, roster: Iterable[int]) -> dict[tuple[str, dt.date], dict[str, int]]:

@@ -402,7 +402,7 @@ class _Explained:
         return list(EXPLANATIONS[self.rule](self.problem, department_spare(self.problem), sessions))
 
     def _name(self, roster: tuple[Entry, ...]) -> str:
-        return f"{EXPLANATIONS[self.rule].__name__} given {[_show(entry) for entry in roster]}"
+        return f"the explanation of {self.rule.__name__} given {[_show(entry) for entry in roster]}"
 
     def _checker_lines(self, roster: tuple[Entry, ...]) -> list[str] | None:
         number = DOMAIN_NUMBER.get(self.rule)
