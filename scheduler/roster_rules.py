@@ -78,19 +78,16 @@ class RuleBroken(Conflict):
 def _malformed(problem: Problem, a: Assignment) -> RuleBreak | None:
     """What makes an assignment no session at all (an expert or township that does not exist, a session with no
     specialty), before any rule is asked about it."""
+    known = problem.has_expert(a.expert), problem.has_township(a.township)
+    if all(known) and (a.type == SUPERVISION or a.specialty is not None):
+        return None
     at = session_at(a.expert, a.slot, a.township, None)
     at.update(type=a.type, specialty=a.specialty)
-    try:
-        problem.expert(a.expert)
-    except KeyError:
+    if not known[0]:
         return RuleBreak("known expert", Reason.of(ReasonCode.UNKNOWN_EXPERT, **at))
-    try:
-        problem.township(a.township)
-    except KeyError:
+    if not known[1]:
         return RuleBreak("known township", Reason.of(ReasonCode.UNKNOWN_TOWNSHIP, **at))
-    if a.type != SUPERVISION and a.specialty is None:
-        return RuleBreak("specialty", Reason.of(ReasonCode.SESSION_NEEDS_SPECIALTY, **at))
-    return None
+    return RuleBreak("specialty", Reason.of(ReasonCode.SESSION_NEEDS_SPECIALTY, **at))
 
 
 def explained_breaks(problem: Problem, spare: Mapping[tuple[str, Slot], int], assignments: Sequence[Assignment]) -> list[RuleBreak]:
@@ -158,6 +155,8 @@ def lost_pins(pins: Sequence[Pin], assignments: Iterable[Assignment]) -> list[Ru
 
     The model binds a pin only while the month still allows it (scheduler.pins, solver.rules.office), so every
     roster about to be saved, solved or edited, is held against the pins here as well."""
+    if not pins:
+        return []
     return [RuleBreak(v.rule, v.reason) for v in pins_lost_by(pins, [as_candidate(a) for a in assignments])]
 
 

@@ -161,6 +161,12 @@ class Problem:
     def township(self, township_id: str) -> Township:
         return self._townships_by_id[township_id]
 
+    def has_expert(self, expert_id: str) -> bool:
+        return expert_id in self._experts_by_id
+
+    def has_township(self, township_id: str) -> bool:
+        return township_id in self._townships_by_id
+
     def department(self, code: str) -> Department:
         return self._departments_by_code[code]
 

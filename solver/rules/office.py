@@ -40,6 +40,8 @@ def explain_pins(problem: Problem, spare: Mapping[tuple[str, Slot], int], sessio
 def lost_pins(pins: Sequence[Pin], sessions: Sequence[Candidate]) -> Iterator[Violation]:
     """Each of the pins the sessions do not hold, told as the session it pins (the service holds every roster it is
     about to save against its pins: the model binds a pin only while the month still allows it)."""
+    if not pins:
+        return
     held = {(c.expert, c.slot, c.township, c.key) for c in sessions}
     for pin in pins:
         if tuple(pin) not in held:
