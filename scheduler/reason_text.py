@@ -159,7 +159,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 # The hard rules' names in Chinese: the model's (solver/rules/*, `RosterModel.add(rule, ...)`), the eligibility
-# rules' (solver.eligibility EXPLANATIONS) and the edit check's own (scheduler.roster_rules); English shows them as named.
+# rules' (solver.eligibility NAMED_BREAKS) and the edit check's own (scheduler.roster_rules); English shows them as named.
 RULE_NAMES_ZH = {
     "demand cap": "需求上限",
     "department minimum on site": "科室最低在岗人数",

@@ -1,11 +1,13 @@
 """Check a hand-edited roster against every hard rule, with the solver's own rulebook.
 
-Each assignment must be one of the solver's candidates (rules 1, 2, 6, availability, closures,
-demand that exists); a session that is not is named with the rule it breaks, in the words
-solver.eligibility gives each of those rules. The roster is then
-pinned as fixed candidates in the CP-SAT model in diagnosis mode, so the model itself names any
-rule that clashes (3, 4, 5, 7, 8's supervision days, 9). Link visits (rule 8) must not drop below
-what the roster before the edit made, and every pin of the office must be held.
+Each rule explains its own breaks (solver.rules.EXPLANATIONS, asked through `solver.rules.explain`):
+an assignment no roster of the month could hold (rules 1, 2 and 6, an expert not rostered, a row
+not asked for, a department that can spare nobody, a supervision that is no link's visit, the same
+session twice) is named with the first rule it breaks; a roster whose sessions could each be held
+is named with the rules it breaks as a whole (3, 4, 5, 7, 8's visit days, 9, the office's forced
+requests). A roster they find nothing in is still pinned as fixed candidates in the CP-SAT model in
+diagnosis mode, so the model itself names any clash they did not see. Link visits (rule 8) must
+not drop below what the roster before the edit made, and every pin of the office must be held.
 
 Every break is the rule's name and a reason as data (solver.solution.ReasonCode with the session it is
 about), rendered in the reader's language by scheduler.reason_text where it is shown.
@@ -13,7 +15,7 @@ about), rendered in the reader's language by scheduler.reason_text where it is s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,15 +23,17 @@ from ortools.sat.python import cp_model
 
 from scheduler.errors import Conflict
 from scheduler.reason_text import reason_text, rule_breaks_text
-from solver.candidates import Candidates, enumerate_candidates
-from solver.eligibility import PERSON_RULES, PLACE_RULES, PRESENCE_RULES, first_broken, township_is_open
+from solver.candidates import SUPERVISION, Candidates, enumerate_candidates
 from solver.model import build_model
-from solver.problem import DemandKey, Pin, Problem
+from solver.partial_roster import as_candidate
+from solver.problem import Pin, Problem, Slot
 from solver.reasons import clashing_rules
-from solver.solution import Assignment, Reason, ReasonCode
+from solver.rules import explain
+from solver.rules.office import PINNED as PIN_RULE
+from solver.rules.office import lost_pins as pins_lost_by
+from solver.solution import Assignment, Reason, ReasonCode, session_at
 
-
-PIN_RULE = "pinned assignment"  # the model's name of the office's pins (solver.rules.office)
+UNNAMED_RULE = "hard rules"  # a clash the diagnosis shows without naming its rule
 
 
 @dataclass(frozen=True)
@@ -71,66 +75,55 @@ class RuleBroken(Conflict):
         return Reason.of(ReasonCode.BREAKS_RULES, rules=sorted({b.rule for b in self.breaks}))
 
 
-def session_at(a: Assignment) -> dict[str, Any]:
-    """The parameters that say which session a break is about (the `{at}` of the rule-break reasons)."""
-    return {"expert": a.expert, "township": a.township, "date": a.date, "half_day": a.half_day, "type": a.type, "specialty": a.specialty}
+def _malformed(problem: Problem, a: Assignment) -> RuleBreak | None:
+    """What makes an assignment no session at all (an expert or township that does not exist, a session with no
+    specialty), before any rule is asked about it."""
+    known = problem.has_expert(a.expert), problem.has_township(a.township)
+    if all(known) and (a.type == SUPERVISION or a.specialty is not None):
+        return None
+    at = session_at(a.expert, a.slot, a.township, None)
+    at.update(type=a.type, specialty=a.specialty)
+    if not known[0]:
+        return RuleBreak("known expert", Reason.of(ReasonCode.UNKNOWN_EXPERT, **at))
+    if not known[1]:
+        return RuleBreak("known township", Reason.of(ReasonCode.UNKNOWN_TOWNSHIP, **at))
+    return RuleBreak("specialty", Reason.of(ReasonCode.SESSION_NEEDS_SPECIALTY, **at))
 
 
-def _break(rule: str, code: ReasonCode, a: Assignment, **params: Any) -> RuleBreak:
-    return RuleBreak(rule, Reason.of(code, **session_at(a), **params))
+def explained_breaks(problem: Problem, spare: Mapping[tuple[str, Slot], int], assignments: Sequence[Assignment]) -> list[RuleBreak]:
+    """The breaks the rules' own explanations find (solver.rules.explain): each assignment that is no session or that
+    no roster of the month could hold, in order; when there is none, the rules the roster breaks as a whole."""
+    alone: dict[int, RuleBreak] = {}
+    positions, sessions = [], []
+    for position, a in enumerate(assignments):
+        found = _malformed(problem, a)
+        if found is not None:
+            alone[position] = found
+        else:
+            positions.append(position)
+            sessions.append(as_candidate(a))
+    whole = []
+    for violation in explain(problem, spare, sessions):
+        if violation.session is None:
+            whole.append(RuleBreak(violation.rule, violation.reason))
+        else:
+            alone[positions[violation.session]] = RuleBreak(violation.rule, violation.reason)
+    if alone:
+        return [alone[position] for position in sorted(alone)]
+    return whole
 
 
-def _not_a_candidate(problem: Problem, a: Assignment) -> RuleBreak:
-    """Why an assignment is not among the solver's candidates, as the rule it breaks."""
-    experts = {e.id: e for e in problem.experts}
-    townships = {t.id: t for t in problem.townships}
-    if a.expert not in experts:
-        return _break("known expert", ReasonCode.UNKNOWN_EXPERT, a)
-    if a.township not in townships:
-        return _break("known township", ReasonCode.UNKNOWN_TOWNSHIP, a)
-    expert, township = experts[a.expert], townships[a.township]
-    slot = a.slot
-    key = None if a.type == "supervision" or a.specialty is None else DemandKey(a.township, a.type, a.specialty)
-
-    def broken(rules) -> RuleBreak | None:
-        found = first_broken(problem, expert, township, slot, key, rules)
-        return RuleBreak(found[0], Reason.of(found[1].code, **session_at(a), **found[1].params)) if found else None
-
-    if found := broken(PRESENCE_RULES + (township_is_open,)):
-        return found
-    if expert.max_sessions <= 0:
-        return _break("monthly session limit", ReasonCode.EXPERT_NOT_ROSTERED, a)
-    if a.type == "supervision":
-        linked = any(link.member == a.expert and link.township == a.township for link in problem.links)
-        if not linked or problem.rules.link_visits_per_month <= 0:
-            return _break("supervision only on a visit day", ReasonCode.SUPERVISION_NOT_A_VISIT, a)
-        return _break("department minimum on site", ReasonCode.DEPARTMENT_CANNOT_SPARE, a, department=expert.department)
-    if key is None:
-        return _break("specialty", ReasonCode.SESSION_NEEDS_SPECIALTY, a)
-    if problem.demand.get(key, 0) <= 0:
-        return _break("demand cap", ReasonCode.NOT_DEMANDED, a)
-    if found := broken(PERSON_RULES + PLACE_RULES):
-        return found
-    return _break("department minimum on site", ReasonCode.DEPARTMENT_CANNOT_SPARE, a, department=expert.department)
-
-
-def _as_candidate(a: Assignment) -> tuple:
-    return (a.expert, a.slot, a.township, a.key)
-
-
-def candidate_indices(problem: Problem, candidates: Candidates, assignments: Sequence[Assignment]) -> tuple[set[int], list[RuleBreak]]:
-    """The candidate index of each assignment, and a RuleBreak for each that is no candidate (or a repeat)."""
+def candidate_indices(problem: Problem, candidates: Candidates, assignments: Sequence[Assignment]) -> tuple[set[int], list[Assignment]]:
+    """The candidate index of each assignment, and the assignments that are no candidate (or a repeat)."""
     fixed: set[int] = set()
-    breaks: list[RuleBreak] = []
+    missing: list[Assignment] = []
     for a in assignments:
         index = candidates.index_of(a.expert, a.slot, a.township, a.key)
-        if index is None:
-            breaks.append(_not_a_candidate(problem, a))
-        elif index in fixed:
-            breaks.append(_break("one place per half-day", ReasonCode.BOOKED_TWICE, a))
+        if index is None or index in fixed:
+            missing.append(a)
         else:
             fixed.add(index)
-    return fixed, breaks
+    return fixed, missing
 
 
 def _clashing_rules(problem: Problem, candidates: Candidates, fixed: set[int]) -> list[str]:
@@ -138,7 +131,7 @@ def _clashing_rules(problem: Problem, candidates: Candidates, fixed: set[int]) -
     clashing = clashing_rules(problem, candidates, fixed)
     if clashing is None:
         return []
-    return clashing or ["hard rules"]
+    return clashing or [UNNAMED_RULE]
 
 
 def _missed_link_visits(problem: Problem, candidates: Candidates, fixed: set[int]) -> int:
@@ -162,15 +155,9 @@ def lost_pins(pins: Sequence[Pin], assignments: Iterable[Assignment]) -> list[Ru
 
     The model binds a pin only while the month still allows it (scheduler.pins, solver.rules.office), so every
     roster about to be saved, solved or edited, is held against the pins here as well."""
-    held = {(a.expert, a.slot, a.township, a.key) for a in assignments}
-    return [
-        RuleBreak(PIN_RULE, Reason.of(
-            ReasonCode.PIN_LOST, expert=pin.expert, township=pin.township, date=pin.slot.day, half_day=pin.slot.half_day,
-            type="supervision" if pin.key is None else pin.key.type, specialty=None if pin.key is None else pin.key.specialty,
-        ))
-        for pin in pins
-        if tuple(pin) not in held
-    ]
+    if not pins:
+        return []
+    return [RuleBreak(v.rule, v.reason) for v in pins_lost_by(pins, [as_candidate(a) for a in assignments])]
 
 
 def hard_rule_breaks(problem: Problem, assignments: Sequence[Assignment], before: Sequence[Assignment] | None = None) -> list[RuleBreak]:
@@ -184,18 +171,21 @@ def hard_rule_breaks(problem: Problem, assignments: Sequence[Assignment], before
 
 def _rule_breaks(problem: Problem, assignments: Sequence[Assignment], before: Sequence[Assignment] | None) -> list[RuleBreak]:
     # Only the rosters' own assignments become candidates: the check never needs the month's others.
-    own = [_as_candidate(a) for a in (*assignments, *(before or ()))]
+    own = [(a.expert, a.slot, a.township, a.key) for a in (*assignments, *(before or ()))]
     candidates = enumerate_candidates(problem, keys=(), supervision_townships=(), also=own)
-    fixed, breaks = candidate_indices(problem, candidates, assignments)
+    breaks = explained_breaks(problem, candidates.spare, assignments)
     if breaks:
         return breaks
+    fixed, missing = candidate_indices(problem, candidates, assignments)
+    if missing:  # every rule's explanation passed them, yet the month holds no such candidate
+        return [RuleBreak(UNNAMED_RULE, Reason.of(ReasonCode.EDIT_BREAKS_RULE, rule=UNNAMED_RULE))]
     for rule in _clashing_rules(problem, candidates, fixed):
         breaks.append(RuleBreak(rule, Reason.of(ReasonCode.EDIT_BREAKS_RULE, rule=rule)))
     if breaks:
         return breaks
     if before is not None:
-        before_fixed, before_breaks = candidate_indices(problem, candidates, before)
-        baseline = _missed_link_visits(problem, candidates, before_fixed) if not before_breaks else None
+        before_fixed, before_missing = candidate_indices(problem, candidates, before)
+        baseline = _missed_link_visits(problem, candidates, before_fixed) if not before_missing else None
         missed = _missed_link_visits(problem, candidates, fixed)
         if baseline is not None and missed > baseline:
             breaks.append(RuleBreak("link team minimum", Reason.of(ReasonCode.LINK_VISITS_LOST, visits=missed - baseline)))

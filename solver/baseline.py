@@ -31,6 +31,7 @@ from solver.problem import DemandKey, Expert, Link, Problem, Slot
 from solver.rules import fits
 from solver.rules.availability import sessions_left
 from solver.rules.coverage import rooms_free
+from solver.rules.links import has_a_team
 from solver.solution import Assignment, Reason, ReasonCode, SolveReport, Solution, Unmet, new_assignment_id
 
 SUPERVISION = "supervision"
@@ -134,16 +135,12 @@ def _make_visits(problem: Problem, ledger: _Ledger, owed: Counter[str]) -> list[
     return unmet
 
 
-def _team_size(ledger: _Ledger, township: str, day: dt.date, member: str) -> int:
-    return len(ledger.present[(township, day)] - {member})
-
-
 def _visit_on_an_existing_session(problem: Problem, ledger: _Ledger, link: Link, taken: set[dt.date]) -> dt.date | None:
     """Flag a session the member already has at the township on a day with a full team."""
     for index, assignment in enumerate(ledger.assignments):
         if assignment.expert != link.member or assignment.township != link.township or assignment.date in taken:
             continue
-        if assignment.link_visit or _team_size(ledger, link.township, assignment.date, link.member) < problem.rules.link_team_min:
+        if assignment.link_visit or not has_a_team(problem, link.member, ledger.present[(link.township, assignment.date)]):
             continue
         ledger.assignments[index] = replace(assignment, link_visit=True)
         return assignment.date
@@ -157,7 +154,7 @@ def _visit_by_supervision(problem: Problem, ledger: _Ledger, link: Link, taken: 
     for slot in problem.slots:
         if slot.day in taken or not can_host(problem, township, None, slot):
             continue
-        if _team_size(ledger, link.township, slot.day, link.member) < problem.rules.link_team_min:
+        if not has_a_team(problem, link.member, ledger.present[(link.township, slot.day)]):
             continue
         if ledger.can_go(member, slot, link.township, None):
             ledger.add(member, slot, link.township, None, link_visit=True)

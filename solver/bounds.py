@@ -21,6 +21,7 @@ from solver.candidates import Candidates, can_host, enumerate_candidates, restri
 from solver.linear_bound import AssignmentLP
 from solver.objective import Term, prices, terms_of
 from solver.problem import Problem, week_of
+from solver.rules.links import has_a_team
 
 
 def _numbering() -> Callable[[tuple], int]:
@@ -108,7 +109,7 @@ def _count_possible_visit_days(problem: Problem, candidates: Candidates) -> dict
         (link.member, link.township): sum(
             1
             for day in member_days.get((link.member, link.township), ())
-            if len(team[(link.township, day)] - {link.member}) >= problem.rules.link_team_min
+            if has_a_team(problem, link.member, team[(link.township, day)])
         )
         for link in problem.links
     }

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from solver.eligibility import can_be_there, can_host, can_serve
 from solver.problem import DemandKey, Problem, Slot
 
-__all__ = ["Candidate", "Candidates", "can_host", "can_serve", "department_spare", "enumerate_candidates", "group_candidates", "is_candidate", "restrict"]
+__all__ = [
+    "Candidate", "Candidates", "can_host", "can_serve", "department_spare", "enumerate_candidates", "group_candidates", "is_candidate",
+    "restrict", "visits_linked",
+]
 
 SUPERVISION = "supervision"
 
@@ -145,7 +148,7 @@ def enumerate_candidates(
     items: list[Candidate] = []
     seen: set[tuple] = set()
     for expert in problem.experts:
-        if expert.max_sessions <= 0:
+        if not expert.rostered:
             continue
         servable = {
             township.id: [key for key in keys_by_township.get(township.id, []) if can_serve(problem, expert, key)]
@@ -176,19 +179,23 @@ def enumerate_candidates(
     return group_candidates(problem, items, spare)
 
 
+def visits_linked(problem: Problem, member: str, township: str) -> bool:
+    """Rule 8's place for a supervision: the month asks for link visits, and the member is linked to the township."""
+    return problem.rules.link_visits_per_month > 0 and any(link.member == member and link.township == township for link in problem.links)
+
+
 def is_candidate(problem: Problem, spare: dict, expert_id: str, slot: Slot, township_id: str, key: DemandKey | None) -> bool:
     """The same test as enumeration, for one assignment: would the month create this candidate?"""
     try:
         expert, township = problem.expert(expert_id), problem.township(township_id)
     except KeyError:
         return False
-    if expert.max_sessions <= 0 or not can_be_there(problem, expert, slot):
+    if not expert.rostered or not can_be_there(problem, expert, slot):
         return False
     if spare.get((expert.department, slot), 0) <= 0:
         return False
     if key is None:
-        linked = any(l.member == expert_id and l.township == township_id for l in problem.links)
-        return linked and problem.rules.link_visits_per_month > 0 and can_host(problem, township, None, slot)
+        return visits_linked(problem, expert_id, township_id) and can_host(problem, township, None, slot)
     return problem.demand.get(key, 0) > 0 and key.township == township_id and can_serve(problem, expert, key) and can_host(problem, township, key, slot)
 
 

@@ -5,15 +5,18 @@ never holds a variable that could; every other place that asks whether one assig
 allowed (`is_candidate` for a re-plan's kept sessions, the greedy baseline, the service's
 edit check) calls the same checks. Each rule is a function named as the domain says it,
 True when the assignment keeps it, listed with the others that look at the same things;
-`EXPLANATIONS` says, next to the rules, how each names a break and why, as a reason code the service renders.
+`NAMED_BREAKS` says, next to the rules, how each names a break and why, as a reason code the service renders;
+`SessionRule(rule)` is the rule's explanation of a saved roster (solver.rules.EXPLANATIONS lists them all).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from solver.problem import TITLE_RANK, DemandKey, Expert, Problem, Slot, Township
-from solver.solution import Reason, ReasonCode
+from solver.solution import Reason, ReasonCode, Violation
 
 # --- the person and the demand row (problem, expert, key) ----------------------------------------
 
@@ -89,11 +92,11 @@ def can_host(problem: Problem, township: Township, key: DemandKey | None, slot: 
     return True
 
 
-# --- how a break is named and told (the service's edit check): the rule's name and a reason as data ---
+# --- how a break is named and told (the saved roster's check): the rule's name and a reason as data ---
 
 Explain = Callable[[Problem, Expert, Township, Slot, DemandKey | None], Reason]
 
-EXPLANATIONS: dict[Callable, tuple[str, Explain]] = {
+NAMED_BREAKS: dict[Callable, tuple[str, Explain]] = {
     expert_holds_the_specialty: ("specialty", lambda problem, expert, township, slot, key: Reason.of(ReasonCode.LACKS_THE_SPECIALTY)),
     teaching_needs_the_minimum_title: (
         "teaching title",
@@ -116,18 +119,62 @@ EXPLANATIONS: dict[Callable, tuple[str, Explain]] = {
 }
 
 
-def first_broken(
-    problem: Problem, expert: Expert, township: Township, slot: Slot, key: DemandKey | None, rules=ELIGIBILITY_RULES
-) -> tuple[str, Reason] | None:
-    """The name of the first of `rules` the assignment breaks and why (a reason code), or None when it keeps them all."""
-    for rule in rules:
-        if rule in PERSON_RULES:
-            kept = key is None or rule(problem, expert, key)
-        elif rule in PRESENCE_RULES:
-            kept = rule(problem, expert, slot)
-        else:
-            kept = rule(problem, township, key, slot)
-        if not kept:
-            name, explain = EXPLANATIONS[rule]
-            return name, explain(problem, expert, township, slot, key)
-    return None
+_ASKS = {rule: group for group in (PERSON_RULES, PRESENCE_RULES, PLACE_RULES) for rule in group}  # fixed at import
+
+
+def keeps(rule: Callable, problem: Problem, expert: Expert, township: Township, slot: Slot, key: DemandKey | None) -> bool:
+    """Whether one assignment keeps one of the rules, asked about what the rule looks at (a supervision has no row)."""
+    group = _ASKS[rule]
+    if group is PERSON_RULES:
+        return key is None or rule(problem, expert, key)
+    if group is PRESENCE_RULES:
+        return rule(problem, expert, slot)
+    return rule(problem, township, key, slot)
+
+
+class Session(Protocol):
+    """One session of a saved roster, as solver.candidates.Candidate holds it (which asks these rules, so is not imported)."""
+
+    expert: str
+    slot: Slot
+    township: str
+    key: DemandKey | None
+
+
+Explanation = Callable[[Problem, Mapping[tuple[str, Slot], int], Sequence[Session]], Iterator[Violation]]
+
+
+@dataclass(frozen=True, eq=False)
+class SessionRule:
+    """The explanation of one of these rules in a saved roster: each session that breaks it, named as NAMED_BREAKS
+    names it, with why and where. A session naming no known expert or township is passed over: the roster's check
+    names those itself."""
+
+    rule: Callable
+
+    def __call__(self, problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Session]) -> Iterator[Violation]:
+        for _explanation, violation in each_session((self,), problem, sessions):
+            yield violation
+
+
+def each_session(explanations: Sequence[SessionRule], problem: Problem, sessions: Sequence[Session]) -> Iterator[tuple[SessionRule, Violation]]:
+    """The breaks the explanations see, asked in one pass over the roster (each session's expert and township looked
+    up once), each with the explanation that saw it."""
+    for position, c in enumerate(sessions):
+        try:
+            expert, township = problem.expert(c.expert), problem.township(c.township)
+        except KeyError:
+            continue
+        for explanation in explanations:
+            if not keeps(explanation.rule, problem, expert, township, c.slot, c.key):
+                name, why = NAMED_BREAKS[explanation.rule]
+                yield explanation, Violation.of_session(name, why(problem, expert, township, c.slot, c.key), c, position)
+
+
+explain_specialty = SessionRule(expert_holds_the_specialty)
+explain_teaching_title = SessionRule(teaching_needs_the_minimum_title)
+explain_working_days = SessionRule(only_working_half_days)
+explain_availability = SessionRule(expert_is_available)
+explain_township_open = SessionRule(township_is_open)
+explain_ward = SessionRule(ward_rounds_need_an_inpatient_ward)
+explain_ward_half_day = SessionRule(ward_rounds_only_in_the_morning)

@@ -5,18 +5,21 @@ baseline and the service's quick fit all add sessions one at a time to a roster 
 complete yet, and ask whether the next one still keeps rules 3, 4, 5, 7 and 9. They share this
 structure; the questions themselves stand beside each rule's CP-SAT form (solver.rules.travel,
 availability, coverage, staffing), and `solver.rules.fits` asks them all.
+
+A saved roster is explained with the same checks: `replay` adds it session by session, and each
+session a check refuses is a break of that check's rule (`Replayed`, solver.rules.EXPLANATIONS).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from solver.candidates import Candidate
 from solver.problem import HALF_DAYS, DemandKey, Problem, Slot
-from solver.solution import Assignment
+from solver.solution import Assignment, Reason, Violation
 
 
 def as_candidate(assignment: Assignment) -> Candidate:
@@ -81,3 +84,36 @@ class PartialRoster:
         else:
             self.rooms_used[(c.township, c.slot)] -= 1
             self.covered[c.key] -= 1
+
+
+Alone = Callable[[PartialRoster, Candidate, Sequence[Candidate]], Reason | None]
+
+
+@dataclass(frozen=True, eq=False)
+class Replayed:
+    """A rule's explanation of a saved roster, by replaying the roster one session at a time through the rule's fast
+    check: a refused session that no roster of the month could hold (`alone`, asked with the partial roster before it
+    and the sessions before it, gives why) is a break of its own; any other refusal is a break of the roster as a
+    whole, named `rule` as the model names it."""
+
+    rule: str
+    check: Callable[[PartialRoster, Candidate], bool]
+    alone: Alone | None = None
+
+    def __call__(self, problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]) -> Iterator[Violation]:
+        for _explanation, violation in replay((self,), problem, spare, sessions):
+            yield violation
+
+
+def replay(
+    explanations: Sequence[Replayed], problem: Problem, spare: Mapping[tuple[str, Slot], int], sessions: Sequence[Candidate]
+) -> Iterator[tuple[Replayed, Violation]]:
+    """The breaks the explanations see, in one replay of the roster (every session is counted, refused or not, so the
+    counts are the roster's own), each with the explanation that saw it."""
+    partial = PartialRoster(problem, spare)
+    for position, c in enumerate(sessions):
+        for explanation in explanations:
+            if not explanation.check(partial, c):
+                why = explanation.alone(partial, c, sessions[:position]) if explanation.alone is not None else None
+                yield explanation, Violation.of_roster(explanation.rule) if why is None else Violation.of_session(explanation.rule, why, c, position)
+        partial.add(c)

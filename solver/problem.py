@@ -45,6 +45,11 @@ class Expert:
     def available(self, slot: Slot) -> bool:
         return slot not in self.blocked
 
+    @property
+    def rostered(self) -> bool:
+        """Whether the expert takes sessions this month at all (rule 4 with max_sessions 0: not rostered)."""
+        return self.max_sessions > 0
+
 
 @dataclass(frozen=True)
 class Township:
@@ -155,6 +160,12 @@ class Problem:
 
     def township(self, township_id: str) -> Township:
         return self._townships_by_id[township_id]
+
+    def has_expert(self, expert_id: str) -> bool:
+        return expert_id in self._experts_by_id
+
+    def has_township(self, township_id: str) -> bool:
+        return township_id in self._townships_by_id
 
     def department(self, code: str) -> Department:
         return self._departments_by_code[code]

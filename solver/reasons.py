@@ -1,47 +1,60 @@
-"""Why demand went unmet, and which hard rules clash, as reason codes with parameters (rendered by scheduler/reason_text.py)."""
+"""Why demand went unmet, and which hard rules clash, as reason codes with parameters (rendered by scheduler/reason_text.py).
+
+An unmet row's reason asks the rules themselves, in their own modules (solver.eligibility for 1, 2
+and 6, solver.rules for the others, over the solved roster as a partial roster), which of them
+stops more sessions; the clashes are CP-SAT's, from the model in diagnosis mode.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection
 
 from ortools.sat.python import cp_model
 
-from solver.candidates import Candidates, can_serve
+from solver.candidates import Candidates
+from solver.eligibility import can_be_there, can_host, can_serve, expert_holds_the_specialty, ward_rounds_need_an_inpatient_ward
+from solver.partial_roster import PartialRoster
 from solver.problem import DemandKey, Expert, Problem
+from solver.rules.availability import sessions_left
+from solver.rules.coverage import sessions_wanted
+from solver.rules.links import has_a_team
+from solver.rules.staffing import spares_nobody
 from solver.solution import Reason, ReasonCode, Unmet
+
 
 def _ids(experts: list[Expert]) -> tuple[str, ...]:
     return tuple(e.id for e in experts)
 
 
-def _demand_reason(problem: Problem, candidates: Candidates, key: DemandKey, missing: int, chosen: set[int], load: Counter) -> Reason:
+def _demand_reason(problem: Problem, partial: PartialRoster, key: DemandKey, missing: int) -> Reason:
+    """Why a demand row is short, asked of the rules in turn: 6 (a ward), 2 and 6 (an open half-day), 1 and 6 (who may
+    serve it), then each expert who may by what stops them: 4 (no session left), 2 (unavailable), 7 (the department
+    can spare nobody), else their free half-days are taken (3, 5)."""
     township = problem.township(key.township)
     where = {"township": township.id, "type": key.type, "specialty": key.specialty}
-    if key.type == "ward_round" and not township.inpatient_ward:
+    if not ward_rounds_need_an_inpatient_ward(problem, township, key, None):
         return Reason.of(ReasonCode.NO_INPATIENT_WARD, township=township.id)
-    open_slots = [s for s in problem.slots if s.day not in township.closed_days]
-    if key.type == "ward_round":
-        open_slots = [s for s in open_slots if s.half_day in problem.rules.ward_round_half_days]
+    open_slots = [s for s in problem.slots if can_host(problem, township, key, s)]
     if not open_slots:
         return Reason.of(ReasonCode.NO_OPEN_HALF_DAY, **where)
-    holders = [e for e in problem.experts if key.specialty in e.specialties]
+    holders = [e for e in problem.experts if expert_holds_the_specialty(problem, e, key)]
     if not holders:
         return Reason.of(ReasonCode.NO_SPECIALIST, specialty=key.specialty)
     eligible = [e for e in holders if can_serve(problem, e, key)]
     if not eligible:
         return Reason.of(ReasonCode.TITLE_TOO_LOW, specialty=key.specialty, title=problem.rules.teaching_min_title, holders=len(holders))
-    rostered = [e for e in eligible if e.max_sessions > 0]
+    rostered = [e for e in eligible if e.rostered]
     if not rostered:
         return Reason.of(ReasonCode.NOT_ROSTERED, specialty=key.specialty, experts=_ids(eligible))
     on_leave, at_limit, kept_home, busy = [], [], [], []
     for expert in rostered:
-        free = [s for s in open_slots if expert.available(s)]
+        free = [s for s in open_slots if can_be_there(problem, expert, s)]
         if not free:
             on_leave.append(expert)
-        elif load[expert.id] >= expert.max_sessions:
+        elif sessions_left(partial, expert.id) <= 0:
             at_limit.append(expert)
-        elif all(candidates.spare.get((expert.department, s), 0) <= 0 for s in free):
+        elif all(spares_nobody(partial, expert.department, s) for s in free):
             kept_home.append(expert)
         else:
             busy.append(expert)
@@ -63,44 +76,36 @@ def _demand_reason(problem: Problem, candidates: Candidates, key: DemandKey, mis
 
 
 def _link_reason(problem: Problem, candidates: Candidates, member: str, township_id: str) -> Reason:
+    """Why a link visit was not made, asked of the rules in turn: the member (4), the township open (2), the member's
+    possible days there (2, 3, 7), a team possible on one of them (8)."""
     expert = next((e for e in problem.experts if e.id == member), None)
     township = problem.township(township_id)
     if expert is None:
         return Reason.of(ReasonCode.NOT_AN_EXPERT, member=member)
-    if expert.max_sessions <= 0:
+    if not expert.rostered:
         return Reason.of(ReasonCode.MEMBER_NOT_ROSTERED, member=member)
-    open_days = [d for d in problem.days if d not in township.closed_days]
-    if not open_days:
+    if not any(can_host(problem, township, None, slot) for slot in problem.slots):
         return Reason.of(ReasonCode.TOWNSHIP_CLOSED_ALL_MONTH, township=township_id)
     member_days = sorted({c.day for c in candidates.items if c.expert == member and c.township == township_id})
     if not member_days:
         return Reason.of(ReasonCode.MEMBER_UNAVAILABLE, member=member, township=township_id)
-    team_min = problem.rules.link_team_min
-    team_days = []
-    for day in member_days:
-        others = {c.expert for c in candidates.items if c.day == day and c.township == township_id and c.key is not None and c.expert != member}
-        if len(others) >= team_min:
-            team_days.append(day)
-    if not team_days:
-        return Reason.of(ReasonCode.TEAM_TOO_SMALL, member=member, township=township_id, days=member_days, team_min=team_min)
-    return Reason.of(ReasonCode.TEAM_NOT_FITTED, member=member, township=township_id, team_min=team_min)
+    serving: dict = defaultdict(set)  # (day) -> the experts who could serve a session at the township
+    for c in candidates.items:
+        if c.township == township_id and c.key is not None:
+            serving[c.day].add(c.expert)
+    if not any(has_a_team(problem, member, serving[day]) for day in member_days):
+        return Reason.of(ReasonCode.TEAM_TOO_SMALL, member=member, township=township_id, days=member_days, team_min=problem.rules.link_team_min)
+    return Reason.of(ReasonCode.TEAM_NOT_FITTED, member=member, township=township_id, team_min=problem.rules.link_team_min)
 
 
 def explain_unmet(problem: Problem, candidates: Candidates, chosen: Collection[int], visits: Collection[tuple]) -> list[Unmet]:
     """One row per (township, type, specialty) short of its demand, and per link visit not made, with reasons."""
-    chosen = set(chosen)
-    covered: Counter = Counter()
-    load: Counter = Counter()
-    for index in chosen:
-        candidate = candidates.items[index]
-        load[candidate.expert] += 1
-        if candidate.key is not None:
-            covered[candidate.key] += 1
+    partial = PartialRoster.of(problem, candidates.spare, (candidates.items[index] for index in set(chosen)))
     rows = []
     for key in sorted(problem.demand):
-        missing = problem.demand[key] - covered[key]
+        missing = sessions_wanted(partial, key)
         if missing > 0:
-            rows.append(Unmet(key.township, key.type, key.specialty, missing, _demand_reason(problem, candidates, key, missing, chosen, load)))
+            rows.append(Unmet(key.township, key.type, key.specialty, missing, _demand_reason(problem, partial, key, missing)))
     made: Counter = Counter((member, township) for member, township, _day in visits)
     wanted = problem.rules.link_visits_per_month
     for link in problem.links:

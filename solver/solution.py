@@ -161,6 +161,39 @@ class Reason:
         return not (self.code is ReasonCode.TEXT and not self.params.get("text"))
 
 
+def session_at(expert: str, slot: Slot, township: str, key: DemandKey | None) -> dict[str, Any]:
+    """The parameters that say which session a break is about (the `{at}` of the rule-break reasons)."""
+    return {
+        "expert": expert, "township": township, "date": slot.day, "half_day": slot.half_day,
+        "type": "supervision" if key is None else key.type, "specialty": None if key is None else key.specialty,
+    }
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One break of a hard rule in a saved roster: the rule's name (as the model names it) and why, as a reason code.
+
+    `session` is the position, in the roster asked about, of the session that breaks the rule on its own (it is
+    no candidate of the month); None when the roster as a whole breaks it (two sessions in one half-day, say).
+    """
+
+    rule: str
+    reason: Reason
+    session: int | None = None
+
+    @classmethod
+    def of_session(cls, rule: str, reason: Reason, session: Any, position: int) -> Violation:
+        """The session at `position` breaks the rule on its own: the reason, told where (`session` has a candidate's
+        expert, slot, township and key)."""
+        at = session_at(session.expert, session.slot, session.township, session.key)
+        return cls(rule, Reason.of(reason.code, **at, **reason.params), position)
+
+    @classmethod
+    def of_roster(cls, rule: str) -> Violation:
+        """The roster as a whole breaks the rule: named as the model's diagnosis names it."""
+        return cls(rule, Reason.of(ReasonCode.EDIT_BREAKS_RULE, rule=rule))
+
+
 @dataclass(frozen=True)
 class Unmet:
     """Demanded sessions (or a link visit) with no expert, and why, as a reason code with parameters."""

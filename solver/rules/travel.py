@@ -1,19 +1,24 @@
 """Where an expert can be (rule 3): one place per half-day, one township per day.
 
-Each half of the rule is written here once: for CP-SAT over the candidates, and as the fast
+Each half of the rule is written here once: for CP-SAT over the candidates, as the fast
 check of one more session against a partial roster (solver.partial_roster), which the greedy
-starts, the staffing of a timetable and the service's quick fit ask.
+starts, the staffing of a timetable and the service's quick fit ask, and as the explanation of
+a saved roster that breaks it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from solver.candidates import Candidate, Candidates
-from solver.partial_roster import PartialRoster
+from solver.partial_roster import PartialRoster, Replayed
 from solver.roster_model import RosterModel, supervision_indices
+from solver.solution import Reason, ReasonCode
+
+ONE_PLACE = "one place per half-day"
+ONE_TOWNSHIP = "one township per day"
 
 
 def half_day_groups(candidates: Candidates) -> Iterator[list[int]]:
@@ -26,12 +31,22 @@ def half_day_groups(candidates: Candidates) -> Iterator[list[int]]:
 def one_place_per_half_day(roster: RosterModel) -> None:
     """Rule 3: an expert serves at most one session in any half-day."""
     for indices in half_day_groups(roster.candidates):
-        roster.add("one place per half-day", roster.total(indices) <= 1)
+        roster.add(ONE_PLACE, roster.total(indices) <= 1)
 
 
 def free_that_half_day(partial: PartialRoster, c: Candidate) -> bool:
     """Rule 3 for one more session: the expert has no session in that half-day yet."""
     return (c.expert, c.slot) not in partial.busy
+
+
+def _given_before(partial: PartialRoster, c: Candidate, before: Sequence[Candidate]) -> Reason | None:
+    same = (c.expert, c.slot, c.township, c.key)
+    return Reason.of(ReasonCode.BOOKED_TWICE) if any((s.expert, s.slot, s.township, s.key) == same for s in before) else None
+
+
+# Rule 3, first half, in a saved roster: every session given twice, and the roster, when it has an expert in two places
+# in one half-day.
+explain_one_place = Replayed(ONE_PLACE, free_that_half_day, alone=_given_before)
 
 
 def one_township_per_day(roster: RosterModel) -> None:
@@ -44,7 +59,7 @@ def one_township_per_day(roster: RosterModel) -> None:
             presence[(expert, day)].append(roster.term(index))
     for terms in presence.values():
         if len(terms) > 1:
-            roster.add("one township per day", sum(terms) <= 1)
+            roster.add(ONE_TOWNSHIP, sum(terms) <= 1)
 
 
 def at_one_township_that_day(partial: PartialRoster, c: Candidate) -> bool:
@@ -56,6 +71,11 @@ def at_one_township_that_day(partial: PartialRoster, c: Candidate) -> bool:
     if (c.expert, c.slot.day) in partial.supervising:
         return False
     return c.key is not None or township_today is None
+
+
+# Rule 3, second half, in a saved roster: the roster, when it has an expert at two townships in one day (or a
+# supervision beside another session that day).
+explain_one_township = Replayed(ONE_TOWNSHIP, at_one_township_that_day)
 
 
 def townships_of_the_day(candidates: Candidates, roster: Iterable[int]) -> dict[tuple[str, dt.date], dict[str, int]]:

@@ -17,6 +17,11 @@ The fast checks of rules 3, 4, 5, 7 and 9 (one more session against a partial ro
 .given(*roster).refuses(entry) / .admits(entry)` asks the check, `solver.rules.fits` (which
 must ask it) and the CP-SAT model of the check's rule alone with roster and entry fixed; all
 three must say the same.
+
+Each rule's explanation of a saved roster (`solver.rules.EXPLANATIONS`) has one too:
+`explained(rule, problem).breaks(*roster, code=...)` / `.keeps(*roster)` asks the explanation,
+and, where they can be asked, the independent checker under the rule's number and the model of
+the rule alone; all must agree.
 """
 
 from __future__ import annotations
@@ -35,12 +40,12 @@ from solver.model import build_model
 from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
 from solver.roster_model import RosterModel
 from solver.partial_roster import PartialRoster
-from solver.rules import ELIGIBILITY_RULES, FAST_CHECKS, RULES, fits
+from solver.rules import ELIGIBILITY_RULES, EXPLANATIONS, FAST_CHECKS, RULES, explain, fits
 from solver.rules.availability import experts_within_monthly_limit
 from solver.rules.coverage import no_more_sessions_than_asked, township_rooms_per_half_day
 from solver.rules.staffing import department_keeps_min_on_site
 from solver.rules.travel import one_place_per_half_day, one_township_per_day
-from solver.solution import Assignment, Solution, SolveReport, new_assignment_id
+from solver.solution import Assignment, ReasonCode, Solution, SolveReport, Violation, new_assignment_id
 from tests.solver.checker import violations
 
 MON, TUE, WED, THU = dt.date(2027, 3, 1), dt.date(2027, 3, 2), dt.date(2027, 3, 3), dt.date(2027, 3, 4)
@@ -381,3 +386,61 @@ def fast_check(check: Callable[[PartialRoster, Candidate], bool], problem: Probl
     """Start a check of one fast check (an entry of solver.rules.FAST_CHECKS) on a problem."""
     assert check in FAST_CHECKS, f"{check.__name__} is no fast check of solver.rules"
     return _FastCheck(check, problem)
+
+
+# --- the explanations' verifier ----------------------------------------------------------------
+
+
+@dataclass
+class _Explained:
+    rule: Callable
+    problem: Problem
+
+    def violations(self, *roster: Entry) -> list[Violation]:
+        """What the rule's own explanation says of the roster."""
+        sessions = [Candidate(-1, *entry) for entry in roster]
+        return list(EXPLANATIONS[self.rule](self.problem, department_spare(self.problem), sessions))
+
+    def _name(self, roster: tuple[Entry, ...]) -> str:
+        return f"the explanation of {self.rule.__name__} given {[_show(entry) for entry in roster]}"
+
+    def _checker_lines(self, roster: tuple[Entry, ...]) -> list[str] | None:
+        number = DOMAIN_NUMBER.get(self.rule)
+        if number is None:
+            return None
+        return [line for line in violations(self.problem, _as_solution(self.problem, roster)) if line.startswith(f"rule {number} ")]
+
+    def _model_keeps(self, roster: tuple[Entry, ...]) -> bool | None:
+        """The model of the rule alone with the roster fixed (None: a session is no candidate, or given twice)."""
+        candidates = enumerate_candidates(self.problem)
+        found = [candidates.index_of(*entry) for entry in roster]
+        if None in found or len(set(found)) < len(found) or self.rule not in (*RULES, *ELIGIBILITY_RULES):
+            return None
+        return judge(self.rule, self.problem, roster).kept
+
+    def breaks(self, *roster: Entry, code: ReasonCode, alone: bool) -> list[Violation]:
+        """The explanation names the rule's break with `code`, of one session on its own (`alone`) or of the roster."""
+        found = self.violations(*roster)
+        if not found:
+            raise RuleDidNotBind(f"{self._name(roster)}: expected a break, the explanation saw none")
+        assert all(v.reason.code is code for v in found), f"{self._name(roster)}: expected {code}, got {found}"
+        assert all((v.session is not None) is alone for v in found), f"{self._name(roster)}: {'alone' if alone else 'whole'}? {found}"
+        assert explain(self.problem, department_spare(self.problem), [Candidate(-1, *entry) for entry in roster]), "explain misses it"
+        seen = self._checker_lines(roster)
+        assert seen is None or seen, f"{self._name(roster)}: the explanation names {found}, the independent checker sees no break"
+        assert self._model_keeps(roster) is not True, f"{self._name(roster)}: the explanation names {found}, the rule's model keeps it"
+        return found
+
+    def keeps(self, *roster: Entry) -> None:
+        """The explanation sees no break of the rule in the roster."""
+        found = self.violations(*roster)
+        assert not found, f"{self._name(roster)}: expected no break, got {found}"
+        seen = self._checker_lines(roster)
+        assert not seen, f"{self._name(roster)}: the explanation sees nothing, the independent checker reports {seen}"
+        assert self._model_keeps(roster) is not False, f"{self._name(roster)}: the explanation sees nothing, the rule's model refuses it"
+
+
+def explained(rule: Callable, problem: Problem) -> _Explained:
+    """Start a check of one rule's explanation (an entry of solver.rules.EXPLANATIONS) on a problem."""
+    assert rule in EXPLANATIONS, f"{rule.__name__} has no explanation in solver.rules"
+    return _Explained(rule, problem)
