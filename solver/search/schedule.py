@@ -7,7 +7,8 @@ soft step of a round:
 - at that step and half-way to the next, the whole-days steps of the townships the re-pack left
   above their floors (`whole_days.stuck_township_steps`);
 - while some demand is short and coverage is not settled at its proven floor, an unmet step
-  (`unmet.unmet_step`).
+  (`unmet.unmet_step`), and before it, once per incumbent, a step of augmenting chains
+  (`Kind.CHAINS`, solver.augment: no CP-SAT; the search applies the chains itself).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def steps(context: SearchContext, deadline: float, coverage_settled: Callable[[]
     every = context.config.flow_every
     first_round = True
     since_flow = every
+    chained = None  # the incumbent the last chains step was taken from
     while True:
         options = soft_round(context)
         if first_round:  # visits carried by ordinary sessions gain the most: try each once first
@@ -83,6 +85,9 @@ def steps(context: SearchContext, deadline: float, coverage_settled: Callable[[]
                 yield from stuck_township_steps(context)
             since_flow += 1
             targeted = None if coverage_settled() else unmet_step(context)
+            if targeted is not None and context.incumbent() is not chained:
+                chained = context.incumbent()
+                yield Step(Kind.CHAINS, "augmenting chains", set())
             if targeted is not None:
                 yield targeted
             step = option.take()
