@@ -103,7 +103,7 @@ def best_start(
     """Three greedy starts: following the cheapest relaxed assignment (fairness and continuity, solver.bounds),
     following the max-flow plan (it covers the most), and plain. The best covering, then the cheapest, is the hint;
     with `enough`, the first whose weighted unmet demand and missed visits come to no more than it. With
-    `chains_until` (a time.monotonic() deadline), each start short of demand first covers what augmenting
+    `chains_until` (a time.monotonic() deadline), each start above `enough` first covers what augmenting
     chains (solver.augment) find by then.
 
     Returns it with the seconds from `started` to the first complete roster.
@@ -114,7 +114,8 @@ def best_start(
     for following in (plan, quotas, None):
         start = state_incumbent(construct(problem, candidates, quotas=following))
         first = first or time.monotonic() - started
-        if chains_until is not None and (not starts or time.monotonic() < chains_until):
+        short = enough is None or coverage_cost(problem, candidates, start) > enough
+        if chains_until is not None and short and (not starts or time.monotonic() < chains_until):
             # the first start gets its chains however long it took to build (a busy machine's start can be late)
             until = chains_until if starts else max(chains_until, time.monotonic() + FIRST_CHAINS_SECONDS)
             start.chosen = augment(problem, candidates, start.chosen, start.visits, deadline=until, quotas=quotas)
