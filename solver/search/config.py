@@ -58,4 +58,4 @@ class SearchConfig:
 # A large month (above solver.engine.LARGE_MONTH_CANDIDATES): the defaults.
 LARGE_MONTH = SearchConfig()
 # A month that fits one CP-SAT model: many smaller steps.
-SMALL_MONTH = SearchConfig(max_free=1_000, step_seconds=0.3)
+SMALL_MONTH = SearchConfig(max_free=1_000, step_seconds=0.3, chains_seconds=0.5)

@@ -72,6 +72,8 @@ def improve(
             covered_after = sum(1 for i in chained if candidates.items[i].key is not None)
             if covered_after > covered_before:  # more coverage: kept whatever the soft terms (the next steps price them)
                 best, best_objective = Incumbent(chained, set(best.visits)), None
+                if lower_bound() is not None:  # scored, so that the search can stop if it is at the bound
+                    best_objective = evaluate(problem, candidates, best, targets).objective
                 if progress:
                     progress(f"augmenting chains: {covered_after} sessions covered, {len(best.visits)} link visits")
             continue

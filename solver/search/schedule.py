@@ -24,7 +24,7 @@ from solver.search.neighbourhoods.reassign import ReassignAcross, ReassignSpecia
 from solver.search.neighbourhoods.specialty import WholeSpecialty
 from solver.search.neighbourhoods.thin_day import ThinDay
 from solver.search.neighbourhoods.township import WholeTownship
-from solver.search.neighbourhoods.unmet import unmet_step
+from solver.search.neighbourhoods.unmet import short_rows, unmet_step
 from solver.search.neighbourhoods.visit import Visit
 from solver.search.neighbourhoods.week import Week
 from solver.search.neighbourhoods.whole_days import WholeDays, stuck_township_steps
@@ -84,10 +84,10 @@ def steps(context: SearchContext, deadline: float, coverage_settled: Callable[[]
             if since_flow in (0, every // 2):
                 yield from stuck_township_steps(context)
             since_flow += 1
-            targeted = None if coverage_settled() else unmet_step(context)
-            if targeted is not None and context.incumbent() is not chained:
+            if not coverage_settled() and context.incumbent() is not chained and short_rows(context):
                 chained = context.incumbent()
                 yield Step(Kind.CHAINS, "augmenting chains", set())
+            targeted = None if coverage_settled() else unmet_step(context)
             if targeted is not None:
                 yield targeted
             step = option.take()
