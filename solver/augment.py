@@ -27,9 +27,11 @@ from solver.candidates import Candidates
 from solver.partial_roster import PartialRoster
 from solver.problem import DemandKey, Problem
 from solver.rules import fits
-from solver.rules.availability import sessions_left
-from solver.rules.coverage import rooms_free, sessions_wanted
+from solver.rules.availability import sessions_left, within_monthly_limit
+from solver.rules.coverage import demand_left, room_left, sessions_wanted
 from solver.rules.office import office_pinned_indices, required_candidates
+from solver.rules.staffing import department_can_spare
+from solver.rules.travel import at_one_township_that_day, free_that_half_day
 
 # The longest chain tried (sessions moved to cover one more), and the most rows one search from a short row visits.
 MAX_CHAIN = 6
@@ -89,30 +91,31 @@ class _Placed:
     def blockers(self, index: int) -> set[int] | None:
         """The placed sessions of which taking out any one would let the candidate in; None when no single one would.
 
-        Rule 3 names them (the session in that half-day, those at another township that day); rules 4,
-        5, 7 and 9, when they bind, let any session they count go. These are the ones to try: each must
-        still be confirmed by `fits_without`.
+        The fast checks say which rules bind; rule 3 then names the sessions (the one in that half-day,
+        those at another township that day), and rules 4, 5, 7 and 9 let any session they count go.
+        These are the ones to try: each must still be confirmed by `fits_without`.
         """
         c = self.items[index]
         partial = self.partial
-        if (c.expert, c.day) in partial.supervising:
-            return None
-        forced = {j for j in self.at_day.get((c.expert, c.day), ()) if self.items[j].township != c.township}
-        if (busy := self.at_slot.get((c.expert, c.slot))) is not None:
-            forced.add(busy)
+        if c.key is None or (c.expert, c.day) in partial.supervising:
+            return None  # chains add demanded sessions only, and a supervision is never taken out
+        forced = set()
+        if not free_that_half_day(partial, c):
+            forced.add(self.at_slot[(c.expert, c.slot)])
+        if not at_one_township_that_day(partial, c):
+            forced |= {j for j in self.at_day.get((c.expert, c.day), ()) if self.items[j].township != c.township}
         if len(forced) > 1:
             return None
         if forced:
             return forced
-        department = partial.department_of.get(c.expert)
         binding = []
-        if sessions_left(partial, c.expert) <= 0:
+        if not within_monthly_limit(partial, c):
             binding.append(self.of_expert[c.expert])
-        if rooms_free(partial, c.township, c.slot) <= 0:
+        if not room_left(partial, c):
             binding.append(self.in_rooms[(c.township, c.slot)])
-        if partial.away[(department, c.slot)] >= partial.spare.get((department, c.slot), 0):
-            binding.append(self.of_department[(department, c.slot)])
-        if c.key is not None and sessions_wanted(partial, c.key) <= 0:
+        if not department_can_spare(partial, c):
+            binding.append(self.of_department[(partial.department_of.get(c.expert), c.slot)])
+        if not demand_left(partial, c):
             binding.append(self.of_key[c.key])
         if not binding:
             return None  # it fits already, or breaks no rule a single session out would lift

@@ -44,6 +44,36 @@ def test_a_two_specialty_expert_at_their_limit_hands_their_row_to_a_colleague_an
     assert _hard_rule_violations(problem, candidates, after) == []
 
 
+def test_an_expert_at_their_monthly_limit_gives_up_a_session_on_another_day():
+    # A (cardio + resp, one session) serves t1's cardiology on Monday; t2 (closed on Monday) asks for
+    # respiratory, which only A can serve, on Tuesday, where A is free: only rule 4 stands in the way.
+    problem = make_problem(
+        [expert("A", ("cardio", "resp"), max_sessions=1), expert("B", ("cardio",), max_sessions=1, blocked={Slot(TUE, "am"): "leave"})],
+        [township("t1"), township("t2", closed_days=frozenset({MON}))],
+        {clinic("t1"): 1, clinic("t2", "resp"): 1},
+        slots=slots_of(MON, TUE),
+    )
+    candidates = enumerate_candidates(problem)
+    after = augment(problem, candidates, _indices(candidates, session("A", MON, "t1")))
+    assert _rows(candidates, after) == Counter({clinic("t1"): 1, clinic("t2", "resp"): 1})
+    assert _indices(candidates, session("A", TUE, "t2", specialty="resp")) <= after
+    assert _hard_rule_violations(problem, candidates, after) == []
+
+
+def test_an_expert_busy_in_that_half_day_at_the_same_township_hands_the_session_over():
+    # A (cardio + resp) serves t1's cardiology in the only half-day; t1 also asks for respiratory, which only A
+    # can serve: rule 3 (one place per half-day) alone blocks it, and B can take the cardiology.
+    problem = make_problem(
+        [expert("A", ("cardio", "resp")), expert("B", ("cardio",))],
+        [township("t1", rooms=2)],
+        {clinic("t1"): 1, clinic("t1", "resp"): 1},
+    )
+    candidates = enumerate_candidates(problem)
+    after = augment(problem, candidates, _indices(candidates, session("A", MON, "t1")))
+    assert after == _indices(candidates, session("B", MON, "t1"), session("A", MON, "t1", specialty="resp"))
+    assert _hard_rule_violations(problem, candidates, after) == []
+
+
 def test_a_full_room_is_freed_by_moving_its_session_to_another_half_day():
     # t1 has one room; A's cardiology fills it on Monday, the only day R (respiratory) is there; A could come Tuesday.
     tuesday = Slot(TUE, "am")
