@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.run import Row, main, markdown_table
+from bench.run import SIZE_LOADS, SIZES, Row, main, markdown_table
 
 
 def test_baseline_only_run_writes_checked_rows(tmp_path, capsys):
@@ -40,8 +40,6 @@ def test_sample_county_rows_come_from_the_sample_file(tmp_path):
 
 
 def test_unmet_is_shown_against_the_coverage_floor():
-    from bench.run import SIZE_LOADS, SIZES
-
     assert SIZES["tight"] == (26, 400) and SIZE_LOADS["tight"] == (1.1,)
     rows = [Row("tight", "solver", unmet=221, floor=216), Row("t", "solver", unmet=0, floor=0)]
     lines = markdown_table(rows).splitlines()
