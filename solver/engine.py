@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from ortools.sat.python import cp_model
 
+from solver.augment import augment
 from solver.bounds import assignment_plan, coverage_lower_bound, flow_plan, objective_lower_bound, unmet_lower_bound
 from solver.candidates import Candidates, enumerate_candidates
 from solver.construct import construct
@@ -48,6 +49,9 @@ SCORING_SECONDS = 0.3
 LARGE_MONTH_CANDIDATES = 60_000
 # Stage A's share of the time on the whole model: it stops as soon as it meets the coverage floor.
 COVERAGE_SHARE = 0.4
+# On a large month, augmenting chains (solver.augment) may take a start toward the coverage floor until this share of the time.
+AUGMENT_SHARE = 0.4
+FIRST_CHAINS_SECONDS = 5.0
 NOT_A_BOUND = " (it prices a term the model leaves out: not used)"
 
 
@@ -74,8 +78,10 @@ def solve(
         progress(f"{len(candidates.items)} candidate assignments")
     floor = coverage_lower_bound(problem, candidates)
     large = len(candidates.items) > LARGE_MONTH_CANDIDATES
-    # on a large month every second counts: the first start that reaches the coverage floor is the hint
-    incumbent, first_feasible = best_start(problem, candidates, started, enough=floor if large else None)
+    # on a large month every second counts: the first start that reaches the coverage floor is the hint,
+    # each start taken as far toward it as augmenting chains go within a share of the time
+    chains_until = started + time_limit * AUGMENT_SHARE if large else None
+    incumbent, first_feasible = best_start(problem, candidates, started, enough=floor if large else None, chains_until=chains_until)
     if progress:
         progress(f"constructive start: {len(incumbent.chosen)} sessions, {len(incumbent.visits)} link visits")
     if len(candidates.items) > LNS_MIN_CANDIDATES and time_limit - (time.monotonic() - started) > LNS_AFTER_SECONDS:
@@ -91,10 +97,14 @@ def solve(
     return two_stage(problem, candidates, roster, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed)
 
 
-def best_start(problem: Problem, candidates: Candidates, started: float, enough: int | None = None) -> tuple[Incumbent, float]:
+def best_start(
+    problem: Problem, candidates: Candidates, started: float, enough: int | None = None, chains_until: float | None = None
+) -> tuple[Incumbent, float]:
     """Three greedy starts: following the cheapest relaxed assignment (fairness and continuity, solver.bounds),
     following the max-flow plan (it covers the most), and plain. The best covering, then the cheapest, is the hint;
-    with `enough`, the first whose weighted unmet demand and missed visits come to no more than it.
+    with `enough`, the first whose weighted unmet demand and missed visits come to no more than it. With
+    `chains_until` (a time.monotonic() deadline), each start above `enough` first covers what augmenting
+    chains (solver.augment) find by then.
 
     Returns it with the seconds from `started` to the first complete roster.
     """
@@ -102,8 +112,14 @@ def best_start(problem: Problem, candidates: Candidates, started: float, enough:
     plan = assignment_plan(problem, candidates, sum(problem.demand.values()) - unmet)
     starts, first = [], 0.0
     for following in (plan, quotas, None):
-        starts.append(state_incumbent(construct(problem, candidates, quotas=following)))
+        start = state_incumbent(construct(problem, candidates, quotas=following))
         first = first or time.monotonic() - started
+        short = enough is None or coverage_cost(problem, candidates, start) > enough
+        if chains_until is not None and short and (not starts or time.monotonic() < chains_until):
+            # the first start gets its chains however long it took to build (a busy machine's start can be late)
+            until = chains_until if starts else max(chains_until, time.monotonic() + FIRST_CHAINS_SECONDS)
+            start.chosen = augment(problem, candidates, start.chosen, start.visits, deadline=until, quotas=quotas)
+        starts.append(start)
         if enough is not None and coverage_cost(problem, candidates, starts[-1]) <= enough:
             return starts[-1], first
     least = min(coverage_cost(problem, candidates, start) for start in starts)

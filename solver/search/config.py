@@ -27,6 +27,8 @@ class SearchConfig:
     - `reassign_across_per_round`: how many "reassign across specialties" steps a round of soft
       steps holds (each a new random sample of the sessions placed).
     - `week_township_share`: a week step frees that week at 1/N of the townships (at least one).
+    - `chains_seconds`: the most one step of augmenting chains (solver.augment) may take; it comes
+      before an unmet step, once per incumbent, while coverage is above its floor.
 
     Whole-days and whole-township steps:
     - `whole_days_tries`: day sets tried in a row for a township the re-pack left above its floors.
@@ -46,6 +48,7 @@ class SearchConfig:
     repack_share: float = 0.25
     reassign_across_per_round: int = 3
     week_township_share: int = 4
+    chains_seconds: float = 2.0
     whole_days_tries: int = 3
     whole_days_max_free: int = 3
     whole_days_step_factor: float = 2
@@ -55,4 +58,4 @@ class SearchConfig:
 # A large month (above solver.engine.LARGE_MONTH_CANDIDATES): the defaults.
 LARGE_MONTH = SearchConfig()
 # A month that fits one CP-SAT model: many smaller steps.
-SMALL_MONTH = SearchConfig(max_free=1_000, step_seconds=0.3)
+SMALL_MONTH = SearchConfig(max_free=1_000, step_seconds=0.3, chains_seconds=0.5)

@@ -20,6 +20,7 @@ class Kind(Enum):
     VISIT = "visit"  # a link visit as one of the member's sessions
     WEEK = "week"  # one week at some townships
     UNMET = "unmet"  # who could serve an unmet demand row, with the rows they serve now
+    CHAINS = "chains"  # no CP-SAT: placed sessions moved along augmenting chains to cover short rows (solver.augment)
     REPACKED_TOWNSHIPS = "repacked townships"  # a roster of its own: the townships above their floors re-packed
     CHEAPEST_EXPERTS = "cheapest experts"  # a roster of its own: each session to its cheapest experts
 

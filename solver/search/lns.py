@@ -5,7 +5,8 @@ whole model. Each step (solver.search.schedule) frees one neighbourhood and keep
 incumbent fixed, then re-optimises it with CP-SAT on a model that holds only the free candidates
 and the fixed assignments (every other candidate is 0 and left out), so a step stays small however
 large the county is. A step is kept only if it makes no fewer link visits and covers no less
-demand, and, making as many and covering as much, only if it ends no worse.
+demand, and, making as many and covering as much, only if it ends no worse. A step of augmenting
+chains (solver.augment) needs no CP-SAT: it is kept when it covers more.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
+from solver.augment import augment
+from solver.bounds import flow_plan
 from solver.candidates import Candidates, restrict
 from solver.model import build_model
 from solver.problem import Problem
@@ -60,6 +63,20 @@ def improve(
             best_objective = evaluate(problem, candidates, best, targets).objective  # the whole model's word on it
             if best_objective is not None and best_objective <= bound:
                 break  # proven optimal: nothing better exists
+        if step.kind is Kind.CHAINS:
+            chained = augment(
+                problem, candidates, best.chosen, best.visits, deadline=min(deadline, time.monotonic() + config.chains_seconds),
+                seed=rng.randrange(1 << 30), quotas=flow_plan(problem, candidates)[1],
+            )
+            covered_before = sum(1 for i in best.chosen if candidates.items[i].key is not None)
+            covered_after = sum(1 for i in chained if candidates.items[i].key is not None)
+            if covered_after > covered_before:  # more coverage: kept whatever the soft terms (the next steps price them)
+                best, best_objective = Incumbent(chained, set(best.visits)), None
+                if lower_bound() is not None:  # scored, so that the search can stop if it is at the bound
+                    best_objective = evaluate(problem, candidates, best, targets).objective
+                if progress:
+                    progress(f"augmenting chains: {covered_after} sessions covered, {len(best.visits)} link visits")
+            continue
         free = step.free
         if len(free) > config.max_free and not step.frees_exactly:
             free = set(rng.sample(sorted(free), config.max_free)) | (free & best.chosen)

@@ -7,7 +7,8 @@ soft step of a round:
 - at that step and half-way to the next, the whole-days steps of the townships the re-pack left
   above their floors (`whole_days.stuck_township_steps`);
 - while some demand is short and coverage is not settled at its proven floor, an unmet step
-  (`unmet.unmet_step`).
+  (`unmet.unmet_step`), and before it, once per incumbent, a step of augmenting chains
+  (`Kind.CHAINS`, solver.augment: no CP-SAT; the search applies the chains itself).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from solver.search.neighbourhoods.reassign import ReassignAcross, ReassignSpecia
 from solver.search.neighbourhoods.specialty import WholeSpecialty
 from solver.search.neighbourhoods.thin_day import ThinDay
 from solver.search.neighbourhoods.township import WholeTownship
-from solver.search.neighbourhoods.unmet import unmet_step
+from solver.search.neighbourhoods.unmet import short_rows, unmet_step
 from solver.search.neighbourhoods.visit import Visit
 from solver.search.neighbourhoods.week import Week
 from solver.search.neighbourhoods.whole_days import WholeDays, stuck_township_steps
@@ -68,6 +69,7 @@ def steps(context: SearchContext, deadline: float, coverage_settled: Callable[[]
     every = context.config.flow_every
     first_round = True
     since_flow = every
+    chained = None  # the incumbent the last chains step was taken from
     while True:
         options = soft_round(context)
         if first_round:  # visits carried by ordinary sessions gain the most: try each once first
@@ -82,6 +84,9 @@ def steps(context: SearchContext, deadline: float, coverage_settled: Callable[[]
             if since_flow in (0, every // 2):
                 yield from stuck_township_steps(context)
             since_flow += 1
+            if not coverage_settled() and context.incumbent() is not chained and short_rows(context):
+                chained = context.incumbent()
+                yield Step(Kind.CHAINS, "augmenting chains", set())
             targeted = None if coverage_settled() else unmet_step(context)
             if targeted is not None:
                 yield targeted

@@ -206,6 +206,34 @@ def test_no_step_looks_for_coverage_once_the_roster_is_at_its_floor(county):
     assert Kind.UNMET not in step_kinds(settled=True)
 
 
+def test_a_chains_step_comes_before_the_unmet_steps_once_per_incumbent(county):
+    problem, candidates = county
+    state = construct(problem, candidates)
+    start = Incumbent(set(state.chosen), set(state.visits))
+    steps = search_steps(_context(problem, candidates, start), time.monotonic() + 4)
+    kinds = [next(steps).kind for _ in range(20)]
+    assert kinds.count(Kind.CHAINS) == 1  # the incumbent never changes here: one chains step for it
+    assert kinds.index(Kind.CHAINS) < kinds.index(Kind.UNMET)
+    settled = search_steps(_context(problem, candidates, start), time.monotonic() + 4, coverage_settled=lambda: True)
+    assert Kind.CHAINS not in [next(settled).kind for _ in range(20)]
+
+
+def test_the_search_covers_a_row_only_a_chain_reaches_and_keeps_every_rule():
+    # A (cardio + resp, one session) serves t1's cardiology; only A can serve t2's respiratory row; B is free.
+    experts = (Expert("A", "d", "chief", frozenset({"cardio", "resp"}), 1), Expert("B", "d", "chief", frozenset({"cardio"}), 1))
+    townships = (Township("t1", rooms=1, inpatient_ward=False), Township("t2", rooms=1, inpatient_ward=False))
+    resp = DemandKey("t2", "clinic", "resp")
+    problem = Problem("2027-03", (Slot(MON, "am"),), experts, townships, (Department("d", 0),), {CARDIO: 1, resp: 1})
+    candidates = enumerate_candidates(problem)
+    start = Incumbent({candidates.index_of("A", Slot(MON, "am"), "t1", CARDIO)}, set())
+    lines: list[str] = []
+    found = improve(problem, candidates, start, deadline=time.monotonic() + 3, workers=1, progress=lines.append, config=SearchConfig(max_free=1000))
+    assert _covered(candidates, found) == 2
+    assert any(line.startswith("augmenting chains: 2 sessions covered") for line in lines)
+    roster = Solution(problem.month, tuple(to_assignments(problem, candidates, found.chosen, found.visits)), (), SolveReport("FEASIBLE"))
+    assert violations(problem, roster) == []
+
+
 def _market_day_taken_by_another_township():
     """A and B serve t1 (market day Tuesday) on Monday and t2 (no market day) on Tuesday: two car-days, all
     they need, but t1 off its market day. Re-packing t1 alone cannot move it: A and B are at t2 on Tuesday."""

@@ -6,17 +6,23 @@ from solver.search.context import SearchContext
 from solver.search.kinds import Kind, Step
 
 
-def unmet_step(context: SearchContext) -> Step | None:
-    """A random short row that someone could serve: its candidates, its possible experts' month and the rows
-    they serve; None when no demand is short (or none short can be served)."""
+def short_rows(context: SearchContext) -> list:
+    """The demand rows the incumbent leaves short that someone could serve, in the problem's order."""
     problem, candidates = context.problem, context.candidates
-    chosen = context.chosen()
     covered: dict = {}
-    for index in chosen:
+    for index in context.chosen():
         key = candidates.items[index].key
         if key is not None:
             covered[key] = covered.get(key, 0) + 1
-    short = [key for key, wanted in problem.demand.items() if covered.get(key, 0) < wanted and candidates.by_key.get(key)]
+    return [key for key, wanted in problem.demand.items() if covered.get(key, 0) < wanted and candidates.by_key.get(key)]
+
+
+def unmet_step(context: SearchContext) -> Step | None:
+    """A random short row that someone could serve: its candidates, its possible experts' month and the rows
+    they serve; None when no demand is short (or none short can be served)."""
+    candidates = context.candidates
+    chosen = context.chosen()
+    short = short_rows(context)
     if not short:
         return None
     key = context.rng.choice(short)
