@@ -579,3 +579,24 @@ def test_a_large_month_whose_start_drops_only_what_it_must_runs_no_search_step(m
     assert new.report.unmet_sessions == 0 and new.report.unmet_bound == 0
     assert kept_not_kept(changed, previous, new) == 4
     assert new.report.objective is not None and new.report.objective_terms
+
+
+def test_a_replan_hands_the_garbage_collector_back_as_it_found_it():
+    # A re-plan keeps the caller's objects out of the collector's full passes while it runs (solver.replan), and must
+    # not unfreeze what a caller froze itself (a server that froze its heap before forking).
+    import gc
+
+    previous = published_one_township()
+    changed = one_township(cardio=2)
+    assert gc.get_freeze_count() == 0
+    solve(changed, time_limit=5, workers=1, previous=previous)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        solve(changed, time_limit=5, workers=1, previous=previous)
+        # still frozen (fewer only by the objects freed meanwhile); the re-plan's own unfreeze would have made it 0
+        assert 0.9 * frozen < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
