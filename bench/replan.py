@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--replan-seconds", type=float, default=5.0)
     parser.add_argument("--fresh-seconds", type=float, default=None, help="a fresh solve's limit (default: --solve-seconds)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--progress", action="store_true", help="print each re-plan's steps, with seconds since it started, to stderr")
     args = parser.parse_args()
 
     scenario = generate_scenario(townships=args.townships, experts=args.experts, load=args.load, seed=args.seed, month=args.month)
@@ -133,7 +135,8 @@ def main() -> None:
     for label, changed in changes(scenario, args.month, before):
         forced = forced_off(changed, before)
         started = time.monotonic()
-        after = solve(changed, time_limit=args.replan_seconds, workers=args.workers, previous=before)
+        progress = (lambda message: print(f"  {time.monotonic() - started:6.2f} s {message}", file=sys.stderr, flush=True)) if args.progress else None
+        after = solve(changed, time_limit=args.replan_seconds, workers=args.workers, previous=before, progress=progress)
         seconds = time.monotonic() - started
         started = time.monotonic()
         fresh = solve(changed, time_limit=fresh_seconds, workers=args.workers)

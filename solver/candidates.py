@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from solver.eligibility import can_be_there, can_host, can_serve
@@ -119,13 +119,17 @@ def enumerate_candidates(
     keys: Collection[DemandKey] | None = None,
     supervision_townships: Collection[str] | None = None,
     also: Iterable[tuple[str, Slot, str, DemandKey | None]] = (),
+    spare: dict[tuple[str, Slot], int] | None = None,
+    half_days: Mapping[str, Collection[Slot]] | None = None,
 ) -> Candidates:
     """All candidates of the month, grouped for the rules.
 
     A re-plan asks for part of them: only some demand rows (`keys`), supervision only at some
-    townships, and `also` the previous assignments, each kept only if it is still a candidate.
+    townships, `half_days` of some townships only (their rows' sessions in those half-days alone),
+    and `also` the previous assignments, each kept only if it is still a candidate.
+    `spare`, when given, is `department_spare(problem)` computed already.
     """
-    spare = department_spare(problem)
+    spare = department_spare(problem) if spare is None else spare
     wanted_keys = None if keys is None else set(keys)
     keys_by_township: dict[str, list[DemandKey]] = defaultdict(list)
     for key, sessions in sorted(problem.demand.items()):
@@ -137,36 +141,43 @@ def enumerate_candidates(
             if supervision_townships is None or link.township in supervision_townships:
                 linked_townships[link.member].append(link.township)
 
-    # the place rules look at no expert: asked once per (township, half-day), not once per expert
+    # the place rules look at no expert: asked once per (township, half-day), not once per expert, and only where some
+    # row or visit is asked for (a re-plan asks for a few rows of one township)
+    visited = {township for townships in linked_townships.values() for township in townships}
     hosted = {
-        (township.id, slot): {key for key in keys_by_township.get(township.id, []) if can_host(problem, township, key, slot)}
+        (township.id, slot): {key for key in keys_by_township[township.id] if can_host(problem, township, key, slot)}
+        if half_days is None or township.id not in half_days or slot in half_days[township.id]
+        else set()
         for township in problem.townships
+        if township.id in keys_by_township
         for slot in problem.slots
     }
-    open_to_visits = {(township.id, slot): can_host(problem, township, None, slot) for township in problem.townships for slot in problem.slots}
+    open_to_visits = {(township.id, slot): can_host(problem, township, None, slot) for township in problem.townships if township.id in visited for slot in problem.slots}
 
     items: list[Candidate] = []
     seen: set[tuple] = set()
     for expert in problem.experts:
         if not expert.rostered:
             continue
-        servable = {
-            township.id: [key for key in keys_by_township.get(township.id, []) if can_serve(problem, expert, key)]
-            for township in problem.townships
-        }
+        servable = {township: [key for key in township_keys if can_serve(problem, expert, key)] for township, township_keys in keys_by_township.items()}
         linked = linked_townships.get(expert.id, ())
         # only the townships where this expert could serve a row or visit (a re-plan asks for a few rows of many townships)
-        places = [(township.id, servable[township.id], township.id in linked) for township in problem.townships if servable[township.id] or township.id in linked]
+        places = [
+            (township.id, servable.get(township.id, ()), township.id in linked)
+            for township in problem.townships
+            if servable.get(township.id) or township.id in linked
+        ]
         if not places:
             continue
         for slot in problem.slots:
             if not can_be_there(problem, expert, slot) or spare.get((expert.department, slot), 0) <= 0:
                 continue
             for township_id, servable_here, visits_here in places:
-                here = hosted[(township_id, slot)]
-                for key in servable_here:
-                    if key in here:
-                        items.append(Candidate(len(items), expert.id, slot, township_id, key))
+                if servable_here:
+                    here = hosted[(township_id, slot)]
+                    for key in servable_here:
+                        if key in here:
+                            items.append(Candidate(len(items), expert.id, slot, township_id, key))
                 if visits_here and open_to_visits[(township_id, slot)]:
                     items.append(Candidate(len(items), expert.id, slot, township_id, None))
     also = list(also)

@@ -84,9 +84,16 @@ def _session_cost(state: RosterState, index: int, even: dict) -> float:
 
 
 def _try_visit(
-    state: RosterState, member: str, township: str, day: dt.date, even: dict, pending: dict[str, int], at_township: dict
+    state: RosterState,
+    member: str,
+    township: str,
+    day: dt.date,
+    even: dict,
+    pending: dict[str, int],
+    at_township: dict,
+    kept: Collection[int] = (),
 ) -> list[int] | None:
-    """Place a link visit on one day (team first, then the member) or leave the state as it was."""
+    """Place a link visit on one day (team first, then the member, on a `kept` supervision if there is one) or leave the state as it was."""
     cands = state.candidates
     team_min = state.problem.rules.link_team_min
     taken: list[int] = []
@@ -104,7 +111,9 @@ def _try_visit(
             state.take(index)
             taken.append(index)
             present.add(expert)
-    own = sorted(cands.by_expert_day_township.get((member, day, township), []), key=lambda i: (cands.items[i].key is None, _session_cost(state, i, even)))
+    own = sorted(
+        cands.by_expert_day_township.get((member, day, township), []), key=lambda i: (i not in kept, cands.items[i].key is None, _session_cost(state, i, even))
+    )
     member_index = next((i for i in own if state.fits(i)), None)
     if len(present) < team_min or member_index is None:
         for index in reversed(taken):
@@ -115,7 +124,9 @@ def _try_visit(
     return taken + [member_index]
 
 
-def _place_link_visits(state: RosterState, even: dict) -> None:
+def _place_link_visits(state: RosterState, even: dict, keep: Collection[int] = (), visits: Collection[tuple] = ()) -> None:
+    """Place each link's visits: on the days of a re-plan's published `visits` (member, township, day) first, the member on
+    a kept supervision (`keep`) where there is one; then on the days with the largest possible team."""
     problem = state.problem
     cands = state.candidates
     team_size: dict[tuple[str, dt.date], int] = defaultdict(int)
@@ -126,6 +137,8 @@ def _place_link_visits(state: RosterState, even: dict) -> None:
             at_township[(day, township)].append((expert, indices))
     # members with the fewest possible days go first
     links = sorted(problem.links, key=lambda l: sum(1 for d in problem.days if cands.by_expert_day_township.get((l.member, d, l.township))))
+    kept = {index for index in keep if cands.items[index].key is None}
+    kept_days = set(visits)
     pending: dict[str, int] = defaultdict(int)
     for link in links:
         pending[link.member] += problem.rules.link_visits_per_month
@@ -136,9 +149,9 @@ def _place_link_visits(state: RosterState, even: dict) -> None:
             if len(done_days) >= problem.rules.link_visits_per_month:
                 continue
             days = [d for d in problem.days if d not in done_days and cands.by_expert_day_township.get((link.member, d, link.township))]
-            days.sort(key=lambda d: (-team_size[(link.township, d)], (link.township, d) not in state.trips))
+            days.sort(key=lambda d: ((link.member, link.township, d) not in kept_days, -team_size[(link.township, d)], (link.township, d) not in state.trips))
             for day in days:
-                if _try_visit(state, link.member, link.township, day, even, pending, at_township) is not None:
+                if _try_visit(state, link.member, link.township, day, even, pending, at_township, kept) is not None:
                     break
 
 
@@ -304,9 +317,15 @@ def office_required_indices(problem: Problem, candidates: Candidates, state: Ros
 
 
 def construct(
-    problem: Problem, candidates: Candidates, fixed: set[int] | None = None, keep: list[int] | tuple = (), quotas: dict[tuple, int] | None = None
+    problem: Problem,
+    candidates: Candidates,
+    fixed: set[int] | None = None,
+    keep: list[int] | tuple = (),
+    quotas: dict[tuple, int] | None = None,
+    visits: Collection[tuple] = (),
 ) -> RosterState:
-    """A complete roster: fixed candidates, then those to keep where they fit, then link visits, then demand."""
+    """A complete roster: fixed candidates, then those to keep where they fit, then link visits (a re-plan's published
+    `visits`, as (member, township, day), on their days first), then demand."""
     state = new_state(problem, candidates)
     for index in sorted(fixed or ()):
         state.take(index)
@@ -316,13 +335,19 @@ def construct(
         if index not in (fixed or ()) and state.fits(index):
             state.take(index)
     required = office_required_indices(problem, candidates, state, keep)
-    for index in sorted(keep):
+    # where a cut limit (a demand row, rooms, an expert's sessions) cannot keep them all, the sessions of the experts
+    # furthest above their fair load are the ones left out: the least loaded first
+    kept_load: dict[str, int] = defaultdict(int)
+    for index in keep:
+        kept_load[candidates.items[index].expert] += 1
+    over = {expert: load - state.targets.get(expert, load) for expert, load in kept_load.items()}
+    for index in sorted(keep, key=lambda i: (over[candidates.items[i].expert], i)):
         # supervisions are not kept blindly: link placement re-adds one where its visit still holds
         if candidates.items[index].key is not None and state.fits(index):
             state.take(index)
     _record_existing_visits(state)
     even = even_week_shares(problem)
-    _place_link_visits(state, even)
+    _place_link_visits(state, even, keep, visits)
     _place_demand(state, even, quotas=quotas)
     _rebalance(state, locked=set(fixed or ()) | set(keep) | set(pinned) | set(required))  # a re-plan's kept sessions stay with their experts
     return state

@@ -4,7 +4,9 @@ A re-plan first frees a neighbourhood of the change: the demand rows that lost a
 gained demand, the experts who could fill them, and their own sessions (so a chain of one
 move is possible); everything else is fixed as it was. On a large month it starts smaller still
 (a few idle experts per touched row and half-day) against a floor taken from the touched
-townships alone, so that a change a start already settles costs no whole-month model. When that
+townships alone, so that a change a start already settles costs no whole-month model. A start
+that reaches that floor and drops no more kept sessions than every roster must (`forced_changes`)
+is returned as it is: no step could do better on coverage or changes. When that
 cannot bring coverage up to the changed month's coverage floor (solver.bounds: no roster of the
 month covers more), it widens the free neighbourhood step by step (`Widening`) up to the whole
 month, so a re-plan never covers less than a fresh solve could only because it looked too close
@@ -17,11 +19,14 @@ three tiers share one objective, so a re-plan stopped by its time limit is still
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
 import time
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ortools.sat.python import cp_model
 
@@ -30,7 +35,7 @@ from solver.candidates import Candidates, department_spare, enumerate_candidates
 from solver.construct import construct
 from solver.model import build_model
 from solver.partial_roster import PartialRoster, as_candidate
-from solver.problem import DemandKey, Problem
+from solver.problem import DemandKey, Problem, Slot
 from solver.reasons import explain_unmet
 from solver.rules.availability import sessions_left, within_monthly_limit
 from solver.rules.coverage import rooms_free, sessions_wanted
@@ -88,9 +93,10 @@ def _as_candidate(assignment: Assignment) -> tuple:
     return (assignment.expert, assignment.slot, assignment.township, assignment.key)
 
 
-def split_previous(problem: Problem, previous: Solution) -> tuple[list[Assignment], list[Assignment]]:
-    """Previous assignments that the changed month still allows, and those the change made impossible."""
-    spare = department_spare(problem)
+def split_previous(problem: Problem, previous: Solution, spare: dict | None = None) -> tuple[list[Assignment], list[Assignment]]:
+    """Previous assignments that the changed month still allows, and those the change made impossible (`spare`: the
+    month's `department_spare`, when computed already)."""
+    spare = department_spare(problem) if spare is None else spare
     still, lost, seen = [], [], set()
     for assignment in previous.assignments:
         as_candidate = _as_candidate(assignment)
@@ -102,20 +108,40 @@ def split_previous(problem: Problem, previous: Solution) -> tuple[list[Assignmen
     return still, lost
 
 
-def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignment]) -> tuple[set[DemandKey], set[str], set[str]]:
-    """The demand rows a re-plan must revisit (short, or over their new demand), the townships whose visits it
-    must, and the townships the change itself hit (sessions lost or over a cut limit, visits gone)."""
+class Touched(NamedTuple):
+    """What a change touched: the demand rows a re-plan must revisit (short, or over their new demand), the townships
+    whose visits it must, the townships the change itself hit (sessions lost or over a cut limit, visits gone), and
+    `direct`: the rows short or over themselves and those of the sessions a cut limit or a forced request may push
+    out, without the rest of those townships' rows, and `open_half_days`: per township of those rows, the half-days a
+    new session could go to without pushing a kept one out (a room free, or one a session that must go may free, or a
+    forced request's day); `kept`: the sessions still possible, counted."""
+
+    keys: set[DemandKey]
+    townships: set[str]
+    hit: set[str]
+    direct: set[DemandKey]
+    open_half_days: dict[str, set[Slot]]
+    kept: PartialRoster
+
+
+def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignment]) -> Touched:
+    """The parts of the month a change touched (`Touched`)."""
     kept = PartialRoster.of(problem, {}, (as_candidate(a) for a in still))
     covered = kept.covered
     keys = {key for key, wanted in problem.demand.items() if covered[key] != wanted}
     keys |= {key for key in covered if sessions_wanted(kept, key) < 0}
     # a limit cut below what is kept (a township's rooms, an expert's sessions): those sessions must move
-    crowded = {township for township, slot in kept.rooms_used if rooms_free(kept, township, slot) < 0}
+    full = {(township, slot) for township, slot in kept.rooms_used if rooms_free(kept, township, slot) < 0}
+    crowded = {township for township, _slot in full}
     # a forced request takes rooms on its days: the sessions there may have to make way, whatever their row
     crowded |= {requirement.key.township for requirement in problem.requirements}
     overbooked = {expert.id for expert in problem.experts if sessions_left(kept, expert.id) < 0}
-    keys |= {key for key in problem.demand if key.township in crowded}
     keys |= {key for a in still if a.expert in overbooked and (key := a.key) is not None}
+    # the rows of the sessions that may have to make way: in a half-day beyond its rooms, on a forced request's days
+    forced_days = {(requirement.key.township, day) for requirement in problem.requirements for day in requirement.days}
+    direct = keys | {requirement.key for requirement in problem.requirements}
+    direct |= {key for a in still if (key := a.key) is not None and ((a.township, a.slot) in full or (a.township, a.date) in forced_days)}
+    keys |= {key for key in problem.demand if key.township in crowded}
     # a visit day that lost its member or a team member: that township's rows help rebuild the team
     visit_days = {(a.township, a.date) for a in still + lost if a.link_visit}
     lost_experts = {a.expert for a in lost}
@@ -126,7 +152,43 @@ def touched_parts(problem: Problem, still: list[Assignment], lost: list[Assignme
     hit = {a.township for a in lost} | crowded | over | townships | {key.township for a in still if a.expert in overbooked and (key := a.key)}
     # a visit at a hit township may have to become a supervision (fewer rooms for its team): those need candidates too
     townships |= {link.township for link in problem.links if link.township in hit}
-    return {k for k in keys if problem.demand.get(k, 0) > 0}, townships, hit
+    wanted = {k for k in keys if problem.demand.get(k, 0) > 0}
+    direct = {k for k in direct if problem.demand.get(k, 0) > 0}
+    open_half_days: dict[str, set[Slot]] = {}
+    for township in {key.township for key in direct}:
+        free = {slot for slot in problem.slots if rooms_free(kept, township, slot) > 0}
+        free |= {slot for (t, day) in forced_days if t == township for slot in problem.slots if slot.day == day}
+        free |= {a.slot for a in still if a.township == township and (a.expert in overbooked or (a.key is not None and sessions_wanted(kept, a.key) < 0))}
+        open_half_days[township] = free
+    return Touched(wanted, townships, hit, direct, open_half_days, kept)
+
+
+def forced_changes(problem: Problem, still: list[Assignment], kept: PartialRoster | None = None) -> int:
+    """A lower bound on the kept assignments every roster of the changed month drops (the re-plan's changes tier).
+
+    Per township, the most of: sessions beyond its rooms in a half-day (rule 5), beyond a demand row's
+    sessions (rule 9), and other rows' sessions in the way of a forced request (its days hold only so many
+    rooms); summed over townships (a session is at one township), or the sessions beyond experts' monthly
+    limits (rule 4) if that is more. Each counts sessions no roster can keep, so a start at the coverage
+    floor with this many changes is optimal on the first two tiers. `kept`: `still` counted, when it is already."""
+    kept = PartialRoster.of(problem, {}, (as_candidate(a) for a in still)) if kept is None else kept
+    beyond_rooms: dict[str, int] = defaultdict(int)
+    for (township, slot) in list(kept.rooms_used):
+        beyond_rooms[township] += max(0, -rooms_free(kept, township, slot))
+    beyond_demand: dict[str, int] = defaultdict(int)
+    for key in list(kept.covered):
+        beyond_demand[key.township] += max(0, -sessions_wanted(kept, key))
+    in_the_way: dict[str, int] = defaultdict(int)
+    for requirement in problem.requirements:
+        township = requirement.key.township
+        slots = {slot for slot in problem.slots if slot.day in requirement.days and requirement.half_day in (None, slot.half_day)}
+        rooms = kept.rooms.get(township, 0) * len(slots)
+        others = sum(1 for a in still if a.township == township and a.slot in slots and a.key is not None and a.key != requirement.key)
+        in_the_way[township] = max(in_the_way[township], others - max(0, rooms - requirement.sessions))
+    townships = set(beyond_rooms) | set(beyond_demand) | set(in_the_way)
+    at_townships = sum(max(beyond_rooms[t], beyond_demand[t], in_the_way[t]) for t in townships)
+    beyond_limits = sum(max(0, -sessions_left(kept, expert.id)) for expert in problem.experts)
+    return max(at_townships, beyond_limits)
 
 
 def carry_ids(month: str, previous: Solution, assignments: list[Assignment]) -> list[Assignment]:
@@ -383,7 +445,7 @@ class _Search:
         self.floor: int | None = None  # a coverage floor of the whole month (see `replan`)
         self.polish_seconds: float | None = None  # when set, the most a step from a start at the floor may take
         if start is None:
-            state = construct(problem, candidates, fixed=set(self.kept) & self.past, keep=list(self.kept))
+            state = construct(problem, candidates, fixed=set(self.kept) & self.past, keep=list(self.kept), visits=_visits_of(self.kept.values()))
             # nothing new on the frozen past, not even in the start
             new_in_past = self.past - set(self.kept)
             kept_visits = _visits_of(self.kept.values())
@@ -395,6 +457,17 @@ class _Search:
 
     def chosen(self) -> set[int]:
         return self.best.incumbent.chosen if self.best is not None else self.hint.chosen
+
+    def settled(self, forced: int) -> bool:
+        """Whether the start is at the whole month's coverage floor and drops no more kept sessions than `forced`, which every
+        roster drops (`forced_changes`): then the first two tiers are optimal, and a step could only lower the soft terms
+        at the cost of building its model, on a large month more than the whole re-plan takes without it."""
+        return self.floor is not None and self.start_coverage <= self.floor and self.start_changes() <= forced
+
+    def start_changes(self) -> int:
+        """The start's changes as the re-plan's objective counts them: kept sessions it leaves out, kept visits it does not make."""
+        chosen, visits = self.hint.chosen, self.hint.visits
+        return sum(1 for index in self.kept if index not in chosen) + len(_visits_of(self.kept.values()) - set(visits))
 
     def covered(self) -> bool:
         """Whether the best roster (the start, once a step found nothing better in time) is at the whole month's coverage floor."""
@@ -513,28 +586,79 @@ def replan(
     `previous`'s assignments as it can.
 
     A small month is re-planned on the whole month's candidates, against the whole month's coverage floor
-    (solver.bounds). A large one starts on the touched rows' candidates, against a floor of the whole month
-    taken from the townships the change touched (`_near_floor`), with a few idle experts per row and
-    half-day first; only when that covers less than `previous` did and than the floor does it move to
+    (solver.bounds). A large one first builds a start on the rows the change reached directly (`Touched.direct`),
+    and returns it when it is at the floor with only the forced changes (`_Search.settled`). Else it starts on
+    the touched rows' candidates, against a floor of the whole month taken from the townships the change
+    touched (`_near_floor`), and returns that start when it is settled, or goes on with a few idle experts per row
+    and half-day first; only when that covers less than `previous` did and than the floor does it move to
     the whole month's candidates. Either way it widens (`Widening`) until its coverage reaches the floor
     or the time runs out.
     Days up to `frozen_until` (today, in the service) are history: their sessions stay as they were
     and nothing new is placed on them. The report's bound is the whole changed month's (`_proven`).
     """
+    with _caller_heap_frozen():
+        return _replan(problem, previous, time_limit, workers, progress, seed, frozen_until, work_limit)
+
+
+@contextmanager
+def _caller_heap_frozen() -> Iterator[None]:
+    """The objects alive when a re-plan starts (the caller's scenario, problem and previous roster) left out of the
+    garbage collector's full passes until it ends: a re-plan of a large month allocates enough to trigger one, and
+    that one pass over the caller's heap took a fifth of a re-plan after a leave (bench/RESULTS.md). They are handed
+    back as they were; nothing is frozen when the caller froze objects itself (gc.freeze before a fork)."""
+    if not gc.isenabled() or gc.get_freeze_count() > 0:
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _replan(
+    problem: Problem,
+    previous: Solution,
+    time_limit: float,
+    workers: int,
+    progress: Progress | None,
+    seed: int,
+    frozen_until: dt.date | None,
+    work_limit: float | None,
+) -> Solution:
     started = time.monotonic()
-    still, lost = split_previous(problem, previous)
-    keys, townships, hit = touched_parts(problem, still, lost)
+    spare = department_spare(problem)
+    still, lost = split_previous(problem, previous, spare)
+    touched = touched_parts(problem, still, lost)
+    keys, townships, hit = touched.keys, touched.townships, touched.hit
     also = [_as_candidate(a) for a in still]
     budget = _Budget(started, time_limit, work_limit)
     small = len(problem.experts) * len(problem.slots) <= FULL_MONTH_MAX_EXPERT_HALF_DAYS
+    settled = False
     if small:
-        search = _Search(problem, enumerate_candidates(problem, also=also), still, frozen_until, budget, workers, seed, progress)
+        search = _Search(problem, enumerate_candidates(problem, also=also, spare=spare), still, frozen_until, budget, workers, seed, progress)
         search.floor = coverage_lower_bound(problem, search.candidates)
         first = ("touched rows",)
     else:
-        near = enumerate_candidates(problem, keys=keys, supervision_townships=townships, also=also)
-        search = _Search(problem, near, still, frozen_until, budget, workers, seed, progress)
-        search.floor = 0 if search.start_coverage == 0 else _near_floor(problem, near, keys, townships, hit, search.start_coverage)
+        forced = forced_changes(problem, still, touched.kept)
+        search = None
+        if keys:
+            # a broken visit, a cut limit or a forced request touches all of a township's rows; the rows short themselves and
+            # those of the sessions in the way, in the half-days with room, often settle the change on a fraction of the
+            # candidates (bench/RESULTS.md, "Re-plans that stop at their start")
+            direct = enumerate_candidates(
+                problem, keys=touched.direct, supervision_townships=townships, also=also, spare=spare, half_days=touched.open_half_days
+            )
+            start = _Search(problem, direct, still, frozen_until, budget, workers, seed, progress)
+            places = {key.township for key in keys} | townships | hit
+            start.floor = 0 if start.start_coverage == 0 else rooms_floor(problem, places)
+            settled = start.settled(forced)
+            search = start if settled else None
+        if search is None:
+            near = enumerate_candidates(problem, keys=keys, supervision_townships=townships, also=also, spare=spare)
+            search = _Search(problem, near, still, frozen_until, budget, workers, seed, progress)
+            search.floor = 0 if search.start_coverage == 0 else _near_floor(problem, near, keys, townships, hit, search.start_coverage)
+            settled = search.settled(forced)
         search.polish_seconds = POLISH_SECONDS
         first = ("idle experts", "touched rows")
     if progress:
@@ -542,16 +666,19 @@ def replan(
             f"re-plan: {len(search.kept)} assignments still possible, {len(lost)} not; {len(search.candidates.items)} candidates; "
             f"start coverage {search.start_coverage}, floor {search.floor}"
         )
-    widening = Widening(problem, search.candidates, keys, townships, hit, search.kept)
-    search.widen(widening, first)
-    size = len(problem.experts) * len(problem.slots)
-    worse = search.best is None or search.best.coverage > _coverage_of(problem, previous)
-    if not small and worse and not search.covered() and budget.seconds_left() > WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY * size:
-        # the touched rows alone cover less than before and than the floor: look further, on the whole month's candidates
-        search = search.moved_to(enumerate_candidates(problem, also=also))
+    if progress and settled:
+        progress("re-plan: the start is at the floor with only the changes the change forces")
+    if not settled:
         widening = Widening(problem, search.candidates, keys, townships, hit, search.kept)
-    rest = [name for name in Widening.STEPS if name != "idle experts" and (search.best is None or name not in first)]
-    search.widen(widening, rest)
+        search.widen(widening, first)
+        size = len(problem.experts) * len(problem.slots)
+        worse = search.best is None or search.best.coverage > _coverage_of(problem, previous)
+        if not small and worse and not search.covered() and budget.seconds_left() > WHOLE_MONTH_SECONDS_PER_EXPERT_HALF_DAY * size:
+            # the touched rows alone cover less than before and than the floor: look further, on the whole month's candidates
+            search = search.moved_to(enumerate_candidates(problem, also=also, spare=spare))
+            widening = Widening(problem, search.candidates, keys, townships, hit, search.kept)
+        rest = [name for name in Widening.STEPS if name != "idle experts" and (search.best is None or name not in first)]
+        search.widen(widening, rest)
     candidates, kept = search.candidates, search.kept
     if search.best is None:
         chosen, visits = search.hint.chosen, search.hint.visits

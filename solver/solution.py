@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -40,7 +40,8 @@ class Assignment:
         return (self.date, self.half_day, self.township, self.type, self.specialty, self.expert, self.link_visit)
 
     def with_id(self, assignment_id: str) -> "Assignment":
-        return replace(self, id=assignment_id)
+        # the constructor, not dataclasses.replace: a re-plan gives ids to a whole month's sessions twice over
+        return Assignment(self.date, self.half_day, self.township, self.type, self.specialty, self.expert, self.link_visit, assignment_id)
 
 
 def new_assignment_id(month: str, assignment: Assignment, salt: str = "") -> str:

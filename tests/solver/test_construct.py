@@ -58,3 +58,67 @@ def test_sessions_kept_from_a_previous_roster_stay_with_their_experts(county, mo
     assert construct(problem, candidates).chosen != previous.chosen
     again = construct(problem, candidates, keep=kept)
     assert set(kept) <= again.chosen
+
+
+def test_a_kept_visit_stays_on_its_day_when_another_day_has_a_larger_team():
+    # M visits t1 on Wednesday, supervising E1's session; on Monday E1 and E2 serve there, a larger team, which a start
+    # from nothing would pick. A re-plan's start keeping that roster and its visit keeps the visit where it was (else
+    # two changes: the supervision and the visit).
+    import datetime as dt
+
+    from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
+
+    monday, wednesday = dt.date(2027, 3, 1), dt.date(2027, 3, 3)
+    experts = tuple(Expert(e, "d", "chief", frozenset({"cardio"}), 10) for e in ("M", "E1", "E2"))
+    problem = Problem(
+        "2027-03",
+        tuple(Slot(monday + dt.timedelta(days=n), "am") for n in range(5)),
+        experts,
+        (Township("t1", rooms=2, inpatient_ward=False),),
+        (Department("d", 0),),
+        {DemandKey("t1", "clinic", "cardio"): 3},
+        links=(Link("M", "t1"),),
+        rules=Rules(link_team_min=1),
+    )
+    candidates = enumerate_candidates(problem)
+    key = DemandKey("t1", "clinic", "cardio")
+    kept = [
+        candidates.index_of("E1", Slot(monday, "am"), "t1", key),
+        candidates.index_of("E2", Slot(monday, "am"), "t1", key),
+        candidates.index_of("E1", Slot(wednesday, "am"), "t1", key),
+        candidates.index_of("M", Slot(wednesday, "am"), "t1", None),
+    ]
+    assert None not in kept
+    assert construct(problem, candidates).visits == {("M", "t1", monday)}  # from nothing: the larger team
+
+    start = construct(problem, candidates, keep=kept, visits={("M", "t1", wednesday)})
+
+    assert start.visits == {("M", "t1", wednesday)}
+    assert set(kept) <= start.chosen
+
+
+def test_a_cut_demand_row_keeps_the_sessions_of_the_experts_below_their_fair_load():
+    # C1 served three of the row's four sessions and C2 one; the row is cut to two. The start keeps one each (C1 is
+    # above the fair load of two experts alike), not the first two it meets.
+    import datetime as dt
+
+    from solver.problem import DemandKey, Department, Expert, Problem, Slot, Township
+
+    monday = dt.date(2027, 3, 1)
+    slots = tuple(Slot(monday + dt.timedelta(days=n), "am") for n in range(5))
+    key = DemandKey("t1", "clinic", "cardio")
+    problem = Problem(
+        "2027-03",
+        slots,
+        tuple(Expert(e, "d", "chief", frozenset({"cardio"}), 4) for e in ("C1", "C2")),
+        (Township("t1", rooms=1, inpatient_ward=False),),
+        (Department("d", 0),),
+        {key: 2},
+    )
+    candidates = enumerate_candidates(problem)
+    kept = [candidates.index_of(expert, slot, "t1", key) for expert, slot in (("C1", slots[0]), ("C1", slots[1]), ("C1", slots[2]), ("C2", slots[3]))]
+
+    start = construct(problem, candidates, keep=kept)
+
+    assert Counter(candidates.items[i].expert for i in start.chosen) == {"C1": 1, "C2": 1}
+    assert set(start.chosen) <= set(kept)

@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 from solver.candidates import enumerate_candidates
 from solver.engine import solve
 from solver.model import build_model
-from solver.problem import DemandKey, Department, Expert, Link, Problem, Rules, Slot, Township
+from solver.problem import DemandKey, Department, Expert, Link, Problem, Requirement, Rules, Slot, Township
 from solver.solution import Assignment, Solution, SolveReport, diff_rosters, new_assignment_id
 from tests.solver.checker import violations
 from tests.solver.replan_checks import assert_as_good_as_fresh, beyond_rooms
@@ -475,3 +475,128 @@ def test_a_demand_cut_that_frees_experts_for_short_rows_replans_as_well_as_a_fre
     new = solve(changed, time_limit=CHAIN_SECONDS, workers=1, previous=published)
     fresh = solve(changed, time_limit=CHAIN_SECONDS, workers=1)
     assert_as_good_as_fresh(published, changed, new, fresh, township, forced)
+
+
+# --- the changes every roster must make (solver.replan.forced_changes), and a start that settles the re-plan ----------
+
+CARDIO, DERM = DemandKey("t1", "clinic", "cardio"), DemandKey("t1", "clinic", "derm")
+HALF_DAYS = tuple(Slot(day, half) for day in DAYS for half in ("am", "pm"))
+
+
+def one_township(rooms: int = 2, cardio: int = 6, derm: int = 4, max_sessions: int = 10, requirements=()) -> Problem:
+    experts = (
+        Expert("C1", "d", "chief", frozenset({"cardio"}), max_sessions),
+        Expert("C2", "d", "chief", frozenset({"cardio"}), max_sessions),
+        Expert("D1", "d", "chief", frozenset({"derm"}), max_sessions),
+        Expert("D2", "d", "chief", frozenset({"derm"}), max_sessions),
+    )
+    township = Township("t1", rooms=rooms, inpatient_ward=False)
+    return Problem("2027-03", HALF_DAYS, experts, (township,), (Department("d", 0),), {CARDIO: cardio, DERM: derm}, requirements=requirements)
+
+
+def published_one_township() -> Solution:
+    """Monday: cardio in the morning, derm in the afternoon, two rooms each; the rest of the week one of each a day."""
+    monday, rest = DAYS[0], DAYS[1:]
+    rows = [
+        Assignment(monday, "am", "t1", "clinic", "cardio", "C1"),
+        Assignment(monday, "am", "t1", "clinic", "cardio", "C2"),
+        Assignment(monday, "pm", "t1", "clinic", "derm", "D1"),
+        Assignment(monday, "pm", "t1", "clinic", "derm", "D2"),
+        *(Assignment(day, "am", "t1", "clinic", "cardio", "C1") for day in rest),
+        *(Assignment(day, "pm", "t1", "clinic", "derm", "D1") for day in rest[:2]),
+    ]
+    previous = Solution("2027-03", tuple(a.with_id(new_assignment_id("2027-03", a)) for a in rows), (), SolveReport("FEASIBLE"))
+    assert violations(one_township(), previous) == []
+    return previous
+
+
+def fewest_dropped(problem: Problem, still: list[Assignment]) -> int:
+    """The fewest of `still` that any roster of `problem` leaves out, whatever it covers (CP-SAT, proven)."""
+    candidates = enumerate_candidates(problem)
+    previous = [candidates.index_of(a.expert, a.slot, a.township, a.key) for a in still]
+    roster = build_model(problem, candidates, free=set(range(len(candidates.items))), fixed=set(), previous=previous, stability_weight=1)
+    (stability,) = [p for p in roster.penalties if p.family == "stability"]
+    roster.model.minimize(stability.expression)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(roster.model) == cp_model.OPTIMAL
+    return round(solver.objective_value)
+
+
+def kept_not_kept(problem: Problem, previous: Solution, new: Solution) -> int:
+    """The sessions still possible in the changed month that `new` does not hold where they were (the re-plan's changes)."""
+    from solver.replan import split_previous
+
+    still, _lost = split_previous(problem, previous)
+    places = {a.content[:6] for a in new.assignments}
+    return sum(1 for a in still if a.content[:6] not in places)
+
+
+@pytest.mark.parametrize(
+    "change, forced",
+    [
+        ("rooms cut to one", 2),  # Monday morning and afternoon each hold one session too many
+        ("demand cut", 4),  # cardio 6 -> 2: four of its six sessions go
+        ("expert limit cut", 2),  # C1 serves 5, may serve 3
+        ("forced request", 1),  # three cardio on Monday: one of Monday's two derm sessions makes way
+    ],
+)
+def test_forced_changes_are_what_the_fewest_change_re_plan_makes(change, forced):
+    from solver.replan import forced_changes, split_previous
+
+    previous = published_one_township()
+    changed = {
+        "rooms cut to one": lambda: one_township(rooms=1),
+        "demand cut": lambda: one_township(cardio=2),
+        "expert limit cut": lambda: one_township(max_sessions=3),
+        "forced request": lambda: one_township(cardio=7, requirements=(Requirement(CARDIO, frozenset({DAYS[0]}), 3),)),
+    }[change]()
+    still, _lost = split_previous(changed, previous)
+
+    new = solve(changed, time_limit=10, workers=1, previous=previous)
+
+    assert forced_changes(changed, still) == fewest_dropped(changed, still) == forced
+    assert violations(changed, new) == []
+    assert new.report.unmet_sessions == 0
+    assert kept_not_kept(changed, previous, new) == forced
+
+
+def test_a_large_month_whose_start_drops_only_what_it_must_runs_no_search_step(monkeypatch):
+    # A large month (the 400-expert county) gets no CP-SAT step when its start is at the floor with the forced changes
+    # alone: here as if the one township were large. The demand cut drops four cardio sessions and nothing else.
+    import solver.replan
+
+    monkeypatch.setattr(solver.replan, "FULL_MONTH_MAX_EXPERT_HALF_DAYS", 0)
+    steps = []
+    monkeypatch.setattr(solver.replan, "_tiered_solve", lambda *args, **kwargs: steps.append(args) or None)
+    previous = published_one_township()
+    changed = one_township(cardio=2)
+
+    new = solve(changed, time_limit=5, workers=1, previous=previous)
+
+    assert steps == []
+    assert violations(changed, new) == []
+    assert new.report.unmet_sessions == 0 and new.report.unmet_bound == 0
+    assert kept_not_kept(changed, previous, new) == 4
+    assert new.report.objective is not None and new.report.objective_terms
+
+
+def test_a_replan_hands_the_garbage_collector_back_as_it_found_it():
+    # A re-plan keeps the caller's objects out of the collector's full passes while it runs (solver.replan), and must
+    # not unfreeze what a caller froze itself (a server that froze its heap before forking).
+    import gc
+
+    previous = published_one_township()
+    changed = one_township(cardio=2)
+    assert gc.get_freeze_count() == 0
+    solve(changed, time_limit=5, workers=1, previous=previous)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        solve(changed, time_limit=5, workers=1, previous=previous)
+        # still frozen (fewer only by the objects freed meanwhile); the re-plan's own unfreeze would have made it 0
+        assert 0.9 * frozen < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
