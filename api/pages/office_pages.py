@@ -180,6 +180,10 @@ def _month_view(
 ) -> Response:
     tenant = require_tenant(request, "office")
     lang = page_lang(request)
+    # The job first, then the month: a job is marked done in the transaction that saves its version, so a page that
+    # finds it done shows that version. Read the other way round, a job finishing between the two reads gave a page
+    # with no roster and no more refreshing (the job was done), which stayed so.
+    job_notice, job_errors, running = _job_notice(request, tenant, job, lang)
     with session_factory(request)() as session:
         data = load_month(session, tenant.id, month, version)
         events_pending = events.pending_count(session, tenant.id)
@@ -188,7 +192,6 @@ def _month_view(
         changes = event_rows(events.month_events(session, tenant.id, month, limit=30), month, lang)
     if version is not None and data.document is None:
         raise PageNotFound()
-    job_notice, job_errors, running = _job_notice(request, tenant, job, lang)
     scenario = data.scenario
     grid = month_grid(data.document, scenario, month, data.calendar, data.closures, township=township or None, department=department or None, expert=expert or None, lang=lang)
     response = render(
