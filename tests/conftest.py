@@ -64,6 +64,54 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     return result
 
 
+# The heaviest end-to-end tests run once per engine, language or screen in `scripts/test --slow` (everything), and in
+# the default run on the combinations below left out of it: each engine, language and screen size still runs at
+# least once per test, on the engine where what the test proves matters most. Node id -> why the other one stays.
+_PAIRWISE = (
+    ("sqlite-en", "sqlite-zh-CN and postgresql-en stay: each engine and each language once"),
+    ("postgresql-zh-CN", "sqlite-zh-CN and postgresql-en stay: each engine and each language once"),
+    ("375-en", "375-zh-CN and 1280-en stay: each screen and each language once"),
+    ("1280-zh-CN", "375-zh-CN and 1280-en stay: each screen and each language once"),
+)
+SECOND_RUNS: dict[str, str] = {
+    "tests/scheduler/test_celery.py::test_two_deliveries_at_once_save_one_version[sqlite]":
+        "Celery's redeliveries are a several-process setting: the PostgreSQL run stays",
+    "tests/scheduler/test_celery.py::test_in_process_generation_is_a_job_row_any_app_reads[postgresql]":
+        "in-process jobs are the SQLite demo's way: the SQLite run stays",
+    "tests/scheduler/test_celery.py::test_a_restarted_service_runs_the_jobs_its_stopped_process_left[postgresql]":
+        "a restarted demo service is the SQLite case: the SQLite run stays",
+    "tests/scheduler/test_events.py::test_a_worker_killed_during_an_event_loses_no_event_and_sends_each_notice_once[sqlite-after]":
+        "sqlite-before and postgresql-after stay: each engine and each moment of the kill once",
+    "tests/scheduler/test_jobs.py::test_a_worker_killed_while_reminders_are_due_sends_each_once_after_restart[sqlite]":
+        "a killed leader handing over is a several-process setting: the PostgreSQL run stays",
+    "tests/scheduler/test_notice_idempotency.py::test_a_sender_killed_after_the_webhook_accepted_leads_to_one_delivery[sqlite]":
+        "a killed sender handing over is a several-process setting: the PostgreSQL run stays",
+    "tests/api/test_replan_surfaces.py::test_a_rooms_cut_through_the_api_replans_as_well_as_a_fresh_solve[postgresql]":
+        "rooms cut on SQLite, week closed on SQLite, row halved on PostgreSQL stay (`rota replan` covers the rooms cut too)",
+    "tests/api/test_replan_surfaces.py::test_a_week_closed_through_the_api_replans_as_well_as_a_fresh_solve[postgresql]":
+        "rooms cut on SQLite, week closed on SQLite, row halved on PostgreSQL stay",
+    "tests/api/test_replan_surfaces.py::test_a_demand_row_halved_through_the_api_replans_as_well_as_a_fresh_solve[sqlite]":
+        "rooms cut on SQLite, week closed on SQLite, row halved on PostgreSQL stay (`rota replan` halves a row too)",
+}
+_PAIRWISE_FILES = ("tests/pages/test_logins.py", "tests/pages/test_user_pages.py", "tests/pages/test_browser_office_tools.py")
+
+
+def second_run_reason(nodeid: str) -> str | None:
+    """Why a test is left to `scripts/test --slow` as a second run of one the default run keeps, or None."""
+    if nodeid in SECOND_RUNS:
+        return SECOND_RUNS[nodeid]
+    if nodeid.startswith(_PAIRWISE_FILES) and nodeid.endswith("]"):
+        combination = nodeid[nodeid.rindex("[") + 1:-1]
+        return next((why for left_out, why in _PAIRWISE if combination == left_out), None)
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if second_run_reason(item.nodeid) is not None:
+            item.add_marker(pytest.mark.slow)
+
+
 def _psycopg_url(url: str) -> str:
     return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
 

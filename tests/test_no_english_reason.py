@@ -41,6 +41,7 @@ from scheduler.roster_rules import RuleBroken
 from scheduler.store import community_id_of
 from solver.solution import Assignment, Reason, ReasonCode, Unmet
 from tests.pages.conftest import COMMUNITY, MONTH, SolvedMonth, seed_database
+from tests.console import run_rota
 from tests.solved import solved_once
 from tests.reason_samples import SAMPLE_REASONS
 
@@ -352,16 +353,9 @@ def test_no_chinese_swap_reason_holds_an_english_word(clash_client, clashed):
 
 
 def test_no_chinese_cli_clash_holds_an_english_reason(clashed, tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    rota = str(Path(sys.executable).with_name("rota"))
-    env = {**os.environ, "ROTA_DATABASE_URL": clashed.url, "ROTA_LANGUAGE": "zh-CN"}
-
-    def revert(*extra: str) -> subprocess.CompletedProcess:
-        return subprocess.run([rota, "revert", "--month", MONTH, "--version", "1", "--community", COMMUNITY, *extra],
-                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    def revert(*extra: str):
+        return run_rota("revert", "--month", MONTH, "--version", "1", "--community", COMMUNITY, *extra,
+                        env={"ROTA_DATABASE_URL": clashed.url, "ROTA_LANGUAGE": "zh-CN"}, cwd=tmp_path)
 
     chinese = revert()
     assert chinese.returncode == 3 and chinese.stderr.startswith("错误：") and "进修" in chinese.stderr, chinese.stderr
