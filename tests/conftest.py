@@ -66,7 +66,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 # The heaviest end-to-end tests run once per engine, language or screen in `scripts/test --slow` (everything), and in
 # the default run on the combinations below left out of it: each engine, language and screen size still runs at
-# least once per test, on the engine where what the test proves matters most. Node id -> why the other one stays.
+# least once per test, on the engine where what the test proves matters most. Node id (or its start: every
+# parameter of it) -> why the other one stays.
 _PAIRWISE = (
     ("sqlite-en", "sqlite-zh-CN and postgresql-en stay: each engine and each language once"),
     ("postgresql-zh-CN", "sqlite-zh-CN and postgresql-en stay: each engine and each language once"),
@@ -92,8 +93,6 @@ SECOND_RUNS: dict[str, str] = {
         "rooms cut on SQLite, week closed on SQLite, row halved on PostgreSQL stay",
     "tests/api/test_replan_surfaces.py::test_a_demand_row_halved_through_the_api_replans_as_well_as_a_fresh_solve[sqlite]":
         "rooms cut on SQLite, week closed on SQLite, row halved on PostgreSQL stay (`rota replan` halves a row too)",
-}
-SECOND_RUN_PREFIXES: dict[str, str] = {
     "tests/api/test_scenario_body.py::test_a_hostile_scenario_body_is_refused_quickly_and_healthz_answers_throughout[postgresql-":
         "a hostile body is refused while it is parsed, before any storage: the SQLite runs stay",
     "tests/scheduler/test_event_registry.py::test_a_new_kind_is_one_module[sqlite]":
@@ -104,11 +103,9 @@ _PAIRWISE_FILES = ("tests/pages/test_logins.py", "tests/pages/test_user_pages.py
 
 def second_run_reason(nodeid: str) -> str | None:
     """Why a test is left to `scripts/test --slow` as a second run of one the default run keeps, or None."""
-    if nodeid in SECOND_RUNS:
-        return SECOND_RUNS[nodeid]
-    prefix = next((prefix for prefix in SECOND_RUN_PREFIXES if nodeid.startswith(prefix)), None)
-    if prefix is not None:
-        return SECOND_RUN_PREFIXES[prefix]
+    listed = next((start for start in SECOND_RUNS if nodeid.startswith(start)), None)
+    if listed is not None:
+        return SECOND_RUNS[listed]
     if nodeid.startswith(_PAIRWISE_FILES) and nodeid.endswith("]"):
         combination = nodeid[nodeid.rindex("[") + 1:-1]
         return next((why for left_out, why in _PAIRWISE if combination == left_out), None)
