@@ -39,7 +39,9 @@ from solver.problem import DemandKey, Problem, Slot
 from solver.reasons import explain_unmet
 from solver.rules.availability import sessions_left, within_monthly_limit
 from solver.rules.coverage import rooms_free, sessions_wanted
+from solver.rules import fits
 from solver.rules.objectives import fair_targets
+from solver.rules.office import office_pinned_indices
 from solver.search import Incumbent, Progress, coverage_cost, evaluate, family_sum, read_incumbent, solve_model, to_assignments
 from solver.solution import Assignment, SolveReport, Solution, new_assignment_id
 
@@ -458,6 +460,18 @@ class _Search:
     def chosen(self) -> set[int]:
         return self.best.incumbent.chosen if self.best is not None else self.hint.chosen
 
+    def must_keep_fits(self, spare: dict) -> bool:
+        """Whether the sessions every step must hold (the frozen past's kept ones, and the office's pins) keep rules 3, 4, 5,
+        7 and 9 together. When they do not, every step's model is infeasible (each holds them, fixed or pinned), so the
+        re-plan need not try one: the service finds the pin it could not keep and names it."""
+        partial = PartialRoster(self.problem, spare)
+        for index in sorted((set(self.kept) & self.past) | set(office_pinned_indices(self.problem, self.candidates))):
+            c = self.candidates.items[index]
+            if not fits(partial, c):
+                return False
+            partial.add(c)
+        return True
+
     def settled(self, forced: int) -> bool:
         """Whether the start is at the whole month's coverage floor and drops no more kept sessions than `forced`, which every
         roster drops (`forced_changes`): then the first two tiers are optimal, and a step could only lower the soft terms
@@ -668,7 +682,10 @@ def _replan(
         )
     if progress and settled:
         progress("re-plan: the start is at the floor with only the changes the change forces")
-    if not settled:
+    hopeless = not settled and not search.must_keep_fits(spare)
+    if progress and hopeless:
+        progress("re-plan: the pins and the frozen past cannot all stay: no step could keep them, none is tried")
+    if not settled and not hopeless:
         widening = Widening(problem, search.candidates, keys, townships, hit, search.kept)
         search.widen(widening, first)
         size = len(problem.experts) * len(problem.slots)

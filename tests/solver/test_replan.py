@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from pathlib import Path
@@ -600,3 +601,23 @@ def test_a_replan_hands_the_garbage_collector_back_as_it_found_it():
         assert 0.9 * frozen < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_replan_whose_pins_and_frozen_past_cannot_all_stay_tries_no_step():
+    """C1 served Monday and Tuesday (history now) and is pinned on Thursday and Friday; cut to three sessions, no roster
+    holds all four, so every step's model would be infeasible: the re-plan says so and tries none (it used to spend
+    its whole time limit on hundreds of infeasible steps)."""
+    from solver.problem import Pin
+
+    previous = published_one_township()
+    pinned = [a for a in previous.assignments if a.expert == "C1" and a.date in DAYS[3:]]
+    changed = dataclasses.replace(one_township(max_sessions=3), pins=tuple(Pin(a.expert, a.slot, a.township, a.key) for a in pinned))
+    told: list[str] = []
+
+    new = solve(changed, time_limit=30, workers=1, previous=previous, progress=told.append, frozen_until=DAYS[1])
+
+    assert any("none is tried" in line for line in told), told
+    assert not any(line.startswith("re-plan, ") for line in told), told
+    assert new.report.status == "FEASIBLE"
+    past = {a.content for a in previous.assignments if a.date <= DAYS[1]}
+    assert past <= {a.content for a in new.assignments}  # the frozen past stays as it was
