@@ -19,6 +19,7 @@ from solver.problem import DemandKey, Problem, week_of
 from solver.rules import fits
 from solver.rules.availability import sessions_left, within_monthly_limit
 from solver.rules.coverage import sessions_wanted
+from solver.rules.links import has_a_team
 from solver.rules.office import office_pinned_indices, required_candidates
 from solver.rules.staffing import department_can_spare
 from solver.rules.objectives import at_a_new_township, even_week_shares, fair_targets, on_avoided_weekday, preference_cost
@@ -95,11 +96,10 @@ def _try_visit(
 ) -> list[int] | None:
     """Place a link visit on one day (team first, then the member, on a `kept` supervision if there is one) or leave the state as it was."""
     cands = state.candidates
-    team_min = state.problem.rules.link_team_min
     taken: list[int] = []
     present = {e for (e, d), t in state.township_of_day.items() if d == day and t == township and e != member}
     for expert, indices in at_township.get((day, township), ()):
-        if len(present) >= team_min:
+        if has_a_team(state.problem, member, present):
             break
         if expert == member or expert in present:
             continue
@@ -115,7 +115,7 @@ def _try_visit(
         cands.by_expert_day_township.get((member, day, township), []), key=lambda i: (i not in kept, cands.items[i].key is None, _session_cost(state, i, even))
     )
     member_index = next((i for i in own if state.fits(i)), None)
-    if len(present) < team_min or member_index is None:
+    if not has_a_team(state.problem, member, present) or member_index is None:
         for index in reversed(taken):
             state.drop(index)
         return None
@@ -273,8 +273,8 @@ def _record_existing_visits(state: RosterState) -> None:
                 break
             if state.township_of_day.get((link.member, day)) != link.township:
                 continue
-            team = sum(1 for (e, d), t in state.township_of_day.items() if d == day and t == link.township and e != link.member and (e, d) not in state.supervising)
-            if team >= problem.rules.link_team_min:
+            serving = {e for (e, d), t in state.township_of_day.items() if d == day and t == link.township and (e, d) not in state.supervising}
+            if has_a_team(problem, link.member, serving):
                 state.visits.add((link.member, link.township, day))
                 made += 1
 
