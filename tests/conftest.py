@@ -205,14 +205,38 @@ def _head() -> str | None:
     return head_revision()
 
 
+_EMPTY_EVERY_TABLE = """
+DO $$
+DECLARE
+    item record;
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        SET LOCAL session_replication_role = replica;
+        FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+            EXECUTE 'DELETE FROM ' || quote_ident(item.tablename);
+        END LOOP;
+        FOR item IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
+            EXECUTE 'ALTER SEQUENCE ' || quote_ident(item.sequencename) || ' RESTART';
+        END LOOP;
+    ELSE
+        FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+            EXECUTE 'TRUNCATE ' || quote_ident(item.tablename) || ' RESTART IDENTITY CASCADE';
+        END LOOP;
+    END IF;
+END $$
+"""
+
+
 def _empty_tables(built: Engine) -> None:
-    """Every row gone and every sequence restarted, the schema kept: a database fresh from `migrate`, in milliseconds."""
+    """Every row gone and every sequence restarted, the schema kept: a database fresh from `migrate`, in milliseconds.
+
+    One statement on the server, DELETE rather than TRUNCATE: a test's tables hold a few rows, and TRUNCATE's new
+    files for 26 tables cost 0.15 s a test, 56 statements one by one 0.14 s, this block a few milliseconds. With the
+    replication role `replica` (the test server's superuser) the foreign keys' triggers do not fire, so the order of
+    the tables does not matter; a role that may not set it truncates.
+    """
     with built.begin() as connection:
-        tables = connection.execute(text(
-            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-        )).scalars().all()
-        if tables:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        connection.execute(text(_EMPTY_EVERY_TABLE))
 
 
 @pytest.fixture
