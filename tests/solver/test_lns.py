@@ -350,6 +350,9 @@ def test_the_search_stops_once_it_reaches_the_lower_bound(county):
     steps: list[str] = []
     improve(problem, candidates, start, deadline=time.monotonic() + 60, config=SearchConfig(max_free=1000, step_seconds=0.3), progress=steps.append, lower_bound=lambda: 10**9)
     assert len(steps) == 1  # the first roster kept is already at the (generous) bound: no second step
-    steps.clear()
-    improve(problem, candidates, start, deadline=time.monotonic() + 3, config=SearchConfig(max_free=1000, step_seconds=0.3), progress=steps.append, lower_bound=lambda: None)
-    assert len(steps) > 1  # no bound known: it searches to the deadline
+    # no bound known: it searches to the deadline (it stops only in the last step's time before it), however few of its
+    # steps a loaded machine lets it keep
+    config = SearchConfig(max_free=1000, step_seconds=0.3)
+    started = time.monotonic()
+    improve(problem, candidates, start, deadline=started + 3, config=config, lower_bound=lambda: None)
+    assert time.monotonic() - started >= 3 - min(config.last_step_seconds, config.step_seconds)
