@@ -459,6 +459,9 @@ def month_presence(problem: Problem, candidates: Candidates) -> Presence:
 # a solve can spare beside the search (bench/RESULTS.md, "Search tuning history").
 LINEAR_BOUND_MAX_CANDIDATES = 40_000
 LINEAR_BOUND_SECONDS = 5.0
+# A solve shorter than this prices no assignment LP: building and solving it takes about 3 s on the sample county,
+# more than such a solve has to give (a 3 s solve took 4-6 s with it); its bound is then the networks' alone.
+LINEAR_BOUND_MIN_TIME_LIMIT = 8.0
 
 
 def assignment_lp(problem: Problem, candidates: Candidates) -> AssignmentLP | None:
@@ -595,7 +598,7 @@ MAX_PRICED_SHORTFALLS = 20
 
 
 @prices(*terms_of([coverage_lower_bound, trips_lower_bound, spread_lower_bound, market_day_lower_bound, assignment_cost_lower_bounds, AssignmentLP.bound]))
-def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_floor: int | None = None) -> int:
+def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_floor: int | None = None, with_assignment_lp: bool = True) -> int:
     """A valid bound on the whole objective: the coverage floor plus the soft terms' relaxations.
 
     A roster leaving k more sessions unmet than the max-flow floor (k >= 0) pays k unmet
@@ -608,7 +611,8 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
     shortfalls those leave room for (when the members' visits take sessions from demand, not at
     k = 0), and on months small enough for it also by the assignment LP (`solver.linear_bound`,
     the visits' teams in it; the larger of the two prices counts); the others with one link
-    weight more. `coverage_floor` is `coverage_lower_bound`'s value when the caller has it already.
+    weight more. `coverage_floor` is `coverage_lower_bound`'s value when the caller has it already;
+    `with_assignment_lp` False leaves the LP out (a short solve: see LINEAR_BOUND_MIN_TIME_LIMIT), a weaker bound.
     """
     weights = problem.rules.weights
     unmet = unmet_lower_bound(problem, candidates)
@@ -666,7 +670,7 @@ def objective_lower_bound(problem: Problem, candidates: Candidates, coverage_flo
     # make carry the supervisions those need; those missing one pay its link weight, priced without them.
     # The assignment LP, where the month is small enough for it, prices the first kind with the visits' teams.
     forced = _forced_supervisions(problem, candidates) if weights.link > 0 else {}
-    linear = assignment_lp(problem, candidates) if weights.link > 0 else None
+    linear = assignment_lp(problem, candidates) if weights.link > 0 and with_assignment_lp else None
     kinds = []
     making = over_shortfalls(forced, linear=linear) if forced or linear is not None else None
     if making is not None:

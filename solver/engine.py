@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from ortools.sat.python import cp_model
 
 from solver.augment import augment
-from solver.bounds import assignment_plan, coverage_lower_bound, flow_plan, objective_lower_bound, unmet_lower_bound
+from solver.bounds import LINEAR_BOUND_MIN_TIME_LIMIT, assignment_plan, coverage_lower_bound, flow_plan, objective_lower_bound, unmet_lower_bound
 from solver.candidates import Candidates, enumerate_candidates
 from solver.construct import construct
 from solver.model import build_model, model_terms
@@ -77,6 +77,7 @@ def solve(
     if progress:
         progress(f"{len(candidates.items)} candidate assignments")
     floor = coverage_lower_bound(problem, candidates)
+    with_lp = time_limit >= LINEAR_BOUND_MIN_TIME_LIMIT
     large = len(candidates.items) > LARGE_MONTH_CANDIDATES
     # on a large month every second counts: the first start that reaches the coverage floor is the hint,
     # each start taken as far toward it as augmenting chains go within a share of the time
@@ -88,9 +89,9 @@ def solve(
         # The search does not need the relaxations, only its report does: they run beside it (the
         # assignment LP and the flows release the GIL while they solve).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bounds") as beside:
-            relaxed = beside.submit(objective_lower_bound, problem, candidates, coverage_floor=floor)
+            relaxed = beside.submit(objective_lower_bound, problem, candidates, coverage_floor=floor, with_assignment_lp=with_lp)
             return searched_month(problem, candidates, incumbent, started, time_limit, workers, progress, seed, first_feasible, floor, relaxed, large)
-    relaxed = objective_lower_bound(problem, candidates, coverage_floor=floor)
+    relaxed = objective_lower_bound(problem, candidates, coverage_floor=floor, with_assignment_lp=with_lp)
     if progress:
         progress(f"lower bound from relaxations: {relaxed}" + ("" if bound_holds(objective_lower_bound, model_terms()) else NOT_A_BOUND))
     roster = build_model(problem, candidates, free=range(len(candidates.items)))
