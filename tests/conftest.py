@@ -99,10 +99,24 @@ SECOND_RUNS: dict[str, str] = {
         "the registry is the same on both engines: the PostgreSQL run stays",
 }
 _PAIRWISE_FILES = ("tests/pages/test_logins.py", "tests/pages/test_user_pages.py", "tests/pages/test_browser_office_tools.py")
+# The HTTP surfaces (routes and pages) read and write through the store, which runs on both engines in tests/scheduler
+# and tests/tenancy; a surface test that runs on SQLite too leaves its PostgreSQL run to `--slow`. The whole service
+# story (test_end_to_end), the concurrent writes (test_race) and the migrations keep both in the default run: there
+# the engine is what is tested. (In the files above, a test of engine and language is left out by _PAIRWISE.)
+_SURFACES = ("tests/api/", "tests/pages/")
+_SURFACES_ON_BOTH = ("tests/api/test_end_to_end.py", "tests/api/test_race.py")
+_SURFACE_ON_POSTGRESQL = "a route or page over the store, which runs on both engines in tests/scheduler: the SQLite run stays"
 
 
-def second_run_reason(nodeid: str) -> str | None:
-    """Why a test is left to `scripts/test --slow` as a second run of one the default run keeps, or None."""
+def second_run_reason(nodeid: str, collected: frozenset[str] = frozenset()) -> str | None:
+    """Why a test is left to `scripts/test --slow` as a second run of one the default run keeps, or None.
+
+    `collected` holds the node ids of the run, so a surface test's PostgreSQL run is left out only beside its SQLite one."""
+    if nodeid.startswith(_SURFACES) and not nodeid.startswith(_SURFACES_ON_BOTH) and "[" in nodeid and "migration" not in nodeid:
+        name, _, parameters = nodeid.partition("[")
+        engine_only = parameters == "postgresql]"
+        if (engine_only or not nodeid.startswith(_PAIRWISE_FILES)) and "postgresql" in parameters.rstrip("]").split("-") and f"{name}[{parameters.replace('postgresql', 'sqlite', 1)}" in collected:
+            return _SURFACE_ON_POSTGRESQL
     listed = next((start for start in SECOND_RUNS if nodeid.startswith(start)), None)
     if listed is not None:
         return SECOND_RUNS[listed]
@@ -113,8 +127,9 @@ def second_run_reason(nodeid: str) -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    collected = frozenset(item.nodeid for item in items)
     for item in items:
-        if second_run_reason(item.nodeid) is not None:
+        if second_run_reason(item.nodeid, collected) is not None:
             item.add_marker(pytest.mark.slow)
 
 
