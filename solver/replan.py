@@ -37,9 +37,9 @@ from solver.model import build_model
 from solver.partial_roster import PartialRoster, as_candidate
 from solver.problem import DemandKey, Problem, Slot
 from solver.reasons import explain_unmet
+from solver.rules import fits
 from solver.rules.availability import sessions_left, within_monthly_limit
 from solver.rules.coverage import rooms_free, sessions_wanted
-from solver.rules import fits
 from solver.rules.objectives import fair_targets
 from solver.rules.office import office_pinned_indices
 from solver.search import Incumbent, Progress, coverage_cost, evaluate, family_sum, read_incumbent, solve_model, to_assignments

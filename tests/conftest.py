@@ -112,16 +112,21 @@ def second_run_reason(nodeid: str, collected: frozenset[str] = frozenset()) -> s
     """Why a test is left to `scripts/test --slow` as a second run of one the default run keeps, or None.
 
     `collected` holds the node ids of the run, so a surface test's PostgreSQL run is left out only beside its SQLite one."""
-    if nodeid.startswith(_SURFACES) and not nodeid.startswith(_SURFACES_ON_BOTH) and "[" in nodeid and "migration" not in nodeid:
-        name, _, parameters = nodeid.partition("[")
-        engine_only = parameters == "postgresql]"
-        if (engine_only or not nodeid.startswith(_PAIRWISE_FILES)) and "postgresql" in parameters.rstrip("]").split("-") and f"{name}[{parameters.replace('postgresql', 'sqlite', 1)}" in collected:
-            return _SURFACE_ON_POSTGRESQL
+    name, bracket, rest = nodeid.partition("[")
+    combination = rest[:-1] if bracket else ""  # the parameters' id, "postgresql-en" in "...::test[postgresql-en]"
+    if (
+        nodeid.startswith(_SURFACES)
+        and not nodeid.startswith(_SURFACES_ON_BOTH)
+        and "migration" not in nodeid
+        and "postgresql" in combination.split("-")
+        and (combination == "postgresql" or not nodeid.startswith(_PAIRWISE_FILES))
+        and f"{name}[{combination.replace('postgresql', 'sqlite', 1)}]" in collected
+    ):
+        return _SURFACE_ON_POSTGRESQL
     listed = next((start for start in SECOND_RUNS if nodeid.startswith(start)), None)
     if listed is not None:
         return SECOND_RUNS[listed]
-    if nodeid.startswith(_PAIRWISE_FILES) and nodeid.endswith("]"):
-        combination = nodeid[nodeid.rindex("[") + 1:-1]
+    if nodeid.startswith(_PAIRWISE_FILES):
         return next((why for left_out, why in _PAIRWISE if combination == left_out), None)
     return None
 
